@@ -1,0 +1,5 @@
+import sys
+
+from pingen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""The one immutable model that every part of pingen consumes.
+
+`load_config` (pingen.load) turns pins.yaml into a `Config`; renderers, the resolver,
+`guard` and `diff` read it and never see YAML. Defaults are already merged into
+every domain here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pingen.errors import Diagnostic, Location
+
+
+class Level(str, Enum):
+    LEAF = "leaf"
+    INTERMEDIATE = "intermediate"
+    ROOT = "root"
+
+    @property
+    def is_ca(self) -> bool:
+        return self is not Level.LEAF
+
+
+class PinSource(str, Enum):
+    """Where a pin's hash came from in pins.yaml."""
+
+    SHA256 = "sha256"
+    FILE = "file"
+    ROOT = "root"
+    INTERMEDIATE = "intermediate"
+
+
+@dataclass(frozen=True)
+class Pin:
+    sha256: str  # canonical base64 of SHA-256 over the DER SubjectPublicKeyInfo
+    source: PinSource
+    label: str | None = None
+    level: Level | None = None  # None: a bare sha256 with no level given
+    backup: bool = False
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def okhttp(self) -> str:
+        return f"sha256/{self.sha256}"
+
+
+@dataclass(frozen=True)
+class PinSet:
+    pins: tuple[Pin, ...]
+    expires: dt.date | None  # None means `never`
+
+    @property
+    def hashes(self) -> tuple[str, ...]:
+        return tuple(pin.sha256 for pin in self.pins)
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where `verify` dials instead of DNS:443 (`connect:`)."""
+
+    host: str  # a name, an IPv4 address, or an IPv6 address without brackets
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Domain:
+    host: str  # normalised: lower case, A-labels, no trailing dot
+    include_subdomains: bool
+    enforce: bool
+    pin_set: PinSet
+    report_uris: tuple[str, ...] = ()
+    connect: Address | None = None
+    provider: str | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def pins(self) -> tuple[Pin, ...]:
+        return self.pin_set.pins
+
+    @property
+    def expires(self) -> dt.date | None:
+        return self.pin_set.expires
+
+
+def frozen_mapping(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(values))
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file `build` writes: a built-in type, or a user's template."""
+
+    path: Path  # relative to the config's folder, normalised, never escaping it
+    type: str | None = None  # e.g. "android-nsc"; None when `template` is set
+    template: Path | None = None  # relative to the config's folder
+    options: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return self.type if self.type is not None else "template"
+
+
+@dataclass(frozen=True)
+class Trust:
+    ca_file: Path | None = None  # absolute; None: certifi's Mozilla roots
+    catalog: Path | None = None  # absolute; None: the CA catalog shipped with pingen
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the pins.yaml that was loaded (absolute)
+    version: int
+    domains: tuple[Domain, ...]
+    outputs: tuple[Output, ...]
+    trust: Trust = Trust()
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
+
+    @property
+    def root(self) -> Path:
+        """The folder that relative paths in pins.yaml are relative to."""
+        return self.path.parent
+
+    def domain(self, host: str) -> Domain | None:
+        for domain in self.domains:
+            if domain.host == host:
+                return domain
+        return None

@@ -1,0 +1,72 @@
+"""Escaping for every language a value lands in.
+
+Host names are validated long before they get here, but labels, package names,
+report URIs and paths are user text: each goes through the escaper of the language
+it lands in, so no value can end a string, a comment or an element early.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from markupsafe import Markup, escape
+
+# Characters that end a line in some language or editor.
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def comment_text(value: str) -> str:
+    """Text safe inside a one-line comment (`//`, `#`, `<!-- -->`): no line breaks,
+    no control characters, no comment terminators."""
+    text = _LINE_BREAKS.sub(" ", value)
+    text = text.replace("*/", "* /").replace("/*", "/ *")
+    while "--" in text:  # XML forbids `--` inside a comment
+        text = text.replace("--", "- -")
+    return text.strip()
+
+
+def xml_text(value: str) -> Markup:
+    """Element text or attribute value in XML (quotes included)."""
+    if _has_forbidden_xml_chars(value):
+        raise ValueError(f"{value!r} holds a control character that XML cannot carry")
+    return escape(value)
+
+
+def _has_forbidden_xml_chars(value: str) -> bool:
+    return any(ord(c) < 0x20 and c not in "\t\n\r" for c in value)
+
+
+_KOTLIN_ESCAPES = {"\\": "\\\\", '"': '\\"', "$": "\\$", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SWIFT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
+
+
+def kotlin_string(value: str) -> str:
+    """A Kotlin double-quoted string literal, quotes included."""
+    out = []
+    for c in value:
+        if c in _KOTLIN_ESCAPES:
+            out.append(_KOTLIN_ESCAPES[c])
+        elif ord(c) < 0x20 or ord(c) in (0x7F, 0x85, 0x2028, 0x2029):
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def swift_string(value: str) -> str:
+    """A Swift double-quoted string literal, quotes included."""
+    out = []
+    for c in value:
+        if c in _SWIFT_ESCAPES:
+            out.append(_SWIFT_ESCAPES[c])
+        elif ord(c) < 0x20 or ord(c) in (0x7F, 0x85, 0x2028, 0x2029):
+            out.append(f"\\u{{{ord(c):x}}}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def json_value(value: object) -> str:
+    """A JSON value; non-ASCII kept readable, `</` escaped for embedding."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
