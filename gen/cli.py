@@ -11,9 +11,8 @@ import importlib
 import sys
 
 import click
-
 from pingen import __version__
-from pingen.errors import EXIT_BAD_INPUT, PingenError
+from pingen.errors import EXIT_BAD_INPUT, ConfigErrors, PingenError
 
 # name -> one-line help. The help lives here so that `pingen --help` lists every
 # command without importing any of them.
@@ -67,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="pingen", standalone_mode=False)
     except PingenError as error:
-        click.echo(f"pingen: {error}" if error.location is None else str(error), err=True)
+        for each in error.errors if isinstance(error, ConfigErrors) else [error]:
+            click.echo(f"pingen: {each}" if each.location is None else str(each), err=True)
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code

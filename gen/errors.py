@@ -8,7 +8,7 @@ traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 EXIT_OK = 0
@@ -34,7 +34,16 @@ class Location:
         return text
 
 
-class Severity(str, Enum):
+def display_path(path: Path) -> Path:
+    """`path` as a user would type it from here: relative to the current folder when
+    it lies below it."""
+    try:
+        return path.absolute().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+class Severity(StrEnum):
     WARNING = "warning"
     ERROR = "error"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from pingen.errors import Diagnostic, Location
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     LEAF = "leaf"
     INTERMEDIATE = "intermediate"
     ROOT = "root"
@@ -28,7 +28,7 @@ class Level(str, Enum):
         return self is not Level.LEAF
 
 
-class PinSource(str, Enum):
+class PinSource(StrEnum):
     """Where a pin's hash came from in pins.yaml."""
 
     SHA256 = "sha256"

@@ -7,16 +7,16 @@ Shared by `verify` (live and offline), the survivability checks of the CA catalo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class ProblemSeverity(str, Enum):
+class ProblemSeverity(StrEnum):
     WARNING = "warning"
     FAIL = "fail"
     ERROR = "error"  # the check could not run (e.g. unreachable)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"

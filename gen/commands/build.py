@@ -1,0 +1,63 @@
+"""`pingen build`: validate pins.yaml and render every output, all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from pingen.commands.options import config_option, load
+from pingen.errors import EXIT_CHECK_FAILED, display_path
+
+
+@click.command(name="build")
+@config_option
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 with a diff if any output differs from disk.")
+@click.option("--verify", "verify_first", is_flag=True,
+              help="Check every domain against its live server first; write nothing if one fails.")
+def command(config_path: Path, check: bool, verify_first: bool) -> int:
+    """Validate pins.yaml and render every output it lists.
+
+    All or nothing: every file is rendered in memory first, and an error anywhere
+    writes nothing. Output is byte-identical on every run and machine.
+    """
+    from pingen import write
+    from pingen.render.pipeline import render_all
+
+    config = load(config_path)
+    if verify_first:
+        _verify(config)
+    rendered = render_all(config)
+    for file in rendered:
+        for warning in file.warnings:
+            click.echo(str(warning), err=True)
+    changes = write.plan(config.root, rendered)
+    stale = [c for c in changes if c.changed]
+    if check:
+        for change in stale:
+            click.echo(write.unified_diff(change, str(display_path(change.path))), nl=False)
+        for change in stale:
+            state = "missing" if change.old is None else "out of date"
+            click.echo(f"{display_path(change.path)}: {state}; run `pingen build`", err=True)
+        if stale:
+            return EXIT_CHECK_FAILED
+        click.echo(f"{len(changes)} output(s) up to date", err=True)
+        return 0
+    write.write_all(changes)
+    for change in stale:
+        click.echo(f"wrote {display_path(change.path)}", err=True)
+    click.echo(f"{len(stale)} written, {len(changes) - len(stale)} unchanged", err=True)
+    return 0
+
+
+def _verify(config: object) -> None:
+    from pingen.errors import CheckFailed
+
+    try:
+        from pingen.verify import verify_config
+    except ImportError:
+        raise CheckFailed("--verify: the resolver is not available in this build") from None
+    report = verify_config(config)
+    click.echo(report.as_text(), err=True)
+    if report.failed:
+        raise CheckFailed("a domain failed verification; nothing was written")

@@ -1,0 +1,75 @@
+"""`pingen pin SOURCE...`: the pin of each certificate, key or CSR file (or a live host)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from pingen.errors import ConfigError, Location
+
+if TYPE_CHECKING:
+    from pingen.sources import KeyInfo
+
+
+@click.command(name="pin")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object per key, for scripts.")
+def command(sources: tuple[str, ...], output_format: str) -> None:
+    """Print the pin (base64 SHA-256 of the SubjectPublicKeyInfo, RFC 7469) of each
+    SOURCE: a certificate, public key, private key or CSR file (PEM or DER; a bundle
+    gives one line per certificate), or host[:port] for the chain it serves."""
+    rows = [(source, key) for source in sources for key in keys_of(source)]
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([as_json(source, key) for source, key in rows], indent=2))
+        return
+    for source, key in rows:
+        click.echo(as_text(source, key))
+
+
+def keys_of(source: str) -> list[KeyInfo]:
+    from pingen.sources import SourceError, read_key_file
+
+    path = Path(source)
+    if not path.exists() and _looks_like_host(source):
+        return _live_keys(source)
+    try:
+        return read_key_file(path)
+    except SourceError as error:
+        raise ConfigError(str(error).removeprefix(f"{path}: "), Location(path)) from None
+
+
+def _looks_like_host(source: str) -> bool:
+    return ("/" not in source and "." in source.split(":")[0]) or source.startswith("[")
+
+
+def _live_keys(source: str) -> list[KeyInfo]:
+    try:
+        from pingen.live import describe_host  # the resolver's live chain
+    except ImportError:
+        raise ConfigError(f"{source}: no such file (live hosts are not supported yet)") from None
+    return describe_host(source)
+
+
+def as_text(source: str, key: KeyInfo) -> str:
+    parts = [key.sha256, key.level.value, key.kind, key.key_type]
+    if key.subject:
+        parts.append(f"subject={key.subject}")
+    if key.not_after:
+        parts.append(f"expires={key.not_after.date().isoformat()}")
+    return "  ".join([*parts, source])
+
+
+def as_json(source: str, key: KeyInfo) -> dict[str, object]:
+    return {
+        "source": source,
+        "sha256": key.sha256,
+        "level": key.level.value,
+        "kind": key.kind,
+        "key_type": key.key_type,
+        "subject": key.subject,
+        "not_after": key.not_after.isoformat() if key.not_after else None,
+    }

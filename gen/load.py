@@ -1,0 +1,733 @@
+"""Load pins.yaml into the model: strict, with every error at its file:line:col.
+
+    load_config(path) -> Config
+
+The YAML is composed into nodes (which keep their positions) and read against the
+declarations in `pingen.schema`. Nothing is silently ignored: duplicate keys,
+unknown keys (with a "did you mean"), wrong types and every rule of the contract are
+errors. Independent errors are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from pingen import schema
+from pingen.errors import ConfigError, ConfigErrors, Diagnostic, Location
+from pingen.model import (
+    Address,
+    Config,
+    Domain,
+    Level,
+    Output,
+    Pin,
+    PinSet,
+    PinSource,
+    Trust,
+    frozen_mapping,
+)
+from pingen.schema import Field, Kind, Section
+from pingen.spki import normalize_pin
+
+if TYPE_CHECKING:
+    import yaml
+
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_NODES = 200_000  # far above any real pins.yaml; stops alias bombs early
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PRIVATE_KEY_WARNING = (
+    "{file} holds a private key: a private key does not belong in an app repository. "
+    "Pin its public key instead (`openssl pkey -in {file} -pubout`), and keep the "
+    "private key offline"
+)
+
+
+def load_config(path: Path | str, *, today: dt.date | None = None) -> Config:
+    """Read and validate pins.yaml. Raises ConfigError (exit 2) on any problem.
+
+    `today` decides which expiry dates are in the past (tests pass a fixed one).
+    """
+    path = Path(path)
+    text = _read_text(path)
+    root = _compose(text, path)
+    reader = _Reader(path, today or dt.date.today())
+    config = reader.config(root)
+    if reader.errors:
+        raise reader.errors[0] if len(reader.errors) == 1 else ConfigErrors(reader.errors)
+    assert config is not None
+    return config
+
+
+def _read_text(path: Path) -> str:
+    where = Location(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"the file is {size:,} bytes; pins.yaml is capped at 1 MiB", where
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            "no such file; create one (`pingen init HOST`) or pass -c PATH", where
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder; pass the pins.yaml file with -c", where) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read it: {error.strerror}", where) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"is not UTF-8 text (byte {error.start}); save it as UTF-8", where
+        ) from None
+
+
+def _compose(text: str, path: Path) -> yaml.Node:
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        problem = error.problem or error.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax: {problem}", where) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"YAML: {error}", Location(path)) from None
+    except RecursionError:
+        raise ConfigError("YAML nested too deeply", Location(path)) from None
+    if node is None:
+        raise ConfigError("the file is empty; it needs `version: 1` and `domains:`",
+                          Location(path, 1, 1))
+    return node
+
+
+@dataclass
+class _Value:
+    """A validated value and the node it came from (for locations)."""
+
+    value: Any
+    node: yaml.Node
+
+
+class _Fatal(Exception):
+    """Stop reading: the rest would only repeat the same error."""
+
+
+class _Reader:
+    def __init__(self, path: Path, today: dt.date) -> None:
+        self.path = path  # as the user wrote it: messages name it so
+        self.root = path.absolute().parent
+        self.today = today
+        self.errors: list[ConfigError] = []
+        self.warnings: list[Diagnostic] = []
+        self.nodes_seen = 0
+
+    # -- reporting -------------------------------------------------------
+    def where(self, node: yaml.Node) -> Location:
+        mark = node.start_mark
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def error(self, node: yaml.Node, message: str) -> None:
+        self.errors.append(ConfigError(message, self.where(node)))
+
+    def warn(self, node: yaml.Node, message: str) -> None:
+        self.warnings.append(Diagnostic(message, self.where(node)))
+
+    def count(self, node: yaml.Node) -> None:
+        self.nodes_seen += 1
+        if self.nodes_seen > MAX_NODES:
+            self.error(node, f"more than {MAX_NODES:,} YAML nodes (aliases expanding?)")
+            raise _Fatal
+
+    # -- generic structure -----------------------------------------------
+    def mapping(self, node: yaml.Node, section: Section) -> dict[str, _Value] | None:
+        """Check a mapping against a section: types, unknown, duplicate and missing keys."""
+        pairs = self.pairs(node, section.name)
+        if pairs is None:
+            return None
+        values: dict[str, _Value] = {}
+        for key, key_node, value_node in pairs:
+            spec = section.fields.get(key)
+            if spec is None:
+                self.error(key_node, self.unknown_key(key, section))
+                continue
+            value = self.value(value_node, spec, key)
+            if value is not None:
+                values[key] = _Value(value, value_node)
+        for key, spec in section.fields.items():
+            if spec.required and key not in {k for k, _, _ in pairs}:
+                self.error(node, f"{section.name} is missing `{key}:` ({spec.description})")
+        return values
+
+    def pairs(
+        self, node: yaml.Node, what: str
+    ) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
+        import yaml
+
+        self.count(node)
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{what} must be a mapping of `key: value` lines, "
+                             f"not {_describe(node)}")
+            return None
+        seen: dict[str, yaml.Node] = {}
+        pairs = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.error(key_node, "YAML merge keys (`<<`) are not supported; write the "
+                                     "keys out, or put shared settings in `defaults:`")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, f"keys in {what} must be plain names")
+                continue
+            key = key_node.value
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                self.error(key_node, f"duplicate key `{key}` in {what} (first on line "
+                                     f"{first}); YAML would silently keep only the last one")
+                continue
+            seen[key] = key_node
+            pairs.append((str(key), key_node, value_node))
+        return pairs
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
+        import yaml
+
+        self.count(node)
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"{what} must be a list (lines starting with `- `), "
+                             f"not {_describe(node)}")
+            return None
+        return list(node.value)
+
+    def unknown_key(self, key: str, section: Section) -> str:
+        known = sorted(section.fields)
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+        if section.name == "output" and key in schema.ALL_OUTPUT_KEYS:
+            return f"`{key}` is not an option of this output type; {hint}"
+        return f"unknown key `{key}` in {section.name}; {hint}"
+
+    def value(self, node: yaml.Node, spec: Field, key: str) -> Any:
+        readers: dict[Kind, Callable[[yaml.Node, Field, str], Any]] = {
+            Kind.BOOL: self.boolean,
+            Kind.STRING: self.string,
+            Kind.INTEGER: self.integer,
+            Kind.EXPIRY: self.expiry,
+            Kind.STRING_LIST: self.string_list,
+            Kind.SECTION: lambda n, s, k: self.mapping(n, s.section),  # type: ignore[arg-type]
+            Kind.SECTION_LIST: lambda n, s, k: self.sequence(n, f"`{k}`"),
+            Kind.SECTION_MAP: lambda n, s, k: self.pairs(n, f"`{k}`"),
+        }
+        return readers[spec.kind](node, spec, key)
+
+    def scalar(self, node: yaml.Node, key: str, expected: str) -> str | None:
+        import yaml
+
+        self.count(node)
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            self.error(node, f"`{key}` must be {expected}, not {_describe(node)}")
+            return None
+        return str(node.value)
+
+    def boolean(self, node: yaml.Node, spec: Field, key: str) -> bool | None:
+        text = self.scalar(node, key, "true or false")
+        if text is None:
+            return None
+        if text.lower() not in ("true", "false") or node.tag == "tag:yaml.org,2002:str":
+            self.error(node, f"`{key}` must be true or false, not {text!r}")
+            return None
+        return text.lower() == "true"
+
+    def string(self, node: yaml.Node, spec: Field, key: str) -> str | None:
+        text = self.scalar(node, key, "a text value")
+        if text is None:
+            return None
+        if spec.choices and text not in spec.choices:
+            close = difflib.get_close_matches(text, spec.choices, n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            self.error(node, f"`{key}: {text}` is not one of {', '.join(spec.choices)}; "
+                             f"{hint}".rstrip("; ").rstrip())
+            return None
+        return text
+
+    def integer(self, node: yaml.Node, spec: Field, key: str) -> int | None:
+        text = self.scalar(node, key, "a whole number")
+        if text is None:
+            return None
+        if node.tag != "tag:yaml.org,2002:int" or not text.isdigit():
+            self.error(node, f"`{key}` must be a whole number, not {text!r}")
+            return None
+        return int(text)
+
+    def expiry(self, node: yaml.Node, spec: Field, key: str) -> dt.date | str | None:
+        text = self.scalar(node, key, "a date (yyyy-mm-dd) or `never`")
+        if text is None:
+            return None
+        if text == "never":
+            return "never"
+        if not _ISO_DATE.match(text):
+            self.error(node, f"`{key}: {text}` is not a date; write yyyy-mm-dd "
+                             "(e.g. 2027-06-30) or `never`")
+            return None
+        try:
+            date = dt.date.fromisoformat(text)
+        except ValueError:
+            self.error(node, f"`{key}: {text}` is not a real calendar date")
+            return None
+        if date <= self.today:
+            self.error(node, f"`{key}: {text}` is not in the future (today is "
+                             f"{self.today.isoformat()}); after it the apps stop pinning. "
+                             "Choose a later date or `never`")
+            return None
+        return date
+
+    def string_list(self, node: yaml.Node, spec: Field, key: str) -> tuple[str, ...] | None:
+        items = self.sequence(node, f"`{key}`")
+        if items is None:
+            return None
+        texts = [self.scalar(item, key, "a list of text values") for item in items]
+        if any(t is None for t in texts):
+            return None
+        return tuple(t for t in texts if t is not None)
+
+    # -- the config ------------------------------------------------------
+    def config(self, root: yaml.Node) -> Config | None:
+        try:
+            return self._config(root)
+        except _Fatal:
+            return None
+
+    def _config(self, root: yaml.Node) -> Config | None:
+        top = self.mapping(root, schema.CONFIG)
+        if top is None:
+            return None
+        version = top.get("version")
+        if version is not None and version.value != schema.VERSION:
+            self.error(version.node, f"`version: {version.value}` is not supported; this "
+                                     f"pingen reads version {schema.VERSION}")
+            return None
+        defaults = top["defaults"].value if "defaults" in top else {}
+        trust = self.trust(top["trust"].value if "trust" in top else {})
+        domains = self.domains(top.get("domains"), defaults)
+        outputs = self.outputs(top.get("outputs"))
+        if self.errors or version is None:
+            return None
+        return Config(
+            path=self.path.absolute(),
+            version=version.value,
+            domains=tuple(domains),
+            outputs=tuple(outputs),
+            trust=trust,
+            warnings=tuple(self.warnings),
+        )
+
+    def trust(self, values: dict[str, _Value]) -> Trust:
+        paths = {key: self.existing_file(v) for key, v in values.items()}
+        return Trust(ca_file=paths.get("ca_file"), catalog=paths.get("catalog"))
+
+    def existing_file(self, value: _Value) -> Path | None:
+        path: Path = self.root / value.value
+        if not path.is_file():
+            self.error(value.node, f"{value.value}: no such file (paths are relative to "
+                                   f"{self.path.name})")
+            return None
+        return path
+
+    # -- domains ---------------------------------------------------------
+    def domains(self, value: _Value | None, defaults: dict[str, _Value]) -> list[Domain]:
+        if value is None or value.value is None:
+            return []
+        if not value.value:
+            self.error(value.node, "`domains:` is empty; add at least one host with its pins")
+        domains: list[Domain] = []
+        hosts: dict[str, yaml.Node] = {}
+        for key, key_node, domain_node in value.value:
+            host = self.host(key, key_node)
+            if host is None:
+                continue
+            if host in hosts:
+                line = hosts[host].start_mark.line + 1
+                self.error(key_node, f"`{key}` is the same host as the one on line {line} "
+                                     f"({host}); each host may appear once")
+                continue
+            hosts[host] = key_node
+            domain = self.domain(host, key_node, domain_node, defaults)
+            if domain is not None:
+                domains.append(domain)
+        return domains
+
+    def host(self, key: str, node: yaml.Node) -> str | None:
+        try:
+            return normalize_host(key)
+        except ValueError as error:
+            self.error(node, str(error))
+            return None
+
+    def domain(
+        self, host: str, key_node: yaml.Node, node: yaml.Node, defaults: dict[str, _Value]
+    ) -> Domain | None:
+        own = self.mapping(node, schema.DOMAIN)
+        if own is None:
+            return None
+        settings = {**defaults, **own}
+        expires = settings.get("expires")
+        if expires is None:
+            if "expires" not in {k for k, _, _ in self.pairs(node, "domain") or []}:
+                self.error(key_node, f"{host} has no `expires:`; add `expires: yyyy-mm-dd` "
+                                     "(pins stop being enforced after it) or `expires: never` "
+                                     "to the domain or to `defaults:`")
+            return None
+        pins = self.pins(own.get("pins"), host)
+        connect = self.connect(own["connect"]) if "connect" in own else None
+        report_uris = self.report_uris(settings.get("report_uris"))
+        if pins is None:
+            return None
+
+        def setting(key: str) -> Any:
+            return settings[key].value if key in settings else schema.DOMAIN.fields[key].default
+
+        return Domain(
+            host=host,
+            include_subdomains=setting("include_subdomains"),
+            enforce=setting("enforce"),
+            pin_set=PinSet(pins, None if expires.value == "never" else expires.value),
+            report_uris=report_uris,
+            connect=connect,
+            provider=setting("provider"),
+            location=self.where(key_node),
+        )
+
+    def report_uris(self, value: _Value | None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        for uri in value.value:
+            if not re.match(r"^https?://[^\s/]+", uri):
+                self.error(value.node, f"report URI {uri!r} is not an http(s) URL")
+        return tuple(value.value)
+
+    def connect(self, value: _Value) -> Address | None:
+        try:
+            return parse_address(value.value)
+        except ValueError as error:
+            self.error(value.node, f"`connect: {value.value}`: {error}")
+            return None
+
+    # -- pins ------------------------------------------------------------
+    def pins(self, value: _Value | None, host: str) -> tuple[Pin, ...] | None:
+        if value is None:
+            return None
+        pins: list[Pin] = []
+        seen: dict[str, yaml.Node] = {}
+        ok = True
+        for pin_node in value.value:
+            pin = self.pin(pin_node)
+            if pin is None:
+                ok = False
+                continue
+            if pin.sha256 in seen:
+                line = seen[pin.sha256].start_mark.line + 1
+                self.error(pin_node, f"this pin ({pin.sha256}) is already listed for {host} "
+                                     f"on line {line}; remove one")
+                ok = False
+                continue
+            seen[pin.sha256] = pin_node
+            pins.append(pin)
+        if ok and len(pins) < 2:
+            self.error(value.node, f"{host} has {len(pins)} pin(s); at least two are needed: "
+                                   "the live key and a backup (`pingen keygen NAME` makes one), "
+                                   "or pins of two CAs that can issue for it")
+            return None
+        return tuple(pins) if ok else None
+
+    def pin(self, node: yaml.Node) -> Pin | None:
+        fields = self.mapping(node, schema.PIN)
+        if fields is None:
+            return None
+        sources = [s for s in schema.PIN_SOURCES if s in fields]
+        if len(sources) != 1:
+            given = ", ".join(f"`{s}`" for s in sources) or "none"
+            self.error(node, f"a pin needs exactly one of `sha256:`, `file:`, `root:` or "
+                             f"`intermediate:` (given: {given})")
+            return None
+        source = PinSource(sources[0])
+        found = self.resolve_source(source, fields[source.value])
+        if found is None:
+            return None
+        sha256, inferred_level, default_label = found
+        level = Level(fields["level"].value) if "level" in fields else inferred_level
+        label = fields["label"].value if "label" in fields else default_label
+        return Pin(
+            sha256=sha256,
+            source=source,
+            label=label,
+            level=level,
+            backup=fields["backup"].value if "backup" in fields else False,
+            location=self.where(node),
+        )
+
+    def resolve_source(
+        self, source: PinSource, value: _Value
+    ) -> tuple[str, Level | None, str | None] | None:
+        text: str = value.value
+        if source is PinSource.SHA256:
+            try:
+                return normalize_pin(text), None, None
+            except ValueError as error:
+                self.error(value.node, str(error))
+                return None
+        if source is PinSource.FILE:
+            return self.file_pin(value)
+        return self.catalog_pin(source, value)
+
+    def file_pin(self, value: _Value) -> tuple[str, Level | None, str | None] | None:
+        from pingen.sources import SourceError, read_key_file
+
+        path = self.root / value.value
+        try:
+            keys = read_key_file(path)
+        except SourceError as error:
+            self.error(value.node, str(error).replace(str(path), value.value, 1))
+            return None
+        if len(keys) > 1:
+            listing = "; ".join(f"{k.subject or k.kind}: sha256 {k.sha256}" for k in keys)
+            self.error(value.node, f"{value.value} holds {len(keys)} certificates; a pin names "
+                                   f"one key. Use `sha256:` with the one you mean: {listing}")
+            return None
+        key = keys[0]
+        if key.is_private_key:
+            self.warn(value.node, _PRIVATE_KEY_WARNING.format(file=value.value))
+        label = key.subject or PurePosixPath(value.value).name
+        return key.sha256, key.level, label
+
+    def catalog_pin(
+        self, source: PinSource, value: _Value
+    ) -> tuple[str, Level | None, str | None] | None:
+        from pingen import catalog
+        from pingen.sources import common_name
+        from pingen.spki import pin_of_certificate
+
+        lookup = catalog.lookup_root if source is PinSource.ROOT else catalog.lookup_intermediate
+        try:
+            cert = lookup(value.value)
+        except LookupError as error:
+            self.error(value.node, str(error.args[0]) if error.args else str(error))
+            return None
+        level = Level.ROOT if source is PinSource.ROOT else Level.INTERMEDIATE
+        return pin_of_certificate(cert), level, common_name(cert.subject)
+
+    # -- outputs ---------------------------------------------------------
+    def outputs(self, value: _Value | None) -> list[Output]:
+        if value is None or value.value is None:
+            return []
+        outputs: list[Output] = []
+        paths: dict[PurePosixPath, yaml.Node] = {}
+        for node in value.value:
+            output = self.output(node)
+            if output is None:
+                continue
+            key = PurePosixPath(output.path.as_posix())
+            if key in paths:
+                line = paths[key].start_mark.line + 1
+                self.error(node, f"two outputs write {key} (the other on line {line})")
+                continue
+            paths[key] = node
+            outputs.append(output)
+        return outputs
+
+    def output(self, node: yaml.Node) -> Output | None:
+        pairs = self.pairs(node, "output")
+        if pairs is None:
+            return None
+        type_node = next((v for k, _, v in pairs if k == "type"), None)
+        output_type = self.string(type_node, schema.OUTPUT_COMMON["type"], "type") \
+            if type_node is not None else None
+        if type_node is not None and output_type is None:
+            return None
+        fields = self.mapping(node, schema.output_section(output_type))
+        if fields is None:
+            return None
+        if ("type" in fields) == ("template" in fields):
+            self.error(node, "an output needs exactly one of `type:` (one of "
+                             f"{', '.join(schema.OUTPUT_TYPES)}) or `template:`")
+            return None
+        path = self.output_path(fields.get("path"))
+        template = self.template_path(fields["template"]) if "template" in fields else None
+        if path is None or ("template" in fields and template is None):
+            return None
+        section = schema.output_section(output_type)
+        options = {
+            key: fields[key].value if key in fields else spec.default
+            for key, spec in section.fields.items()
+            if key not in schema.OUTPUT_COMMON
+        }
+        return Output(
+            path=path,
+            type=output_type,
+            template=template,
+            options=frozen_mapping(options),
+            location=self.where(node),
+        )
+
+    def output_path(self, value: _Value | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            return relative_inside(value.value, self.root)
+        except ValueError as error:
+            self.error(value.node, f"output path {value.value!r} {error}")
+            return None
+
+    def template_path(self, value: _Value) -> Path | None:
+        try:
+            relative = relative_inside(value.value, self.root)
+        except ValueError as error:
+            self.error(value.node, f"template {value.value!r} {error}")
+            return None
+        if not (self.root / relative).is_file():
+            self.error(value.node, f"template {value.value}: no such file (paths are relative "
+                                   f"to {self.path.name})")
+            return None
+        return relative
+
+
+# -- rules shared with other commands ---------------------------------------
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalize_host(text: str) -> str:
+    """Lower case, IDNA A-labels, no trailing dot; or ValueError saying what is wrong."""
+    import idna
+
+    host = text.strip()
+    if not host:
+        raise ValueError("an empty host name")
+    if "://" in host:
+        raise ValueError(f"`{text}` has a scheme; write only the host name "
+                         f"(`{host.split('://', 1)[1].split('/')[0]}`)")
+    if "/" in host:
+        raise ValueError(f"`{text}` has a path; write only the host name")
+    if "*" in host:
+        raise ValueError(f"`{text}` is a wildcard; pin the parent domain with "
+                         "`include_subdomains: true` instead")
+    if _is_ip(host):
+        raise ValueError(f"`{text}` is an IP address; pinning needs a host name "
+                         "(use `connect:` to dial an address)")
+    if ":" in host:
+        raise ValueError(f"`{text}` has a port; write only the host name (use `connect:` "
+                         "for another port)")
+    if " " in host or "\t" in host:
+        raise ValueError(f"`{text}` contains white space")
+    host = host.rstrip(".") if host.endswith(".") and not host.endswith("..") else host
+    labels = host.split(".")
+    if any(label == "" for label in labels):
+        raise ValueError(f"`{text}` has an empty label (two dots in a row, or a leading dot)")
+    try:
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as error:
+        raise ValueError(f"`{text}` is not a valid host name: {error}") from None
+    ascii_host = ascii_host.lower()
+    labels = ascii_host.split(".")
+    if len(labels) < 2:
+        raise ValueError(f"`{text}` is a single label; pin a full host name such as "
+                         "api.example.com")
+    bad = [label for label in labels if not _LABEL.match(label)]
+    if bad:
+        raise ValueError(f"`{text}` has an invalid label `{bad[0]}` (letters, digits and "
+                         "inner hyphens only, at most 63 characters)")
+    if len(ascii_host) > 253:
+        raise ValueError(f"`{text}` is longer than 253 characters")
+    return ascii_host
+
+
+def _is_ip(text: str) -> bool:
+    candidate = text.strip("[]")
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_address(text: str) -> Address:
+    """`host`, `host:port`, `1.2.3.4:443`, `[::1]:443` (port defaults to 443)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep:
+            raise ValueError("an IPv6 address needs its closing `]`")
+        port_text = rest[1:] if rest.startswith(":") else rest
+        if rest and not rest.startswith(":"):
+            raise ValueError("write [IPv6]:port")
+        _check_ip(host, 6)
+    elif text.count(":") > 1:
+        raise ValueError("write an IPv6 address in brackets: [::1]:443")
+    else:
+        host, _, port_text = text.partition(":")
+    if not host:
+        raise ValueError("no host")
+    port = _port(port_text) if port_text else 443
+    return Address(host=host, port=port)
+
+
+def _check_ip(text: str, version: int) -> None:
+    try:
+        if ipaddress.ip_address(text).version == version:
+            return
+    except ValueError:
+        pass
+    raise ValueError(f"{text!r} is not an IPv{version} address")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"port {text!r} is not a number from 1 to 65535")
+    return int(text)
+
+
+def relative_inside(text: str, root: Path) -> Path:
+    """A relative path that stays inside `root`, or ValueError saying why not."""
+    if not text.strip():
+        raise ValueError("is empty")
+    if "\\" in text:
+        raise ValueError("uses backslashes; write / between folders")
+    pure = PurePosixPath(text)
+    if pure.is_absolute() or re.match(r"^[A-Za-z]:", text):
+        raise ValueError("is absolute; write it relative to pins.yaml")
+    parts: list[str] = []
+    for part in pure.parts:
+        if part == "..":
+            if not parts:
+                raise ValueError("leaves the folder of pins.yaml; outputs stay inside it")
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    if not parts:
+        raise ValueError("names the folder of pins.yaml itself, not a file")
+    relative = Path(*parts)
+    resolved_root = root.resolve()
+    if not (root / relative).resolve().is_relative_to(resolved_root):
+        raise ValueError("leaves the folder of pins.yaml through a symbolic link")
+    return relative
+
+
+def _describe(node: yaml.Node) -> str:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == "tag:yaml.org,2002:null":
+        return "nothing (an empty value)"
+    return repr(node.value)
+

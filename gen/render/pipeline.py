@@ -1,0 +1,102 @@
+"""Render every output of a config in memory: the `render` step of `pingen build`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pingen.errors import ConfigError, ConfigErrors, Location, PingenError, display_path
+from pingen.model import Config, Domain, Output
+from pingen.render import GENERATED_NOTICE, RenderedFile, adapter_for, engine
+
+
+def render_all(config: Config) -> list[RenderedFile]:
+    """Every output's bytes, or ConfigError(s) for every output that cannot be rendered."""
+    rendered: list[RenderedFile] = []
+    errors: list[ConfigError] = []
+    builtin_env = engine.environment()
+    for output in config.outputs:
+        try:
+            rendered.append(render_output(config, output, builtin_env))
+        except ConfigErrors as error:
+            errors.extend(error.errors)
+        except ConfigError as error:
+            errors.append(error if error.location else ConfigError(error.message, output.location))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+    return rendered
+
+
+def render_output(config: Config, output: Output, builtin_env: Any = None) -> RenderedFile:
+    if output.template is not None:
+        return render_user_template(config, output)
+    adapter = adapter_for(output.kind)
+    rendering = adapter.context(config, output)
+    content = rendering.content
+    if content is None:
+        env = builtin_env or engine.environment()
+        content = engine.render_template(env, adapter.TEMPLATE, rendering.context)  # type: ignore[attr-defined]
+    return RenderedFile(output, content, rendering.warnings)
+
+
+def notice(config: Config) -> str:
+    return GENERATED_NOTICE.format(source=config.path.name)
+
+
+def template_context(config: Config, output: Output) -> dict[str, Any]:
+    """The documented context of a user's template (README: "Your own templates")."""
+    return {
+        "notice": notice(config),
+        "config_file": config.path.name,
+        "output_path": output.path.as_posix(),
+        "domains": [domain_context(d) for d in config.domains],
+    }
+
+
+def domain_context(domain: Domain) -> dict[str, Any]:
+    return {
+        "host": domain.host,
+        "include_subdomains": domain.include_subdomains,
+        "enforce": domain.enforce,
+        "expires": domain.expires.isoformat() if domain.expires else None,
+        "report_uris": list(domain.report_uris),
+        "provider": domain.provider,
+        "pins": [
+            {
+                "sha256": pin.sha256,
+                "label": pin.label,
+                "level": pin.level.value if pin.level else None,
+                "backup": pin.backup,
+                "source": pin.source.value,
+            }
+            for pin in domain.pins
+        ],
+    }
+
+
+def render_user_template(config: Config, output: Output) -> RenderedFile:
+    import jinja2
+
+    assert output.template is not None
+    env = engine.environment([config.root])
+    name = output.template.as_posix()
+    try:
+        content = engine.render_template(env, name, template_context(config, output))
+    except jinja2.TemplateSyntaxError as error:
+        raise ConfigError(
+            f"template syntax: {error.message}",
+            _template_location(config, output, error.lineno),
+        ) from None
+    except jinja2.UndefinedError as error:
+        raise ConfigError(
+            f"template {name}: {error.message}; the names a template may use are listed "
+            "in the README (\"Your own templates\")",
+            output.location,
+        ) from None
+    except (jinja2.TemplateError, PingenError, ValueError, TypeError) as error:
+        raise ConfigError(f"template {name}: {error}", output.location) from None
+    return RenderedFile(output, content)
+
+
+def _template_location(config: Config, output: Output, line: int | None) -> Location:
+    assert output.template is not None
+    return Location(display_path(config.root / output.template), line)
