@@ -118,6 +118,12 @@ class _Value:
     node: yaml.Node
 
 
+class _Fields(dict[str, _Value]):
+    """The valid values of a mapping; `present` also names keys whose value was wrong."""
+
+    present: frozenset[str] = frozenset()
+
+
 class _Fatal(Exception):
     """Stop reading: the rest would only repeat the same error."""
 
@@ -149,12 +155,13 @@ class _Reader:
             raise _Fatal
 
     # -- generic structure -----------------------------------------------
-    def mapping(self, node: yaml.Node, section: Section) -> dict[str, _Value] | None:
+    def mapping(self, node: yaml.Node, section: Section) -> _Fields | None:
         """Check a mapping against a section: types, unknown, duplicate and missing keys."""
         pairs = self.pairs(node, section.name)
         if pairs is None:
             return None
-        values: dict[str, _Value] = {}
+        values = _Fields()
+        values.present = frozenset(key for key, _, _ in pairs)
         for key, key_node, value_node in pairs:
             spec = section.fields.get(key)
             if spec is None:
@@ -164,7 +171,7 @@ class _Reader:
             if value is not None:
                 values[key] = _Value(value, value_node)
         for key, spec in section.fields.items():
-            if spec.required and key not in {k for k, _, _ in pairs}:
+            if spec.required and key not in values.present:
                 self.error(node, f"{section.name} is missing `{key}:` ({spec.description})")
         return values
 
@@ -381,7 +388,7 @@ class _Reader:
         settings = {**defaults, **own}
         expires = settings.get("expires")
         if expires is None:
-            if "expires" not in {k for k, _, _ in self.pairs(node, "domain") or []}:
+            if "expires" not in own.present:
                 self.error(key_node, f"{host} has no `expires:`; add `expires: yyyy-mm-dd` "
                                      "(pins stop being enforced after it) or `expires: never` "
                                      "to the domain or to `defaults:`")
@@ -544,14 +551,16 @@ class _Reader:
         return outputs
 
     def output(self, node: yaml.Node) -> Output | None:
-        pairs = self.pairs(node, "output")
-        if pairs is None:
-            return None
-        type_node = next((v for k, _, v in pairs if k == "type"), None)
-        output_type = self.string(type_node, schema.OUTPUT_COMMON["type"], "type") \
-            if type_node is not None else None
-        if type_node is not None and output_type is None:
-            return None
+        import yaml
+
+        output_type = None
+        type_node = next(
+            (v for k, v in node.value if getattr(k, "value", None) == "type"), None
+        ) if isinstance(node, yaml.MappingNode) else None
+        if type_node is not None:
+            output_type = self.string(type_node, schema.OUTPUT_COMMON["type"], "type")
+            if output_type is None:
+                return None
         fields = self.mapping(node, schema.output_section(output_type))
         if fields is None:
             return None
