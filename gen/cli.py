@@ -11,6 +11,7 @@ import importlib
 import sys
 
 import click
+
 from pingen import __version__
 from pingen.errors import EXIT_BAD_INPUT, ConfigErrors, PingenError
 

@@ -38,7 +38,9 @@ def openssl_pin(*command: str) -> str:
     ).stdout.decode().strip()
 
 
-def make_cert(key: CertificateIssuerPrivateKeyTypes, name: str = "leaf.example") -> x509.Certificate:
+def make_cert(
+    key: CertificateIssuerPrivateKeyTypes, name: str = "leaf.example"
+) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) \
@@ -65,7 +67,9 @@ def make_csr(key: CertificateIssuerPrivateKeyTypes) -> x509.CertificateSigningRe
     )
 
 
-def write_all_forms(folder: Path, key: CertificateIssuerPrivateKeyTypes) -> dict[str, tuple[str, ...]]:
+def write_all_forms(
+    folder: Path, key: CertificateIssuerPrivateKeyTypes
+) -> dict[str, tuple[str, ...]]:
     """Write the key as every file kind and encoding; return the openssl command that
     extracts the SPKI DER from each file."""
     public = key.public_key()
@@ -125,7 +129,8 @@ def test_pin_agrees_with_openssl(run_pingen: CliRunner, tmp_path: Path, key_type
 
 
 def test_text_output_and_bundle(run_pingen: CliRunner, tmp_path: Path) -> None:
-    root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), rsa.generate_private_key(65537, 2048)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_key = rsa.generate_private_key(65537, 2048)
     bundle = make_cert(leaf_key).public_bytes(PEM) + make_cert(root_key, "Other").public_bytes(PEM)
     (tmp_path / "bundle.pem").write_bytes(bundle)
     result = run_pingen("pin", "bundle.pem", cwd=tmp_path)
@@ -145,7 +150,9 @@ def test_text_output_and_bundle(run_pingen: CliRunner, tmp_path: Path) -> None:
         (b"", "neither PEM nor"),
     ],
 )
-def test_bad_files_exit_2(run_pingen: CliRunner, tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_files_exit_2(
+    run_pingen: CliRunner, tmp_path: Path, content: bytes, message: str
+) -> None:
     (tmp_path / "bad.pem").write_bytes(content)
     result = run_pingen("pin", "bad.pem", cwd=tmp_path)
     assert result.exit_code == 2

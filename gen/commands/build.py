@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from pingen.commands.options import config_option, load
 from pingen.errors import EXIT_CHECK_FAILED, display_path
 

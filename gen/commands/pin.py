@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
 from pingen.errors import ConfigError, Location
 
 if TYPE_CHECKING:
