@@ -55,19 +55,30 @@ def write_all(changes: list[Change]) -> list[Change]:
     """Write every changed file atomically; return the ones written."""
     pending = [c for c in changes if c.changed]
     temporaries: list[tuple[str, Path]] = []
+    created: list[Path] = []
     try:
         for change in pending:
-            change.path.parent.mkdir(parents=True, exist_ok=True)
+            created += _make_folders(change.path.parent)
             temporaries.append((_write_temporary(change), change.path))
     except OSError as error:
         for temporary, _ in temporaries:
             os.unlink(temporary)
+        for folder in reversed(created):
+            folder.rmdir()
         raise ConfigError(
             f"cannot write {error.filename}: {error.strerror}; nothing was written"
         ) from None
     for temporary, target in temporaries:
         os.replace(temporary, target)
     return pending
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; return the ones created, outermost first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    for path in missing:
+        path.mkdir()
+    return missing
 
 
 def _write_temporary(change: Change) -> str:

@@ -96,7 +96,7 @@ def test_a_failed_write_leaves_every_file_as_it_was(
     temporary file is left behind."""
     import tempfile
 
-    project(workdir)
+    project(workdir, VALID + "  - template: t.j2\n    path: new/folder/custom.txt\n")
     (workdir / "out").mkdir()
     (workdir / "out/custom.txt").write_text("old\n")
     real_mkstemp = tempfile.mkstemp
@@ -113,6 +113,7 @@ def test_a_failed_write_leaves_every_file_as_it_was(
     assert result.exit_code == 2 and "No space left on device" in result.stderr
     assert (workdir / "out/custom.txt").read_text() == "old\n"
     assert sorted(p.name for p in (workdir / "out").iterdir()) == ["custom.txt"]
+    assert not (workdir / "new").exists()  # folders made for the failed write are gone
 
 
 def test_existing_file_mode_is_kept(run_pingen: CliRunner, workdir: Path) -> None:
