@@ -1,0 +1,222 @@
+"""Build the verified chain: from what a server sent to a root the trust store holds.
+
+    store = load_trust_store(config.trust)        # certifi's roots, or trust.ca_file
+    chain = build_verified_chain(served, store, "api.example.com", at)
+    # -> [leaf, intermediate..., root]; raises UntrustedChain saying why not
+    levels(chain)                                  # [Level.LEAF, ..., Level.ROOT]
+
+The server's chain is taken without trusting it (see pingen.fetch); trust is decided
+here, with cryptography's Web PKI verifier, at a chosen time (`at` may lie in the past
+for recorded chains, `verify --chain --at`). The root usually is not sent by the
+server: it comes from the store, so root pins can match it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pingen.errors import ConfigError, Location
+from pingen.model import Level, Trust
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.x509.verification import Store
+
+MAX_CHAIN_DEPTH = 8
+
+
+class UntrustedChain(Exception):
+    """The served chain does not verify; `reason` says why, for a person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    store: Store
+    roots: tuple[x509.Certificate, ...]
+    description: str  # "certifi's Mozilla roots" or the CA file's path
+
+    def holds(self, cert: x509.Certificate) -> bool:
+        return any(root == cert for root in self.roots)
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """Every certificate in PEM `data` (any number), or the one DER certificate."""
+    import warnings
+
+    from cryptography import x509
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    if b"-----BEGIN" in data:
+        with warnings.catch_warnings():
+            # certifi still ships a few roots with non-positive serial numbers
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return list(x509.load_pem_x509_certificates(data))
+    return [x509.load_der_x509_certificate(data)]
+
+
+def load_trust_store(trust: Trust) -> TrustStore:
+    """The roots chains are built to: `trust.ca_file`, else certifi's Mozilla store."""
+    if trust.ca_file is None:
+        import certifi
+
+        return _store_from_file(certifi.where(), "certifi's Mozilla roots")
+    path = Path(trust.ca_file)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as error:
+        raise ConfigError(
+            f"trust.ca_file cannot be read ({error.strerror}); point it at a PEM file of "
+            "root certificates",
+            Location(path),
+        ) from None
+    return _cached_store(str(path), stamp)
+
+
+@lru_cache(maxsize=8)
+def _cached_store(path: str, _stamp: int) -> TrustStore:
+    return _store_from_file(path, path)
+
+
+@lru_cache(maxsize=2)
+def _store_from_file(path: str, description: str) -> TrustStore:
+    from cryptography.x509.verification import Store
+
+    try:
+        roots = load_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"trust.ca_file holds no readable certificates ({error}); it must be PEM "
+            "root certificates",
+            Location(Path(path)),
+        ) from None
+    if not roots:
+        raise ConfigError("trust.ca_file holds no certificates", Location(Path(path)))
+    return TrustStore(Store(roots), tuple(roots), description)
+
+
+def build_verified_chain(
+    served: Sequence[x509.Certificate],
+    store: TrustStore,
+    host: str | None,
+    at: dt.datetime,
+) -> list[x509.Certificate]:
+    """The chain from the served leaf to a trusted root (leaf first, root last).
+
+    `served` is leaf first, as a server sends it; the other certificates are only
+    candidates for intermediates (order and extras do not matter). `host` is checked
+    against the leaf's names (None: the leaf's first DNS name). Raises UntrustedChain.
+    """
+    from cryptography.x509.verification import PolicyBuilder, VerificationError
+
+    if not served:
+        raise UntrustedChain("the server sent no certificate")
+    at = _aware(at)
+    leaf, *others = served
+    _check_validity(leaf, at)
+    subject = _subject(host or _first_dns_name(leaf))
+    verifier = (
+        PolicyBuilder()
+        .store(store.store)
+        .time(at)
+        .max_chain_depth(MAX_CHAIN_DEPTH)
+        .build_server_verifier(subject)
+    )
+    try:
+        return list(verifier.verify(leaf, others))
+    except VerificationError as error:
+        raise UntrustedChain(_explain(served, store, host, error)) from None
+
+
+def levels(chain: Sequence[x509.Certificate]) -> list[Level]:
+    """Leaf first, root last: the level of each certificate of a verified chain."""
+    if not chain:
+        return []
+    if len(chain) == 1:
+        return [Level.LEAF]
+    return [Level.LEAF, *[Level.INTERMEDIATE] * (len(chain) - 2), Level.ROOT]
+
+
+def served_levels(served: Sequence[x509.Certificate]) -> list[Level]:
+    """Levels of an unverified chain: leaf first; a self-signed CA at the end is a root."""
+    result = [Level.LEAF] + [Level.INTERMEDIATE] * (len(served) - 1)
+    if len(served) > 1 and served[-1].issuer == served[-1].subject:
+        result[-1] = Level.ROOT
+    return result[: len(served)]
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def _check_validity(leaf: x509.Certificate, at: dt.datetime) -> None:
+    when = at.date().isoformat()
+    if leaf.not_valid_after_utc < at:
+        raise UntrustedChain(
+            f"the leaf certificate expired on {leaf.not_valid_after_utc.date().isoformat()} "
+            f"(judged as of {when}); the server must renew it"
+        )
+    if leaf.not_valid_before_utc > at:
+        raise UntrustedChain(
+            f"the leaf certificate is not valid before "
+            f"{leaf.not_valid_before_utc.date().isoformat()} (judged as of {when})"
+        )
+
+
+def _first_dns_name(leaf: x509.Certificate) -> str:
+    from cryptography import x509
+
+    try:
+        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        raise UntrustedChain("the leaf certificate has no subjectAltName") from None
+    dns_names = names.get_values_for_type(x509.DNSName)
+    if not dns_names:
+        raise UntrustedChain("the leaf certificate names no DNS host")
+    return dns_names[0].removeprefix("*.")
+
+
+def _subject(host: str) -> x509.verification.Subject:
+    from cryptography import x509
+
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def _explain(
+    served: Sequence[x509.Certificate], store: TrustStore, host: str | None, error: Exception
+) -> str:
+    detail = str(error)
+    if "subjectAltName" in detail or "matching" in detail.lower():
+        names = ", ".join(_dns_names(served[0])) or "none"
+        return f"the leaf certificate does not cover {host} (it names: {names})"
+    top = served[-1]
+    anchored = any(root.subject == top.issuer for root in store.roots) or store.holds(top)
+    if not anchored:
+        return (
+            f"no root in the trust store ({store.description}) issued "
+            f"{top.issuer.rfc4514_string()!r}: the server sends an incomplete chain or one "
+            f"from a CA the store does not trust ({detail})"
+        )
+    return f"the chain does not verify against {store.description}: {detail}"
+
+
+def _dns_names(cert: x509.Certificate) -> list[str]:
+    from cryptography import x509
+
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return list(names.get_values_for_type(x509.DNSName))
