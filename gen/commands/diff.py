@@ -1,0 +1,104 @@
+"""`pingen diff`: what changed between two versions of pins.yaml, for a pull request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from pingen.commands.options import config_option
+
+if TYPE_CHECKING:
+    from pingen.diff import ConfigDiff
+    from pingen.model import Config
+
+
+@click.command(name="diff")
+@config_option
+@click.option("--base", metavar="GIT_REV",
+              help="Compare with pins.yaml as committed at this git revision "
+                   "[default: HEAD, unless --old is given].")
+@click.option("--old", "old_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Compare with this file instead of a git revision.")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True,
+              help="markdown: a pull request's body; json: for bots.")
+@click.option("--verify", "verify_live", is_flag=True,
+              help="Also dial every domain: flag removed pins that are live today and sets "
+                   "that match nothing live.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds per domain for --verify.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings on stderr.")
+def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,
+            verify_live: bool, timeout: float, quiet: bool) -> int:
+    """Show what changed between two versions of pins.yaml, per domain: pins added
+    and removed (with labels), include_subdomains, enforce, expiry and provider
+    changes, domains and outputs added and removed.
+
+    Flags what a reviewer must not miss: a domain left with fewer than two pins or
+    no backup pin, expiry moved earlier or to never, enforcement off, subdomains
+    newly pinned, a pin set replaced wholesale; with --verify, a removed pin that is
+    live today. Always exits 0 when both versions load: a diff is information.
+    """
+    from pingen import diff
+    from pingen.errors import ConfigError
+    from pingen.load import load_config
+
+    if base is not None and old_path is not None:
+        raise click.UsageError("give --base or --old, not both")
+    new = _load_new(config_path, quiet)
+    if old_path is not None:
+        old: Config | None = load_config(old_path, today=dt.date.min)
+        old_name = str(old_path)
+    else:
+        try:
+            old, old_name = diff.config_at_revision(base or "HEAD", config_path)
+        except diff.GitError as error:
+            raise ConfigError(str(error)) from None
+    live, notes = _live(new, timeout, quiet) if verify_live else (None, ())
+    result = diff.compare(old, new, old_name=old_name, new_name=str(config_path),
+                          live=live, notes=notes)
+    _print(result, output_format)
+    return 0
+
+
+def _load_new(config_path: Path, quiet: bool) -> Config:
+    from pingen.commands.options import load
+    from pingen.load import load_config
+
+    return load_config(config_path) if quiet else load(config_path)
+
+
+def _live(config: Config, timeout: float, quiet: bool) -> tuple[dict[str, frozenset[str]],
+                                                                tuple[str, ...]]:
+    from pingen.diff import live_keys
+    from pingen.fetch import Fetched
+    from pingen.term import Progress
+
+    progress = Progress(quiet=quiet)
+    total, seen = len(config.domains), [0]
+
+    def step(fetched: Fetched) -> None:
+        seen[0] += 1
+        progress.update(f"checking live keys: {seen[0]}/{total} {fetched.host}")
+
+    try:
+        return live_keys(config, timeout=timeout, progress=step)
+    finally:
+        progress.done()
+
+
+def _print(result: ConfigDiff, output_format: str) -> None:
+    from pingen import diff
+    from pingen.term import colour_wanted, paint
+
+    if output_format == "json":
+        click.echo(diff.to_json(result), nl=False)
+    elif output_format == "markdown":
+        click.echo(diff.to_markdown(result), nl=False)
+    else:
+        colour = colour_wanted()
+        for style, line in diff.text_lines(result):
+            click.echo(paint(line, style, colour), color=colour)

@@ -1,0 +1,56 @@
+"""Terminal manners for commands: colour only on a terminal and never with NO_COLOR,
+progress only on a terminal and never with --quiet, so pipes, files and
+`--format json` stay machine-clean."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+import click
+
+STYLES: dict[str, dict[str, object]] = {
+    "add": {"fg": "green"},
+    "remove": {"fg": "red"},
+    "flag": {"fg": "yellow", "bold": True},
+    "dim": {"dim": True},
+}
+
+
+def colour_wanted(stream: TextIO | None = None) -> bool:
+    """True when `stream` (stdout by default) is a terminal and NO_COLOR is unset or empty
+    (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def paint(text: str, style: str, colour: bool) -> str:
+    if not colour or style not in STYLES:
+        return text
+    return click.style(text, **STYLES[style])  # type: ignore[arg-type]
+
+
+class Progress:
+    """One status line on stderr, rewritten in place; silent unless stderr is a terminal."""
+
+    def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = not quiet and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.width = 0
+
+    def update(self, text: str) -> None:
+        if not self.enabled:
+            return
+        line = text[:100]
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def done(self) -> None:
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
