@@ -41,7 +41,7 @@ from pathlib import Path
 from tests.support.pki import Identity
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-Address = tuple[str, int]
+HostPort = tuple[str, int]
 
 HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 # A TLS 1.2 record: alert (21), version 3.3, length 2, fatal (2), handshake_failure (40).
@@ -58,7 +58,7 @@ class _LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.writers: set[asyncio.StreamWriter] = set()
 
-    def start(self, handler: Handler, host: str, ssl_context: ssl.SSLContext | None) -> Address:
+    def start(self, handler: Handler, host: str, ssl_context: ssl.SSLContext | None) -> HostPort:
         self.thread.start()
 
         async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -104,7 +104,7 @@ class _LoopThread:
 @contextmanager
 def _serving(
     handler: Handler, host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None
-) -> Iterator[Address]:
+) -> Iterator[HostPort]:
     runner = _LoopThread()
     address = runner.start(handler, host, ssl_context)
     try:
@@ -165,7 +165,7 @@ def tls_server(
     *,
     default: str | None = None,
     host: str = "127.0.0.1",
-) -> Iterator[Address]:
+) -> Iterator[HostPort]:
     """Serve `identities` (one, or a mapping SNI name -> identity) over TLS."""
     with _serving(_answer_http, host, server_context(identities, default)) as address:
         yield address
@@ -194,31 +194,31 @@ def _replying(data: bytes) -> Handler:
 
 
 @contextmanager
-def stalling_server(host: str = "127.0.0.1") -> Iterator[Address]:
+def stalling_server(host: str = "127.0.0.1") -> Iterator[HostPort]:
     with _serving(_stall, host) as address:
         yield address
 
 
 @contextmanager
-def resetting_server(host: str = "127.0.0.1") -> Iterator[Address]:
+def resetting_server(host: str = "127.0.0.1") -> Iterator[HostPort]:
     with _serving(_reset, host) as address:
         yield address
 
 
 @contextmanager
-def garbage_server(data: bytes = GARBAGE, host: str = "127.0.0.1") -> Iterator[Address]:
+def garbage_server(data: bytes = GARBAGE, host: str = "127.0.0.1") -> Iterator[HostPort]:
     with _serving(_replying(data), host) as address:
         yield address
 
 
 @contextmanager
-def handshake_failure_server(host: str = "127.0.0.1") -> Iterator[Address]:
+def handshake_failure_server(host: str = "127.0.0.1") -> Iterator[HostPort]:
     with _serving(_replying(HANDSHAKE_FAILURE_ALERT), host) as address:
         yield address
 
 
 @contextmanager
-def closed_port(host: str = "127.0.0.1") -> Iterator[Address]:
+def closed_port(host: str = "127.0.0.1") -> Iterator[HostPort]:
     """A port that was free a moment ago and has nothing listening: refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:

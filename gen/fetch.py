@@ -1,0 +1,226 @@
+"""Take the chain each server serves, without trusting it: asyncio, bounded concurrency.
+
+    results = fetch_chains([Target("api.example.com"), Target("b.test", Address("::1", 8443))],
+                           timeout=10, concurrency=32)
+    # -> [Fetched(host, address, served=(leaf, ...), error=None), ...] in the same order
+
+One timeout bounds connect plus handshake for each domain, counted from the moment
+its turn comes (a queue never eats into it), so a stalled server costs its timeout
+once and no other domain waits behind it. SNI is the domain's host; `connect:` only
+changes where we dial. Every failure becomes `Fetched.error`, a reason a person can
+act on; nothing here raises for a network fault.
+
+Trust is not decided here: the handshake runs with CERT_NONE and we read the chain
+the server sent (`SSLObject.get_unverified_chain`, public since Python 3.13 and
+present as the private `_sslobj.get_unverified_chain` since 3.10), so an untrusted
+chain can still be reported, and pingen.chain builds the verified chain itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pingen.model import Address
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+DEFAULT_PORT = 443
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_CONCURRENCY = 32
+_MAX_RESOLVER_THREADS = 64
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str  # the domain: SNI and the name the chain must cover
+    connect: Address | None = None  # where to dial instead of host:443
+
+    @property
+    def address(self) -> Address:
+        return self.connect or Address(self.host, DEFAULT_PORT)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    host: str
+    address: str  # what was dialed, "host:port" ("[::1]:443" for IPv6)
+    served: tuple[bytes, ...] = ()  # DER certificates as sent, leaf first
+    error: str | None = None  # why no chain was taken (unreachable)
+
+    @property
+    def reachable(self) -> bool:
+        return self.error is None
+
+    def certificates(self) -> list[x509.Certificate]:
+        from cryptography import x509
+
+        return [x509.load_der_x509_certificate(der) for der in self.served]
+
+
+Progress = Callable[[Fetched], None]
+
+
+def fetch_chains(
+    targets: Sequence[Target],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress | None = None,
+) -> list[Fetched]:
+    """Fetch every target's served chain; results in the order of `targets`."""
+    return asyncio.run(fetch_all(targets, timeout=timeout, concurrency=concurrency,
+                                 progress=progress))
+
+
+async def fetch_all(
+    targets: Sequence[Target],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress | None = None,
+) -> list[Fetched]:
+    loop = asyncio.get_running_loop()
+    # getaddrinfo runs in the default executor; its usual few threads would queue
+    # name lookups behind a slow resolver.
+    resolver = ThreadPoolExecutor(max_workers=max(1, min(concurrency, _MAX_RESOLVER_THREADS)))
+    loop.set_default_executor(resolver)
+    gate = asyncio.Semaphore(max(1, concurrency))
+    context = unverified_context()
+
+    async def one(target: Target) -> Fetched:
+        async with gate:
+            result = await fetch_chain(target, context, timeout)
+        if progress is not None:
+            progress(result)
+        return result
+
+    try:
+        return list(await asyncio.gather(*(one(target) for target in targets)))
+    finally:
+        resolver.shutdown(wait=False, cancel_futures=True)
+
+
+def unverified_context() -> ssl.SSLContext:
+    """A client context that completes the handshake whatever the chain (trust comes later)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class _Quiet(asyncio.Protocol):
+    """The handshake is all we need: ignore whatever arrives after it."""
+
+
+async def fetch_chain(target: Target, context: ssl.SSLContext, timeout: float) -> Fetched:
+    address = target.address
+    dialed = str(address)
+    stage = _Stage()
+    try:
+        async with asyncio.timeout(timeout):
+            served = await _handshake(target.host, address, context, stage)
+    except TimeoutError:
+        return Fetched(target.host, dialed, error=stage.timeout_reason(timeout))
+    except Exception as error:  # every fault is a result, never a traceback
+        return Fetched(target.host, dialed, error=describe_error(error, address))
+    if not served:
+        return Fetched(target.host, dialed, error="the server completed the handshake but "
+                                                  "sent no certificate")
+    return Fetched(target.host, dialed, served=served)
+
+
+class _Stage:
+    """How far a connection got, so a timeout can say where it stalled."""
+
+    def __init__(self) -> None:
+        self.connected = False
+
+    def timeout_reason(self, timeout: float) -> str:
+        if self.connected:
+            return (f"the server accepted the connection but did not complete a TLS "
+                    f"handshake within {timeout:g} s")
+        return f"could not connect within {timeout:g} s"
+
+
+async def _handshake(
+    host: str, address: Address, context: ssl.SSLContext, stage: _Stage
+) -> tuple[bytes, ...]:
+    # SNI is the domain's host (ssl leaves it out for IP literals by itself).
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_connection(_Quiet, address.host, address.port)
+    stage.connected = True
+    try:
+        tls = await loop.start_tls(
+            transport, protocol, context, server_hostname=host, ssl_handshake_timeout=None
+        )
+    except BaseException:
+        transport.abort()
+        raise
+    if tls is None:  # pragma: no cover - only when the transport closed underneath
+        raise ConnectionAbortedError("the connection closed during the handshake")
+    try:
+        return served_chain(tls.get_extra_info("ssl_object"))
+    finally:
+        tls.close()
+
+
+def served_chain(ssl_object: Any) -> tuple[bytes, ...]:
+    """The DER certificates the peer sent, leaf first, from an SSLObject/SSLSocket."""
+    public = getattr(ssl_object, "get_unverified_chain", None)  # Python 3.13+
+    private = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    chain = (public or private or (lambda: None))()
+    if chain:
+        return tuple(_der(cert) for cert in chain)
+    # Without either API only the leaf is available; chain building then needs the
+    # intermediates from the trust store.
+    leaf = ssl_object.getpeercert(binary_form=True)
+    return (leaf,) if leaf else ()
+
+
+def _der(cert: Any) -> bytes:
+    if isinstance(cert, bytes):
+        return cert
+    import _ssl
+
+    return bytes(cert.public_bytes(_ssl.ENCODING_DER))
+
+
+_SSL_REASONS = {
+    "WRONG_VERSION_NUMBER": "the server answered with something that is not TLS "
+                            "(is this port serving plain HTTP or another protocol?)",
+    "RECORD_LAYER_FAILURE": "the server answered with something that is not TLS",
+    "PACKET_LENGTH_TOO_LONG": "the server answered with something that is not TLS",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server refused the TLS handshake (alert: "
+                                     "handshake failure): no common protocol version or "
+                                     "cipher, or it does not serve this name",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "the server refused the TLS handshake (alert: protocol "
+                                    "version): it does not speak TLS 1.2 or 1.3",
+    "TLSV1_UNRECOGNIZED_NAME": "the server does not serve this name (alert: unrecognized "
+                               "name)",
+    "UNSUPPORTED_PROTOCOL": "the server offers only a TLS version older than 1.2",
+}
+
+
+def describe_error(error: BaseException, address: Address) -> str:
+    """A reason a person can act on, for a connection or handshake failure."""
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve {address.host}: {error.strerror or error}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection refused by {address} (nothing listens on port {address.port}?)"
+    if isinstance(error, ConnectionResetError):
+        return "the server reset the connection during the TLS handshake"
+    if isinstance(error, ssl.SSLEOFError | ConnectionAbortedError | asyncio.IncompleteReadError):
+        return "the server closed the connection during the TLS handshake"
+    if isinstance(error, ssl.SSLError):
+        reason = getattr(error, "reason", None) or ""
+        return _SSL_REASONS.get(reason, f"the TLS handshake failed: {reason or error}")
+    if isinstance(error, OSError):
+        return f"cannot connect to {address}: {error.strerror or error}"
+    return f"the TLS handshake failed: {type(error).__name__}: {error}"
