@@ -145,6 +145,12 @@ def _index(pairs: Iterable[tuple[str, NamedCert]]) -> dict[str, tuple[NamedCert,
     return {key: tuple(values) for key, values in index.items()}
 
 
+def mozilla_roots_named(name: str) -> tuple[NamedCert, ...]:
+    """Mozilla roots whose display name is `name` (case-insensitive)."""
+    return _mozilla_index().get(_fold(name), ())
+
+
+@functools.cache
 def mozilla_pins() -> frozenset[str]:
     return frozenset(root.pin for root in mozilla_roots())
 
@@ -378,6 +384,7 @@ def catalog_from_data(data: Any, base: Path, path: Path | None = None) -> Catalo
 class _Reader:
     def __init__(self, base: Path, path: Path | None) -> None:
         self.base = base
+        self.path = path
         self.label = str(path) if path else "CA catalog"
 
     def fail(self, where: str, message: str) -> CatalogError:
@@ -408,7 +415,8 @@ class _Reader:
                 source=self.optional_text(entry, "source", where),
                 note=self.optional_text(entry, "note", where),
             ))
-        catalog = Catalog(None, tuple(operators), tuple(roots), tuple(crosses), tuple(families))
+        catalog = Catalog(self.path, tuple(operators), tuple(roots), tuple(crosses),
+                          tuple(families))
         self.check_names(catalog)
         return catalog
 
@@ -551,14 +559,18 @@ class _Reader:
 # -- name lookups for `root:` and `intermediate:` -----------------------------------
 
 
-def lookup_root(name: str, catalog_path: Path | None = None) -> x509.Certificate:
+def _catalog(catalog: Catalog | Path | None) -> Catalog:
+    return catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+
+
+def lookup_root(name: str, catalog: Catalog | Path | None = None) -> x509.Certificate:
     """The root named `name` in certifi's Mozilla store or the CA catalog.
 
     Raises UnknownName (with close matches) or AmbiguousName (several keys).
     Certificates of the same key under one name are one root (e.g. ISRG Root X1 is both
     in Mozilla's store and in the catalog).
     """
-    catalog = load_catalog(catalog_path)
+    catalog = _catalog(catalog)
     found = [*_mozilla_index().get(_fold(name), ()), *(r.cert for r in catalog.roots_named(name))]
     if not found:
         names = [root.name for root in mozilla_roots()] + list(catalog.root_names)
@@ -567,9 +579,9 @@ def lookup_root(name: str, catalog_path: Path | None = None) -> x509.Certificate
     return _only_key(name, "root", found).cert
 
 
-def lookup_intermediate(name: str, catalog_path: Path | None = None) -> x509.Certificate:
+def lookup_intermediate(name: str, catalog: Catalog | Path | None = None) -> x509.Certificate:
     """The intermediate named `name` (e.g. "R12", "E7", "YE1") in the CA catalog."""
-    catalog = load_catalog(catalog_path)
+    catalog = _catalog(catalog)
     found = [cert for i in catalog.intermediates_named(name) for cert in i.certs]
     if not found:
         raise UnknownName(_unknown("intermediate", name, catalog.intermediate_names,
