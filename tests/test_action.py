@@ -1,0 +1,160 @@
+"""The composite GitHub Action (action.yml): its shell steps run here with bash, in a
+real git repository, the way the runner would run them (inputs in the environment,
+GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files). `actions/setup-python` and the pip
+install of pingen are the runner's part and are skipped: pingen is installed here."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+ACTION = yaml.safe_load((REPO / "action.yml").read_text())
+PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
+PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
+PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
+
+CONFIG = f"""\
+version: 1
+defaults:
+  expires: 2030-06-30
+domains:
+  api.example.com:
+    pins:
+      - sha256: {PIN_A}
+        label: ISRG Root X1
+      - sha256: {PIN_B}
+        label: backup
+        backup: true
+outputs:
+  - template: pins.txt.j2
+    path: generated/pins.txt
+"""
+TEMPLATE = (
+    "{{ notice }}\n{% for d in domains %}{% for p in d.pins %}{{ d.host }} {{ p.sha256 }}\n"
+    "{% endfor %}{% endfor %}"
+)
+_EXPRESSION = re.compile(r"\$\{\{\s*([a-z.-]+)\s*\}\}")
+
+
+def evaluate(text: str, inputs: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "github.action_path":
+            return str(REPO)
+        assert name.startswith("inputs."), name
+        return inputs[name.removeprefix("inputs.")]
+
+    return _EXPRESSION.sub(value, text)
+
+
+def condition(expression: str | None, inputs: dict[str, str]) -> bool:
+    if expression is None:
+        return True
+    match = re.fullmatch(r"inputs\.([a-z-]+) (==|!=) '([^']*)'", expression.strip())
+    assert match, f"the test cannot evaluate `if: {expression}`"
+    name, operator, literal = match.groups()
+    return (inputs[name] == literal) == (operator == "==")
+
+
+def run_action(workspace: Path, **given: str) -> tuple[int, dict[str, str], str, str]:
+    """Run the action's shell steps; (exit code, outputs, job summary, log)."""
+    inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()}
+    inputs.update({k.replace("_", "-"): v for k, v in given.items()})
+    output_file, summary_file = workspace.parent / "output", workspace.parent / "summary"
+    output_file.write_text("")
+    summary_file.write_text("")
+    log = ""
+    for step in ACTION["runs"]["steps"]:
+        if "run" not in step or step["name"] == "Install pingen":
+            continue
+        if not condition(step.get("if"), inputs):
+            continue
+        env = {**os.environ, "GITHUB_OUTPUT": str(output_file),
+               "GITHUB_STEP_SUMMARY": str(summary_file), "RUNNER_TEMP": str(workspace.parent)}
+        env.update({k: evaluate(str(v), inputs) for k, v in step.get("env", {}).items()})
+        folder = workspace / evaluate(step.get("working-directory", "."), inputs)
+        done = subprocess.run(["bash", "-e", "-c", evaluate(step["run"], inputs)], cwd=folder,
+                              env=env, capture_output=True, text=True, timeout=120)
+        log += done.stdout + done.stderr
+        if done.returncode != 0:
+            return done.returncode, {}, summary_file.read_text(), log
+    outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines())
+    return 0, outputs, summary_file.read_text(), log
+
+
+def git(folder: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                   cwd=folder, check=True, capture_output=True)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, run_pingen: CliRunner) -> Path:
+    """A checked-out app repository with current generated files."""
+    folder = tmp_path / "workspace"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    (folder / "pins.yaml").write_text(CONFIG)
+    (folder / "pins.txt.j2").write_text(TEMPLATE)
+    assert run_pingen("build", cwd=folder).exit_code == 0
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "pins")
+    return folder
+
+
+def test_the_action_declares_both_modes_and_passes_inputs_safely() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    assert {"config", "mode", "python-version", "base", "diff-file"} <= set(ACTION["inputs"])
+    for step in ACTION["runs"]["steps"]:
+        # Inputs reach scripts only through the environment, never pasted into code.
+        assert "${{" not in step.get("run", ""), step["name"]
+
+
+def test_check_mode_passes_current_and_fails_stale(workspace: Path) -> None:
+    code, _, summary, log = run_action(workspace, mode="check")
+    assert code == 0, log
+    assert summary == ""
+    (workspace / "pins.yaml").write_text(CONFIG.replace(PIN_B, PIN_C))
+    code, _, _, log = run_action(workspace, mode="check")
+    assert code == 1
+    assert "generated/pins.txt: out of date; run `pingen build`" in log
+    assert "\x1b[" not in log
+
+
+def test_check_mode_with_base_writes_the_diff_to_the_job_summary(workspace: Path) -> None:
+    (workspace / "pins.yaml").write_text(CONFIG.replace(PIN_B, PIN_C))
+    code, _, summary, _ = run_action(workspace, mode="check", base="HEAD")
+    assert code == 1  # still stale: the summary is information, the check decides
+    assert summary.startswith("### pingen: changes to pins (`HEAD:pins.yaml` → `pins.yaml`)")
+    assert f"| added | `{PIN_C}` | backup |  | yes |" in summary
+    assert f"| removed | `{PIN_B}` | backup |  | yes |" in summary
+
+
+def test_update_mode_builds_and_writes_the_pull_request_body(workspace: Path) -> None:
+    code, outputs, _, log = run_action(workspace, mode="update")
+    assert code == 0, log
+    assert outputs["changed"] == "false"
+    assert "No changes to pins or outputs." in Path(outputs["diff-file"]).read_text()
+
+    # A step before the action edited pins.yaml (a bot bumping a pin): build and describe.
+    (workspace / "pins.yaml").write_text(CONFIG.replace(PIN_A, PIN_C))
+    body = workspace.parent / "body.md"
+    code, outputs, _, log = run_action(workspace, mode="update", diff_file=str(body))
+    assert code == 0, log
+    assert outputs == {"changed": "true", "diff-file": str(body)}
+    text = body.read_text()
+    assert f"| added | `{PIN_C}` |" in text and f"| removed | `{PIN_A}` | ISRG Root X1 |" in text
+    assert text.endswith("#### Regenerated files\n\n- `generated/pins.txt`\n- `pins.yaml`\n")
+    assert f"api.example.com {PIN_C}" in (workspace / "generated" / "pins.txt").read_text()
+
+
+def test_a_wrong_mode_fails_loudly(workspace: Path) -> None:
+    code, _, _, log = run_action(workspace, mode="fix")
+    assert code == 2 and "mode must be check or update" in log
