@@ -84,7 +84,9 @@ def load_trust_store(trust: Trust) -> TrustStore:
 
 @lru_cache(maxsize=8)
 def _cached_store(path: str, _stamp: int) -> TrustStore:
-    return _store_from_file(path, path)
+    from pingen.errors import display_path
+
+    return _store_from_file(path, str(display_path(Path(path))))
 
 
 @lru_cache(maxsize=2)
@@ -207,7 +209,7 @@ def _explain(
         return (
             f"no root in the trust store ({store.description}) issued "
             f"{top.issuer.rfc4514_string()!r}: the server sends an incomplete chain or one "
-            f"from a CA the store does not trust ({detail})"
+            "from a CA the store does not trust"
         )
     return f"the chain does not verify against {store.description}: {detail}"
 

@@ -98,7 +98,8 @@ class _LoopThread:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
-            self.loop.close()
+            if not self.loop.is_running():
+                self.loop.close()
 
 
 @contextmanager

@@ -1,0 +1,253 @@
+"""Judge one domain's pin set against the chain it is served with (PRODUCT.md, "What
+verify judges").
+
+    judge_chain(domain, served, store, at, address) -> DomainReport   # live or --chain
+    judge_unreachable(domain, address, reason, at) -> DomainReport
+
+The served chain is verified here (pingen.chain); the pins are matched against the
+verified chain, whose root usually comes from the trust store. The survivability
+codes of the CA catalog come from `pingen.survive.judge_survivability` when that
+module exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pingen.model import Domain, Level, Pin
+from pingen.verdict import Problem, ProblemSeverity, Status, status_of
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from pingen.chain import TrustStore
+
+EXPIRES_SOON_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    level: Level
+    subject: str  # RFC 4514
+    issuer: str
+    not_after: dt.datetime  # UTC
+    sha256: str
+    name: str  # the common name (or O/OU), for people
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "level": self.level.value,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "not_after": self.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class Match:
+    sha256: str
+    label: str | None
+    level: Level  # where in the chain the key sits
+    backup: bool
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"sha256": self.sha256, "label": self.label, "level": self.level.value}
+
+
+@dataclass(frozen=True)
+class DomainReport:
+    domain: str
+    address: str
+    chain: tuple[ChainEntry, ...]  # verified chain; the served one when untrusted
+    matched: tuple[Match, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def status(self) -> Status:
+        return status_of(self.problems)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "domain": self.domain,
+            "address": self.address,
+            "status": self.status.value,
+            "chain": [entry.as_json() for entry in self.chain],
+            "matched": [match.as_json() for match in self.matched],
+            "problems": [
+                {"code": p.code, "severity": p.severity.value, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+def judge_chain(
+    domain: Domain,
+    served: Sequence[x509.Certificate],
+    store: TrustStore,
+    at: dt.datetime,
+    address: str,
+) -> DomainReport:
+    from pingen.chain import UntrustedChain, build_verified_chain, levels, served_levels
+
+    try:
+        verified = build_verified_chain(served, store, domain.host, at)
+    except UntrustedChain as error:
+        chain = describe_chain(served, served_levels(served))
+        problems = [_untrusted(error.reason), *_expiry_problems(domain, at)]
+        return DomainReport(domain.host, address, chain, match_pins(domain.pins, chain),
+                            tuple(problems))
+    chain = describe_chain(verified, levels(verified))
+    matched = match_pins(domain.pins, chain)
+    problems = [
+        *pin_problems(domain, chain, matched, at),
+        *_expiry_problems(domain, at),
+        *_survivability(domain, verified, at),
+    ]
+    return DomainReport(domain.host, address, chain, matched, tuple(problems))
+
+
+def judge_unreachable(domain: Domain, address: str, reason: str, at: dt.datetime) -> DomainReport:
+    where = "" if address in reason else f" (dialled {address})"
+    problem = Problem(
+        "unreachable", ProblemSeverity.ERROR,
+        f"{reason}{where}. Nothing was judged; check the host (or its `connect:` address) "
+        "and run again, with a longer --timeout if the server is slow",
+    )
+    return DomainReport(domain.host, address, (), (), (problem, *_expiry_problems(domain, at)))
+
+
+def describe_chain(
+    certs: Sequence[x509.Certificate], chain_levels: Sequence[Level]
+) -> tuple[ChainEntry, ...]:
+    from pingen.catalog import display_name
+    from pingen.spki import pin_of_certificate
+
+    return tuple(
+        ChainEntry(
+            level=level,
+            subject=cert.subject.rfc4514_string(),
+            issuer=cert.issuer.rfc4514_string(),
+            not_after=cert.not_valid_after_utc,
+            sha256=pin_of_certificate(cert),
+            name=display_name(cert.subject),
+        )
+        for cert, level in zip(certs, chain_levels, strict=True)
+    )
+
+
+def match_pins(pins: Sequence[Pin], chain: Sequence[ChainEntry]) -> tuple[Match, ...]:
+    """Every pin whose key is in the chain, at the level of the first certificate holding it."""
+    level_of: dict[str, Level] = {}
+    for entry in chain:
+        level_of.setdefault(entry.sha256, entry.level)
+    return tuple(
+        Match(pin.sha256, pin.label, level_of[pin.sha256], pin.backup)
+        for pin in pins
+        if pin.sha256 in level_of
+    )
+
+
+def pin_problems(
+    domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match], at: dt.datetime
+) -> list[Problem]:
+    if not matched:
+        return [_no_live_match(domain, chain)]
+    problems = [_backup_live(match) for match in matched if match.backup]
+    if len(matched) == len(domain.pins):
+        problems.append(_no_backup(domain))
+    if all(match.level is Level.LEAF for match in matched):
+        problem = _leaf_only(domain, chain[0], matched)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _pin_name(label: str | None, sha256: str) -> str:
+    return f"'{label}' ({sha256})" if label else sha256
+
+
+def _untrusted(reason: str) -> Problem:
+    return Problem(
+        "untrusted-chain", ProblemSeverity.FAIL,
+        f"the served chain does not verify: {reason}. Apps would refuse this server "
+        "whatever the pins; fix the server's certificate chain (or `trust.ca_file`) first",
+    )
+
+
+def _no_live_match(domain: Domain, chain: Sequence[ChainEntry]) -> Problem:
+    keys = "; ".join(f"{e.level.value} {e.name} {e.sha256}" for e in chain)
+    ca = next((e for e in reversed(chain) if e.level is Level.ROOT), chain[-1])
+    return Problem(
+        "no-live-match", ProblemSeverity.FAIL,
+        f"none of the {len(domain.pins)} pins matches a key of the live chain ({keys}): "
+        f"shipping this set bricks the app today. Pin a key that is served, e.g. the "
+        f"{ca.level.value} `sha256: {ca.sha256}` ({ca.name}), and keep a backup pin",
+    )
+
+
+def _backup_live(match: Match) -> Problem:
+    return Problem(
+        "backup-live", ProblemSeverity.WARNING,
+        f"pin {_pin_name(match.label, match.sha256)} is marked `backup` but is served now "
+        f"as the {match.level.value} key: a backup must be a key held offline for the next "
+        "rotation. Remove `backup: true` and add a real backup (`pingen keygen NAME`)",
+    )
+
+
+def _no_backup(domain: Domain) -> Problem:
+    return Problem(
+        "no-backup", ProblemSeverity.WARNING,
+        f"all {len(domain.pins)} pins are keys of the live chain, so one key change breaks "
+        "the app. Add a backup pin that is not served: a key held offline "
+        "(`pingen keygen NAME`) or the root of a second CA",
+    )
+
+
+def _leaf_only(domain: Domain, leaf: ChainEntry, matched: Sequence[Match]) -> Problem | None:
+    leaf_expiry = leaf.not_after.date()
+    if domain.expires is not None and leaf_expiry >= domain.expires:
+        return None  # the pin set ends first: the leaf key outlives it
+    until = "never expires" if domain.expires is None else f"expires {domain.expires}"
+    pins = ", ".join(_pin_name(m.label, m.sha256) for m in matched)
+    return Problem(
+        "leaf-only", ProblemSeverity.WARNING,
+        f"only the leaf key matches ({pins}); the leaf certificate expires on "
+        f"{leaf_expiry.isoformat()} but the pin set {until}: unless the server keeps its "
+        "key at renewal, the app breaks then. Pin the issuing intermediate or the root too",
+    )
+
+
+def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
+    if domain.expires is None:
+        return []
+    days = (domain.expires - at.date()).days
+    if days > EXPIRES_SOON_DAYS:
+        return []
+    if days < 0:
+        when = f"expired on {domain.expires} ({-days} days ago): apps no longer pin this domain"
+    else:
+        when = f"expires on {domain.expires}, in {days} days: after it apps stop pinning"
+    return [Problem(
+        "expires-soon", ProblemSeverity.WARNING,
+        f"the pin set {when}. Set a later `expires` and ship an app update before then",
+    )]
+
+
+def _survivability(
+    domain: Domain, verified: Sequence[x509.Certificate], at: dt.datetime
+) -> list[Problem]:
+    """The CA catalog's codes (issue 7), when pingen.survive is part of this build."""
+    import importlib
+
+    try:
+        survive = importlib.import_module("pingen.survive")
+    except ModuleNotFoundError as error:
+        if error.name != "pingen.survive":
+            raise
+        return []
+    problems: Sequence[Problem] = survive.judge_survivability(domain, list(verified), at)
+    return list(problems)

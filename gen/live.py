@@ -1,0 +1,112 @@
+"""`pingen pin host[:port]`: every key of the chain a host serves, with its level.
+
+    describe_host("api.example.com")            # -> [KeyInfo(leaf), KeyInfo(...), ...]
+    describe_host("[::1]:8443", timeout=5, trust=Trust(ca_file=...))
+
+The verified chain comes first, leaf to root (a root the server did not send is taken
+from the trust store, kind "certificate (trust store)"); certificates the server sent
+that are not on the verified path follow, kind "certificate (served, not on the
+path)". When the chain does not verify, the served chain is listed as sent, kind
+"certificate (untrusted chain)", so self-signed test servers can still be pinned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from typing import TYPE_CHECKING
+
+from pingen.errors import ConfigError, NetworkError
+from pingen.fetch import DEFAULT_PORT, DEFAULT_TIMEOUT
+from pingen.model import Address, Level, Trust
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from pingen.sources import KeyInfo
+
+
+def parse_host_port(source: str) -> Address:
+    """`host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address also works)."""
+    text = source.strip()
+    host, port_text = text, ""
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ConfigError(f"{source}: write an IPv6 address as [address]:port")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    elif text.count(":") > 1:
+        host = text  # a bare IPv6 address
+    if not host:
+        raise ConfigError(f"{source}: no host name")
+    return Address(host.lower().rstrip("."), _port(source, port_text))
+
+
+def _port(source: str, text: str) -> int:
+    if not text:
+        return DEFAULT_PORT
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{source}: the port must be a number from 1 to 65535")
+    return int(text)
+
+
+def describe_host(
+    source: str, timeout: float = DEFAULT_TIMEOUT, trust: Trust | None = None
+) -> list[KeyInfo]:
+    """Dial `source` (SNI = its host) and describe every certificate of its chain."""
+    from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
+    from pingen.fetch import Target, fetch_chains
+
+    address = parse_host_port(source)
+    (fetched,) = fetch_chains([Target(address.host, address)], timeout=timeout, concurrency=1)
+    if fetched.error is not None:
+        raise NetworkError(f"{source}: {fetched.error}")
+    served = fetched.certificates()
+    store = load_trust_store(trust or Trust())
+    try:
+        verified = build_verified_chain(served, store, _verify_name(address.host),
+                                        dt.datetime.now(dt.UTC))
+    except UntrustedChain:
+        return _untrusted(served)
+    return _verified(verified, served)
+
+
+def _verify_name(host: str) -> str:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host
+
+
+def _verified(
+    verified: list[x509.Certificate], served: list[x509.Certificate]
+) -> list[KeyInfo]:
+    from pingen.chain import levels
+
+    infos = [
+        _info(cert, level, "certificate" if cert in served else "certificate (trust store)")
+        for cert, level in zip(verified, levels(verified), strict=True)
+    ]
+    extras = [cert for cert in served if cert not in verified]
+    infos += [_info(cert, None, "certificate (served, not on the path)") for cert in extras]
+    return infos
+
+
+def _untrusted(served: list[x509.Certificate]) -> list[KeyInfo]:
+    from pingen.chain import served_levels
+
+    return [
+        _info(cert, level, "certificate (untrusted chain)")
+        for cert, level in zip(served, served_levels(served), strict=True)
+    ]
+
+
+def _info(cert: x509.Certificate, level: Level | None, kind: str) -> KeyInfo:
+    from dataclasses import replace
+
+    from pingen.sources import certificate_info
+
+    info = certificate_info(cert)
+    return replace(info, kind=kind, level=level or info.level)

@@ -1,0 +1,130 @@
+"""How a VerifyReport reads: a compact text table, the stable json for bots, markdown
+for a pull-request comment. Same report, same bytes (no times, no colour unless asked).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from pingen.verdict import Status
+
+if TYPE_CHECKING:
+    from pingen.judge import DomainReport
+    from pingen.verify import VerifyReport
+
+FORMATS = ("text", "json", "markdown")
+_STATUS_STYLE: dict[Status, dict[str, object]] = {
+    Status.OK: {"fg": "green"},
+    Status.WARN: {"fg": "yellow"},
+    Status.FAIL: {"fg": "red", "bold": True},
+    Status.ERROR: {"fg": "magenta", "bold": True},
+}
+
+
+def render(report: VerifyReport, output_format: str, *, colour: bool = False) -> str:
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "markdown":
+        return render_markdown(report)
+    return render_text(report, colour=colour)
+
+
+def render_json(report: VerifyReport) -> str:
+    return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def matched_text(domain: DomainReport) -> str:
+    """`root ISRG Root X1, leaf 'backup'`: where each matching pin sits, for people."""
+    if not domain.matched:
+        return "-"
+    names = {entry.sha256: entry.name for entry in domain.chain}
+    return ", ".join(
+        f"{match.level.value} {match.label or names.get(match.sha256, match.sha256)}"
+        for match in domain.matched
+    )
+
+
+def summary_text(report: VerifyReport) -> str:
+    counts = ", ".join(f"{count} {status}" for status, count in report.summary.items())
+    noun = "domain" if len(report.domains) == 1 else "domains"
+    return f"{len(report.domains)} {noun}: {counts}"
+
+
+def _style(text: str, status: Status, colour: bool) -> str:
+    if not colour:
+        return text
+    import click
+
+    return click.style(text, **_STATUS_STYLE[status])  # type: ignore[arg-type]
+
+
+def render_text(report: VerifyReport, *, colour: bool = False) -> str:
+    header = ("STATUS", "DOMAIN", "MATCHED", "PROBLEMS")
+    rows = [
+        (d.status.value, d.domain, matched_text(d), ", ".join(p.code for p in d.problems) or "-")
+        for d in report.domains
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    lines = [_row(header, widths)]
+    for d, row in zip(report.domains, rows, strict=True):
+        lines.append(_row(row, widths, partial(_style, status=d.status, colour=colour)))
+    for d in report.domains:
+        if d.problems:
+            lines += ["", *_details(d, colour)]
+    lines += ["", summary_text(report)]
+    return "\n".join(lines) + "\n"
+
+
+def _row(
+    cells: tuple[str, ...], widths: list[int], paint_status: Callable[[str], str] = str
+) -> str:
+    padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
+    padded[0] = paint_status(padded[0])
+    return "  ".join([*padded, *cells[len(widths):]]).rstrip()
+
+
+def _details(domain: DomainReport, colour: bool) -> list[str]:
+    lines = [f"{domain.domain} ({domain.address}):"]
+    for problem in domain.problems:
+        severity = _style(problem.severity.value, _status_of_severity(problem.severity), colour)
+        lines.append(f"  {severity} {problem.code}: {problem.message}")
+    return lines
+
+
+def _status_of_severity(severity: str) -> Status:
+    return {"warning": Status.WARN, "fail": Status.FAIL}.get(severity, Status.ERROR)
+
+
+_MARK = {
+    Status.OK: "✅ ok", Status.WARN: "⚠️ warn", Status.FAIL: "❌ fail", Status.ERROR: "⛔ error",
+}
+
+
+def _cell(text: str) -> str:
+    # a table cell is one line; a pipe would end it
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: VerifyReport) -> str:
+    lines = [
+        "### pingen verify",
+        "",
+        f"{summary_text(report)}",
+        "",
+        "| status | domain | matched | problems |",
+        "|---|---|---|---|",
+    ]
+    for d in report.domains:
+        codes = ", ".join(f"`{p.code}`" for p in d.problems) or "-"
+        lines.append(
+            f"| {_MARK[d.status]} | `{_cell(d.domain)}` | {_cell(matched_text(d))} | {codes} |"
+        )
+    for d in report.domains:
+        if not d.problems:
+            continue
+        lines += ["", f"**{_cell(d.domain)}** ({_cell(d.address)})", ""]
+        lines += [f"- **{p.severity.value}** `{p.code}`: {_cell(p.message)}" for p in d.problems]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,163 @@
+"""The resolver: fetch every domain's chain, verify it, judge its pin set.
+
+    report = verify_config(config, domains=None, timeout=10, concurrency=32)
+    report.failed        # a domain failed: `build --verify` must not write
+    report.exit_code     # 0 ok/warn, 1 a domain failed, 3 only the network kept a check
+    report.as_text()     # the compact table, no colour
+
+    verify_chain_file(config, Path("fullchain.pem"), "api.example.com", at)  # offline
+
+`build --verify`, `verify` and `verify --chain` all end in a VerifyReport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pingen.errors import EXIT_CHECK_FAILED, EXIT_NETWORK, EXIT_OK, ConfigError, Location
+from pingen.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, Target
+from pingen.judge import DomainReport
+from pingen.model import Config, Domain
+from pingen.verdict import Status
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    domains: tuple[DomainReport, ...]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for report in self.domains if report.status is status)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {status.value: self.count(status) for status in Status}
+
+    @property
+    def failed(self) -> bool:
+        """A domain failed (no live match, untrusted chain...): exit 1."""
+        return self.count(Status.FAIL) > 0
+
+    @property
+    def unreachable(self) -> bool:
+        """The network kept at least one domain from being checked."""
+        return self.count(Status.ERROR) > 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed:
+            return EXIT_CHECK_FAILED
+        if self.unreachable:
+            return EXIT_NETWORK
+        return EXIT_OK
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "domains": [report.as_json() for report in self.domains],
+            "summary": self.summary,
+        }
+
+    def as_text(self) -> str:
+        from pingen.report import render_text
+
+        return render_text(self, colour=False)
+
+
+def select_domains(config: Config, hosts: Sequence[str] | None) -> list[Domain]:
+    """The configured domains, or those named by --domain (in the config's order)."""
+    if not hosts:
+        return list(config.domains)
+    wanted = [_normalise(host) for host in hosts]
+    known = {domain.host for domain in config.domains}
+    unknown = [host for host in wanted if host not in known]
+    if unknown:
+        names = ", ".join(sorted(known)) or "none"
+        raise ConfigError(
+            f"--domain {unknown[0]}: no such domain in this config (domains: {names})",
+            Location(config.path),
+        )
+    return [domain for domain in config.domains if domain.host in wanted]
+
+
+def _normalise(host: str) -> str:
+    import idna
+
+    host = host.strip().rstrip(".").lower()
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return host  # reported as an unknown domain
+
+
+def verify_config(
+    config: Config,
+    *,
+    domains: Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    at: dt.datetime | None = None,
+    progress: Callable[[Fetched], None] | None = None,
+) -> VerifyReport:
+    """Dial every (selected) domain and judge its pin set against what it serves now."""
+    from pingen.chain import load_trust_store
+    from pingen.fetch import fetch_chains
+    from pingen.judge import judge_chain, judge_unreachable
+
+    selected = select_domains(config, domains)
+    store = load_trust_store(config.trust)
+    when = at or dt.datetime.now(dt.UTC)
+    targets = [Target(domain.host, domain.connect) for domain in selected]
+    fetched = fetch_chains(targets, timeout=timeout, concurrency=concurrency, progress=progress)
+    reports = []
+    for domain, result in zip(selected, fetched, strict=True):
+        if result.error is not None:
+            reports.append(judge_unreachable(domain, result.address, result.error, when))
+        else:
+            reports.append(
+                judge_chain(domain, result.certificates(), store, when, result.address)
+            )
+    return VerifyReport(tuple(reports))
+
+
+def verify_chain_file(
+    config: Config, chain_file: Path, host: str, at: dt.datetime | None = None
+) -> VerifyReport:
+    """The same judgement, offline, on a chain file (leaf first, as a server sends it)."""
+    from pingen.chain import load_trust_store
+    from pingen.judge import judge_chain
+
+    (domain,) = select_domains(config, [host])
+    served = read_chain_file(chain_file)
+    store = load_trust_store(config.trust)
+    when = at or dt.datetime.now(dt.UTC)
+    return VerifyReport((judge_chain(domain, served, store, when, str(chain_file)),))
+
+
+def read_chain_file(path: Path) -> list[x509.Certificate]:
+    from pingen.chain import load_certificates
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the chain file ({error.strerror}); give the full chain the "
+            "server sends, leaf first, as PEM",
+            Location(path),
+        ) from None
+    try:
+        certs = load_certificates(data)
+    except ValueError as error:
+        raise ConfigError(
+            f"not a certificate chain ({error}); give PEM certificates, leaf first",
+            Location(path),
+        ) from None
+    if not certs:
+        raise ConfigError("holds no certificates; give PEM certificates, leaf first",
+                          Location(path))
+    return list(certs)
