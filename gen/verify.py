@@ -153,8 +153,9 @@ def read_chain_file(path: Path) -> list[x509.Certificate]:
     try:
         certs = load_certificates(data)
     except ValueError as error:
+        reason = str(error).split(". See ")[0]  # cryptography appends a FAQ link
         raise ConfigError(
-            f"not a certificate chain ({error}); give PEM certificates, leaf first",
+            f"not a certificate chain ({reason}); give PEM certificates, leaf first",
             Location(path),
         ) from None
     if not certs:

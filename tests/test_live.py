@@ -1,0 +1,85 @@
+"""`pingen pin host[:port]`: every key of a live chain, with levels (pingen.live)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pingen.errors import ConfigError, NetworkError
+from pingen.live import describe_host, parse_host_port
+from pingen.model import Address, Level, Trust
+from tests.conftest import CliRunner
+from tests.support.pki import CA, write_pem
+from tests.support.servers import closed_port, tls_server
+
+
+@pytest.mark.parametrize(
+    ("source", "address"),
+    [
+        ("api.example.com", Address("api.example.com", 443)),
+        ("API.example.com.:8443", Address("api.example.com", 8443)),
+        ("127.0.0.1:4433", Address("127.0.0.1", 4433)),
+        ("[::1]:4433", Address("::1", 4433)),
+        ("[::1]", Address("::1", 443)),
+        ("::1", Address("::1", 443)),
+    ],
+)
+def test_parse_host_port(source: str, address: Address) -> None:
+    assert parse_host_port(source) == address
+
+
+@pytest.mark.parametrize("source", ["host:0", "host:99999", "host:https", "[::1", ":443"])
+def test_parse_host_port_rejects(source: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_host_port(source)
+
+
+def test_served_and_verified_chain_with_levels(tmp_path: Path) -> None:
+    folder = tmp_path
+    root = CA.root("Live Root")
+    inter = root.intermediate("Live CA")
+    leaf = inter.issue_leaf("127.0.0.1")
+    trust = Trust(ca_file=write_pem(folder / "roots.pem", root.cert))
+    with tls_server(leaf.identity()) as (host, port):
+        keys = describe_host(f"{host}:{port}", timeout=5, trust=trust)
+    assert [(k.sha256, k.level, k.kind) for k in keys] == [
+        (leaf.pin, Level.LEAF, "certificate"),
+        (inter.pin, Level.INTERMEDIATE, "certificate"),
+        (root.pin, Level.ROOT, "certificate (trust store)"),  # not sent: from the store
+    ]
+    assert keys[0].subject == "127.0.0.1"
+    assert keys[0].not_after == leaf.cert.not_valid_after_utc
+
+
+def test_sni_names_the_host_and_untrusted_chains_are_listed_as_served() -> None:
+    inter = CA.root("Unknown Root").intermediate("Unknown CA")
+    a, b = inter.issue_leaf("a.test"), inter.issue_leaf("b.test")
+    with tls_server({"a.test": a.identity(), "b.test": b.identity()}, default="a.test") as (
+        _, port,
+    ):
+        # "localhost" resolves to loopback; the leaf does not cover it, so the chain is
+        # untrusted, but its keys are still listed as served
+        keys = describe_host(f"localhost:{port}", timeout=5)
+    assert [k.sha256 for k in keys] == [a.pin, inter.pin]
+    assert {k.kind for k in keys} == {"certificate (untrusted chain)"}
+
+
+def test_unreachable_host_is_a_network_error() -> None:
+    with closed_port() as (host, port), pytest.raises(NetworkError, match="connection refused"):
+        describe_host(f"{host}:{port}", timeout=2)
+
+
+def test_pin_command_on_a_live_host(run_pingen: CliRunner) -> None:
+    inter = CA.root("Cmd Root").intermediate("Cmd CA")
+    leaf = inter.issue_leaf("127.0.0.1")
+    with tls_server(leaf.identity(), host="::1") as (_, port):
+        result = run_pingen("pin", f"[::1]:{port}")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{leaf.pin}  leaf")
+    assert lines[1].startswith(f"{inter.pin}  intermediate")
+    with closed_port() as (host, port):
+        down = run_pingen("pin", f"{host}:{port}")
+    assert down.exit_code == 3
+    assert "connection refused" in down.stderr

@@ -1,0 +1,132 @@
+"""`pingen verify --chain FILE --domain D [--at DATE]`: the judgement offline, on real
+served chains (tests/data/real-chains, copied from the shared CA catalog; public
+certificates) against certifi's roots, and on test chains against a test CA file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliRunner
+from tests.support.pki import CA, pem_of, write_pem
+
+REAL = Path(__file__).parent / "data" / "real-chains"
+R10_CHAIN = REAL / "R10-2025-04-30-1.pem"  # qubis.pl, 2025-01-30 .. 2025-04-30, sent: leaf, R10
+ISRG_ROOT_X1 = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
+R10 = "K7rZOrXHknnsEhUH8nLL4MZkejquUuIvOIr6tCa0rbo="
+QUBIS_LEAF = "e0X/CQHTs6S9DP1Fcfou1nY9yc1o2DDj/aAyAavSSmM="
+USERTRUST_RSA = "x4QzPSC810K5/cMjb05Qm4k3Bw5zBn4lTdO/nEW/Td4="
+OFFLINE = "Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo="  # some key that nobody serves
+
+
+def config(folder: Path, host: str, *pins: tuple[str, str], ca_file: str | None = None) -> Path:
+    lines = ["version: 1", "defaults:", "  expires: never"]
+    if ca_file:
+        lines += ["trust:", f"  ca_file: {ca_file}"]
+    lines += ["domains:", f"  {host}:", "    pins:"]
+    for sha256, label in pins:
+        lines += [f"      - sha256: {sha256}", f"        label: {label}"]
+    path = folder / "pins.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def verify_json(run: CliRunner, folder: Path, *args: str) -> tuple[int, dict[str, object]]:
+    result = run("verify", "--format", "json", *args, cwd=folder)
+    assert result.stderr == "", result.stderr
+    report = json.loads(result.stdout)
+    return result.exit_code, report["domains"][0]
+
+
+def codes(entry: dict[str, object]) -> list[str]:
+    return [p["code"] for p in entry["problems"]]  # type: ignore[attr-defined, index]
+
+
+def test_recorded_chain_judged_at_a_past_date(run_pingen: CliRunner, workdir: Path) -> None:
+    config(workdir, "qubis.pl", (ISRG_ROOT_X1, "ISRG Root X1"), (OFFLINE, "offline"))
+    code, entry = verify_json(run_pingen, workdir, "--chain", str(R10_CHAIN),
+                              "--domain", "qubis.pl", "--at", "2025-03-01")
+    assert entry["status"] in ("ok", "warn")
+    assert code == 0
+    # ISRG Root X1 is not in the file: it comes from certifi and matches the root pin
+    assert [c["sha256"] for c in entry["chain"]] == [QUBIS_LEAF, R10, ISRG_ROOT_X1]
+    assert entry["matched"] == [{"sha256": ISRG_ROOT_X1, "label": "ISRG Root X1",
+                                 "level": "root"}]
+    assert entry["address"] == str(R10_CHAIN)
+    assert not {"no-live-match", "untrusted-chain", "no-backup"} & set(codes(entry))
+
+
+def test_recorded_chain_today_has_an_expired_leaf(run_pingen: CliRunner, workdir: Path) -> None:
+    config(workdir, "qubis.pl", (ISRG_ROOT_X1, "ISRG Root X1"), (OFFLINE, "offline"))
+    code, entry = verify_json(run_pingen, workdir, "--chain", str(R10_CHAIN),
+                              "--domain", "qubis.pl")
+    assert code == 1
+    assert codes(entry) == ["untrusted-chain"]
+    assert "leaf certificate expired on 2025-04-30" in entry["problems"][0]["message"]  # type: ignore[index]
+
+
+def test_leaf_pin_of_a_90_day_certificate(run_pingen: CliRunner, workdir: Path) -> None:
+    config(workdir, "qubis.pl", (QUBIS_LEAF, "today's leaf"), (OFFLINE, "offline"))
+    code, entry = verify_json(run_pingen, workdir, "--chain", str(R10_CHAIN),
+                              "--domain", "qubis.pl", "--at", "2025-03-01")
+    assert code == 0
+    assert "leaf-only" in codes(entry)
+    message = next(p["message"] for p in entry["problems"] if p["code"] == "leaf-only")  # type: ignore[attr-defined]
+    assert "expires on 2025-04-30" in message and "never expires" in message
+
+
+def test_misordered_chain_builds_to_the_store_root(run_pingen: CliRunner,
+                                                   workdir: Path) -> None:
+    chain = REAL / "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2025-06-28-1.pem"
+    config(workdir, "lilaastrology.com", (USERTRUST_RSA, "USERTrust"), (OFFLINE, "offline"))
+    code, entry = verify_json(run_pingen, workdir, "--chain", str(chain),
+                              "--domain", "lilaastrology.com", "--at", "2025-01-01")
+    assert code == 0
+    assert [c["level"] for c in entry["chain"]] == ["leaf", "intermediate", "root"]
+    assert entry["matched"][0]["level"] == "root"  # type: ignore[index]
+
+
+def test_test_chain_with_a_ca_file_and_a_cross_sign(run_pingen: CliRunner,
+                                                    workdir: Path) -> None:
+    old_root, new_root = CA.root("Old Root"), CA.root("New Root")
+    inter = new_root.intermediate("New CA")
+    leaf = inter.issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", old_root.cert)
+    (workdir / "fullchain.pem").write_bytes(
+        pem_of([leaf.cert, inter.cert, old_root.cross_sign(new_root)])
+    )
+    config(workdir, "api.example.test", (new_root.pin, "new root"), (OFFLINE, "offline"),
+           ca_file="roots.pem")
+    code, entry = verify_json(run_pingen, workdir, "--chain", "fullchain.pem",
+                              "--domain", "api.example.test")
+    assert code == 0
+    # New Root's key sits in the cross-sign, one below the trusted Old Root
+    assert [c["level"] for c in entry["chain"]] == ["leaf", "intermediate", "intermediate",
+                                                    "root"]
+    assert entry["matched"] == [{"sha256": new_root.pin, "label": "new root",
+                                 "level": "intermediate"}]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--chain", "missing.pem", "--domain", "qubis.pl"], "missing.pem: cannot read"),
+        (["--chain", "garbage.pem", "--domain", "qubis.pl"], "garbage.pem: not a certificate"),
+        (["--chain", str(R10_CHAIN)], "give exactly one --domain"),
+        (["--at", "2025-03-01"], "--at needs --chain"),
+        (["--chain", str(R10_CHAIN), "--domain", "qubis.pl", "--at", "March"], "not a date"),
+        (["--chain", str(R10_CHAIN), "--domain", "other.pl"], "no such domain"),
+    ],
+)
+def test_bad_input_is_exit_2_without_traceback(
+    run_pingen: CliRunner, workdir: Path, args: list[str], message: str
+) -> None:
+    config(workdir, "qubis.pl", (ISRG_ROOT_X1, "ISRG Root X1"), (OFFLINE, "offline"))
+    (workdir / "garbage.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n")
+    result = run_pingen("verify", *args, cwd=workdir)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
