@@ -1,0 +1,472 @@
+"""`pingen guard`: may this certificate go live? Real chains from tests/support/pki."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import CliRunner
+from tests.support.pki import CA, Leaf, key_pem, pem_of, public_key_pem, write_pem
+
+HOST = "api.example.test"
+
+
+@dataclass
+class Pki:
+    root: CA
+    inter: CA
+    leaf: Leaf
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    root = CA.root("Guard Test Root")
+    inter = root.intermediate("Guard Issuing CA 1")
+    return Pki(root, inter, inter.issue_leaf(HOST, "www.example.test"))
+
+
+def pin_line(pin: str, label: str, *, backup: bool = False, level: str | None = None) -> str:
+    return (f"      - sha256: {pin}\n        label: {label}\n"
+            + (f"        level: {level}\n" if level else "")
+            + ("        backup: true\n" if backup else ""))
+
+
+def write_config(folder: Path, domains: dict[str, Sequence[str]], *, name: str = "pins.yaml",
+                 roots: Sequence[CA] = (), subdomains: Sequence[str] = (),
+                 expires: str = "never") -> Path:
+    """A pins.yaml with `trust: ca_file` holding the test roots; domains -> pin lines."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_pem(folder / "roots.pem", *(ca.cert for ca in roots))
+    text = f"version: 1\ndefaults:\n  expires: {expires}\ntrust:\n  ca_file: roots.pem\ndomains:\n"
+    for host, pins in domains.items():
+        text += f"  {host}:\n"
+        if host in subdomains:
+            text += "    include_subdomains: true\n"
+        text += "    pins:\n" + "".join(pins)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def backup_pin(n: int = 1) -> str:
+    from tests.support.pki import new_key
+
+    return pin_line(_pin_of_key(new_key()), f"offline backup {n}", backup=True)
+
+
+def _pin_of_key(key: object) -> str:
+    from pingen.spki import pin_of_public_key
+
+    return pin_of_public_key(key.public_key())  # type: ignore[attr-defined]
+
+
+def write_chain(folder: Path, leaf: Leaf, name: str = "new.pem") -> Path:
+    return write_pem(folder / name, *leaf.chain())
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# -- certificates -----------------------------------------------------------------
+
+def test_renewal_that_keeps_the_key_is_safe(run_pingen: CliRunner, workdir: Path,
+                                            pki: Pki) -> None:
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]},
+                 roots=[pki.root])
+    renewed = pki.leaf.renewed(new_key=False)
+    write_chain(workdir, renewed)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"ok       {HOST}  matches current leaf" in result.stdout
+    assert "SAFE" in result.stdout
+    # the chain was completed with the root the server did not send
+    assert f"root          {pki.root.pin}  Guard Test Root" in result.stdout
+
+
+def test_a_new_key_that_no_app_pins_is_unsafe(run_pingen: CliRunner, workdir: Path,
+                                              pki: Pki) -> None:
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]},
+                 roots=[pki.root])
+    write_chain(workdir, pki.leaf.renewed(new_key=True))
+    before = snapshot(workdir)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 1
+    assert f"BREAKS   {HOST}  none of its 2 pins is in the new chain" in result.stdout
+    assert f"UNSAFE: do not deploy. It would break:\n  {HOST} in the apps built from pins.yaml" \
+        in result.stdout
+    assert "--reuse-key" in result.stdout and "ship an app update" in result.stdout
+    assert snapshot(workdir) == before  # guard writes nothing
+
+
+def test_a_new_key_pinned_as_backup_is_safe(run_pingen: CliRunner, workdir: Path,
+                                            pki: Pki) -> None:
+    promoted = pki.inter.issue_leaf(HOST)
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"),
+                                  pin_line(promoted.pin, "spare key", backup=True)]},
+                 roots=[pki.root])
+    write_chain(workdir, promoted)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "matches spare key (backup)" in result.stdout
+
+
+def test_a_new_intermediate_breaks_an_intermediate_pin_but_not_a_root_pin(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    sibling = pki.root.intermediate("Guard Issuing CA 2")
+    write_chain(workdir, sibling.issue_leaf(HOST))
+    write_config(workdir / "old", {HOST: [pin_line(pki.inter.pin, "Issuing CA 1"),
+                                          backup_pin()]}, roots=[pki.root])
+    unsafe = run_pingen("guard", "--chain", "new.pem", "-c", "old/pins.yaml")
+    assert unsafe.exit_code == 1
+    assert f"BREAKS   {HOST}" in unsafe.stdout
+    assert "Guard Issuing CA 2" in unsafe.stdout  # the chain it judged is shown
+    rooted = [pin_line(pki.inter.pin, "Issuing CA 1"),
+              pin_line(pki.root.pin, "Guard Test Root", level="root")]
+    write_config(workdir / "rooted", {HOST: rooted}, roots=[pki.root])
+    safe = run_pingen("guard", "--chain", "new.pem", "-c", "rooted/pins.yaml")
+    assert safe.exit_code == 0, safe.stdout
+    assert "matches Guard Test Root (root)" in safe.stdout
+
+
+def test_an_older_app_version_without_the_new_key_is_unsafe(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    new = pki.inter.issue_leaf(HOST)
+    old_pins = [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]
+    write_config(workdir / "v1", {HOST: old_pins}, roots=[pki.root])
+    write_config(workdir / "v2", {HOST: [*old_pins, pin_line(new.pin, "next key")]},
+                 roots=[pki.root])
+    write_chain(workdir, new)
+    newest_only = run_pingen("guard", "--chain", "new.pem", "-c", "v2/pins.yaml")
+    assert newest_only.exit_code == 0
+    both = run_pingen("guard", "--chain", "new.pem", "-c", "v2/pins.yaml", "-c", "v1/pins.yaml")
+    assert both.exit_code == 1
+    assert f"{HOST} in the apps built from v1/pins.yaml" in both.stdout
+    assert "built from v2/pins.yaml" not in both.stdout
+    assert "v2/pins.yaml: the new chain" in both.stdout
+
+
+def test_every_covered_domain_is_judged(run_pingen: CliRunner, workdir: Path,
+                                        pki: Pki) -> None:
+    write_config(workdir, {
+        HOST: [pin_line(pki.root.pin, "root"), backup_pin()],
+        "www.example.test": [backup_pin(1), backup_pin(2)],
+        "other.example.test": [backup_pin(3), backup_pin(4)],
+    }, roots=[pki.root])
+    write_chain(workdir, pki.leaf)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 1
+    assert f"ok       {HOST}" in result.stdout
+    assert "BREAKS   www.example.test" in result.stdout
+    assert "other.example.test" not in result.stdout  # not covered by the leaf
+
+
+# -- names: wildcards and include_subdomains ----------------------------------------------
+
+def test_wildcard_leaf_covers_one_label(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    write_config(workdir, {
+        HOST: [backup_pin(1), backup_pin(2)],
+        "deep.api.example.test": [backup_pin(3), backup_pin(4)],
+        "example.test": [backup_pin(5), backup_pin(6)],
+    }, roots=[pki.root])
+    write_chain(workdir, pki.inter.issue_leaf("*.example.test"))
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 1
+    assert f"BREAKS   {HOST}" in result.stdout
+    assert "deep.api.example.test" not in result.stdout  # two labels down
+    assert "BREAKS   example.test" not in result.stdout  # a wildcard does not cover the apex
+
+
+def test_wildcard_leaf_affects_a_parent_with_subdomains(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    write_config(workdir, {"example.test": [pin_line(pki.root.pin, "root"), backup_pin()]},
+                 roots=[pki.root], subdomains=["example.test"])
+    write_chain(workdir, pki.inter.issue_leaf("*.example.test"))
+    assert run_pingen("guard", "--chain", "new.pem").exit_code == 0
+    write_config(workdir, {"example.test": [backup_pin(1), backup_pin(2)]},
+                 roots=[pki.root], subdomains=["example.test"])
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 1
+    assert "BREAKS   example.test" in result.stdout
+
+
+def test_subdomain_leaf_is_judged_by_the_most_specific_domain(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    leaf = pki.inter.issue_leaf("v2.api.example.test")
+    write_config(workdir, {
+        "example.test": [backup_pin(1), backup_pin(2)],
+        HOST: [pin_line(leaf.pin, "v2 leaf"), backup_pin(3)],
+    }, roots=[pki.root], subdomains=["example.test", HOST])
+    write_chain(workdir, leaf)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 0, result.stdout
+    assert f"ok       {HOST}" in result.stdout
+    assert "example.test  " not in result.stdout.replace(HOST, "")
+
+
+def test_a_chain_that_covers_no_configured_domain_is_bad_input(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    write_config(workdir, {HOST: [backup_pin(1), backup_pin(2)]}, roots=[pki.root])
+    write_chain(workdir, pki.inter.issue_leaf("unrelated.example.org"))
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 2
+    assert "new.pem: covers none of the domains in pins.yaml" in result.stderr
+    assert "unrelated.example.org" in result.stderr and HOST in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_app_version_without_the_domain_is_not_affected(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    write_config(workdir / "v1", {"old.example.test": [backup_pin(1), backup_pin(2)]},
+                 roots=[pki.root])
+    write_config(workdir / "v2", {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]},
+                 roots=[pki.root])
+    write_chain(workdir, pki.leaf)
+    result = run_pingen("guard", "--chain", "new.pem", "-c", "v1/pins.yaml", "-c",
+                        "v2/pins.yaml")
+    assert result.exit_code == 0
+    assert "v1/pins.yaml: pins none of the names" in result.stdout
+
+
+# -- trust and time ----------------------------------------------------------------------------
+
+def test_a_chain_the_trust_store_does_not_trust_is_unsafe(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    stranger = CA.root("Stranger Root").intermediate("Stranger CA")
+    leaf = stranger.issue_leaf(HOST)
+    write_config(workdir, {HOST: [pin_line(leaf.pin, "leaf"), backup_pin()]}, roots=[pki.root])
+    write_chain(workdir, leaf)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 1
+    assert "the new chain does not verify" in result.stdout
+    assert "every app refuses an untrusted chain" in result.stdout
+
+
+def test_an_expired_pin_set_no_longer_pins(run_pingen: CliRunner, workdir: Path,
+                                           pki: Pki) -> None:
+    write_config(workdir, {HOST: [backup_pin(1), backup_pin(2)]}, roots=[pki.root],
+                 expires="2020-01-31")
+    write_chain(workdir, pki.leaf)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"expired  {HOST}  no pin matches, but the pin set expired on 2020-01-31" \
+        in result.stdout
+
+
+def test_the_root_comes_from_the_store_when_the_server_sends_only_the_leaf(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root("Direct Root")
+    leaf = root.issue_leaf(HOST)
+    write_config(workdir, {HOST: [pin_line(root.pin, "Direct Root", level="root"),
+                                  backup_pin()]},
+                 roots=[root])
+    write_pem(workdir / "new.pem", leaf.cert)
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "matches Direct Root (root)" in result.stdout
+
+
+# -- --key: a planned key ------------------------------------------------------------
+
+def _csr(key: object, *names: str) -> bytes:
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    ).add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(  # type: ignore[arg-type]
+        serialization.Encoding.PEM
+    )
+
+
+def test_planned_key_pinned_as_backup_with_the_current_chain(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    from tests.support.pki import new_key
+
+    spare = new_key()
+    (workdir / "spare.pub.pem").write_bytes(public_key_pem(spare))
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"),
+                                  pin_line(_pin_of_key(spare), "spare", backup=True)]},
+                 roots=[pki.root])
+    write_chain(workdir, pki.leaf, "current.pem")
+    result = run_pingen("guard", "--key", "spare.pub.pem", "--chain", "current.pem")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "matches spare (backup)" in result.stdout
+    assert "to be issued like the current leaf" in result.stdout
+    assert f"covers: {HOST}, www.example.test" in result.stdout
+    # a key nobody pins, same chain: unsafe, and the current leaf pin does not count
+    (workdir / "other.key.pem").write_bytes(key_pem(new_key()))
+    unsafe = run_pingen("guard", "--key", "other.key.pem", "--chain", "current.pem")
+    assert unsafe.exit_code == 1
+    assert f"BREAKS   {HOST}" in unsafe.stdout
+
+
+def test_planned_key_with_the_issuing_ca_counts_root_pins(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    from tests.support.pki import new_key
+
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "Guard Test Root"), backup_pin()]},
+                 roots=[pki.root])
+    write_pem(workdir / "ca.pem", pki.inter.cert)  # the intermediate; the root from the store
+    (workdir / "next.csr.pem").write_bytes(_csr(new_key(), HOST))
+    result = run_pingen("guard", "--key", "next.csr.pem", "--chain", "ca.pem")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "to be issued by: Guard Issuing CA 1" in result.stdout
+    assert f"covers: {HOST}" in result.stdout
+    assert f"root          {pki.root.pin}" in result.stdout
+    # the same with the root in the file too
+    write_pem(workdir / "ca+root.pem", pki.inter.cert, pki.root.cert)
+    assert run_pingen("guard", "--key", "next.csr.pem", "--chain", "ca+root.pem").exit_code == 0
+
+
+def test_planned_key_from_a_ca_the_store_does_not_trust(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    from tests.support.pki import new_key
+
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]},
+                 roots=[pki.root])
+    write_pem(workdir / "ca.pem", CA.root("Elsewhere").intermediate("Elsewhere CA").cert)
+    (workdir / "k.pub.pem").write_bytes(public_key_pem(new_key()))
+    result = run_pingen("guard", "--key", "k.pub.pem", "--chain", "ca.pem", "--domain", HOST)
+    assert result.exit_code == 1
+    assert "no root in the trust store" in result.stdout and "Elsewhere CA" in result.stdout
+
+
+def test_planned_key_alone_counts_only_leaf_pins(run_pingen: CliRunner, workdir: Path,
+                                                 pki: Pki) -> None:
+    from tests.support.pki import new_key
+
+    key = new_key()
+    (workdir / "k.pub.pem").write_bytes(public_key_pem(key))
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]},
+                 roots=[pki.root])
+    unsafe = run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST.upper())
+    assert unsafe.exit_code == 1
+    assert "only leaf pins can match" in unsafe.stdout
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"),
+                                  pin_line(_pin_of_key(key), "planned")]}, roots=[pki.root])
+    assert run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST).exit_code == 0
+
+
+# -- bad input: exit 2, a message, nothing written ---------------------------------------------
+
+@pytest.fixture
+def configured(workdir: Path, pki: Pki) -> Path:
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "leaf"), backup_pin()]},
+                 roots=[pki.root])
+    write_chain(workdir, pki.leaf)
+    return workdir
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (["--chain", "missing.pem"], {}, "missing.pem: no such file"),
+        (["--chain", "junk.pem"], {"junk.pem": b"not a certificate\n"},
+         "junk.pem: not a PEM or DER certificate chain"),
+        (["--chain", "cut.pem"], {"cut.pem": b"-----BEGIN CERTIFICATE-----\nMIIB\n"},
+         "cut.pem:"),
+        (["--chain", "empty.pem"], {"empty.pem": b""}, "empty.pem:"),
+        (["--chain", "key-only.pem"], {"key-only.pem": b"KEY"}, "key-only.pem:"),
+        (["--chain", "ca-first.pem"], {"ca-first.pem": b"CA"}, "the first certificate is a CA"),
+        (["--chain", "new.pem", "-c", "nope.yaml"], {}, "nope.yaml: no such file"),
+        (["--chain", "new.pem", "-c", "bad.yaml"], {"bad.yaml": b"version: 2\n"}, "bad.yaml:1"),
+        (["--chain", "new.pem", "--domain", HOST], {}, "--domain goes with --key"),
+        ([], {}, "give --chain NEW.pem"),
+        (["--key", "k.pub.pem"], {"k.pub.pem": b"PUB"}, "a key names no host"),
+        (["--key", "k.pub.pem", "--domain", "https://x.example.test"], {"k.pub.pem": b"PUB"},
+         "--domain https://x.example.test"),
+        (["--key", "enc.pem", "--domain", HOST], {"enc.pem": b"ENC"}, "encrypted private key"),
+        (["--key", "junk.pem", "--domain", HOST], {"junk.pem": b"\x00\x01junk"}, "junk.pem:"),
+        (["--key", "new.pem", "--domain", HOST], {}, "holds 2 keys"),
+        (["--chain", "."], {}, "."),
+    ],
+)
+def test_bad_input(run_pingen: CliRunner, configured: Path, pki: Pki, args: list[str],
+                   files: dict[str, bytes], message: str) -> None:
+    special = {b"KEY": key_pem(pki.leaf.key), b"CA": pem_of([pki.inter.cert, pki.root.cert]),
+               b"PUB": public_key_pem(pki.leaf.key), b"ENC": _encrypted(pki)}
+    for name, data in files.items():
+        (configured / name).write_bytes(special.get(data, data))
+    before = snapshot(configured)
+    result = run_pingen("guard", *args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(configured) == before
+
+
+def _encrypted(pki: Pki) -> bytes:
+    return pki.leaf.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pass"),
+    )
+
+
+# -- units: which domains a name covers --------------------------------------------------------
+
+def _domains(*specs: tuple[str, bool]) -> list[object]:
+    from pingen.model import Domain, PinSet
+
+    return [Domain(host, subs, True, PinSet((), None)) for host, subs in specs]
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["a.example.test"], ["a.example.test"]),
+        (["A.Example.Test."], ["a.example.test"]),
+        (["b.a.example.test"], ["a.example.test"]),  # a has include_subdomains
+        (["c.b.example.test"], ["example.test"]),  # b does not
+        (["*.example.test"], ["a.example.test", "b.example.test", "example.test"]),
+        (["*.a.example.test"], ["a.example.test"]),
+        (["*.other.test"], []),
+        (["example.test"], ["example.test"]),
+        (["zexample.test"], []),
+    ],
+)
+def test_affected_domains(names: list[str], expected: list[str]) -> None:
+    from pingen.guard import affected_domains
+
+    domains = _domains(("example.test", True), ("a.example.test", True),
+                       ("b.example.test", False))
+    hosts = [d.host for d in affected_domains(names, domains)]  # type: ignore[arg-type]
+    assert sorted(hosts) == sorted(expected)
+
+
+def test_a_not_yet_valid_intermediate_is_untrusted(pki: Pki) -> None:
+    from pingen.chain import TrustStore, UntrustedChain
+    from pingen.guard import issuers_above
+
+    future = pki.root.intermediate(
+        "Future CA", not_before=dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    )
+    leaf = future.issue_leaf(HOST)
+    store = _store(pki.root)
+    with pytest.raises(UntrustedChain, match="Future CA"):
+        issuers_above(leaf.cert, [future.cert], store, dt.datetime.now(dt.UTC))
+    assert isinstance(store, TrustStore)
+
+
+def _store(*roots: CA) -> object:
+    from cryptography.x509.verification import Store
+
+    from pingen.chain import TrustStore
+
+    return TrustStore(Store([r.cert for r in roots]), tuple(r.cert for r in roots), "test roots")
