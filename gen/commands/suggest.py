@@ -1,0 +1,112 @@
+"""`pingen suggest HOST`: the most durable pin set for what HOST serves, with reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from pingen.errors import ConfigError, Location, NetworkError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from pingen.catalog import Catalog
+
+# Kept here (not imported from pingen.providers) so `--help` needs no other module;
+# tests check it matches.
+PROVIDER_NAMES = ("google-managed", "aws-acm", "cloudflare", "letsencrypt-certbot",
+                  "letsencrypt-reuse-key", "self-managed")
+
+
+@click.command(name="suggest")
+@click.argument("host")
+@click.option("--chain", "chain_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the chain from this file (PEM, leaf first, as served) instead of "
+                   "dialling HOST.")
+@click.option("--connect", metavar="HOST:PORT",
+              help="Dial this address instead of HOST:443 (SNI stays HOST).")
+@click.option("--provider", type=click.Choice(PROVIDER_NAMES),
+              help="Who issues HOST's certificates; adds the other CAs it may use.")
+@click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A CA catalog of your own instead of pingen's (see the catalog README).")
+@click.option("--at", "at_text", metavar="DATE",
+              help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, help="Seconds for connect plus handshake.")
+def command(
+    host: str,
+    chain_file: Path | None,
+    connect: str | None,
+    provider: str | None,
+    catalog_file: Path | None,
+    at_text: str | None,
+    timeout: float,
+) -> int:
+    """Propose the pins that keep working for HOST: the roots of every certificate
+    family HOST can be served from (both key types, next-generation roots, and with
+    --provider every CA the platform may switch to), each with its reason, plus an
+    offline backup key step. Prints pins.yaml lines to paste under `domains:`."""
+    from pingen.suggest import NoSuggestion, render_yaml, suggest
+
+    at = _parse_at(at_text)
+    catalog = _catalog(catalog_file)
+    served = _chain_from_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
+    try:
+        suggestion = suggest(host.strip().lower().rstrip("."), served, at, catalog, provider)
+    except NoSuggestion as error:
+        raise ConfigError(str(error), Location(chain_file) if chain_file else None) from None
+    click.echo(render_yaml(suggestion), nl=False)
+    return 0
+
+
+def _parse_at(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD",
+                                 param_hint="'--at'") from None
+    if len(text.strip()) == 10:
+        value = value.replace(hour=12)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _catalog(path: Path | None) -> Catalog:
+    from pingen.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog(path)
+    except CatalogError as error:
+        raise ConfigError(str(error).removeprefix(f"{path.resolve() if path else ''}: "),
+                          Location(path) if path else None) from None
+
+
+def _chain_from_file(path: Path) -> list[x509.Certificate]:
+    from pingen.chain import load_certificates
+
+    try:
+        certs = load_certificates(path.read_bytes())
+    except OSError as error:
+        raise ConfigError(f"cannot read the chain file: {error.strerror}", Location(path)) from None
+    except ValueError:
+        raise ConfigError("holds no certificate (PEM, leaf first, or one DER certificate)",
+                          Location(path)) from None
+    if not certs:
+        raise ConfigError("holds no certificate (PEM, leaf first)", Location(path))
+    return certs
+
+
+def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Certificate]:
+    from pingen.fetch import Target, fetch_chains
+    from pingen.live import parse_host_port
+
+    target = parse_host_port(host)
+    address = parse_host_port(connect) if connect else target
+    (fetched,) = fetch_chains([Target(target.host, address)], timeout=timeout, concurrency=1)
+    if fetched.error is not None:
+        raise NetworkError(f"{host}: {fetched.error}")
+    return fetched.certificates()

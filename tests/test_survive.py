@@ -1,0 +1,291 @@
+"""The survivability judgement: one synthetic future per code, then real served chains."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from pingen.catalog import lookup_root
+from pingen.model import Domain, Level, Pin, PinSet, PinSource
+from pingen.spki import pin_of_certificate, pin_of_public_key
+from pingen.survive import judge_survivability
+from pingen.verdict import Problem, ProblemSeverity
+from tests.support.catalogs import Hierarchy, build_hierarchy
+
+REAL_CHAINS = Path(__file__).parent / "data" / "real-chains"
+NOW = dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
+    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
+
+
+def pin(cert: x509.Certificate, label: str, level: Level | None = None) -> Pin:
+    return Pin(pin_of_certificate(cert), PinSource.SHA256, label, level)
+
+
+def backup_pin() -> Pin:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return Pin(pin_of_public_key(key), PinSource.FILE, "offline backup", Level.LEAF, backup=True)
+
+
+def domain(*pins: Pin, provider: str | None = None) -> Domain:
+    return Domain("app.example.test", False, True, PinSet((*pins, backup_pin()), None),
+                  provider=provider)
+
+
+def roots(pki: Hierarchy, *names: str) -> list[Pin]:
+    found = {"X1": pki.x1, "X2": pki.x2, "YR": pki.yr, "YE": pki.ye, "O1": pki.other}
+    return [pin(found[name].cert, f"Test Root {name}", Level.ROOT) for name in names]
+
+
+def judge(pki: Hierarchy, served_by: str, d: Domain) -> list[Problem]:
+    return judge_survivability(d, pki.verified(served_by), NOW, pki.catalog)
+
+
+def codes(problems: list[Problem]) -> list[str]:
+    return [p.code for p in problems]
+
+
+# -- leaf-key-rotates ------------------------------------------------------------------
+
+
+def test_leaf_only_pin_warns_that_the_key_rotates_at_renewal(pki: Hierarchy) -> None:
+    chain = pki.verified("R1")
+    problems = judge_survivability(domain(pin(chain[0], "leaf")), chain, NOW, pki.catalog)
+    assert codes(problems) == ["leaf-key-rotates"]
+    (problem,) = problems
+    assert problem.severity is ProblemSeverity.WARNING
+    assert f"expires {chain[0].not_valid_after_utc.date()}" in problem.message
+    assert "renewal comes earlier" in problem.message
+    # The fix names every root of the CA, the next generation included, and a backup.
+    for name in ("Test Root X1", "Test Root X2", "Test Root YR", "Test Root YE"):
+        assert f"`root: {name}`" in problem.message
+    assert "offline backup key" in problem.message
+
+
+def test_leaf_only_pin_fails_for_a_provider_that_always_rotates(pki: Hierarchy) -> None:
+    chain = pki.verified("R1")
+    d = domain(pin(chain[0], "leaf"), provider="google-managed")
+    (problem,) = judge_survivability(d, chain, NOW, pki.catalog)
+    assert problem.code == "leaf-key-rotates"
+    assert problem.severity is ProblemSeverity.FAIL
+    assert "provider google-managed" in problem.message
+    assert "`root: Other Root O1`" in problem.message  # the provider's other CA
+
+
+def test_leaf_pin_is_fine_when_the_key_is_reused(pki: Hierarchy) -> None:
+    chain = pki.verified("R1")
+    d = domain(pin(chain[0], "leaf"), provider="letsencrypt-reuse-key")
+    problems = judge_survivability(d, chain, NOW, pki.catalog)
+    assert "leaf-key-rotates" not in codes(problems)
+    # The key type can still change, and that makes a new key.
+    assert codes(problems) == ["key-type-switch"]
+
+
+# -- intermediate-siblings --------------------------------------------------------------
+
+
+def test_intermediate_pin_misses_its_siblings(pki: Hierarchy) -> None:
+    chain = pki.verified("R1")
+    d = domain(pin(chain[1], "R1", Level.INTERMEDIATE), *roots(pki, "X2", "YE", "YR"))
+    problems = judge(pki, "R1", d)
+    # X1 is not pinned, so the ECDSA family's path through E1's X1 cross-sign is open too.
+    assert codes(problems) == ["intermediate-siblings", "key-type-switch"]
+    assert "E1 ← Test Root X1" in problems[1].message
+    message = problems[0].message
+    assert message.startswith("R1 is pinned, but Test Encrypt issues RSA certificates from R2")
+    assert "`root: Test Root X1`" in message
+    assert "`intermediate: R2`" in message
+
+
+def test_every_sibling_pinned_is_no_sibling_problem(pki: Hierarchy) -> None:
+    siblings = [pin(pki.intermediates[n].cert, n, Level.INTERMEDIATE) for n in ("R1", "R2")]
+    d = domain(*siblings, *roots(pki, "X2", "YE", "YR"))
+    # (X1 itself is not pinned, so E1's X1 cross-sign path stays open: key-type-switch.)
+    assert codes(judge(pki, "R1", d)) == ["key-type-switch"]
+
+
+# -- key-type-switch -------------------------------------------------------------------
+
+
+def test_rsa_only_roots_warn_of_a_key_type_switch(pki: Hierarchy) -> None:
+    problems = judge(pki, "R1", domain(*roots(pki, "X1", "YR")))
+    assert codes(problems) == ["key-type-switch"]
+    message = problems[0].message
+    assert "covers only the RSA family" in message and "ECDSA" in message
+    assert "E1" in message and "YE1" in message
+    assert "`root: Test Root X2`" in message and "`root: Test Root YE`" in message
+
+
+# -- next-root -------------------------------------------------------------------------
+
+
+def test_root_reached_only_through_a_cross_sign_warns_of_the_next_root(pki: Hierarchy) -> None:
+    # YR1's chain is leaf <- YR1 <- YR (cross-signed by X1) <- X1: X1 matches today.
+    problems = judge(pki, "YR1", domain(*roots(pki, "X1", "X2", "YE")))
+    assert codes(problems) == ["next-root"]
+    message = problems[0].message
+    assert "cross-sign of Test Root YR" in message
+    assert "not in device trust stores yet" in message
+    assert message.endswith("Add `root: Test Root YR`.")
+
+
+def test_next_root_can_be_pinned_by_its_alias(pki: Hierarchy) -> None:
+    cert = lookup_root("Next Root YR", pki.catalog)
+    assert pin_of_certificate(cert) == pin_of_certificate(pki.yr.cert)
+
+
+# -- alternate-path --------------------------------------------------------------------
+
+
+def test_path_to_another_anchor_without_a_pin(pki: Hierarchy) -> None:
+    # E1 is served cross-signed by X1, but E1 is also issued by X2 directly: a client
+    # holding that certificate and trusting X2 builds leaf <- E1 <- X2.
+    problems = judge(pki, "E1", domain(*roots(pki, "X1", "YR", "YE")))
+    assert codes(problems) == ["alternate-path"]
+    message = problems[0].message
+    assert "E1 ← Test Root X2" in message
+    assert "`root: Test Root X2`" in message
+
+
+# -- providers: ca-switch --------------------------------------------------------------
+
+
+def test_provider_that_may_switch_ca_needs_the_other_ca_roots(pki: Hierarchy) -> None:
+    d = domain(*roots(pki, "X1", "X2", "YR", "YE"), provider="google-managed")
+    problems = judge(pki, "R1", d)
+    assert codes(problems) == ["ca-switch"]
+    assert problems[0].severity is ProblemSeverity.FAIL
+    assert "may issue from Other CA" in problems[0].message
+    assert "`root: Other Root O1`" in problems[0].message
+
+
+def test_durable_set_has_no_problem_for_any_family(pki: Hierarchy) -> None:
+    d = domain(*roots(pki, "X1", "X2", "YR", "YE", "O1"), provider="google-managed")
+    for served_by in ("R1", "R2", "E1", "E2", "YR1", "YR2", "YE1", "YE2", "O1"):
+        assert judge(pki, served_by, d) == [], served_by
+
+
+def test_no_pin_matching_today_is_left_to_no_live_match(pki: Hierarchy) -> None:
+    assert judge(pki, "R1", domain(*roots(pki, "YE"))) == []
+
+
+def test_problems_are_deterministic(pki: Hierarchy) -> None:
+    d = domain(pin(pki.intermediates["R1"].cert, "R1", Level.INTERMEDIATE))
+    chain = pki.verified("R1")
+    first = judge_survivability(d, chain, NOW, pki.catalog)
+    assert first == judge_survivability(d, chain, NOW, pki.catalog)
+
+
+def test_expired_cross_sign_is_not_a_path(pki: Hierarchy) -> None:
+    # Long after every test certificate expired, no cross-sign or sibling is usable.
+    later = NOW + dt.timedelta(days=20 * 365)
+    d = domain(*roots(pki, "X1"))
+    chain = pki.verified("R1")
+    assert judge_survivability(d, chain, later, pki.catalog) == []
+
+
+# -- real served chains, judged as of a day inside the leaf's validity -----------------
+
+
+def real_chain(name: str) -> tuple[list[x509.Certificate], dt.datetime]:
+    certs = x509.load_pem_x509_certificates((REAL_CHAINS / name).read_bytes())
+    leaf = certs[0]
+    middle = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
+    return certs, middle
+
+
+def named_roots(*names: str) -> list[Pin]:
+    return [Pin(pin_of_certificate(lookup_root(n)), PinSource.ROOT, n, Level.ROOT) for n in names]
+
+
+def verified_real(name: str) -> tuple[list[x509.Certificate], dt.datetime]:
+    """The chain the resolver verifies to certifi's Mozilla roots, as of mid-validity."""
+    from pingen.chain import build_verified_chain, load_trust_store
+    from pingen.model import Trust
+
+    certs, at = real_chain(name)
+    names = certs[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ips = names.get_values_for_type(x509.IPAddress)
+    host = str(ips[0]) if ips and not names.get_values_for_type(x509.DNSName) else None
+    return build_verified_chain(certs, load_trust_store(Trust()), host, at), at
+
+
+LE_ROOTS = ("ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REAL_CHAINS.glob("[REY]*.pem")))
+def test_real_lets_encrypt_chains_with_every_root_pinned_survive(name: str) -> None:
+    chain, at = verified_real(name)
+    d = domain(*named_roots(*LE_ROOTS), provider="letsencrypt-certbot")
+    assert judge_survivability(d, chain, at) == []
+
+
+@pytest.mark.parametrize("name", ["R12-2026-04-30-1.pem", "YR2-2026-11-22-1.pem",
+                                  "YE2-2026-10-18-1.pem"])
+def test_real_lets_encrypt_leaf_pin_rotates(name: str) -> None:
+    chain, at = verified_real(name)
+    (problem,) = judge_survivability(domain(pin(chain[0], "leaf")), chain, at)
+    assert problem.code == "leaf-key-rotates"
+    assert "`root: Root YR`" in problem.message and "`root: ISRG Root X2`" in problem.message
+
+
+def test_real_gen_y_chain_pinned_to_x1_only() -> None:
+    chain, at = verified_real("YR1-2026-09-18-1.pem")
+    problems = judge_survivability(domain(*named_roots("ISRG Root X1")), chain, at)
+    assert codes(problems) == ["key-type-switch", "next-root"]
+    assert "cross-sign of Root YR" in problems[1].message
+
+
+def test_real_ecdsa_gen_y_chain_stops_at_x2() -> None:
+    # Served: leaf <- YE1 <- YE (by X2) <- X2 (by X1). A client that trusts X2 (Mozilla
+    # does) stops there, so an X1-only set does not match at all: `no-live-match`.
+    chain, at = verified_real("YE1-2026-09-16-1.pem")
+    assert pin_of_certificate(chain[-1]) == named_roots("ISRG Root X2")[0].sha256
+    assert judge_survivability(domain(*named_roots("ISRG Root X1")), chain, at) == []
+    problems = judge_survivability(domain(*named_roots("ISRG Root X1", "ISRG Root X2")),
+                                   chain, at)
+    assert codes(problems) == ["key-type-switch", "next-root"]
+    assert "cross-sign of Root YE" in problems[1].message
+
+
+def test_real_ecdsa_gen_y_chain_completed_to_x1_has_an_x2_path() -> None:
+    # The same chain as a client without X2 completes it, up to X1: the X2 path is open.
+    certs, at = real_chain("YE1-2026-09-16-1.pem")
+    chain = [*certs, lookup_root("ISRG Root X1")]
+    problems = judge_survivability(domain(*named_roots("ISRG Root X1")), chain, at)
+    assert codes(problems) == ["key-type-switch", "next-root", "alternate-path"]
+    assert "YE1 ← Root YE ← ISRG Root X2" in problems[2].message
+
+
+def test_real_intermediate_pin_misses_siblings() -> None:
+    chain, at = verified_real("R13-2026-05-03-1.pem")
+    d = domain(pin(chain[1], "R13", Level.INTERMEDIATE), *named_roots("ISRG Root X2", "Root YE",
+                                                                      "Root YR"))
+    problems = judge_survivability(d, chain, at)
+    # E5-E9 are cross-signed by X1 too, and X1 is not pinned: key-type-switch as well.
+    assert codes(problems) == ["intermediate-siblings", "key-type-switch"]
+    assert "R10, R11, R12 and R14" in problems[0].message
+
+
+def test_real_gts_chain_on_google_managed_needs_lets_encrypt_too() -> None:
+    chain, at = verified_real("WR1-2026-03-26-1.pem")
+    gts = named_roots("GTS Root R1", "GTS Root R3", "GTS Root R4")
+    problems = judge_survivability(domain(*gts, provider="google-managed"), chain, at)
+    assert codes(problems) == ["ca-switch"]
+    for name in LE_ROOTS:
+        assert f"`root: {name}`" in problems[0].message
+    everything = domain(*gts, *named_roots(*LE_ROOTS), provider="google-managed")
+    assert judge_survivability(everything, chain, at) == []
+
+
+def test_real_chain_of_a_ca_outside_the_catalog_has_no_catalog_codes() -> None:
+    chain, at = verified_real("Sectigo_RSA_Domain_Validation_Secure_Server_CA-2024-08-01-1.pem")
+    d = domain(pin(chain[0], "leaf"), provider="self-managed")
+    assert judge_survivability(d, chain, at) == []
