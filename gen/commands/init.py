@@ -1,0 +1,161 @@
+"""`pingen init HOST...`: write a starter pins.yaml from the chains the hosts serve."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from pingen.init import HostChain, Start
+    from pingen.model import Trust
+
+
+@click.command(name="init")
+@click.argument("hosts", nargs=-1, required=True, metavar="HOST...")
+@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("pins.yaml"), show_default=True,
+              help="The file to write; an existing file is never overwritten.")
+@click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="PEM roots to build the chains to instead of certifi's Mozilla roots "
+                   "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
+@click.option("--expires", "expires_text", metavar="DATE|never",
+              help="The pin sets' expiry [default: a year from today].")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds per host for connect and handshake.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no next steps.")
+def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
+            expires_text: str | None, timeout: float, quiet: bool) -> int:
+    """Write a starter pins.yaml from the chains HOST... serve now.
+
+    \b
+    HOST is a host name, optionally with where to dial it:
+      api.example.com                    dial api.example.com:443
+      api.example.com:8443               dial port 8443 (written as `connect:`)
+      api.example.com=203.0.113.7:443    dial that address, SNI api.example.com
+
+    Each domain gets the pins of its intermediate(s) and root, a commented-out
+    leaf pin, and a commented backup pin for the key `pingen keygen` makes; the
+    outputs for Android and iOS are listed. The default expiry is a year from
+    today, so the file depends on the date it was made. Never overwrites a file.
+    """
+    from pingen import init
+    from pingen.errors import CheckFailed, ConfigError, NetworkError
+    from pingen.model import Trust
+
+    starts = _starts(hosts)
+    expires = _expiry(expires_text)
+    _refuse_existing(output_path)
+    trust = Trust(ca_file=ca_file.absolute() if ca_file else None)
+    try:
+        chains = _fetch(starts, trust, timeout, quiet)
+    except init.InitError as error:
+        raise (NetworkError if error.network else CheckFailed)(str(error)) from None
+    ca_relative = _relative(ca_file, output_path) if ca_file else None
+    text = init.starter_config(chains, expires=expires, ca_file=ca_relative)
+    try:
+        with output_path.open("x", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{output_path} already exists; pingen init never overwrites a file "
+                          "(choose another with -o)") from None
+    except OSError as error:
+        raise ConfigError(f"{output_path}: cannot write it ({error.strerror})") from None
+    if not quiet:
+        _next_steps(output_path, chains)
+    return 0
+
+
+def _starts(hosts: tuple[str, ...]) -> list[Start]:
+    from pingen.errors import ConfigError
+    from pingen.init import Start
+    from pingen.load import normalize_host, parse_address
+
+    starts: list[Start] = []
+    for text in hosts:
+        name, sep, address = text.partition("=")
+        connect_text = address if sep else None
+        if not sep and re.fullmatch(r"[^:/]+:[0-9]+", name):  # host:port
+            connect_text = name
+            name = name.split(":")[0]
+        try:
+            host = normalize_host(name)
+            connect = parse_address(connect_text) if connect_text else None
+        except ValueError as error:
+            raise ConfigError(f"HOST {text}: {error}") from None
+        if any(start.host == host for start in starts):
+            raise ConfigError(f"HOST {text}: {host} is given twice")
+        starts.append(Start(host, connect))
+    return starts
+
+
+def _expiry(text: str | None) -> dt.date | None:
+    from pingen.errors import ConfigError
+    from pingen.init import default_expiry
+
+    today = dt.date.today()
+    if text is None:
+        return default_expiry(today)
+    if text == "never":
+        return None
+    try:
+        date = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--expires {text}: write yyyy-mm-dd or `never`") from None
+    if date <= today:
+        raise ConfigError(f"--expires {text}: not in the future")
+    return date
+
+
+def _refuse_existing(path: Path) -> None:
+    from pingen.errors import ConfigError
+
+    if path.exists() or path.is_symlink():
+        raise ConfigError(f"{path} already exists; pingen init never overwrites a file "
+                          "(choose another with -o, or edit it)")
+    if not path.absolute().parent.is_dir():
+        raise ConfigError(f"{path}: the folder {path.parent} does not exist")
+
+
+def _fetch(starts: list[Start], trust: Trust, timeout: float, quiet: bool) -> list[HostChain]:
+    from pingen.fetch import Fetched
+    from pingen.init import fetch_host_chains
+    from pingen.term import Progress
+
+    progress = Progress(quiet=quiet)
+    seen = [0]
+
+    def step(fetched: Fetched) -> None:
+        seen[0] += 1
+        progress.update(f"taking chains: {seen[0]}/{len(starts)} {fetched.host}")
+
+    try:
+        return fetch_host_chains(starts, trust, timeout=timeout, progress=step)
+    finally:
+        progress.done()
+
+
+def _relative(path: Path, output_path: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(path.absolute(), output_path.absolute().parent)).as_posix()
+
+
+def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
+    from pingen.init import KEY_FOLDER, backup_key_name
+
+    pins = sum(len(chain.keys) - 1 or 1 for chain in chains)
+    config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""
+    click.echo(f"wrote {output_path}: {len(chains)} domain(s), {pins} CA pin(s)")
+    click.echo("Next: make an offline backup key for each domain and pin it "
+               "(uncomment its lines in the file):")
+    key_dir = (output_path.parent / KEY_FOLDER).as_posix()  # the commented `file:` lines
+    for chain in chains:
+        click.echo(f"  pingen keygen {backup_key_name(chain.start.host)} --dir {key_dir}"
+                   f"{config}")
+    click.echo("Keep the private keys (*.key.pem) offline, never in the app repository. Then:")
+    click.echo(f"  pingen verify{config}    # the pins against the live servers")
+    click.echo(f"  pingen build{config}     # the Android and iOS files")

@@ -1,0 +1,212 @@
+"""`pingen init`: a starter pins.yaml from the chains hosts serve today.
+
+    chains = fetch_host_chains([Start("api.example.com")], trust, timeout=10)
+    text = starter_config(chains, expires=date(2027, 11, 27))
+
+Each domain pins the intermediate(s) and the root of its verified chain (CA keys
+outlive leaf keys, which many servers replace at every renewal); the leaf pin is
+written commented out, with why; and a backup pin is prepared in comments for the
+key `pingen keygen` makes. The text depends only on the chains, the hosts and the
+expiry date: the same chains give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pingen.model import Address, Level, Trust
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from pingen.fetch import Fetched
+
+KEY_FOLDER = "keys"
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/+-]*$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+
+
+@dataclass(frozen=True)
+class Start:
+    """A host to start from, and where to dial it when that is not host:443."""
+
+    host: str  # normalised
+    connect: Address | None = None
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    sha256: str
+    level: Level
+    subject: str
+    not_after: dt.date
+
+
+@dataclass(frozen=True)
+class HostChain:
+    start: Start
+    keys: tuple[ChainKey, ...]  # the verified chain, leaf first, root last
+
+
+class InitError(Exception):
+    """A host whose chain cannot start a pins.yaml; `network` says whether to exit 3."""
+
+    def __init__(self, message: str, *, network: bool) -> None:
+        super().__init__(message)
+        self.network = network
+
+
+def fetch_host_chains(
+    starts: Sequence[Start],
+    trust: Trust,
+    *,
+    timeout: float,
+    progress: Callable[[Fetched], None] | None = None,
+) -> list[HostChain]:
+    """The verified chain of every host, or InitError naming every host that failed."""
+    from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
+    from pingen.fetch import Target, fetch_chains
+
+    store = load_trust_store(trust)
+    targets = [Target(start.host, start.connect) for start in starts]
+    fetched = fetch_chains(targets, timeout=timeout, progress=progress)
+    chains, network, untrusted = [], [], []
+    now = dt.datetime.now(dt.UTC)
+    for start, result in zip(starts, fetched, strict=True):
+        if result.error is not None:
+            network.append(f"{start.host} ({result.address}): {result.error}")
+            continue
+        try:
+            chain = build_verified_chain(result.certificates(), store, start.host, now)
+        except UntrustedChain as error:
+            untrusted.append(f"{start.host}: {error.reason}")
+            continue
+        chains.append(HostChain(start, _chain_keys(chain)))
+    if untrusted:
+        hint = ("a private or test CA? pass its root with --ca-file" if trust.ca_file is None
+                else f"is its root in {trust.ca_file}?")
+        raise InitError("the chain does not verify, so its pins cannot be trusted: "
+                        + "; ".join(untrusted) + f" ({hint})", network=False)
+    if network:
+        raise InitError("cannot take the chain: " + "; ".join(network), network=True)
+    return chains
+
+
+def _chain_keys(chain: Sequence[x509.Certificate]) -> tuple[ChainKey, ...]:
+    from pingen.chain import levels
+    from pingen.sources import common_name
+    from pingen.spki import pin_of_certificate
+
+    return tuple(
+        ChainKey(pin_of_certificate(cert), level, common_name(cert.subject),
+                 cert.not_valid_after_utc.date())
+        for cert, level in zip(chain, levels(chain), strict=True)
+    )
+
+
+def default_expiry(today: dt.date) -> dt.date:
+    """A year from today (the 28th of February for the 29th)."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
+def backup_key_name(host: str) -> str:
+    """The `pingen keygen` name suggested for a host's backup key."""
+    return host.replace(".", "-") + "-backup"
+
+
+def quote(text: str) -> str:
+    """`text` as a YAML scalar that no YAML reader takes for anything but that string."""
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS and not _numberish(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def _numberish(text: str) -> bool:
+    # YAML 1.1 reads 0x1F, 1_000, 1:30, .5 and +1 as numbers: quote anything like them.
+    return text[:1].isdigit() or text[:1] in "-+."
+
+
+def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
+                   ca_file: str | None = None) -> str:
+    """The text of the starter pins.yaml (expires None: `never`)."""
+    lines = [
+        "# pins.yaml: the TLS public-key pins of this app, started by `pingen init` from the",
+        "# chains the servers served. Next: make an offline backup key for each domain",
+        "# (`pingen keygen`, see the commented `backup` pins), then `pingen verify` and",
+        "# `pingen build`. Reference: README, \"pins.yaml\".",
+        "version: 1",
+        "",
+        "defaults:",
+        "  include_subdomains: false",
+        "  enforce: true",
+        "  # After this date the apps stop enforcing the pins (they fail open). Move it",
+        "  # forward with each release; `never` means a mistake can strand old versions.",
+        f"  expires: {expires.isoformat() if expires else 'never'}",
+        "",
+    ]
+    if ca_file is not None:
+        lines += ["trust:", f"  ca_file: {quote(ca_file)}", ""]
+    lines.append("domains:")
+    for chain in chains:
+        lines += _domain_lines(chain)
+    lines += _OUTPUTS
+    return "\n".join(lines) + "\n"
+
+
+def _domain_lines(chain: HostChain) -> list[str]:
+    lines = [f"  {chain.start.host}:"]
+    if chain.start.connect is not None:
+        lines.append(f"    connect: {quote(str(chain.start.connect))}")
+    lines.append("    pins:")
+    leaf, *cas = chain.keys
+    if not cas:  # the server's own certificate is the trust anchor
+        lines += _pin_lines(leaf, "      ")
+    else:
+        lines += [
+            f"      # The leaf key ({quote(leaf.subject)}, certificate valid until "
+            f"{leaf.not_after.isoformat()}): many",
+            "      # servers make a new key at each renewal, so it is not pinned by default.",
+        ]
+        lines += _pin_lines(leaf, "      # ")
+        for key in cas:
+            lines += _pin_lines(key, "      ")
+    name = backup_key_name(chain.start.host)
+    lines += [
+        f"      # Backup: run `pingen keygen {name} --dir {KEY_FOLDER}`, keep the private key",
+        "      # offline, and uncomment these lines:",
+        f"      # - file: {KEY_FOLDER}/{name}.pub.pem",
+        "      #   label: offline backup key",
+        "      #   backup: true",
+        "",
+    ]
+    return lines
+
+
+def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
+    return [
+        f"{prefix}- sha256: {key.sha256}",
+        f"{prefix}  label: {quote(key.subject)}",
+        f"{prefix}  level: {key.level.value}",
+    ]
+
+
+_OUTPUTS = [
+    "outputs:",
+    "  # Android (API 24+): res/xml/network_security_config.xml; reference it from the",
+    "  # manifest: <application android:networkSecurityConfig=\"@xml/network_security_config\">",
+    "  - type: android-nsc",
+    "    path: android/app/src/main/res/xml/network_security_config.xml",
+    "  # iOS: TrustKit's configuration, for TrustKit.initSharedInstance(withConfiguration:)",
+    "  - type: trustkit",
+    "    path: ios/TrustKitConfig.swift",
+    "  # Other outputs: okhttp (Kotlin, needs `package:`), ios-plist (NSPinnedDomains in",
+    "  # Info.plist), json (react-native-ssl-public-key-pinning), or `template:` of your own.",
+]

@@ -1,0 +1,187 @@
+"""`pingen init`: a starter pins.yaml from chains served by real TLS servers on
+loopback, trusted through --ca-file; never overwriting; loading once a backup key
+is added."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+
+from pingen.init import default_expiry, quote
+from pingen.load import load_config
+from pingen.model import Level
+from tests.conftest import CliRunner
+from tests.support.pki import CA, write_pem
+from tests.support.servers import closed_port, tls_server
+
+EXPIRES = (dt.date.today() + dt.timedelta(days=200)).isoformat()
+
+
+def uncomment_backup(text: str) -> str:
+    """What the user does after `pingen keygen`: uncomment the prepared backup pin."""
+    return re.sub(r"(?m)^      # (- file: |  label: offline|  backup: true)", r"      \1", text)
+
+
+def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root("Loopback Root R1")
+    inter = root.intermediate("Loopback Issuing CA 1")
+    api = inter.issue_leaf("api.example.test")
+    cdn = inter.issue_leaf("cdn.example.test")
+    write_pem(workdir / "certs" / "roots.pem", root.cert)
+    with tls_server(api.identity()) as (host, api_port), tls_server(cdn.identity()) as (_, port):
+        result = run_pingen("init", f"api.example.test={host}:{api_port}",
+                            f"cdn.example.test={host}:{port}", "--ca-file", "certs/roots.pem",
+                            "--expires", EXPIRES)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # no progress off a terminal
+    text = (workdir / "pins.yaml").read_text()
+    # The CA pins are live; the leaf pin is there, commented out, with the reason.
+    assert f"      - sha256: {inter.pin}\n        label: Loopback Issuing CA 1\n" \
+           "        level: intermediate\n" in text
+    assert f"      - sha256: {root.pin}\n        label: Loopback Root R1\n" \
+           "        level: root\n" in text
+    assert f"      # - sha256: {api.pin}\n      #   label: api.example.test\n" in text
+    assert "a new key at each renewal" in text
+    assert "trust:\n  ca_file: certs/roots.pem\n" in text
+    assert f"    connect: \"127.0.0.1:{api_port}\"\n" in text
+    assert "  - type: android-nsc\n" in text and "  - type: trustkit\n" in text
+    # The next step is the backup key.
+    assert "pingen keygen api-example-test-backup --dir keys" in result.stdout
+    assert "pingen keygen cdn-example-test-backup --dir keys" in result.stdout
+
+    # It loads as is (two CA pins each) ...
+    config = load_config(workdir / "pins.yaml")
+    assert [d.host for d in config.domains] == ["api.example.test", "cdn.example.test"]
+    assert [(p.sha256, p.level) for p in config.domains[0].pins] == [
+        (inter.pin, Level.INTERMEDIATE), (root.pin, Level.ROOT)
+    ]
+    assert config.domains[0].expires == dt.date.fromisoformat(EXPIRES)
+    assert [o.type for o in config.outputs] == ["android-nsc", "trustkit"]
+
+    # ... and with the backup keys `pingen keygen` makes, as the comments say.
+    for name in ("api-example-test-backup", "cdn-example-test-backup"):
+        made = run_pingen("keygen", name, "--dir", "keys")
+        assert made.exit_code == 0, made.stderr
+    (workdir / "pins.yaml").write_text(uncomment_backup(text))
+    config = load_config(workdir / "pins.yaml")
+    for domain in config.domains:
+        assert len(domain.pins) == 3 and domain.pins[-1].backup
+        assert domain.pins[-1].label == "offline backup key"
+
+
+def test_same_chains_give_the_same_bytes(run_pingen: CliRunner, workdir: Path) -> None:
+    root = CA.root()
+    leaf = root.intermediate().issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        for name in ("a.yaml", "b.yaml"):
+            result = run_pingen("init", f"api.example.test={host}:{port}", "-o", name,
+                                "--ca-file", "roots.pem", "--expires", EXPIRES, "-q")
+            assert result.exit_code == 0, result.stderr
+            assert result.stdout == ""  # --quiet
+    assert (workdir / "a.yaml").read_bytes() == (workdir / "b.yaml").read_bytes()
+    assert (workdir / "a.yaml").read_bytes().endswith(b"\n")
+
+
+def test_default_expiry_is_a_year_out_and_never_is_allowed(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    assert default_expiry(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
+    root = CA.root()
+    leaf = root.intermediate().issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        dated = run_pingen("init", f"api.example.test={host}:{port}", "--ca-file", "roots.pem")
+        never = run_pingen("init", f"api.example.test={host}:{port}", "-o", "never.yaml",
+                           "--ca-file", "roots.pem", "--expires", "never")
+    assert dated.exit_code == 0 and never.exit_code == 0
+    year = default_expiry(dt.date.today()).isoformat()
+    assert f"  expires: {year}\n" in (workdir / "pins.yaml").read_text()
+    assert load_config(workdir / "never.yaml").domains[0].expires is None
+
+
+def test_a_root_that_issues_the_leaf_directly(run_pingen: CliRunner, workdir: Path) -> None:
+    """One CA pin only: the file needs the backup pin before it loads, and says so."""
+    root = CA.root()
+    leaf = root.issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}",
+                            "--ca-file", "roots.pem", "--expires", EXPIRES)
+    assert result.exit_code == 0, result.stderr
+    text = (workdir / "pins.yaml").read_text()
+    early = run_pingen("build", "--check")  # one pin: not loadable yet, and it says why
+    assert early.exit_code == 2 and "at least two are needed" in early.stderr
+    assert run_pingen("keygen", "api-example-test-backup", "--dir", "keys").exit_code == 0
+    (workdir / "pins.yaml").write_text(uncomment_backup(text))
+    (domain,) = load_config(workdir / "pins.yaml").domains
+    assert [p.sha256 for p in domain.pins[:1]] == [root.pin] and domain.pins[1].backup
+
+
+def test_hostile_names_stay_labels(run_pingen: CliRunner, workdir: Path) -> None:
+    """A CA's name comes from the server: it must not be able to write YAML."""
+    evil = 'Evil: CA # "x"\n      - sha256: AAAA'
+    root = CA.root("yes")
+    leaf = root.intermediate(evil).issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}",
+                            "--ca-file", "roots.pem", "--expires", EXPIRES)
+    assert result.exit_code == 0, result.stderr
+    (domain,) = load_config(workdir / "pins.yaml").domains
+    assert [p.label for p in domain.pins] == [evil, "yes"]
+    assert quote("a\nb") == '"a\\nb"' and quote("no") == '"no"' and quote("1.5") == '"1.5"'
+    assert quote("ISRG Root X1") == "ISRG Root X1"
+    for text in ("null", "~", "0x1F", "@x", "a: b", "- a", "#", "", "*a", "!t", "'q'"):
+        assert yaml.safe_load(f"k: {quote(text)}") == {"k": text}, text
+
+
+def test_never_overwrites(run_pingen: CliRunner, workdir: Path) -> None:
+    (workdir / "pins.yaml").write_text("mine\n")
+    with closed_port() as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}")
+    assert result.exit_code == 2
+    assert "pins.yaml already exists; pingen init never overwrites" in result.stderr
+    assert (workdir / "pins.yaml").read_text() == "mine\n"
+
+
+def test_untrusted_chain_asks_for_the_ca_file(run_pingen: CliRunner, workdir: Path) -> None:
+    leaf = CA.root().intermediate().issue_leaf("api.example.test")
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}")
+    assert result.exit_code == 1
+    assert "does not verify" in result.stderr and "--ca-file" in result.stderr
+    assert not (workdir / "pins.yaml").exists()
+
+
+def test_unreachable_host_is_exit_3_and_writes_nothing(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    with closed_port() as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}", "--timeout", "2")
+    assert result.exit_code == 3
+    assert "api.example.test" in result.stderr and "refused" in result.stderr
+    assert not (workdir / "pins.yaml").exists()
+
+
+def test_bad_hosts_and_options_are_exit_2(run_pingen: CliRunner, workdir: Path) -> None:
+    cases = {
+        ("https://api.example.com",): "has a scheme",
+        ("203.0.113.7",): "is an IP address",
+        ("api.example.com", "API.example.com"): "is given twice",
+        ("api.example.com=[::1",): "closing `]`",
+        ("api.example.com", "--expires", "2001-01-01"): "not in the future",
+        ("api.example.com", "--expires", "soon"): "yyyy-mm-dd",
+        ("api.example.com", "-o", "no/such/folder/pins.yaml"): "does not exist",
+    }
+    for args, message in cases.items():
+        result = run_pingen("init", *args)
+        assert result.exit_code == 2, args
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert list(workdir.iterdir()) == []
