@@ -185,3 +185,41 @@ def test_bad_hosts_and_options_are_exit_2(run_pingen: CliRunner, workdir: Path) 
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
     assert list(workdir.iterdir()) == []
+
+
+def test_output_in_a_subfolder_keeps_paths_relative_to_it(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root()
+    leaf = root.intermediate().issue_leaf("api.example.test")
+    write_pem(workdir / "certs" / "roots.pem", root.cert)
+    (workdir / "app").mkdir()
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}", "-o", "app/pins.yaml",
+                            "--ca-file", "certs/roots.pem", "--expires", EXPIRES)
+    assert result.exit_code == 0, result.stderr
+    assert "pingen keygen api-example-test-backup --dir app/keys -c app/pins.yaml" in (
+        result.stdout
+    )
+    config = load_config(workdir / "app" / "pins.yaml")
+    assert config.trust.ca_file is not None
+    assert config.trust.ca_file.resolve() == (workdir / "certs" / "roots.pem").resolve()
+
+
+def test_progress_only_on_a_terminal() -> None:
+    import io
+
+    from pingen.term import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown, quiet, piped = Terminal(), Terminal(), io.StringIO()
+    for stream, is_quiet in ((shown, False), (quiet, True), (piped, False)):
+        progress = Progress(quiet=is_quiet, stream=stream)
+        progress.update("taking chains: 1/2 a.example")
+        progress.done()
+    assert "taking chains: 1/2 a.example" in shown.getvalue()
+    assert shown.getvalue().endswith("\r")  # the line is cleared when done
+    assert quiet.getvalue() == "" and piped.getvalue() == ""
