@@ -138,6 +138,7 @@ class _Reader:
         self.errors: list[ConfigError] = []
         self.warnings: list[Diagnostic] = []
         self.nodes_seen = 0
+        self.catalog: Path | None = None  # trust.catalog, once read
 
     # -- reporting -------------------------------------------------------
     def where(self, node: yaml.Node) -> Location:
@@ -188,7 +189,7 @@ class _Reader:
                              f"not {_describe(node)}")
             return None
         seen: dict[str, yaml.Node] = {}
-        pairs = []
+        pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.error(key_node, "YAML merge keys (`<<`) are not supported; write the "
@@ -341,7 +342,17 @@ class _Reader:
 
     def trust(self, values: dict[str, _Value]) -> Trust:
         paths = {key: self.existing_file(v) for key, v in values.items()}
-        return Trust(ca_file=paths.get("ca_file"), catalog=paths.get("catalog"))
+        catalog = paths.get("catalog")
+        if catalog is not None:
+            from pingen.catalog import CatalogError, load_catalog
+
+            try:
+                load_catalog(catalog)
+            except CatalogError as error:
+                self.error(values["catalog"].node, f"`catalog`: {error}")
+                catalog = None
+        self.catalog = catalog
+        return Trust(ca_file=paths.get("ca_file"), catalog=catalog)
 
     def existing_file(self, value: _Value) -> Path | None:
         path: Path = self.root / value.value
@@ -526,7 +537,7 @@ class _Reader:
 
         lookup = catalog.lookup_root if source is PinSource.ROOT else catalog.lookup_intermediate
         try:
-            cert = lookup(value.value)
+            cert = lookup(value.value, self.catalog)
         except LookupError as error:
             self.error(value.node, str(error.args[0]) if error.args else str(error))
             return None

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pingen.commands.options import config_option, load
 from pingen.errors import EXIT_CHECK_FAILED, display_path
+
+if TYPE_CHECKING:
+    from pingen.model import Config
 
 
 @click.command(name="build")
@@ -51,14 +55,14 @@ def command(config_path: Path, check: bool, verify_first: bool) -> int:
     return 0
 
 
-def _verify(config: object) -> None:
-    from pingen.errors import CheckFailed
+def _verify(config: Config) -> None:
+    """Refuse to write unless every domain's pin set matches what it serves now."""
+    from pingen.errors import CheckFailed, NetworkError
+    from pingen.verify import verify_config
 
-    try:
-        from pingen.verify import verify_config
-    except ImportError:
-        raise CheckFailed("--verify: the resolver is not available in this build") from None
     report = verify_config(config)
     click.echo(report.as_text(), err=True)
     if report.failed:
         raise CheckFailed("a domain failed verification; nothing was written")
+    if report.unreachable:
+        raise NetworkError("a domain could not be checked; nothing was written")
