@@ -269,6 +269,8 @@ def issuers_above(
     """
     from pingen.chain import MAX_CHAIN_DEPTH, UntrustedChain
 
+    if is_ca(start):  # a leaf here is only being replaced; its dates do not matter
+        _check_ca_validity(start, at)
     chain: list[x509.Certificate] = []
     current = start
     candidates = list(pool)
@@ -284,8 +286,6 @@ def issuers_above(
         candidates = [cert for cert in candidates if cert != issuer]
         chain.append(issuer)
         current = issuer
-    if not chain:  # `start` is itself a root of the store
-        _check_ca_validity(start, at)
     return chain
 
 

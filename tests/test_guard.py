@@ -12,8 +12,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from pingen.guard import ConfigReport
 from tests.conftest import CliRunner
-from tests.support.pki import CA, Leaf, key_pem, pem_of, public_key_pem, write_pem
+from tests.support.pki import (
+    CA,
+    Leaf,
+    PrivateKey,
+    key_pem,
+    pem_of,
+    public_key_pem,
+    write_pem,
+)
 
 HOST = "api.example.test"
 
@@ -61,10 +70,10 @@ def backup_pin(n: int = 1) -> str:
     return pin_line(_pin_of_key(new_key()), f"offline backup {n}", backup=True)
 
 
-def _pin_of_key(key: object) -> str:
+def _pin_of_key(key: PrivateKey) -> str:
     from pingen.spki import pin_of_public_key
 
-    return pin_of_public_key(key.public_key())  # type: ignore[attr-defined]
+    return pin_of_public_key(key.public_key())
 
 
 def write_chain(folder: Path, leaf: Leaf, name: str = "new.pem") -> Path:
@@ -470,3 +479,45 @@ def _store(*roots: CA) -> object:
     from pingen.chain import TrustStore
 
     return TrustStore(Store([r.cert for r in roots]), tuple(r.cert for r in roots), "test roots")
+
+
+# -- real Let's Encrypt intermediates (pingen's catalog) against certifi's roots -----------
+
+def _catalog_cert(name: str) -> x509.Certificate:
+    from importlib import resources
+
+    data = resources.files("pingen.data").joinpath(f"catalog/letsencrypt/{name}.pem")
+    return x509.load_pem_x509_certificate(data.read_bytes())
+
+
+def _planned(pins: list[str], issuer: str, at: dt.datetime) -> ConfigReport:
+    from pingen.guard import Plan, judge
+    from pingen.model import Config, Domain, Level, Pin, PinSet, PinSource, Trust
+    from pingen.sources import KeyInfo
+    from tests.support.pki import new_key
+
+    key = KeyInfo(_pin_of_key(new_key()), "public key", Level.LEAF, "EC P-256")
+    domain = Domain(HOST, False, True, PinSet(tuple(Pin(p, PinSource.ROOT) for p in pins), None))
+    config = Config(Path("pins.yaml").absolute(), 1, (domain,), (), Trust())
+    plan = Plan(names=(HOST,), served=(_catalog_cert(issuer),), planned_key=key,
+                planned_from="k.pub.pem")
+    return judge(plan, config, at)
+
+
+def test_a_planned_key_from_lets_encrypt_r12_reaches_isrg_root_x1_in_certifi() -> None:
+    from pingen.catalog import lookup_root
+    from pingen.guard import Outcome
+    from pingen.spki import pin_of_certificate
+
+    x1, x2 = (pin_of_certificate(lookup_root(n)) for n in ("ISRG Root X1", "ISRG Root X2"))
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    report = _planned([x1, x2], "2024_r12", at)
+    assert [k.subject for k in report.chain[1:]] == ["R12", "ISRG Root X1"]
+    assert report.verdicts[0].outcome is Outcome.SAFE
+    # E7 is issued by ISRG Root X2: a set that pins only X1 breaks on an ECDSA switch
+    ecdsa = _planned([x1], "2024_e7", at)
+    assert [k.subject for k in ecdsa.chain[1:]] == ["E7", "ISRG Root X2"]
+    assert ecdsa.verdicts[0].outcome is Outcome.BREAKS
+    # after the intermediate expires, nothing built on it is trusted
+    late = _planned([x1], "2024_r12", dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
+    assert late.untrusted_reason and "R12" in late.untrusted_reason

@@ -72,7 +72,8 @@ def test_each_type_writes_a_key_pair_whose_pin_matches_openssl(
         (workdir / "backup.key.pem").read_bytes(), password=None
     )
     assert isinstance(private, expected_class)
-    assert private.key_size == size  # type: ignore[attr-defined]
+    assert isinstance(private, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    assert private.key_size == size
     public = serialization.load_pem_public_key((workdir / "backup.pub.pem").read_bytes())
     assert public == private.public_key()
     pin = printed_pin(result.stdout)
