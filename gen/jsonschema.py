@@ -26,7 +26,6 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # or IP address. Upper case and Unicode are fine (the loader normalises them).
 HOST_PATTERN = r"^(?![0-9.]+$)[^.:/*@\s\[\]\\]{1,63}(\.[^.:/*@\s\[\]\\]{1,63})+\.?$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-MIN_PINS = 2  # the loader's rule: the live key and a backup, at least
 
 
 def pin_pattern() -> str:
@@ -111,8 +110,8 @@ def _kind(key: str, spec: Field) -> dict[str, Any]:
         return _section(spec.section)
     if spec.kind is Kind.SECTION_LIST:
         items: dict[str, Any] = {"type": "array", "items": _section(spec.section)}
-        if spec.section is schema.PIN:
-            items["minItems"] = MIN_PINS
+        if spec.min_items:
+            items["minItems"] = spec.min_items
         return items
     # SECTION_MAP: the keys are host names.
     return {

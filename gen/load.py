@@ -461,7 +461,7 @@ class _Reader:
                 continue
             seen[pin.sha256] = pin_node
             pins.append(pin)
-        if ok and len(pins) < 2:
+        if ok and len(pins) < schema.DOMAIN.fields["pins"].min_items:
             self.error(value.node, f"{host} has {len(pins)} pin(s); at least two are needed: "
                                    "the live key and a backup (`pingen keygen NAME` makes one), "
                                    "or pins of two CAs that can issue for it")

@@ -35,6 +35,7 @@ class Field:
     default: Any = None
     choices: tuple[str, ...] = ()
     section: Section | None = None  # for SECTION, SECTION_LIST, SECTION_MAP
+    min_items: int = 0  # for lists
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ DOMAIN = Section(
             Kind.STRING, "Who controls key rotation and which CAs may issue.", choices=PROVIDERS
         ),
         "pins": Field(
-            Kind.SECTION_LIST, "At least two pins, no duplicates.", required=True, section=PIN
+            Kind.SECTION_LIST, "At least two pins, no duplicates.", required=True, section=PIN,
+            min_items=2,
         ),
     },
 )
