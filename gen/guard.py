@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,7 +77,6 @@ class ConfigReport:
     chain: tuple[ChainKey, ...]  # completed chain, leaf first ([] when untrusted)
     verdicts: tuple[DomainVerdict, ...]
     untrusted_reason: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def unsafe(self) -> bool:

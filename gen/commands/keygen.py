@@ -49,6 +49,7 @@ def command(name: str, key_type: KeyType, folder: Path, csr_domains: tuple[str, 
                     lego --csr, or your CA's form).
 
     Never overwrites: if any of these files exists, nothing is written (exit 2).
+    Refuses a --dir inside a folder that pins.yaml renders app files into.
     Prints the pin and the lines to paste under the domain's `pins:` in
     pins.yaml; the private key is never printed. Warns when the private key would
     land in a git work tree without being ignored.
