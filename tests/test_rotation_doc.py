@@ -1,4 +1,4 @@
-"""The certbot deploy hook in docs/rotation.md, run as certbot runs it.
+"""The certbot deploy hook in the README's rotation playbook, run as certbot runs it.
 
 certbot calls a deploy hook with RENEWED_LINEAGE=/etc/letsencrypt/live/NAME, whose
 *.pem are symbolic links into archive/. Here the lineage is laid out the same way in a
@@ -25,9 +25,9 @@ pytestmark = pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX she
 
 
 def hook_script() -> str:
-    text = (REPO / "docs" / "rotation.md").read_text()
+    text = (REPO / "README.md").read_text()
     match = re.search(r"<!-- pingen-guard-hook:[^>]*-->\n```sh\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/rotation.md lost its marked deploy-hook script"
+    assert match, "README.md lost its marked deploy-hook script"
     return match.group(1)
 
 
