@@ -22,6 +22,7 @@ from pingen.errors import ConfigError
 from pingen.model import Config, Output
 from pingen.render import RenderedFile, engine, okhttp
 from pingen.render.pipeline import render_output
+from tests.conftest import CliRunner
 from tests.support import kotlin
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.pki import CA, Leaf, write_pem
@@ -382,3 +383,43 @@ def test_keywords_are_quoted_and_soft_keywords_are_not() -> None:
                   kt_output("com.data.fun.value", name="object"))
     assert "package com.data.`fun`.value\n" in text
     assert "object `object` {" in text
+
+
+# -- through `pingen build` ------------------------------------------------------------------
+PINS_YAML = f"""\
+version: 1
+defaults:
+  expires: never
+domains:
+  api.example.com:
+    enforce: false
+    pins: [{{sha256: "{BACKUP}"}}, {{sha256: "{SPARE}"}}]
+  www.example.com:
+    include_subdomains: true
+    enforce: false
+    pins: [{{sha256: "{BACKUP}"}}, {{sha256: "{SPARE}"}}]
+outputs:
+  - type: okhttp
+    path: out/CertificatePins.kt
+    package: com.example.net
+"""
+
+
+def test_build_reports_every_report_only_domain_and_writes_nothing(
+    workdir: Path, run_pingen: CliRunner
+) -> None:
+    (workdir / "pins.yaml").write_text(PINS_YAML)
+    result = run_pingen("build")
+    assert result.exit_code == 2
+    assert "pins.yaml:5:3: api.example.com has `enforce: false`" in result.stderr
+    assert "pins.yaml:8:3: www.example.com has `enforce: false`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "out").exists()
+
+
+def test_build_writes_the_kotlin_file(workdir: Path, run_pingen: CliRunner) -> None:
+    (workdir / "pins.yaml").write_text(PINS_YAML.replace("enforce: false", "enforce: true"))
+    result = run_pingen("build")
+    assert result.exit_code == 0, result.stderr
+    text = (workdir / "out/CertificatePins.kt").read_text()
+    assert '"api.example.com",' in text and '"**.www.example.com",' in text

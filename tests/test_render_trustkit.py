@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from pingen.errors import ConfigError
 from pingen.model import Config, Output
 from pingen.render import engine, trustkit
 from pingen.render.pipeline import render_output
+from tests.conftest import CliRunner
 from tests.support.models import config, domain, fake_pin, output, pin
 
 # The string values of TrustKit's constants (TrustKit/TSKTrustKitConfig.m).
@@ -297,3 +299,42 @@ def test_a_non_boolean_option() -> None:
     error = refused(sample_config(),
                     output("trustkit", "P.swift", swizzle_network_delegates="yes"))
     assert "must be true or false" in error.message
+
+
+# -- through `pingen build` ------------------------------------------------------------------
+PINS_YAML = f"""\
+version: 1
+defaults:
+  expires: never
+domains:
+  api.example.test:
+    pins: [{{sha256: "{A}"}}, {{sha256: "{B}"}}]
+  co.uk:
+    include_subdomains: true
+    pins: [{{sha256: "{A}"}}, {{sha256: "{B}"}}]
+outputs:
+  - type: trustkit
+    path: ios/TrustKitConfig.swift
+"""
+
+
+def test_build_reports_every_refusal_and_writes_nothing(
+    workdir: Path, run_pingen: CliRunner
+) -> None:
+    (workdir / "pins.yaml").write_text(PINS_YAML)
+    result = run_pingen("build")
+    assert result.exit_code == 2
+    assert "pins.yaml:5:3: TrustKit refuses api.example.test" in result.stderr
+    assert "pins.yaml:7:3: TrustKit refuses `include_subdomains: true` on co.uk" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "ios").exists()
+
+
+def test_build_writes_the_swift_file(workdir: Path, run_pingen: CliRunner) -> None:
+    fixed = PINS_YAML.replace("api.example.test", "api.example.com").replace(
+        "co.uk:", "example.co.uk:")
+    (workdir / "pins.yaml").write_text(fixed)
+    result = run_pingen("build")
+    assert result.exit_code == 0, result.stderr
+    _, value = configuration((workdir / "ios/TrustKitConfig.swift").read_text())
+    assert set(value["TSKPinnedDomains"]) == {"api.example.com", "example.co.uk"}

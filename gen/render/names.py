@@ -8,9 +8,13 @@ a hard keyword is written in backticks, which both Kotlin and Swift accept.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
-from pingen.errors import ConfigError
+from pingen.errors import ConfigError, ConfigErrors
 from pingen.model import Output
+
+T = TypeVar("T")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -73,3 +77,17 @@ def bool_option(output: Output, key: str, default: bool) -> bool:
             output.location,
         )
     return value
+
+
+def check_each(items: Iterable[T], check: Callable[[T], None]) -> None:
+    """Run `check` on every item and report every ConfigError together, not just the first."""
+    errors: list[ConfigError] = []
+    for item in items:
+        try:
+            check(item)
+        except ConfigError as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)

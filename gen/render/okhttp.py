@@ -19,7 +19,7 @@ from typing import Any
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output
 from pingen.render import GENERATED_NOTICE, Rendering
-from pingen.render.names import is_identifier, kotlin_identifier, string_option
+from pingen.render.names import check_each, is_identifier, kotlin_identifier, string_option
 
 TEMPLATE = "okhttp.kt.j2"
 DEFAULT_NAME = "CertificatePins"
@@ -32,8 +32,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 def context(config: Config, output: Output) -> Rendering:
     package = kotlin_package(string_option(output, "package"), output)
     name = kotlin_object_name(string_option(output, "name", DEFAULT_NAME), output)
-    for domain in config.domains:
-        check_domain(domain, output)
+    check_each(config.domains, lambda domain: check_domain(domain, output))
     domains = [domain_context(domain) for domain in config.domains]
     return Rendering(
         context={

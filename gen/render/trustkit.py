@@ -20,6 +20,7 @@ from pingen.render import GENERATED_NOTICE, Rendering
 from pingen.render.names import (
     SWIFT_RESERVED,
     bool_option,
+    check_each,
     is_identifier,
     string_option,
     swift_identifier,
@@ -47,8 +48,7 @@ def context(config: Config, output: Output) -> Rendering:
             f"({output.path.as_posix()})",
             output.location,
         )
-    for domain in config.domains:
-        check_domain(domain, output)
+    check_each(config.domains, lambda domain: check_domain(domain, output))
     return Rendering(
         context={
             "notice": GENERATED_NOTICE.format(source=config.path.name),
