@@ -1,0 +1,120 @@
+"""`android-nsc`: Android's network security config (`res/xml/network_security_config.xml`).
+
+One `<domain-config>` per domain, in the order of pins.yaml, each with exactly one
+`<domain>` (TrustKit-Android keeps only the last `<domain>` of a block) and one
+`<pin-set>`. What the platform cannot say:
+
+- report-only: NSC always enforces. `enforce: false` is an error unless the output
+  adds TrustKit-Android (`trustkit: true`), whose `enforcePinning="false"` is the
+  platform's own report-only mode; then a warning says that the OS still enforces the
+  pin-set for connections that do not go through TrustKit.
+- reports: NSC sends none; `report_uris` without `trustkit` are a warning.
+- TrustKit-Android's own rules (two distinct pins when enforcing, host names under an
+  IANA top-level domain) are errors, since its initialisation would throw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pingen.model import Config, Domain, Output
+from pingen.render import Rendering
+from pingen.render.capability import NON_IANA_TLDS, Findings, bool_option, notice, pin_comment
+
+TEMPLATE = "android-nsc.xml.j2"
+
+
+@dataclass(frozen=True)
+class NscOptions:
+    cleartext_permitted: bool
+    debug_overrides: bool
+    trustkit: bool
+
+
+def options_of(output: Output) -> NscOptions:
+    return NscOptions(
+        cleartext_permitted=bool_option(output, "cleartext_permitted"),
+        debug_overrides=bool_option(output, "debug_overrides"),
+        trustkit=bool_option(output, "trustkit"),
+    )
+
+
+def context(config: Config, output: Output) -> Rendering:
+    options = options_of(output)
+    findings = Findings(output)
+    for domain in config.domains:
+        check_domain(domain, options, findings)
+    warn_about_all(config, options, findings)
+    findings.raise_errors()
+    return Rendering(
+        context={
+            "notice": notice(config),
+            "cleartext_permitted": options.cleartext_permitted,
+            "debug_overrides": options.debug_overrides,
+            "trustkit": options.trustkit,
+            "domains": [domain_context(d) for d in config.domains],
+        },
+        warnings=findings.warnings,
+    )
+
+
+def check_domain(domain: Domain, options: NscOptions, findings: Findings) -> None:
+    if not domain.enforce and not options.trustkit:
+        findings.error(
+            f"{domain.host} has `enforce: false` (report only), but Android's network "
+            "security config has no report-only mode: the OS would enforce these pins and "
+            "refuse the connections you asked only to report. Set `enforce: true` for "
+            f"{domain.host}, or add `trustkit: true` to this output to report through "
+            "TrustKit-Android (enforcePinning=\"false\")",
+            domain.location,
+        )
+    if options.trustkit:
+        check_trustkit_android(domain, findings)
+
+
+def check_trustkit_android(domain: Domain, findings: Findings) -> None:
+    """TrustKit-Android throws at initialisation on these, so the app would crash."""
+    distinct = set(domain.pin_set.hashes)
+    if domain.enforce and len(distinct) < 2:
+        findings.error(
+            f"{domain.host} has {len(distinct)} distinct pin(s); TrustKit-Android refuses "
+            "fewer than two when enforcing: add a backup pin",
+            domain.location,
+        )
+    tld = domain.host.rsplit(".", 1)[-1]
+    if tld in NON_IANA_TLDS:
+        findings.error(
+            f"{domain.host} is under `.{tld}`, which is not an IANA top-level domain; "
+            "TrustKit-Android rejects it (\"Tried to pin an invalid domain\"). Remove "
+            "`trustkit: true` from this output, or pin a public host name",
+            domain.location,
+        )
+
+
+def warn_about_all(config: Config, options: NscOptions, findings: Findings) -> None:
+    if options.trustkit:
+        findings.warn_domains(
+            [d for d in config.domains if not d.enforce],
+            "{hosts}: `enforce: false` is report-only in TrustKit-Android only for "
+            "connections made through TrustKit's getSSLSocketFactory(host) or "
+            "getTrustManager(host); on Android 7+ the OS enforces the same pin-set for "
+            "every other connection. Route all traffic to these hosts through TrustKit",
+        )
+    else:
+        findings.warn_domains(
+            [d for d in config.domains if d.report_uris],
+            "{hosts}: `report_uris` are not used: Android's network security config sends "
+            "no reports. Add `trustkit: true` to this output to report with TrustKit-Android",
+        )
+
+
+def domain_context(domain: Domain) -> dict[str, Any]:
+    return {
+        "host": domain.host,
+        "include_subdomains": domain.include_subdomains,
+        "expires": domain.expires.isoformat() if domain.expires else None,
+        "enforce": domain.enforce,
+        "report_uris": list(domain.report_uris),
+        "pins": [{"sha256": p.sha256, "comment": pin_comment(p)} for p in domain.pins],
+    }

@@ -1,0 +1,90 @@
+"""What a platform cannot express: the errors and warnings an adapter collects.
+
+An adapter walks every domain, records each unsafe difference as an error (raised
+together at the end, so one `build` reports them all) and each harmless one as a
+warning. A warning that applies to many domains is one line naming them, not one
+line per domain: a config with a thousand domains must not drown the real news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pingen.errors import ConfigError, ConfigErrors, Diagnostic, Location
+from pingen.model import Config, Domain, Output, Pin
+from pingen.render import GENERATED_NOTICE
+
+# How many hosts a grouped warning names before it says "and N more".
+_HOSTS_NAMED = 5
+
+# Top-level names that are not in IANA's root zone (RFC 2606, 6761, 6762 and common
+# private names): TrustKit-Android's DomainValidator rejects hosts under them.
+NON_IANA_TLDS = frozenset({
+    "test", "example", "invalid", "localhost", "local", "internal", "lan", "home", "corp",
+    "localdomain", "intranet", "private",
+})
+
+
+def notice(config: Config) -> str:
+    """The generated-file header: names the config by its file name only, never an
+    absolute path, so the bytes are the same on every machine."""
+    return GENERATED_NOTICE.format(source=config.path.name)
+
+
+def pin_comment(pin: Pin) -> str | None:
+    """The text written beside a pin: its label, and whether it is the offline backup."""
+    parts = [pin.label] if pin.label else []
+    if pin.backup:
+        parts.append("backup key, not live")
+    return "; ".join(parts) or None
+
+
+def bool_option(output: Output, name: str, default: bool = False) -> bool:
+    value: Any = output.options.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"`{name}:` must be true or false, not {value!r}", output.location)
+    return value
+
+
+def name_hosts(hosts: Iterable[str]) -> str:
+    hosts = list(hosts)
+    named = ", ".join(hosts[:_HOSTS_NAMED])
+    if len(hosts) > _HOSTS_NAMED:
+        named += f" and {len(hosts) - _HOSTS_NAMED} more"
+    return named
+
+
+@dataclass
+class Findings:
+    """Errors and grouped warnings for one output."""
+
+    output: Output
+    errors: list[ConfigError] = field(default_factory=list)
+    _warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.output.kind} output {self.output.path.as_posix()}: "
+
+    def error(self, message: str, location: Location | None) -> None:
+        self.errors.append(ConfigError(self.prefix + message, location or self.output.location))
+
+    def warn(self, message: str) -> None:
+        self._warnings.append(Diagnostic(self.prefix + message, self.output.location))
+
+    def warn_domains(self, domains: list[Domain], message: str) -> None:
+        """One warning for every domain in `domains`; `{hosts}` in `message` names them."""
+        if domains:
+            self.warn(message.format(hosts=name_hosts(d.host for d in domains)))
+
+    def raise_errors(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigErrors(self.errors)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(self._warnings)
