@@ -1,0 +1,68 @@
+"""`json`: the options object of react-native-ssl-public-key-pinning's `initializeSslPinning`.
+
+`{host: {"expirationDate": "yyyy-MM-dd", "includeSubdomains": bool, "publicKeyHashes":
+[...]}}`, keys sorted (hosts too: a JSON object's order means nothing, and sorted keys
+are what `json.dumps(sort_keys=True)` gives), 2-space indent, `expirationDate` left out
+for `never`. JSON has no comments, so no header and no labels.
+
+What the library cannot say: it always enforces (no report-only, so `enforce: false`
+is an error) and sends no reports (`report_uris` are a warning); its iOS side is
+TrustKit with enforcement on, which refuses fewer than two distinct pins (an error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pingen.model import Config, Domain, Output
+from pingen.render import Rendering
+from pingen.render.capability import Findings
+
+TEMPLATE = "json.json.j2"
+
+
+def context(config: Config, output: Output) -> Rendering:
+    findings = Findings(output)
+    for domain in config.domains:
+        check_domain(domain, findings)
+    findings.warn_domains(
+        [d for d in config.domains if d.report_uris],
+        "{hosts}: `report_uris` are not used: react-native-ssl-public-key-pinning sends no "
+        "reports (listen with addSslPinningErrorListener in the app instead)",
+    )
+    findings.raise_errors()
+    return Rendering(
+        context={"domains": [domain_context(d) for d in sorted(config.domains, key=host)]},
+        warnings=findings.warnings,
+    )
+
+
+def host(domain: Domain) -> str:
+    return domain.host
+
+
+def check_domain(domain: Domain, findings: Findings) -> None:
+    if not domain.enforce:
+        findings.error(
+            f"{domain.host} has `enforce: false` (report only), but "
+            "react-native-ssl-public-key-pinning has no report-only mode: it would refuse "
+            f"the connections you asked only to report. Set `enforce: true` for {domain.host}, "
+            "or remove this output",
+            domain.location,
+        )
+    distinct = set(domain.pin_set.hashes)
+    if len(distinct) < 2:
+        findings.error(
+            f"{domain.host} has {len(distinct)} distinct pin(s); on iOS "
+            "react-native-ssl-public-key-pinning (TrustKit) needs at least two: add a backup pin",
+            domain.location,
+        )
+
+
+def domain_context(domain: Domain) -> dict[str, Any]:
+    return {
+        "host": domain.host,
+        "include_subdomains": domain.include_subdomains,
+        "expires": domain.expires.isoformat() if domain.expires else None,
+        "hashes": list(domain.pin_set.hashes),
+    }
