@@ -190,6 +190,8 @@ def _first_dns_name(leaf: x509.Certificate) -> str:
 def _subject(host: str) -> x509.verification.Subject:
     from cryptography import x509
 
+    if host[-1:].isalpha():  # a DNS name (IP literals end in a digit or `]`)
+        return x509.DNSName(host)
     try:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:

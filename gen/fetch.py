@@ -19,6 +19,7 @@ chain can still be reported, and pingen.chain builds the verified chain itself.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 from collections.abc import Callable, Sequence
@@ -115,10 +116,6 @@ def unverified_context() -> ssl.SSLContext:
     return context
 
 
-class _Quiet(asyncio.Protocol):
-    """The handshake is all we need: ignore whatever arrives after it."""
-
-
 async def fetch_chain(target: Target, context: ssl.SSLContext, timeout: float) -> Fetched:
     address = target.address
     dialed = str(address)
@@ -152,23 +149,77 @@ class _Stage:
 async def _handshake(
     host: str, address: Address, context: ssl.SSLContext, stage: _Stage
 ) -> tuple[bytes, ...]:
-    # SNI is the domain's host (ssl leaves it out for IP literals by itself).
     loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_connection(_Quiet, address.host, address.port)
+    sock = await _connect(loop, address)
     stage.connected = True
     try:
-        tls = await loop.start_tls(
-            transport, protocol, context, server_hostname=host, ssl_handshake_timeout=None
-        )
-    except BaseException:
-        transport.abort()
-        raise
-    if tls is None:  # pragma: no cover - only when the transport closed underneath
-        raise ConnectionAbortedError("the connection closed during the handshake")
-    try:
-        return served_chain(tls.get_extra_info("ssl_object"))
+        # SNI is the domain's host (ssl leaves it out for IP literals by itself).
+        tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        await _drive_handshake(loop, tls)
+        return served_chain(tls)
     finally:
-        tls.close()
+        sock.close()  # no close_notify: nothing was sent, nothing is owed
+
+
+async def _connect(loop: asyncio.AbstractEventLoop, address: Address) -> socket.socket:
+    """A connected non-blocking socket: each resolved address in turn, like
+    create_connection (IP literals skip the resolver thread)."""
+    last_error: OSError | None = None
+    for family, sockaddr in await _resolve(loop, address):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, sockaddr)
+        except OSError as error:
+            sock.close()
+            last_error = error
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise last_error or OSError(f"no address for {address.host}")
+
+
+async def _resolve(
+    loop: asyncio.AbstractEventLoop, address: Address
+) -> list[tuple[socket.AddressFamily, Any]]:
+    try:
+        ip = ipaddress.ip_address(address.host)
+    except ValueError:  # a name: the resolver, in a thread
+        infos = await loop.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
+        return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return [(family, (address.host, address.port))]
+
+
+async def _drive_handshake(loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:
+    """Run the handshake on the socket itself, waking only when it can make progress:
+    OpenSSL does the I/O, far less Python per handshake than asyncio's SSL transport."""
+    while True:
+        try:
+            tls.do_handshake()
+            return
+        except ssl.SSLWantReadError:
+            await _ready(loop, tls.fileno(), writing=False)
+        except ssl.SSLWantWriteError:
+            await _ready(loop, tls.fileno(), writing=True)
+
+
+async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, writing: bool) -> None:
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    add, remove = (loop.add_writer, loop.remove_writer) if writing else (
+        loop.add_reader, loop.remove_reader)
+    add(fd, wake)
+    try:
+        await waiter
+    finally:
+        remove(fd)
 
 
 def served_chain(ssl_object: Any) -> tuple[bytes, ...]:

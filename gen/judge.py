@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pingen.model import Domain, Level, Pin
@@ -123,20 +124,30 @@ def judge_unreachable(domain: Domain, address: str, reason: str, at: dt.datetime
 def describe_chain(
     certs: Sequence[x509.Certificate], chain_levels: Sequence[Level]
 ) -> tuple[ChainEntry, ...]:
+    return tuple(
+        _describe(cert, level) for cert, level in zip(certs, chain_levels, strict=True)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _describe(cert: x509.Certificate, level: Level) -> ChainEntry:
+    # Hundreds of domains share a few CA certificates: describe each once.
     from pingen.catalog import display_name
     from pingen.spki import pin_of_certificate
 
-    return tuple(
-        ChainEntry(
-            level=level,
-            subject=cert.subject.rfc4514_string(),
-            issuer=cert.issuer.rfc4514_string(),
-            not_after=cert.not_valid_after_utc,
-            sha256=pin_of_certificate(cert),
-            name=display_name(cert.subject),
-        )
-        for cert, level in zip(certs, chain_levels, strict=True)
+    return ChainEntry(
+        level=level,
+        subject=cert.subject.rfc4514_string(),
+        issuer=_rfc4514(cert.issuer),
+        not_after=cert.not_valid_after_utc,
+        sha256=pin_of_certificate(cert),
+        name=display_name(cert.subject),
     )
+
+
+@lru_cache(maxsize=1024)
+def _rfc4514(name: x509.Name) -> str:
+    return name.rfc4514_string()
 
 
 def match_pins(pins: Sequence[Pin], chain: Sequence[ChainEntry]) -> tuple[Match, ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,8 @@ from pingen.verdict import Status
 
 if TYPE_CHECKING:
     from cryptography import x509
+
+_JUDGE_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -112,16 +115,28 @@ def verify_config(
     selected = select_domains(config, domains)
     store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
-    targets = [Target(domain.host, domain.connect) for domain in selected]
-    fetched = fetch_chains(targets, timeout=timeout, concurrency=concurrency, progress=progress)
-    reports = []
-    for domain, result in zip(selected, fetched, strict=True):
+    by_host = {domain.host: domain for domain in selected}
+
+    def judge(result: Fetched) -> DomainReport:
+        domain = by_host[result.host]
         if result.error is not None:
-            reports.append(judge_unreachable(domain, result.address, result.error, when))
-        else:
-            reports.append(
-                judge_chain(domain, result.certificates(), store, when, result.address)
-            )
+            return judge_unreachable(domain, result.address, result.error, when)
+        return judge_chain(domain, result.certificates(), store, when, result.address)
+
+    # Each chain is judged in a worker thread as soon as it arrives: chain building
+    # releases the GIL, so it overlaps the handshakes still running in the event loop.
+    with ThreadPoolExecutor(max_workers=_JUDGE_THREADS) as judges:
+        pending: dict[int, Future[DomainReport]] = {}
+
+        def arrived(result: Fetched) -> None:
+            pending[id(result)] = judges.submit(judge, result)
+            if progress is not None:
+                progress(result)
+
+        targets = [Target(domain.host, domain.connect) for domain in selected]
+        fetched = fetch_chains(targets, timeout=timeout, concurrency=concurrency,
+                               progress=arrived)
+        reports = [pending[id(result)].result() for result in fetched]
     return VerifyReport(tuple(reports))
 
 
