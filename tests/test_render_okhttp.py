@@ -371,9 +371,9 @@ def test_a_missing_package_is_an_error() -> None:
     assert caught.value.location == out.location
 
 
-@pytest.mark.parametrize("name", ["9Pins", "Pins-2", "", "a.b"])
+@pytest.mark.parametrize("name", ["9Pins", "Pins-2", "", "a.b", "Long"])
 def test_a_bad_object_name_is_an_error(name: str) -> None:
-    with pytest.raises(ConfigError, match="is not a Kotlin object name"):
+    with pytest.raises(ConfigError, match="is not a usable Kotlin object name"):
         okhttp.context(config([domain("api.example.com", [BACKUP, SPARE])]),
                        kt_output("com.example", name=name))
 

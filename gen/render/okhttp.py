@@ -57,10 +57,11 @@ def kotlin_package(text: str, output: Output) -> str:
 
 
 def kotlin_object_name(text: str, output: Output) -> str:
-    if not is_identifier(text):
+    # `Long` would shadow kotlin.Long, which the generated code uses unqualified.
+    if not is_identifier(text) or text == "Long":
         raise ConfigError(
-            f"`name: {text}` is not a Kotlin object name: use ASCII letters, digits and `_`, "
-            f"not starting with a digit (default {DEFAULT_NAME})",
+            f"`name: {text}` is not a usable Kotlin object name: use ASCII letters, digits "
+            f"and `_`, not starting with a digit, and not Long (default {DEFAULT_NAME})",
             output.location,
         )
     return kotlin_identifier(text)
