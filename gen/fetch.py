@@ -19,11 +19,12 @@ chain can still be reported, and pingen.chain builds the verified chain itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 443
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 32
-_MAX_RESOLVER_THREADS = 64
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,6 @@ async def fetch_all(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
 ) -> list[Fetched]:
-    loop = asyncio.get_running_loop()
-    # getaddrinfo runs in the default executor; its usual few threads would queue
-    # name lookups behind a slow resolver.
-    resolver = ThreadPoolExecutor(max_workers=max(1, min(concurrency, _MAX_RESOLVER_THREADS)))
-    loop.set_default_executor(resolver)
     gate = asyncio.Semaphore(max(1, concurrency))
     context = unverified_context()
 
@@ -102,10 +97,7 @@ async def fetch_all(
             progress(result)
         return result
 
-    try:
-        return list(await asyncio.gather(*(one(target) for target in targets)))
-    finally:
-        resolver.shutdown(wait=False, cancel_futures=True)
+    return list(await asyncio.gather(*(one(target) for target in targets)))
 
 
 def unverified_context() -> ssl.SSLContext:
@@ -187,10 +179,38 @@ async def _resolve(
     try:
         ip = ipaddress.ip_address(address.host)
     except ValueError:  # a name: the resolver, in a thread
-        infos = await loop.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
+        infos = await _getaddrinfo(loop, address.host, address.port)
         return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     return [(family, (address.host, address.port))]
+
+
+def _getaddrinfo(
+    loop: asyncio.AbstractEventLoop, host: str, port: int
+) -> asyncio.Future[list[Any]]:
+    """getaddrinfo in a daemon thread of its own. The loop's default executor would
+    queue lookups behind a slow resolver, and `asyncio.run` waits for its threads at
+    the end: one hung lookup would outlive its timeout and hold the whole run."""
+    future: asyncio.Future[list[Any]] = loop.create_future()
+
+    def settle(result: list[Any] | None, error: BaseException | None) -> None:
+        if future.done():
+            return  # timed out and cancelled meanwhile
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or [])
+
+    def lookup() -> None:
+        try:
+            result, error = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), None
+        except Exception as failure:
+            result, error = None, failure
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    return future
 
 
 async def _drive_handshake(loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:

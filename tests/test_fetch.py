@@ -72,6 +72,19 @@ def test_faults_are_reasons_not_exceptions(server: object, reason: str) -> None:
     assert result.error is not None and reason in result.error
 
 
+def test_server_that_closes_during_the_handshake() -> None:
+    with garbage_server(data=b"") as (host, port):
+        (result,) = fetch_chains([Target("eof.test", Address(host, port))], timeout=5)
+    assert result.error == "the server closed the connection during the TLS handshake"
+
+
+def test_connect_by_name_resolves_in_a_thread(leaves: dict[str, Leaf]) -> None:
+    with tls_server(leaves["a.test"].identity()) as (_, port):
+        (result,) = fetch_chains([Target("a.test", Address("localhost", port))], timeout=5)
+    assert result.error is None
+    assert result.address == f"localhost:{port}"
+
+
 def test_unresolvable_connect_name() -> None:
     (result,) = fetch_chains([Target("n.test", Address("no-such-host.invalid", 443))], timeout=5)
     assert result.error is not None
