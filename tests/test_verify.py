@@ -319,3 +319,15 @@ def test_missing_config_is_bad_input(run_pingen: CliRunner, tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "pins.yaml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ipv6_connect_in_pins_yaml(world: World, run_pingen: CliRunner, tmp_path: Path) -> None:
+    write_pem(tmp_path / "roots.pem", world.root.cert)
+    with tls_server(world.leaves["ok.test"].identity(), host="::1") as (_, port):
+        write_config(tmp_path, domain("ok.test", f"[::1]:{port}", pin(world.root.pin),
+                                      pin(world.backup_pin)))
+        code, report = run_json(run_pingen, tmp_path)
+    (entry,) = report["domains"]  # type: ignore[misc]
+    assert code == 0
+    assert entry["address"] == f"[::1]:{port}"
+    assert entry["status"] == "ok"
