@@ -61,7 +61,8 @@ class PinSet:
         return tuple(pin.sha256 for pin in self.pins)
 
     def expired(self, today: dt.date) -> bool:
-        return self.expires is not None and today > self.expires
+        """Past its expiry: the platforms stop pinning at 00:00 on the expiry date."""
+        return self.expires is not None and today >= self.expires
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,14 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
     },
     "trustkit": {
         "name": Field(Kind.STRING, "The Swift enum's name.", default="TrustKitConfig"),
+        "swizzle_network_delegates": Field(
+            Kind.BOOL, "TSKSwizzleNetworkDelegates: let TrustKit hook URLSession delegates.",
+            default=False,
+        ),
+        "default_report_uri": Field(
+            Kind.BOOL, "Also send reports to TrustKit's default (Data Theorem) server.",
+            default=False,
+        ),
     },
     "ios-plist": {},
     "json": {},
