@@ -156,6 +156,12 @@ def test_trustkit_enforcing_with_fewer_than_two_distinct_pins_is_an_error() -> N
         nsc(domain("api.example.com", [A], expires=EXPIRES), trustkit=True)
 
 
+def test_trustkit_refuses_a_report_uri_that_is_no_url() -> None:
+    with pytest.raises(ConfigError, match="percent-encode it"):
+        nsc(domain("api.example.com", [A, B], expires=EXPIRES,
+                   report_uris=("https://r.example.com/a b\x01",)), trustkit=True)
+
+
 # -- what the platform cannot express ---------------------------------------------------
 
 def test_report_only_without_trustkit_is_an_error_that_says_what_to_change() -> None:

@@ -74,6 +74,17 @@ def test_fewer_than_two_distinct_pins_is_an_error_for_the_ios_side() -> None:
         as_json(domain("api.example.com", [A], expires=EXPIRES))
 
 
+def test_a_host_outside_the_public_suffix_list_is_an_error_for_the_ios_side() -> None:
+    with pytest.raises(ConfigError, match=r"api\.internal: its top-level domain is not in"):
+        as_json(domain("api.internal", [A, B], expires=EXPIRES))
+
+
+def test_include_subdomains_on_a_public_suffix_is_an_error_for_the_ios_side() -> None:
+    with pytest.raises(ConfigError, match=r"appspot\.com is a public suffix"):
+        as_json(domain("appspot.com", [A, B], expires=EXPIRES, include_subdomains=True))
+    assert json.loads(as_json(domain("appspot.com", [A, B], expires=EXPIRES)).content)
+
+
 def test_several_errors_come_together() -> None:
     with pytest.raises(ConfigErrors) as caught:
         as_json(domain("a.example.com", [A], enforce=False, expires=EXPIRES))

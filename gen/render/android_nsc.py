@@ -10,7 +10,8 @@ One `<domain-config>` per domain, in the order of pins.yaml, each with exactly o
   pin-set for connections that do not go through TrustKit.
 - reports: NSC sends none; `report_uris` without `trustkit` are a warning.
 - TrustKit-Android's own rules (two distinct pins when enforcing, host names under an
-  IANA top-level domain) are errors, since its initialisation would throw.
+  IANA top-level domain — judged by the Public Suffix List, which holds every one —,
+  report URIs that are URLs) are errors, since its initialisation would throw.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 
 from pingen.model import Config, Domain, Output
 from pingen.render import Rendering
-from pingen.render.capability import NON_IANA_TLDS, Findings, bool_option, notice, pin_comment
+from pingen.render.capability import Findings, bool_option, notice, pin_comment
+from pingen.render.suffixes import public_suffix
 
 TEMPLATE = "android-nsc.xml.j2"
 
@@ -82,14 +84,21 @@ def check_trustkit_android(domain: Domain, findings: Findings) -> None:
             "fewer than two when enforcing: add a backup pin",
             domain.location,
         )
-    tld = domain.host.rsplit(".", 1)[-1]
-    if tld in NON_IANA_TLDS:
+    if public_suffix(domain.host) is None:
+        tld = domain.host.rsplit(".", 1)[-1]
         findings.error(
             f"{domain.host} is under `.{tld}`, which is not an IANA top-level domain; "
             "TrustKit-Android rejects it (\"Tried to pin an invalid domain\"). Remove "
             "`trustkit: true` from this output, or pin a public host name",
             domain.location,
         )
+    for uri in domain.report_uris:
+        if any(c.isspace() or not c.isprintable() for c in uri):
+            findings.error(
+                f"{domain.host}: the report URI {uri!r} holds whitespace or a control "
+                "character, which TrustKit-Android cannot use as a URL: percent-encode it",
+                domain.location,
+            )
 
 
 def warn_about_all(config: Config, options: NscOptions, findings: Findings) -> None:

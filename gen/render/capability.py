@@ -19,14 +19,6 @@ from pingen.render import GENERATED_NOTICE
 # How many hosts a grouped warning names before it says "and N more".
 _HOSTS_NAMED = 5
 
-# Top-level names that are not in IANA's root zone (RFC 2606, 6761, 6762 and common
-# private names): TrustKit-Android's DomainValidator rejects hosts under them.
-NON_IANA_TLDS = frozenset({
-    "test", "example", "invalid", "localhost", "local", "internal", "lan", "home", "corp",
-    "localdomain", "intranet", "private",
-})
-
-
 def notice(config: Config) -> str:
     """The generated-file header: names the config by its file name only, never an
     absolute path, so the bytes are the same on every machine."""
