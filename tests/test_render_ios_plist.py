@@ -18,6 +18,7 @@ from pingen.load import load_config
 from pingen.model import Config, Domain, Level, Pin, PinSource
 from pingen.render import ios_plist
 from pingen.render.pipeline import render_output
+from tests.conftest import CliRunner
 from tests.support.models import config, domain, fake_pin, output
 from tests.support.rendering import Rendered, render
 
@@ -330,3 +331,64 @@ outputs:
     assert len(domains["cdn.example.net"]["NSPinnedCAIdentities"]) == 2
     assert domains["api.example.com"]["NSPinnedLeafIdentities"][0] == {"SPKI-SHA256-BASE64": A}
     assert rendered.warnings == ()
+
+
+def test_pingen_build_merges_into_info_plist_and_a_rerun_changes_nothing(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    (workdir / "pins.yaml").write_text(f"""\
+version: 1
+defaults:
+  expires: never
+domains:
+  api.example.com:
+    pins:
+      - sha256: {A}
+        level: leaf
+      - sha256: {B}
+        level: leaf
+outputs:
+  - type: ios-plist
+    path: App/Info.plist
+""")
+    (workdir / "App").mkdir()
+    (workdir / "App/Info.plist").write_bytes(plistlib.dumps(INFO_PLIST, fmt=plistlib.FMT_BINARY))
+    first = run_pingen("build")
+    assert first.exit_code == 0, first.stderr
+    merged = plistlib.loads((workdir / "App/Info.plist").read_bytes())
+    assert merged["CFBundleIdentifier"] == "com.example.app"
+    assert list(merged["NSAppTransportSecurity"]["NSPinnedDomains"]) == ["api.example.com"]
+    again = run_pingen("build")
+    assert again.exit_code == 0 and "0 written, 1 unchanged" in again.stderr
+    assert run_pingen("build", "--check").exit_code == 0
+
+
+def test_pingen_build_over_a_file_that_is_no_plist_exits_2_and_writes_nothing(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    (workdir / "pins.yaml").write_text(f"""\
+version: 1
+defaults:
+  expires: never
+domains:
+  api.example.com:
+    pins:
+      - sha256: {A}
+        level: leaf
+      - sha256: {B}
+        level: leaf
+outputs:
+  - type: json
+    path: pins.json
+  - type: ios-plist
+    path: App/Info.plist
+""")
+    (workdir / "App").mkdir()
+    (workdir / "App/Info.plist").write_text("CFBundleName = App;\n")
+    result = run_pingen("build")
+    assert result.exit_code == 2
+    assert "App/Info.plist: this file is at the ios-plist output's path but is not a " \
+           "property list" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "pins.json").exists()
+    assert (workdir / "App/Info.plist").read_text() == "CFBundleName = App;\n"
