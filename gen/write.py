@@ -105,6 +105,8 @@ def _mode_of(path: Path) -> int:
 
 
 def unified_diff(change: Change, name: str) -> str:
+    if b"\0" in (change.old or b"") + change.new:  # e.g. a binary Info.plist
+        return f"Binary files a/{name} and b/{name} differ\n"
     old = (change.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
     new = change.new.decode("utf-8", "replace").splitlines(keepends=True)
     before = f"a/{name}" if change.old is not None else "/dev/null"
