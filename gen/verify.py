@@ -28,7 +28,7 @@ from pingen.verdict import Status
 if TYPE_CHECKING:
     from cryptography import x509
 
-_JUDGE_THREADS = 2
+_JUDGE_THREADS = 1  # more threads only fight over the GIL
 
 
 @dataclass(frozen=True)
