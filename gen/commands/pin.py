@@ -43,15 +43,20 @@ def keys_of(source: str) -> list[KeyInfo]:
         raise ConfigError(str(error).removeprefix(f"{path}: "), Location(path)) from None
 
 
+_KEY_FILE_SUFFIXES = (".pem", ".der", ".crt", ".cer", ".key", ".pub", ".csr", ".p7b")
+
+
 def _looks_like_host(source: str) -> bool:
-    return ("/" not in source and "." in source.split(":")[0]) or source.startswith("[")
+    """host, host:port or [v6]:port; a missing file named like a key file is not one."""
+    if source.startswith("["):
+        return True
+    name = source.rsplit(":", 1)[0] if source.count(":") == 1 else source
+    return "/" not in name and "." in name and not name.lower().endswith(_KEY_FILE_SUFFIXES)
 
 
 def _live_keys(source: str) -> list[KeyInfo]:
-    try:
-        from pingen.live import describe_host  # the resolver's live chain
-    except ImportError:
-        raise ConfigError(f"{source}: no such file (live hosts are not supported yet)") from None
+    from pingen.live import describe_host
+
     return describe_host(source)
 
 
