@@ -1,13 +1,12 @@
 """Judge one domain's pin set against the chain it is served with (PRODUCT.md, "What
 verify judges").
 
-    judge_chain(domain, served, store, at, address) -> DomainReport   # live or --chain
+    judge_chain(domain, served, store, at, address, catalog) -> DomainReport  # live, --chain
     judge_unreachable(domain, address, reason, at) -> DomainReport
 
 The served chain is verified here (pingen.chain); the pins are matched against the
 verified chain, whose root usually comes from the trust store. The survivability
-codes of the CA catalog come from `pingen.survive.judge_survivability` when that
-module exists.
+codes of the CA catalog come from `pingen.survive.judge_survivability`.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pingen.model import Domain, Level, Pin
@@ -91,7 +91,9 @@ def judge_chain(
     store: TrustStore,
     at: dt.datetime,
     address: str,
+    catalog: Path | None = None,
 ) -> DomainReport:
+    """`catalog`: the config's `trust.catalog` (None: the one shipped with pingen)."""
     from pingen.chain import UntrustedChain, build_verified_chain, levels, served_levels
 
     try:
@@ -106,7 +108,7 @@ def judge_chain(
     problems = [
         *pin_problems(domain, chain, matched, at),
         *_expiry_problems(domain, at),
-        *_survivability(domain, verified, at),
+        *_survivability(domain, verified, at, catalog),
     ]
     return DomainReport(domain.host, address, chain, matched, tuple(problems))
 
@@ -249,16 +251,10 @@ def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
 
 
 def _survivability(
-    domain: Domain, verified: Sequence[x509.Certificate], at: dt.datetime
+    domain: Domain, verified: Sequence[x509.Certificate], at: dt.datetime, catalog: Path | None
 ) -> list[Problem]:
-    """The CA catalog's codes (issue 7), when pingen.survive is part of this build."""
-    import importlib
+    """The CA catalog's codes: will the pin set survive renewals, rotations, new roots?"""
+    from pingen.catalog import load_catalog
+    from pingen.survive import judge_survivability
 
-    try:
-        survive = importlib.import_module("pingen.survive")
-    except ModuleNotFoundError as error:
-        if error.name != "pingen.survive":
-            raise
-        return []
-    problems: Sequence[Problem] = survive.judge_survivability(domain, list(verified), at)
-    return list(problems)
+    return judge_survivability(domain, list(verified), at, load_catalog(catalog))

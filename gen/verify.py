@@ -121,7 +121,8 @@ def verify_config(
         domain = by_host[result.host]
         if result.error is not None:
             return judge_unreachable(domain, result.address, result.error, when)
-        return judge_chain(domain, result.certificates(), store, when, result.address)
+        return judge_chain(domain, result.certificates(), store, when, result.address,
+                           config.trust.catalog)
 
     # Each chain is judged in a worker thread as soon as it arrives: chain building
     # releases the GIL, so it overlaps the handshakes still running in the event loop.
@@ -151,7 +152,8 @@ def verify_chain_file(
     served = read_chain_file(chain_file)
     store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
-    return VerifyReport((judge_chain(domain, served, store, when, str(chain_file)),))
+    return VerifyReport((judge_chain(domain, served, store, when, str(chain_file),
+                                    config.trust.catalog),))
 
 
 def read_chain_file(path: Path) -> list[x509.Certificate]:
