@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,3 +32,18 @@ def load(config_path: Path) -> Config:
     for warning in config.warnings:
         click.echo(str(warning), err=True)
     return config
+
+
+def parse_at(text: str) -> dt.datetime:
+    """`--at DATE`: an ISO date or date-time, UTC unless it names a zone.
+
+    A bare date means noon UTC that day, so it is the same day in every time zone.
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD",
+                                 param_hint="'--at'") from None
+    if len(text.strip()) == 10:
+        value = value.replace(hour=12)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.commands.options import parse_at
 from pingen.errors import ConfigError, Location, NetworkError
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def command(
     offline backup key step. Prints pins.yaml lines to paste under `domains:`."""
     from pingen.suggest import NoSuggestion, render_yaml, suggest
 
-    at = _parse_at(at_text)
+    at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
     catalog = _catalog(catalog_file)
     served = _chain_from_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
     try:
@@ -60,19 +61,6 @@ def command(
         raise ConfigError(str(error), Location(chain_file) if chain_file else None) from None
     click.echo(render_yaml(suggestion), nl=False)
     return 0
-
-
-def _parse_at(text: str | None) -> dt.datetime:
-    if text is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD",
-                                 param_hint="'--at'") from None
-    if len(text.strip()) == 10:
-        value = value.replace(hour=12)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _catalog(path: Path | None) -> Catalog:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load
+from pingen.commands.options import config_option, load, parse_at
 
 if TYPE_CHECKING:
     from pingen.fetch import Fetched
@@ -92,11 +92,4 @@ def _parse_at(text: str | None, chain_file: Path | None) -> dt.datetime | None:
         return None
     if chain_file is None:
         raise click.UsageError("--at needs --chain: a live server is judged as of now")
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD",
-                                 param_hint="'--at'") from None
-    if len(text.strip()) == 10:
-        value = value.replace(hour=12)  # a bare date means that day, at noon UTC
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return parse_at(text)
