@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option
+from pingen.commands.options import config_option, load
 
 if TYPE_CHECKING:
     from pingen.diff import ConfigDiff
@@ -44,13 +44,12 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
     """
     from pingen import diff
     from pingen.errors import ConfigError
-    from pingen.load import load_config
 
     if base is not None and old_path is not None:
         raise click.UsageError("give --base or --old, not both")
-    new = _load_new(config_path, quiet)
+    new = load(config_path, warn=not quiet)
     if old_path is not None:
-        old: Config | None = load_config(old_path, today=dt.date.min)
+        old: Config | None = load(old_path, today=dt.date.min, warn=False)
         old_name = str(old_path)
     else:
         try:
@@ -62,13 +61,6 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
                           live=live, notes=notes)
     _print(result, output_format)
     return 0
-
-
-def _load_new(config_path: Path, quiet: bool) -> Config:
-    from pingen.commands.options import load
-    from pingen.load import load_config
-
-    return load_config(config_path) if quiet else load(config_path)
 
 
 def _live(config: Config, timeout: float, quiet: bool) -> tuple[dict[str, frozenset[str]],

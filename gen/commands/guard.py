@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.commands.options import load
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError, display_path
 
 if TYPE_CHECKING:
@@ -69,7 +70,9 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
         plan = plan_from_files(chain_path, key_path, names)
     except GuardInputError as error:
         raise ConfigError(str(error)) from None
-    configs = [_load(path) for path in dict.fromkeys(config_paths)]
+    # Unlike `build`, a past `expires` loads: an old app version's pin set may have
+    # expired, and then it fails open.
+    configs = [load(path, today=dt.date.min) for path in dict.fromkeys(config_paths)]
     at = dt.datetime.now(dt.UTC)
     stores: dict[Trust, TrustStore] = {}  # configs with the same trust share one store
     reports = [judge(plan, config, at, stores) for config in configs]
@@ -92,17 +95,6 @@ def _normalized(domains: tuple[str, ...]) -> tuple[str, ...]:
         except ValueError as error:
             raise ConfigError(f"--domain {text}: {error}") from None
     return tuple(dict.fromkeys(names))
-
-
-def _load(path: Path) -> Config:
-    """Load an app version's pins.yaml. Unlike `build`, a past `expires` is accepted:
-    an old app version's pin set may have expired, and then it fails open."""
-    from pingen.load import load_config
-
-    config = load_config(path, today=dt.date.min)
-    for warning in config.warnings:
-        click.echo(str(warning), err=True)
-    return config
 
 
 def _covers_nothing(plan: Plan, chain_path: Path | None, key_path: Path | None,

@@ -24,13 +24,17 @@ config_option = click.option(
 )
 
 
-def load(config_path: Path) -> Config:
-    """Load pins.yaml and print its warnings to stderr."""
+def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) -> Config:
+    """Load pins.yaml and print its warnings to stderr (unless `warn` is false).
+
+    `today` decides which `expires` dates count as past (see `load_config`).
+    """
     from pingen.load import load_config
 
-    config = load_config(config_path)
-    for warning in config.warnings:
-        click.echo(str(warning), err=True)
+    config = load_config(config_path, today=today)
+    if warn:
+        for warning in config.warnings:
+            click.echo(str(warning), err=True)
     return config
 
 
