@@ -22,9 +22,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pingen.model import Config, Domain, Output, Pin
+
+if TYPE_CHECKING:
+    from pingen.fetch import OnFetched
 
 # -- the diff --------------------------------------------------------------------
 
@@ -667,7 +670,7 @@ def _at_revision(error: Exception, copy: Path, rev: str) -> Exception:
 
 
 def live_keys(
-    config: Config, *, timeout: float, progress: Any = None
+    config: Config, *, timeout: float, progress: OnFetched | None = None
 ) -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
     """The keys (sha256) each domain's server serves today, with its trusted root.
 

@@ -65,7 +65,8 @@ class Fetched:
         return [x509.load_der_x509_certificate(der) for der in self.served]
 
 
-Progress = Callable[[Fetched], None]
+# Called with each result as it arrives (for a progress line, or to start judging it).
+OnFetched = Callable[[Fetched], None]
 
 
 def fetch_chains(
@@ -73,7 +74,7 @@ def fetch_chains(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     concurrency: int = DEFAULT_CONCURRENCY,
-    progress: Progress | None = None,
+    progress: OnFetched | None = None,
 ) -> list[Fetched]:
     """Fetch every target's served chain; results in the order of `targets`."""
     return asyncio.run(fetch_all(targets, timeout=timeout, concurrency=concurrency,
@@ -85,7 +86,7 @@ async def fetch_all(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     concurrency: int = DEFAULT_CONCURRENCY,
-    progress: Progress | None = None,
+    progress: OnFetched | None = None,
 ) -> list[Fetched]:
     gate = asyncio.Semaphore(max(1, concurrency))
     context = unverified_context()

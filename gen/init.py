@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from pingen.model import Address, Level, Trust
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from pingen.fetch import Fetched
+    from pingen.fetch import OnFetched
 
 KEY_FOLDER = "keys"
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/+-]*$")
@@ -66,7 +66,7 @@ def fetch_host_chains(
     trust: Trust,
     *,
     timeout: float,
-    progress: Callable[[Fetched], None] | None = None,
+    progress: OnFetched | None = None,
 ) -> list[HostChain]:
     """The verified chain of every host, or InitError naming every host that failed."""
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Protocol, TextIO
 
 import click
 
@@ -33,8 +34,17 @@ def paint(text: str, style: str, colour: bool) -> str:
     return click.style(text, **STYLES[style])  # type: ignore[arg-type]
 
 
+class _Named(Protocol):
+    @property
+    def host(self) -> str: ...
+
+
 class Progress:
-    """One status line on stderr, rewritten in place; silent unless stderr is a terminal."""
+    """One status line on stderr, rewritten in place; silent unless stderr is a terminal.
+
+        with Progress(quiet=quiet) as progress:
+            fetch_chains(targets, progress=progress.counter("verify", len(targets)))
+    """
 
     def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
@@ -48,6 +58,23 @@ class Progress:
         self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()
         self.width = len(line)
+
+    def counter(self, label: str, total: int) -> Callable[[_Named], None]:
+        """A callback for each finished host: shows `label: 3/40 host`."""
+        count = 0
+
+        def step(item: _Named) -> None:
+            nonlocal count
+            count += 1
+            self.update(f"{label}: {count}/{total} {item.host}")
+
+        return step
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.done()
 
     def done(self) -> None:
         if self.enabled and self.width:

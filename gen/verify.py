@@ -13,14 +13,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pingen.errors import EXIT_CHECK_FAILED, EXIT_NETWORK, EXIT_OK, ConfigError, Location
-from pingen.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, Target
+from pingen.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, OnFetched, Target
 from pingen.judge import DomainReport
 from pingen.model import Config, Domain
 from pingen.verdict import Status
@@ -105,7 +105,7 @@ def verify_config(
     timeout: float = DEFAULT_TIMEOUT,
     concurrency: int = DEFAULT_CONCURRENCY,
     at: dt.datetime | None = None,
-    progress: Callable[[Fetched], None] | None = None,
+    progress: OnFetched | None = None,
 ) -> VerifyReport:
     """Dial every (selected) domain and judge its pin set against what it serves now."""
     from pingen.chain import load_trust_store

@@ -66,20 +66,11 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
 def _live(config: Config, timeout: float, quiet: bool) -> tuple[dict[str, frozenset[str]],
                                                                 tuple[str, ...]]:
     from pingen.diff import live_keys
-    from pingen.fetch import Fetched
     from pingen.term import Progress
 
-    progress = Progress(quiet=quiet)
-    total, seen = len(config.domains), [0]
-
-    def step(fetched: Fetched) -> None:
-        seen[0] += 1
-        progress.update(f"checking live keys: {seen[0]}/{total} {fetched.host}")
-
-    try:
+    with Progress(quiet=quiet) as progress:
+        step = progress.counter("checking live keys", len(config.domains))
         return live_keys(config, timeout=timeout, progress=step)
-    finally:
-        progress.done()
 
 
 def _print(result: ConfigDiff, output_format: str) -> None:

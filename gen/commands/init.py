@@ -121,21 +121,12 @@ def _refuse_existing(path: Path) -> None:
 
 
 def _fetch(starts: list[Start], trust: Trust, timeout: float, quiet: bool) -> list[HostChain]:
-    from pingen.fetch import Fetched
     from pingen.init import fetch_host_chains
     from pingen.term import Progress
 
-    progress = Progress(quiet=quiet)
-    seen = [0]
-
-    def step(fetched: Fetched) -> None:
-        seen[0] += 1
-        progress.update(f"taking chains: {seen[0]}/{len(starts)} {fetched.host}")
-
-    try:
+    with Progress(quiet=quiet) as progress:
+        step = progress.counter("taking chains", len(starts))
         return fetch_host_chains(starts, trust, timeout=timeout, progress=step)
-    finally:
-        progress.done()
 
 
 def _relative(path: Path, output_path: Path) -> str:

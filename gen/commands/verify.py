@@ -12,7 +12,6 @@ import click
 from pingen.commands.options import config_option, load, parse_at
 
 if TYPE_CHECKING:
-    from pingen.fetch import Fetched
     from pingen.model import Config
     from pingen.verify import VerifyReport
 
@@ -72,19 +71,9 @@ def _verify_live(
     from pingen.verify import select_domains, verify_config
 
     total = len(select_domains(config, hosts))
-    progress = Progress()
-    done = 0
-
-    def tick(result: Fetched) -> None:
-        nonlocal done
-        done += 1
-        progress.update(f"verify: {done}/{total} {result.host}")
-
-    try:
+    with Progress() as progress:
         return verify_config(config, domains=hosts or None, timeout=timeout,
-                             concurrency=concurrency, progress=tick if progress.enabled else None)
-    finally:
-        progress.done()
+                             concurrency=concurrency, progress=progress.counter("verify", total))
 
 
 def _parse_at(text: str | None, chain_file: Path | None) -> dt.datetime | None:
