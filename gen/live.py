@@ -57,13 +57,9 @@ def describe_host(
 ) -> list[KeyInfo]:
     """Dial `source` (SNI = its host) and describe every certificate of its chain."""
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
-    from pingen.fetch import Target, fetch_chains
 
     address = parse_host_port(source)
-    (fetched,) = fetch_chains([Target(address.host, address)], timeout=timeout, concurrency=1)
-    if fetched.error is not None:
-        raise NetworkError(f"{source}: {fetched.error}")
-    served = fetched.certificates()
+    served = served_chain(address.host, address, timeout, shown_as=source)
     store = load_trust_store(trust or Trust())
     try:
         verified = build_verified_chain(served, store, _verify_name(address.host),
@@ -71,6 +67,19 @@ def describe_host(
     except UntrustedChain:
         return _untrusted(served)
     return _verified(verified, served)
+
+
+def served_chain(
+    host: str, address: Address, timeout: float, *, shown_as: str
+) -> list[x509.Certificate]:
+    """The chain `address` serves for `host` (SNI), leaf first; NetworkError, whose
+    message starts with `shown_as`, when it serves none."""
+    from pingen.fetch import Target, fetch_chains
+
+    (fetched,) = fetch_chains([Target(host, address)], timeout=timeout, concurrency=1)
+    if fetched.error is not None:
+        raise NetworkError(f"{shown_as}: {fetched.error}")
+    return fetched.certificates()
 
 
 def _verify_name(host: str) -> str:

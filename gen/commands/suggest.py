@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import parse_at
-from pingen.errors import ConfigError, Location, NetworkError
+from pingen.errors import ConfigError, Location
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -89,12 +89,8 @@ def _chain_from_file(path: Path) -> list[x509.Certificate]:
 
 
 def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Certificate]:
-    from pingen.fetch import Target, fetch_chains
-    from pingen.live import parse_host_port
+    from pingen.live import parse_host_port, served_chain
 
     target = parse_host_port(host)
     address = parse_host_port(connect) if connect else target
-    (fetched,) = fetch_chains([Target(target.host, address)], timeout=timeout, concurrency=1)
-    if fetched.error is not None:
-        raise NetworkError(f"{host}: {fetched.error}")
-    return fetched.certificates()
+    return served_chain(target.host, address, timeout, shown_as=host)
