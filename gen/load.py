@@ -73,7 +73,11 @@ def _read_text(path: Path) -> str:
             raise ConfigError(
                 f"the file is {size:,} bytes; pins.yaml is capped at 1 MiB", where
             )
-        data = path.read_bytes()
+        with path.open("rb") as stream:  # capped: -c /dev/zero must not run forever
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError("the input is larger than 1 MiB; pins.yaml is capped at 1 MiB",
+                              where)
     except FileNotFoundError:
         raise ConfigError(
             "no such file; create one (`pingen init HOST`) or pass -c PATH", where
@@ -82,12 +86,21 @@ def _read_text(path: Path) -> str:
         raise ConfigError("is a folder; pass the pins.yaml file with -c", where) from None
     except OSError as error:
         raise ConfigError(f"cannot read it: {error.strerror}", where) from None
+    except ValueError:  # a NUL character in the name
+        raise ConfigError("a file name cannot hold a NUL character", where) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(
-            f"is not UTF-8 text (byte {error.start}); save it as UTF-8", where
+            f"is not UTF-8 text (byte {error.start}); save it as UTF-8",
+            _location_of_offset(path, data, error.start),
         ) from None
+
+
+def _location_of_offset(path: Path, data: bytes, offset: int) -> Location:
+    """The line and column (in bytes) of byte `offset` of `data`."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return Location(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
 
 
 def _compose(text: str, path: Path) -> yaml.Node:
@@ -102,8 +115,18 @@ def _compose(text: str, path: Path) -> yaml.Node:
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         problem = error.problem or error.context or "invalid YAML"
         raise ConfigError(f"YAML syntax: {problem}", where) from None
+    except yaml.reader.ReaderError as error:
+        # Not a MarkedYAMLError: it has an offset (libyaml's counts UTF-8 bytes).
+        data = text.encode()
+        offset = error.position if loader is not yaml.SafeLoader else len(
+            text[: error.position].encode())
+        raise ConfigError(
+            f"character #x{error.character:04x} is not allowed in YAML ({error.reason}); "
+            "remove it or write it as an escape in a double-quoted string",
+            _location_of_offset(path, data, offset),
+        ) from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"YAML: {error}", Location(path)) from None
+        raise ConfigError(f"YAML: {error}", Location(path, 1, 1)) from None
     except RecursionError:
         raise ConfigError("YAML nested too deeply", Location(path)) from None
     if node is None:
@@ -274,7 +297,10 @@ class _Reader:
         if text is None:
             return None
         if node.tag != "tag:yaml.org,2002:int" or not text.isdigit():
-            self.error(node, f"`{key}` must be a whole number, not {text!r}")
+            self.error(node, f"`{key}` must be a whole number, not {text[:40]!r}")
+            return None
+        if len(text) > 18:  # int() refuses over 4,300 digits; no setting needs 19
+            self.error(node, f"`{key}` is far too large a number ({len(text)} digits)")
             return None
         return int(text)
 
@@ -356,8 +382,14 @@ class _Reader:
 
     def existing_file(self, value: _Value) -> Path | None:
         path: Path = self.root / value.value
-        if not path.is_file():
-            self.error(value.node, f"{value.value}: no such file (paths are relative to "
+        try:
+            is_file = path.is_file()
+        except OSError as error:  # e.g. a name too long for the file system
+            self.error(value.node, f"{value.value}: cannot read it ({error.strerror})")
+            return None
+        if not is_file:
+            problem = "not a regular file" if path.exists() else "no such file"
+            self.error(value.node, f"{value.value}: {problem} (paths are relative to "
                                    f"{self.path.name})")
             return None
         return path
@@ -614,7 +646,12 @@ class _Reader:
         except ValueError as error:
             self.error(value.node, f"template {value.value!r} {error}")
             return None
-        if not (self.root / relative).is_file():
+        try:
+            is_file = (self.root / relative).is_file()
+        except OSError as error:  # e.g. a name too long for the file system
+            self.error(value.node, f"template {value.value}: {error.strerror}")
+            return None
+        if not is_file:
             self.error(value.node, f"template {value.value}: no such file (paths are relative "
                                    f"to {self.path.name})")
             return None

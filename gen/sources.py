@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +51,23 @@ class KeyInfo:
 def read_key_file(path: Path) -> list[KeyInfo]:
     """Every key in `path`: one for a key or CSR, one per certificate in a bundle."""
     try:
-        data = path.read_bytes()
+        # Check the kind before opening: opening a FIFO blocks, and a device such as
+        # /dev/zero never ends.
+        kind = path.stat().st_mode
+        if stat.S_ISDIR(kind):
+            raise SourceError(f"{path}: is a folder, not a certificate or key file")
+        if not stat.S_ISREG(kind):
+            raise SourceError(f"{path}: not a regular file (a device, FIFO or socket); "
+                              "name a certificate or key file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_KEY_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SourceError(f"{path}: is a folder, not a certificate or key file") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot read it ({error.strerror})") from None
+    except ValueError:  # a NUL character in the name
+        shown = str(path).replace("\0", "\\0")
+        raise SourceError(f"{shown}: a file name cannot hold a NUL character") from None
     if len(data) > MAX_KEY_FILE_BYTES:
         raise SourceError(f"{path}: larger than 1 MiB; that is no certificate or key file")
     keys = read_key_bytes(data)
@@ -78,6 +89,7 @@ def read_key_bytes(data: bytes) -> list[KeyInfo]:
 
 def _read_pem_block(label: bytes, data: bytes, body: bytes) -> KeyInfo | None:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     kind = label.decode("ascii")
@@ -96,7 +108,7 @@ def _read_pem_block(label: bytes, data: bytes, body: bytes) -> KeyInfo | None:
             return _key_info(key.public_key(), "private key")
     except SourceError:
         raise
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
         raise SourceError(f"the {kind} block cannot be read: {_first_line(error)}") from None
     return None  # other PEM blocks (EC PARAMETERS, DH PARAMETERS) carry no key
 
@@ -109,6 +121,7 @@ _ENCRYPTED_KEY = (
 
 def _read_der(data: bytes) -> KeyInfo:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     readers: tuple[Callable[[], KeyInfo], ...] = (
@@ -121,6 +134,8 @@ def _read_der(data: bytes) -> KeyInfo:
             return read()
         except (ValueError, TypeError):
             continue
+        except UnsupportedAlgorithm as error:  # well-formed, but of a key type unknown here
+            raise SourceError(f"a key pingen cannot read: {_first_line(error)}") from None
     try:
         key = serialization.load_der_private_key(data, password=None)
     except TypeError:
@@ -129,6 +144,8 @@ def _read_der(data: bytes) -> KeyInfo:
         raise SourceError(
             "neither PEM nor a DER certificate, public key, private key or CSR"
         ) from None
+    except UnsupportedAlgorithm as error:
+        raise SourceError(f"a key pingen cannot read: {_first_line(error)}") from None
     return _key_info(key.public_key(), "private key")
 
 
