@@ -64,6 +64,34 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     return [x509.load_der_x509_certificate(data)]
 
 
+def read_chain_file(path: Path) -> list[x509.Certificate]:
+    """The certificates of a chain file given on the command line (PEM, leaf first, or
+    one DER certificate); ConfigError at the file when it holds none."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the chain file ({error.strerror}); give the full chain the "
+            "server sends, leaf first, as PEM",
+            Location(path),
+        ) from None
+    try:
+        certs = load_certificates(data)
+    except ValueError as error:
+        if b"-----BEGIN" not in data:  # neither PEM nor DER: say what a chain file is
+            certs = []
+        else:
+            reason = str(error).split(". See ")[0]  # cryptography appends a FAQ link
+            raise ConfigError(
+                f"not a certificate chain ({reason}); give PEM certificates, leaf first",
+                Location(path),
+            ) from None
+    if not certs:
+        raise ConfigError("holds no certificate; give PEM certificates, leaf first (or one "
+                          "DER certificate)", Location(path))
+    return certs
+
+
 def load_trust_store(trust: Trust) -> TrustStore:
     """The roots chains are built to: `trust.ca_file`, else certifi's Mozilla store."""
     if trust.ca_file is None:

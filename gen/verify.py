@@ -17,16 +17,12 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pingen.errors import EXIT_CHECK_FAILED, EXIT_NETWORK, EXIT_OK, ConfigError, Location
 from pingen.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, OnFetched, Target
 from pingen.judge import DomainReport
 from pingen.model import Config, Domain
 from pingen.verdict import Status
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 _JUDGE_THREADS = 1  # more threads only fight over the GIL
 
@@ -145,7 +141,7 @@ def verify_chain_file(
     config: Config, chain_file: Path, host: str, at: dt.datetime | None = None
 ) -> VerifyReport:
     """The same judgement, offline, on a chain file (leaf first, as a server sends it)."""
-    from pingen.chain import load_trust_store
+    from pingen.chain import load_trust_store, read_chain_file
     from pingen.judge import judge_chain
 
     (domain,) = select_domains(config, [host])
@@ -154,28 +150,3 @@ def verify_chain_file(
     when = at or dt.datetime.now(dt.UTC)
     return VerifyReport((judge_chain(domain, served, store, when, str(chain_file),
                                     config.trust.catalog),))
-
-
-def read_chain_file(path: Path) -> list[x509.Certificate]:
-    from pingen.chain import load_certificates
-
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(
-            f"cannot read the chain file ({error.strerror}); give the full chain the "
-            "server sends, leaf first, as PEM",
-            Location(path),
-        ) from None
-    try:
-        certs = load_certificates(data)
-    except ValueError as error:
-        reason = str(error).split(". See ")[0]  # cryptography appends a FAQ link
-        raise ConfigError(
-            f"not a certificate chain ({reason}); give PEM certificates, leaf first",
-            Location(path),
-        ) from None
-    if not certs:
-        raise ConfigError("holds no certificates; give PEM certificates, leaf first",
-                          Location(path))
-    return list(certs)

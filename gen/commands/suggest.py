@@ -50,11 +50,12 @@ def command(
     family HOST can be served from (both key types, next-generation roots, and with
     --provider every CA the platform may switch to), each with its reason, plus an
     offline backup key step. Prints pins.yaml lines to paste under `domains:`."""
+    from pingen.chain import read_chain_file
     from pingen.suggest import NoSuggestion, render_yaml, suggest
 
     at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
     catalog = _catalog(catalog_file)
-    served = _chain_from_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
+    served = read_chain_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
     try:
         suggestion = suggest(host.strip().lower().rstrip("."), served, at, catalog, provider)
     except NoSuggestion as error:
@@ -71,21 +72,6 @@ def _catalog(path: Path | None) -> Catalog:
     except CatalogError as error:
         raise ConfigError(str(error).removeprefix(f"{path.resolve() if path else ''}: "),
                           Location(path) if path else None) from None
-
-
-def _chain_from_file(path: Path) -> list[x509.Certificate]:
-    from pingen.chain import load_certificates
-
-    try:
-        certs = load_certificates(path.read_bytes())
-    except OSError as error:
-        raise ConfigError(f"cannot read the chain file: {error.strerror}", Location(path)) from None
-    except ValueError:
-        raise ConfigError("holds no certificate (PEM, leaf first, or one DER certificate)",
-                          Location(path)) from None
-    if not certs:
-        raise ConfigError("holds no certificate (PEM, leaf first)", Location(path))
-    return certs
 
 
 def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Certificate]:
