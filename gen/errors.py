@@ -92,6 +92,14 @@ class ConfigErrors(ConfigError):
         return self.message
 
 
+def raise_together(errors: list[ConfigError]) -> None:
+    """Raise the one error, or every one at once; nothing when there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
 class CheckFailed(PingenError):
     """A check ran and failed: stale output, failed domain, unsafe rotation (exit 1)."""
 

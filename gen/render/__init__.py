@@ -16,8 +16,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pingen.errors import Diagnostic
-from pingen.model import Config, Output
+from pingen.errors import ConfigError, Diagnostic
+from pingen.model import Config, Domain, Output
 
 # output type -> adapter module under pingen.render
 ADAPTERS: dict[str, str] = {
@@ -57,3 +57,52 @@ class RenderedFile:
 def adapter_for(output_type: str) -> Adapter:
     module = importlib.import_module(f"pingen.render.{ADAPTERS[output_type]}")
     return module  # type: ignore[return-value]
+
+
+# -- what adapters share -------------------------------------------------------------
+
+
+def notice(config: Config) -> str:
+    """The generated-file header: names the config by its file name only, never an
+    absolute path, so the bytes are the same on every machine."""
+    return GENERATED_NOTICE.format(source=config.path.name)
+
+
+def domain_fields(domain: Domain) -> dict[str, Any]:
+    """What every template may say of a domain; each adapter adds its pins its own way."""
+    return {
+        "host": domain.host,
+        "include_subdomains": domain.include_subdomains,
+        "enforce": domain.enforce,
+        # yyyy-mm-dd: what TrustKit, Android and the JSON library read (years 1000-9999).
+        "expires": domain.expires.isoformat() if domain.expires else None,
+        "report_uris": list(domain.report_uris),
+    }
+
+
+def string_option(output: Output, key: str, default: str | None = None) -> str:
+    """An output's text option; a missing required one is an error at the output."""
+    value = output.options.get(key, default)
+    if value is None:
+        raise ConfigError(
+            f"the {output.kind} output ({output.path.as_posix()}) needs `{key}:`",
+            output.location,
+        )
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"`{key}:` of the {output.kind} output must be text, not {value!r}", output.location
+        )
+    return value
+
+
+def bool_option(output: Output, key: str, default: bool = False) -> bool:
+    value = output.options.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"`{key}:` must be true or false, not {value!r} ({output.kind} output "
+            f"{output.path.as_posix()})",
+            output.location,
+        )
+    return value

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pingen.model import Config, Domain, Output
-from pingen.render import Rendering
-from pingen.render.capability import Findings, bool_option, notice, pin_comment
+from pingen.render import Rendering, bool_option, domain_fields, notice
+from pingen.render.capability import Findings, pin_comment
 from pingen.render.suffixes import public_suffix
 
 TEMPLATE = "android-nsc.xml.j2"
@@ -119,11 +119,5 @@ def warn_about_all(config: Config, options: NscOptions, findings: Findings) -> N
 
 
 def domain_context(domain: Domain) -> dict[str, Any]:
-    return {
-        "host": domain.host,
-        "include_subdomains": domain.include_subdomains,
-        "expires": domain.expires.isoformat() if domain.expires else None,
-        "enforce": domain.enforce,
-        "report_uris": list(domain.report_uris),
-        "pins": [{"sha256": p.sha256, "comment": pin_comment(p)} for p in domain.pins],
-    }
+    pins = [{"sha256": p.sha256, "comment": pin_comment(p)} for p in domain.pins]
+    return {**domain_fields(domain), "pins": pins}

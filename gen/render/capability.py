@@ -10,19 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from pingen.errors import ConfigError, ConfigErrors, Diagnostic, Location
-from pingen.model import Config, Domain, Output, Pin
-from pingen.render import GENERATED_NOTICE
+from pingen.errors import ConfigError, Diagnostic, Location, raise_together
+from pingen.model import Domain, Output, Pin
 
 # How many hosts a grouped warning names before it says "and N more".
 _HOSTS_NAMED = 5
-
-def notice(config: Config) -> str:
-    """The generated-file header: names the config by its file name only, never an
-    absolute path, so the bytes are the same on every machine."""
-    return GENERATED_NOTICE.format(source=config.path.name)
 
 
 def pin_comment(pin: Pin) -> str | None:
@@ -31,13 +24,6 @@ def pin_comment(pin: Pin) -> str | None:
     if pin.backup:
         parts.append("backup key, not live")
     return "; ".join(parts) or None
-
-
-def bool_option(output: Output, name: str, default: bool = False) -> bool:
-    value: Any = output.options.get(name, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"`{name}:` must be true or false, not {value!r}", output.location)
-    return value
 
 
 def name_hosts(hosts: Iterable[str]) -> str:
@@ -72,10 +58,7 @@ class Findings:
             self.warn(message.format(hosts=name_hosts(d.host for d in domains)))
 
     def raise_errors(self) -> None:
-        if len(self.errors) == 1:
-            raise self.errors[0]
-        if self.errors:
-            raise ConfigErrors(self.errors)
+        raise_together(self.errors)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:

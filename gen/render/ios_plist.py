@@ -26,8 +26,8 @@ from typing import Any
 
 from pingen.errors import ConfigError, Location, display_path
 from pingen.model import Config, Domain, Output, Pin
-from pingen.render import Rendering
-from pingen.render.capability import Findings, notice, pin_comment
+from pingen.render import Rendering, domain_fields, notice
+from pingen.render.capability import Findings, pin_comment
 
 TEMPLATE = "ios-plist.plist.j2"
 
@@ -130,12 +130,8 @@ def identities_key(domain: Domain) -> str:
 
 
 def domain_context(domain: Domain) -> dict[str, Any]:
-    return {
-        "host": domain.host,
-        "include_subdomains": domain.include_subdomains,
-        "identities_key": identities_key(domain),
-        "pins": [{"sha256": p.sha256, "comment": pin_comment(p)} for p in domain.pins],
-    }
+    pins = [{"sha256": p.sha256, "comment": pin_comment(p)} for p in domain.pins]
+    return {**domain_fields(domain), "identities_key": identities_key(domain), "pins": pins}
 
 
 # -- editing an existing Info.plist -------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from pingen.model import Config, Domain, Output
-from pingen.render import Rendering
+from pingen.render import Rendering, domain_fields
 from pingen.render.capability import Findings
 from pingen.render.suffixes import is_public_suffix, public_suffix
 
@@ -83,9 +83,4 @@ def check_trustkit_ios(domain: Domain, findings: Findings) -> None:
 
 
 def domain_context(domain: Domain) -> dict[str, Any]:
-    return {
-        "host": domain.host,
-        "include_subdomains": domain.include_subdomains,
-        "expires": domain.expires.isoformat() if domain.expires else None,
-        "hashes": list(domain.pin_set.hashes),
-    }
+    return {**domain_fields(domain), "hashes": list(domain.pin_set.hashes)}

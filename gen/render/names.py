@@ -11,8 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from pingen.errors import ConfigError, ConfigErrors
-from pingen.model import Output
+from pingen.errors import ConfigError, raise_together
 
 T = TypeVar("T")
 
@@ -52,33 +51,6 @@ def swift_identifier(text: str) -> str:
     return f"`{text}`" if text in SWIFT_KEYWORDS else text
 
 
-def string_option(output: Output, key: str, default: str | None = None) -> str:
-    """An output's text option; a missing required one is an error at the output."""
-    value = output.options.get(key, default)
-    if value is None:
-        raise ConfigError(
-            f"the {output.kind} output ({output.path.as_posix()}) needs `{key}:`",
-            output.location,
-        )
-    if not isinstance(value, str):
-        raise ConfigError(
-            f"`{key}:` of the {output.kind} output must be text, not {value!r}", output.location
-        )
-    return value
-
-
-def bool_option(output: Output, key: str, default: bool) -> bool:
-    value = output.options.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f"`{key}:` of the {output.kind} output must be true or false, not {value!r}",
-            output.location,
-        )
-    return value
-
-
 def check_each(items: Iterable[T], check: Callable[[T], None]) -> None:
     """Run `check` on every item and report every ConfigError together, not just the first."""
     errors: list[ConfigError] = []
@@ -87,7 +59,4 @@ def check_each(items: Iterable[T], check: Callable[[T], None]) -> None:
             check(item)
         except ConfigError as error:
             errors.append(error)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ConfigErrors(errors)
+    raise_together(errors)

@@ -18,8 +18,8 @@ from typing import Any
 
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output
-from pingen.render import GENERATED_NOTICE, Rendering
-from pingen.render.names import check_each, is_identifier, kotlin_identifier, string_option
+from pingen.render import Rendering, notice, string_option
+from pingen.render.names import check_each, is_identifier, kotlin_identifier
 
 TEMPLATE = "okhttp.kt.j2"
 DEFAULT_NAME = "CertificatePins"
@@ -36,7 +36,7 @@ def context(config: Config, output: Output) -> Rendering:
     domains = [domain_context(domain) for domain in config.domains]
     return Rendering(
         context={
-            "notice": GENERATED_NOTICE.format(source=config.path.name),
+            "notice": notice(config),
             "package": package,
             "name": name,
             "chunks": chunked(domains),

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pingen.errors import ConfigError, ConfigErrors, Location, PingenError, display_path
+from pingen.errors import (
+    ConfigError,
+    ConfigErrors,
+    Location,
+    PingenError,
+    display_path,
+    raise_together,
+)
 from pingen.model import Config, Domain, Output
-from pingen.render import GENERATED_NOTICE, RenderedFile, adapter_for, engine
+from pingen.render import RenderedFile, adapter_for, domain_fields, engine, notice
 
 
 def render_all(config: Config) -> list[RenderedFile]:
@@ -21,8 +28,7 @@ def render_all(config: Config) -> list[RenderedFile]:
             errors.extend(error.errors)
         except ConfigError as error:
             errors.append(error if error.location else ConfigError(error.message, output.location))
-    if errors:
-        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+    raise_together(errors)
     return rendered
 
 
@@ -38,10 +44,6 @@ def render_output(config: Config, output: Output, builtin_env: Any = None) -> Re
     return RenderedFile(output, content, rendering.warnings)
 
 
-def notice(config: Config) -> str:
-    return GENERATED_NOTICE.format(source=config.path.name)
-
-
 def template_context(config: Config, output: Output) -> dict[str, Any]:
     """The documented context of a user's template (README: "Your own templates")."""
     return {
@@ -54,11 +56,7 @@ def template_context(config: Config, output: Output) -> dict[str, Any]:
 
 def domain_context(domain: Domain) -> dict[str, Any]:
     return {
-        "host": domain.host,
-        "include_subdomains": domain.include_subdomains,
-        "enforce": domain.enforce,
-        "expires": domain.expires.isoformat() if domain.expires else None,
-        "report_uris": list(domain.report_uris),
+        **domain_fields(domain),
         "provider": domain.provider,
         "pins": [
             {

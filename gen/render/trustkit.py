@@ -16,15 +16,8 @@ from typing import Any
 
 from pingen.errors import ConfigError, Location
 from pingen.model import Config, Domain, Output
-from pingen.render import GENERATED_NOTICE, Rendering
-from pingen.render.names import (
-    SWIFT_RESERVED,
-    bool_option,
-    check_each,
-    is_identifier,
-    string_option,
-    swift_identifier,
-)
+from pingen.render import Rendering, bool_option, domain_fields, notice, string_option
+from pingen.render.names import SWIFT_RESERVED, check_each, is_identifier, swift_identifier
 from pingen.render.suffixes import is_public_suffix, public_suffix
 
 TEMPLATE = "trustkit.swift.j2"
@@ -51,7 +44,7 @@ def context(config: Config, output: Output) -> Rendering:
     check_each(config.domains, lambda domain: check_domain(domain, output))
     return Rendering(
         context={
-            "notice": GENERATED_NOTICE.format(source=config.path.name),
+            "notice": notice(config),
             "name": name,
             "swizzle_network_delegates": swizzle,
             "disable_default_report_uri": not default_report_uri,
@@ -132,12 +125,6 @@ def check_report_uri(uri: str, host: str, where: Location | None) -> None:
 
 
 def domain_context(domain: Domain) -> dict[str, Any]:
-    return {
-        "host": domain.host,
-        "include_subdomains": domain.include_subdomains,
-        "enforce": domain.enforce,
-        # TrustKit reads yyyy-MM-dd in UTC; isoformat() is exactly that for years 1000-9999.
-        "expires": domain.expires.isoformat() if domain.expires else None,
-        "report_uris": list(domain.report_uris),
-        "pins": [{"value": pin.sha256, "label": pin.label} for pin in domain.pins],
-    }
+    # TrustKit reads `expires` as yyyy-MM-dd in UTC.
+    pins = [{"value": pin.sha256, "label": pin.label} for pin in domain.pins]
+    return {**domain_fields(domain), "pins": pins}
