@@ -309,10 +309,6 @@ class Catalog:
         found = (e for e in self._by_pin.get(pin, ()) if isinstance(e, Intermediate))
         return next(found, None)
 
-    def family_of_pin(self, pin: str) -> Family | None:
-        intermediate = self.intermediate_of_pin(pin)
-        return self.family(intermediate.family) if intermediate else None
-
     def families_of(self, operator_id: str) -> tuple[Family, ...]:
         return tuple(f for f in self.families if f.operator == operator_id)
 

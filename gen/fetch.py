@@ -55,10 +55,6 @@ class Fetched:
     served: tuple[bytes, ...] = ()  # DER certificates as sent, leaf first
     error: str | None = None  # why no chain was taken (unreachable)
 
-    @property
-    def reachable(self) -> bool:
-        return self.error is None
-
     def certificates(self) -> list[x509.Certificate]:
         from cryptography import x509
 

@@ -127,14 +127,3 @@ PROVIDERS: dict[str, Provider] = {
 # The CA operators whose usual clients make a new key at each renewal, when no provider
 # is given: ACME clients at their defaults (Let's Encrypt), managed platforms (GTS, Amazon).
 ROTATING_OPERATORS = frozenset({"letsencrypt", "google-trust-services", "amazon"})
-
-
-def provider(name: str | None) -> Provider | None:
-    """The facts for `name`; None for no provider. Raises KeyError for an unknown name."""
-    if name is None:
-        return None
-    return PROVIDERS[name]
-
-
-def provider_names() -> tuple[str, ...]:
-    return tuple(PROVIDERS)

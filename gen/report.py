@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from pingen.judge import DomainReport
     from pingen.verify import VerifyReport
 
-FORMATS = ("text", "json", "markdown")
 _STATUS_STYLE: dict[Status, dict[str, object]] = {
     Status.OK: {"fg": "green"},
     Status.WARN: {"fg": "yellow"},

@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.errors import ConfigError, Location, display_path
+from pingen.keys import DEFAULT_KEY_TYPE, KEY_TYPES
 
 if TYPE_CHECKING:
     from pingen.keys import KeyPaths, KeyType, PrivateKey
     from pingen.model import Config
 
-_KEY_TYPES = ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096")
 # Plain YAML scalars that no YAML reader can take for anything but a string.
 _PLAIN_YAML = re.compile(r"^[A-Za-z_./][A-Za-z0-9 _./()+-]*$")
 
 
 @click.command(name="keygen")
 @click.argument("name")
-@click.option("--type", "key_type", type=click.Choice(_KEY_TYPES), default="ec-p256",
+@click.option("--type", "key_type", type=click.Choice(KEY_TYPES), default=DEFAULT_KEY_TYPE,
               show_default=True, help="Key algorithm and size.")
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Folder for the files (created with mode 0700 if missing).")

@@ -10,16 +10,12 @@ import click
 
 from pingen.commands.options import parse_at
 from pingen.errors import ConfigError, Location
+from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from cryptography import x509
 
     from pingen.catalog import Catalog
-
-# Kept here (not imported from pingen.providers) so `--help` needs no other module;
-# tests check it matches.
-PROVIDER_NAMES = ("google-managed", "aws-acm", "cloudflare", "letsencrypt-certbot",
-                  "letsencrypt-reuse-key", "self-managed")
 
 
 @click.command(name="suggest")
