@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pingen import providers as provider_facts
+
 VERSION = 1
 
 
@@ -45,14 +47,7 @@ class Section:
 
 
 LEVELS = ("leaf", "intermediate", "root")
-PROVIDERS = (
-    "google-managed",
-    "aws-acm",
-    "cloudflare",
-    "letsencrypt-certbot",
-    "letsencrypt-reuse-key",
-    "self-managed",
-)
+PROVIDERS = tuple(provider_facts.PROVIDERS)  # what each implies lives in pingen.providers
 PIN_SOURCES = ("sha256", "file", "root", "intermediate")
 
 # Settings a domain inherits from `defaults:` and may override.
