@@ -67,14 +67,13 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
 def read_chain_file(path: Path) -> list[x509.Certificate]:
     """The certificates of a chain file given on the command line (PEM, leaf first, or
     one DER certificate); ConfigError at the file when it holds none."""
+    from pingen.sources import SourceError, read_small_file
+
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(
-            f"cannot read the chain file ({error.strerror}); give the full chain the "
-            "server sends, leaf first, as PEM",
-            Location(path),
-        ) from None
+        data = read_small_file(path, "chain file")
+    except SourceError as error:
+        reason = str(error).removeprefix(f"{path}: ")
+        raise ConfigError(f"cannot read the chain file: {reason}", Location(path)) from None
     try:
         certs = load_certificates(data)
     except ValueError as error:

@@ -164,16 +164,12 @@ def _csr_names(data: bytes) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> bytes:
+    from pingen.sources import SourceError, read_small_file
+
     try:
-        if path.stat().st_size > 1024 * 1024:
-            raise GuardInputError(f"{path}: larger than 1 MiB; that is no chain or key file")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise GuardInputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise GuardInputError(f"{path}: is a folder, not a chain or key file") from None
-    except OSError as error:
-        raise GuardInputError(f"{path}: cannot read it ({error.strerror})") from None
+        return read_small_file(path, "chain or key file")
+    except SourceError as error:
+        raise GuardInputError(str(error)) from None
 
 
 # -- which configured domains the new certificate covers ---------------------------

@@ -50,15 +50,27 @@ class KeyInfo:
 
 def read_key_file(path: Path) -> list[KeyInfo]:
     """Every key in `path`: one for a key or CSR, one per certificate in a bundle."""
+    data = read_small_file(path, "certificate or key file")
+    keys = read_key_bytes(data)
+    if not keys:
+        raise SourceError(
+            f"{path}: holds no certificate, public key, private key or CSR (PEM or DER)"
+        )
+    return keys
+
+
+def read_small_file(path: Path, what: str) -> bytes:
+    """The bytes of a certificate, key or chain file the user named (at most 1 MiB), or
+    SourceError("PATH: why not"); `what` names what the file should be."""
     try:
         # Check the kind before opening: opening a FIFO blocks, and a device such as
         # /dev/zero never ends.
         kind = path.stat().st_mode
         if stat.S_ISDIR(kind):
-            raise SourceError(f"{path}: is a folder, not a certificate or key file")
+            raise SourceError(f"{path}: is a folder, not a {what}")
         if not stat.S_ISREG(kind):
             raise SourceError(f"{path}: not a regular file (a device, FIFO or socket); "
-                              "name a certificate or key file")
+                              f"name a {what}")
         with path.open("rb") as stream:
             data = stream.read(MAX_KEY_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -69,13 +81,8 @@ def read_key_file(path: Path) -> list[KeyInfo]:
         shown = str(path).replace("\0", "\\0")
         raise SourceError(f"{shown}: a file name cannot hold a NUL character") from None
     if len(data) > MAX_KEY_FILE_BYTES:
-        raise SourceError(f"{path}: larger than 1 MiB; that is no certificate or key file")
-    keys = read_key_bytes(data)
-    if not keys:
-        raise SourceError(
-            f"{path}: holds no certificate, public key, private key or CSR (PEM or DER)"
-        )
-    return keys
+        raise SourceError(f"{path}: larger than 1 MiB; that is no {what}")
+    return data
 
 
 def read_key_bytes(data: bytes) -> list[KeyInfo]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,42 @@ def test_bad_chain_files_name_the_file(tmp_path: Path, name: str, data: bytes | 
         read_chain_file(path)
     assert message in caught.value.message
     assert caught.value.location is not None and caught.value.location.file == path
+
+
+# A FIFO blocks whoever opens it, and /dev/zero never ends: every command that reads a
+# chain or key file names it and exits 2 instead of hanging.
+_PINS = """\
+version: 1
+domains:
+  a.example.com:
+    expires: never
+    pins:
+      - sha256: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+      - sha256: BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["guard", "--chain", "{file}"],
+        ["guard", "--key", "{file}", "--domain", "a.example.com"],
+        ["verify", "--chain", "{file}", "--domain", "a.example.com"],
+        ["suggest", "a.example.com", "--chain", "{file}"],
+    ],
+)
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_a_fifo_or_device_is_refused_not_read(tmp_path: Path, args: list[str],
+                                               special: str) -> None:
+    (tmp_path / "pins.yaml").write_text(_PINS)
+    file = special
+    if special == "fifo":
+        os.mkfifo(tmp_path / "new.pem")
+        file = "new.pem"
+    result = subprocess.run(
+        [sys.executable, "-m", "pingen", *(a.format(file=file) for a in args)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"{file}: " in result.stderr and "not a regular file" in result.stderr
