@@ -12,8 +12,9 @@ import re
 
 from markupsafe import Markup, escape
 
-# Characters that end a line in some language or editor.
-_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Characters that end a line in some language or editor, and those XML cannot carry at
+# all, not even in a comment (U+FFFE, U+FFFF, lone surrogates).
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def comment_text(value: str) -> str:
@@ -34,7 +35,10 @@ def xml_text(value: str) -> Markup:
 
 
 def _has_forbidden_xml_chars(value: str) -> bool:
-    return any(ord(c) < 0x20 and c not in "\t\n\r" for c in value)
+    return any(
+        (ord(c) < 0x20 and c not in "\t\n\r") or c in "\ufffe\uffff" or "\ud800" <= c <= "\udfff"
+        for c in value
+    )
 
 
 _KOTLIN_ESCAPES = {"\\": "\\\\", '"': '\\"', "$": "\\$", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
