@@ -202,16 +202,10 @@ def _check_validity(leaf: x509.Certificate, at: dt.datetime) -> None:
 
 
 def _first_dns_name(leaf: x509.Certificate) -> str:
-    from cryptography import x509
-
-    try:
-        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        raise UntrustedChain("the leaf certificate has no subjectAltName") from None
-    dns_names = names.get_values_for_type(x509.DNSName)
-    if not dns_names:
-        raise UntrustedChain("the leaf certificate names no DNS host")
-    return dns_names[0].removeprefix("*.")
+    names = dns_names(leaf)
+    if not names:
+        raise UntrustedChain("the leaf certificate names no DNS host (in a subjectAltName)")
+    return names[0].removeprefix("*.")
 
 
 def _subject(host: str) -> x509.verification.Subject:
@@ -230,7 +224,7 @@ def _explain(
 ) -> str:
     detail = str(error)
     if "subjectAltName" in detail or "matching" in detail.lower():
-        names = ", ".join(_dns_names(served[0])) or "none"
+        names = ", ".join(dns_names(served[0])) or "none"
         return f"the leaf certificate does not cover {host} (it names: {names})"
     top = served[-1]
     anchored = any(root.subject == top.issuer for root in store.roots) or store.holds(top)
@@ -243,11 +237,12 @@ def _explain(
     return f"the chain does not verify against {store.description}: {detail}"
 
 
-def _dns_names(cert: x509.Certificate) -> list[str]:
+def dns_names(item: x509.Certificate | x509.CertificateSigningRequest) -> tuple[str, ...]:
+    """The DNS names in its subjectAltName, lower case; none without one."""
     from cryptography import x509
 
     try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = item.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        return []
-    return list(names.get_values_for_type(x509.DNSName))
+        return ()
+    return tuple(name.lower() for name in names.get_values_for_type(x509.DNSName))

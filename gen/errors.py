@@ -34,6 +34,12 @@ class Location:
         return text
 
 
+def first_line(error: Exception) -> str:
+    """The first line of an exception's message (its class name when it has none)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
 def display_path(path: Path) -> Path:
     """`path` as a user would type it from here: relative to the current folder when
     it lies below it."""

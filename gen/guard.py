@@ -19,6 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pingen.chain import dns_names
+from pingen.errors import first_line
 from pingen.model import Config, Domain, Level, Pin, Trust
 
 if TYPE_CHECKING:
@@ -126,7 +128,7 @@ def read_chain(path: Path) -> list[x509.Certificate]:
         certificates = load_certificates(data)
     except ValueError as error:
         raise GuardInputError(
-            f"{path}: not a PEM or DER certificate chain ({_first_line(error)})"
+            f"{path}: not a PEM or DER certificate chain ({first_line(error)})"
         ) from None
     if not certificates:
         raise GuardInputError(f"{path}: holds no certificate (a chain is PEM CERTIFICATE "
@@ -156,11 +158,7 @@ def _csr_names(data: bytes) -> tuple[str, ...]:
 
     csr = (x509.load_pem_x509_csr(data) if b"-----BEGIN" in data
            else x509.load_der_x509_csr(data))
-    try:
-        sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return ()
-    return tuple(name.lower() for name in sans.get_values_for_type(x509.DNSName))
+    return dns_names(csr)
 
 
 def _read(path: Path) -> bytes:
@@ -351,22 +349,7 @@ def is_ca(cert: x509.Certificate) -> bool:
     return certificate_level(cert) is not Level.LEAF
 
 
-def dns_names(cert: x509.Certificate) -> tuple[str, ...]:
-    from cryptography import x509
-
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return ()
-    return tuple(name.lower() for name in sans.get_values_for_type(x509.DNSName))
-
-
 def subject_of(cert: x509.Certificate) -> str:
     from pingen.sources import common_name
 
     return common_name(cert.subject)
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]

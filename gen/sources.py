@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pingen.errors import first_line
 from pingen.model import Level
 from pingen.spki import pin_of_certificate, pin_of_public_key
 
@@ -116,7 +117,7 @@ def _read_pem_block(label: bytes, data: bytes, body: bytes) -> KeyInfo | None:
     except SourceError:
         raise
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:
-        raise SourceError(f"the {kind} block cannot be read: {_first_line(error)}") from None
+        raise SourceError(f"the {kind} block cannot be read: {first_line(error)}") from None
     return None  # other PEM blocks (EC PARAMETERS, DH PARAMETERS) carry no key
 
 
@@ -142,7 +143,7 @@ def _read_der(data: bytes) -> KeyInfo:
         except (ValueError, TypeError):
             continue
         except UnsupportedAlgorithm as error:  # well-formed, but of a key type unknown here
-            raise SourceError(f"a key pingen cannot read: {_first_line(error)}") from None
+            raise SourceError(f"a key pingen cannot read: {first_line(error)}") from None
     try:
         key = serialization.load_der_private_key(data, password=None)
     except TypeError:
@@ -152,7 +153,7 @@ def _read_der(data: bytes) -> KeyInfo:
             "neither PEM nor a DER certificate, public key, private key or CSR"
         ) from None
     except UnsupportedAlgorithm as error:
-        raise SourceError(f"a key pingen cannot read: {_first_line(error)}") from None
+        raise SourceError(f"a key pingen cannot read: {first_line(error)}") from None
     return _key_info(key.public_key(), "private key")
 
 
@@ -222,8 +223,3 @@ def key_type(key: PublicKeyTypes) -> str:
 
 
 _CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
