@@ -149,7 +149,7 @@ def build_verified_chain(
 
     if not served:
         raise UntrustedChain("the server sent no certificate")
-    at = _aware(at)
+    at = as_utc(at)
     leaf, *others = served
     _check_validity(leaf, at)
     subject = _subject(host or _first_dns_name(leaf))
@@ -183,8 +183,20 @@ def served_levels(served: Sequence[x509.Certificate]) -> list[Level]:
     return result[: len(served)]
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
+def as_utc(at: dt.datetime) -> dt.datetime:
+    """`at`, read as UTC when it names no time zone (certificate times are UTC)."""
     return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer`'s key signed `cert` (names and signature; not dates or trust)."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def _check_validity(leaf: x509.Certificate, at: dt.datetime) -> None:

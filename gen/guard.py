@@ -285,16 +285,11 @@ def issuers_above(
 def _issuer_of(
     cert: x509.Certificate, candidates: Sequence[x509.Certificate]
 ) -> x509.Certificate | None:
-    from cryptography.exceptions import InvalidSignature
+    from pingen.chain import signed_by
 
     for candidate in candidates:
-        if candidate.subject != cert.issuer or candidate == cert:
-            continue
-        try:
-            cert.verify_directly_issued_by(candidate)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return candidate
+        if candidate.subject == cert.issuer and candidate != cert and signed_by(cert, candidate):
+            return candidate
     return None
 
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pingen.chain import signed_by
+
 if TYPE_CHECKING:
     from cryptography import x509
 
@@ -79,21 +81,11 @@ def issuing_intermediate(chain: Sequence[NamedCert], catalog: Catalog) -> Interm
     leaf = chain[0]
     for intermediate in catalog.intermediates_named(leaf.issuer_name):
         for cert in intermediate.certs:
-            if _signed_by(leaf.cert, cert.cert):
+            if signed_by(leaf.cert, cert.cert):
                 return intermediate
     if len(chain) > 1:
         return catalog.intermediate_of_pin(chain[1].pin)
     return None
-
-
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    from cryptography.exceptions import InvalidSignature
-
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
 
 
 def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
@@ -172,7 +164,7 @@ def _chain_anchor_pins(chain: Sequence[NamedCert], catalog: Catalog) -> list[Sug
     top = chain[-1]
     if top.cert.subject != top.cert.issuer and not found:
         found = [root for root in mozilla_roots()
-                 if root.cert.subject == top.cert.issuer and _signed_by(top.cert, root.cert)]
+                 if root.cert.subject == top.cert.issuer and signed_by(top.cert, root.cert)]
     if not found:
         raise NoSuggestion(
             f"the chain ends at {top.name}, issued by {top.issuer_name}, which is neither in "
@@ -212,7 +204,7 @@ def _judge(host: str, pins: Sequence[SuggestedPin], served: Sequence[x509.Certif
             root = lookup_root(_issuer_name(top), catalog)
         except LookupError:
             root = None
-        if root is not None and _signed_by(top, root):
+        if root is not None and signed_by(top, root):
             chain.append(root)
     return judge_survivability(domain, chain, at, catalog)
 

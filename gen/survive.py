@@ -167,16 +167,13 @@ def judge_survivability(
     no problems when no pin matches the chain today (`no-live-match` says that).
     """
     from pingen.catalog import load_catalog, named
+    from pingen.chain import as_utc
 
     if not verified_chain:
         return []
     chain = [named(cert, "chain") for cert in verified_chain]
-    judgement = _Judgement(domain, chain, _aware(at), catalog or load_catalog())
+    judgement = _Judgement(domain, chain, as_utc(at), catalog or load_catalog())
     return judgement.problems()
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
 
 class _Judgement:
