@@ -17,7 +17,6 @@ import datetime as dt
 import difflib
 import functools
 import json
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,13 +122,10 @@ MOZILLA = "certifi's Mozilla store"
 def mozilla_roots() -> tuple[NamedCert, ...]:
     """Every root in certifi's bundle, parsed once per process."""
     import certifi
-    from cryptography import x509
 
-    data = Path(certifi.where()).read_bytes()
-    with warnings.catch_warnings():
-        # A few long-lived roots carry a negative serial; cryptography warns but parses.
-        warnings.simplefilter("ignore")
-        certs = x509.load_pem_x509_certificates(data)
+    from pingen.chain import load_certificates
+
+    certs = load_certificates(Path(certifi.where()).read_bytes())
     return tuple(named(cert, MOZILLA) for cert in certs)
 
 
