@@ -17,7 +17,7 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from pingen.errors import ConfigError, NetworkError
-from pingen.fetch import DEFAULT_PORT, DEFAULT_TIMEOUT
+from pingen.fetch import DEFAULT_TIMEOUT
 from pingen.model import Address, Level, Trust
 
 if TYPE_CHECKING:
@@ -28,28 +28,16 @@ if TYPE_CHECKING:
 
 def parse_host_port(source: str) -> Address:
     """`host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address also works)."""
+    from pingen.load import parse_address
+
     text = source.strip()
-    host, port_text = text, ""
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise ConfigError(f"{source}: write an IPv6 address as [address]:port")
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    elif text.count(":") > 1:
-        host = text  # a bare IPv6 address
-    if not host:
-        raise ConfigError(f"{source}: no host name")
-    return Address(host.lower().rstrip("."), _port(source, port_text))
-
-
-def _port(source: str, text: str) -> int:
-    if not text:
-        return DEFAULT_PORT
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ConfigError(f"{source}: the port must be a number from 1 to 65535")
-    return int(text)
+    if text.count(":") > 1 and not text.startswith("["):
+        text = f"[{text}]"  # a bare IPv6 address, which cannot carry a port
+    try:
+        address = parse_address(text)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    return Address(address.host.lower().rstrip("."), address.port)
 
 
 def describe_host(
