@@ -53,6 +53,19 @@ class HostChain:
     keys: tuple[ChainKey, ...]  # the verified chain, leaf first, root last
 
 
+def parse_start(text: str) -> Start:
+    """`host`, `host:port` (dialled there; written as `connect:`) or `host=address[:port]`
+    (SNI host, dialled at address); ValueError saying what is wrong."""
+    from pingen.load import normalize_host, parse_address
+
+    name, sep, address = text.partition("=")
+    connect = address if sep else None
+    if not sep and re.fullmatch(r"[^:/]+:[0-9]+", name):
+        connect = name
+        name = name.split(":")[0]
+    return Start(normalize_host(name), parse_address(connect) if connect else None)
+
+
 class InitError(Exception):
     """A host whose chain cannot start a pins.yaml; `network` says whether to exit 3."""
 

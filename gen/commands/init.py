@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,24 +70,17 @@ def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
 
 def _starts(hosts: tuple[str, ...]) -> list[Start]:
     from pingen.errors import ConfigError
-    from pingen.init import Start
-    from pingen.load import normalize_host, parse_address
+    from pingen.init import parse_start
 
     starts: list[Start] = []
     for text in hosts:
-        name, sep, address = text.partition("=")
-        connect_text = address if sep else None
-        if not sep and re.fullmatch(r"[^:/]+:[0-9]+", name):  # host:port
-            connect_text = name
-            name = name.split(":")[0]
         try:
-            host = normalize_host(name)
-            connect = parse_address(connect_text) if connect_text else None
+            start = parse_start(text)
         except ValueError as error:
             raise ConfigError(f"HOST {text}: {error}") from None
-        if any(start.host == host for start in starts):
-            raise ConfigError(f"HOST {text}: {host} is given twice")
-        starts.append(Start(host, connect))
+        if any(other.host == start.host for other in starts):
+            raise ConfigError(f"HOST {text}: {start.host} is given twice")
+        starts.append(start)
     return starts
 
 
