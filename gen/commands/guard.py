@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import load
-from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError, display_path
+from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
 
 if TYPE_CHECKING:
     from pingen.chain import TrustStore
-    from pingen.guard import ConfigReport, DomainVerdict, Plan
-    from pingen.model import Config, Pin, Trust
+    from pingen.model import Trust
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -61,6 +60,7 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     configured domain (probably the wrong file).
     """
     from pingen.guard import GuardInputError, judge, plan_from_files
+    from pingen.guard_report import covers_nothing, render_text
 
     if domains and key_path is None:
         raise ConfigError("--domain goes with --key; a certificate's names come from the "
@@ -77,12 +77,10 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     stores: dict[Trust, TrustStore] = {}  # configs with the same trust share one store
     reports = [judge(plan, config, at, stores) for config in configs]
     if not any(report.verdicts for report in reports):
-        click.echo(_covers_nothing(plan, chain_path, key_path, configs), err=True)
+        click.echo(covers_nothing(plan, chain_path, key_path, configs), err=True)
         return EXIT_BAD_INPUT
-    _print_plan(plan, chain_path)
-    for report in reports:
-        _print_report(report)
-    return _print_conclusion(plan, reports)
+    click.echo(render_text(plan, reports, chain_path), nl=False)
+    return EXIT_CHECK_FAILED if any(report.unsafe for report in reports) else 0
 
 
 def _normalized(domains: tuple[str, ...]) -> tuple[str, ...]:
@@ -95,118 +93,3 @@ def _normalized(domains: tuple[str, ...]) -> tuple[str, ...]:
         except ValueError as error:
             raise ConfigError(f"--domain {text}: {error}") from None
     return tuple(dict.fromkeys(names))
-
-
-def _covers_nothing(plan: Plan, chain_path: Path | None, key_path: Path | None,
-                    configs: list[Config]) -> str:
-    source = chain_path if plan.planned_key is None else key_path
-    configured = sorted({d.host for c in configs for d in c.domains})
-    shown = ", ".join(configured[:10]) + (", ..." if len(configured) > 10 else "")
-    files = ", ".join(str(display_path(c.path)) for c in configs)
-    return (f"pingen: {source}: covers none of the domains in {files} (it names "
-            f"{', '.join(plan.names)}; configured: {shown or 'none'}). Is it the right "
-            "file, or the right -c?")
-
-
-def _print_plan(plan: Plan, chain_path: Path | None) -> None:
-    from pingen.guard import subject_of
-
-    if plan.planned_key is None:
-        click.echo(f"new certificate: {chain_path} ({subject_of(plan.served[0])})")
-    else:
-        click.echo(f"planned key: {plan.planned_from} ({plan.planned_key.key_type}, "
-                   f"sha256 {plan.planned_key.sha256})")
-        if not plan.served:
-            click.echo("  no --chain: the CA that will issue it is unknown, so only leaf "
-                       "pins can match")
-        elif _is_ca_only(plan):
-            click.echo(f"  to be issued by: {subject_of(plan.served[0])} (from {chain_path})")
-        else:
-            click.echo(f"  to be issued like the current leaf in {chain_path}; a CA that "
-                       "rotates intermediates (Let's Encrypt, Google, Amazon) may use another "
-                       "one, and only root pins survive that")
-    click.echo(f"  covers: {', '.join(plan.names)}")
-
-
-def _is_ca_only(plan: Plan) -> bool:
-    from pingen.guard import is_ca
-
-    return bool(plan.served) and is_ca(plan.served[0])
-
-
-def _print_report(report: ConfigReport) -> None:
-    name = display_path(report.config.path)
-    click.echo("")
-    if not report.verdicts:
-        click.echo(f"{name}: pins none of the names the new certificate covers (not affected)")
-        return
-    if report.untrusted_reason is not None:
-        click.echo(f"{name}: the new chain does not verify: {report.untrusted_reason}")
-    else:
-        click.echo(f"{name}: the new chain, completed to a trusted root:")
-        for key in report.chain:
-            click.echo(f"  {key.level.value:<12}  {key.sha256}  {key.subject}")
-    for verdict in report.verdicts:
-        click.echo(f"  {_mark(verdict)}  {verdict.domain.host}  {_explain(verdict)}")
-
-
-def _mark(verdict: DomainVerdict) -> str:
-    from pingen.guard import Outcome
-
-    return {Outcome.SAFE: "ok     ", Outcome.EXPIRED: "expired",
-            Outcome.BREAKS: "BREAKS ", Outcome.UNTRUSTED: "BREAKS "}[verdict.outcome]
-
-
-def _explain(verdict: DomainVerdict) -> str:
-    from pingen.guard import Outcome
-
-    if verdict.outcome is Outcome.SAFE:
-        return "matches " + "; ".join(_describe_pin(pin) for pin in verdict.matched)
-    if verdict.outcome is Outcome.EXPIRED:
-        return (f"no pin matches, but the pin set expired on {verdict.domain.expires}: these "
-                "apps no longer pin it")
-    if verdict.outcome is Outcome.UNTRUSTED:
-        return "every app refuses an untrusted chain, pinned or not"
-    return f"none of its {len(verdict.domain.pins)} pins is in the new chain"
-
-
-def _describe_pin(pin: Pin) -> str:
-    parts = [pin.label or pin.sha256]
-    details = [d for d in (pin.level.value if pin.level else None,
-                           "backup" if pin.backup else None) if d]
-    return parts[0] + (f" ({', '.join(details)})" if details else "")
-
-
-def _print_conclusion(plan: Plan, reports: list[ConfigReport]) -> int:
-    from pingen.guard import Outcome
-
-    broken = [(r, v) for r in reports for v in r.verdicts if v.unsafe]
-    click.echo("")
-    if not broken:
-        click.echo("SAFE: every app version given keeps a pin for every domain the new "
-                   "certificate covers.")
-        return 0
-    click.echo("UNSAFE: do not deploy. It would break:")
-    for report, verdict in broken:
-        click.echo(f"  {verdict.domain.host} in the apps built from "
-                   f"{display_path(report.config.path)}")
-    click.echo("")
-    if any(v.outcome is Outcome.UNTRUSTED for _, v in broken):
-        click.echo("The way out: make the chain verify first (send the intermediates, leaf "
-                   "first; check the CA and trust.ca_file), then run pingen guard again.")
-    if any(v.outcome is Outcome.BREAKS for _, v in broken):
-        new_pin = next((r.chain[0].sha256 for r in reports if r.chain), "")
-        click.echo(_WAY_OUT.format(pin=new_pin))
-    return EXIT_CHECK_FAILED
-
-
-_WAY_OUT = """\
-The way out, either:
-  1. Keep the key the apps pin: renew with the old key (certbot: `certbot renew
-     --reuse-key`, or `reuse_key = True` in the lineage's renewal config;
-     cert-manager: `privateKey.rotationPolicy: Never`; Caddy: `reuse_private_keys`),
-     or deploy your pinned backup key (a CSR from `pingen keygen --csr-domain`).
-  2. Or ship an app update whose pins.yaml pins the new key
-     (sha256: {pin}),
-     wait until the app versions without it are out of use, then deploy.
-Then run pingen guard again with every app version's pins.yaml."""
