@@ -393,6 +393,10 @@ def _pin_attributes(pin: Pin) -> str:
     return f"{label} [{', '.join(marks)}]" if marks else label
 
 
+# A change's mark and style in the text report.
+_CHANGE_MARKS = {"added": ("+", "add"), "removed": ("-", "remove"), "changed": ("~", "")}
+
+
 def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
     """The text report as (style, line) pairs; style is "", "add", "remove" or "flag"."""
     yield "", f"pins.yaml: {diff.old_name} → {diff.new_name}"
@@ -401,22 +405,9 @@ def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
     for flag in diff.flags:
         yield "flag", f"! {flag.message}"
     for domain in diff.domains:
-        mark = {"added": "+", "removed": "-", "changed": "~"}[domain.change]
-        style = {"added": "add", "removed": "remove", "changed": ""}[domain.change]
-        yield style, f"{mark} {domain.host} ({domain.change})"
-        for pin in domain.added:
-            yield "add", f"    + pin {pin.sha256}  {_pin_attributes(pin)}"
-        for pin in domain.removed:
-            yield "remove", f"    - pin {pin.sha256}  {_pin_attributes(pin)}"
-        for change in domain.pins_changed:
-            for s in change.changes:
-                yield "", (f"    ~ pin {change.pin.sha256}  {s.name}: {show(s.old)} → "
-                           f"{show(s.new)}")
-        for s in domain.settings:
-            yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
+        yield from _domain_text_lines(domain)
     for output in diff.outputs:
-        mark = {"added": "+", "removed": "-", "changed": "~"}[output.change]
-        style = {"added": "add", "removed": "remove", "changed": ""}[output.change]
+        mark, style = _CHANGE_MARKS[output.change]
         yield style, f"{mark} output {output.path} ({output.kind}, {output.change})"
         for s in output.settings:
             yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
@@ -426,6 +417,20 @@ def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
     yield "", (f"{summary['changed']} domain(s) changed, {summary['added']} added, "
                f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
                f"{summary['flags']} flag(s)")
+
+
+def _domain_text_lines(domain: DomainDiff) -> Iterator[tuple[str, str]]:
+    mark, style = _CHANGE_MARKS[domain.change]
+    yield style, f"{mark} {domain.host} ({domain.change})"
+    for pin in domain.added:
+        yield "add", f"    + pin {pin.sha256}  {_pin_attributes(pin)}"
+    for pin in domain.removed:
+        yield "remove", f"    - pin {pin.sha256}  {_pin_attributes(pin)}"
+    for change in domain.pins_changed:
+        for s in change.changes:
+            yield "", f"    ~ pin {change.pin.sha256}  {s.name}: {show(s.old)} → {show(s.new)}"
+    for s in domain.settings:
+        yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
 
 
 # Inline Markdown that could change how a line reads; `<`, `>`, `&` become entities.
