@@ -15,13 +15,6 @@ if TYPE_CHECKING:
     from pingen.judge import DomainReport
     from pingen.verify import VerifyReport
 
-_STATUS_STYLE: dict[Status, dict[str, object]] = {
-    Status.OK: {"fg": "green"},
-    Status.WARN: {"fg": "yellow"},
-    Status.FAIL: {"fg": "red", "bold": True},
-    Status.ERROR: {"fg": "magenta", "bold": True},
-}
-
 
 def render(report: VerifyReport, output_format: str, *, colour: bool = False) -> str:
     if output_format == "json":
@@ -53,11 +46,9 @@ def summary_text(report: VerifyReport) -> str:
 
 
 def _style(text: str, status: Status, colour: bool) -> str:
-    if not colour:
-        return text
-    import click
+    from pingen.term import paint
 
-    return click.style(text, **_STATUS_STYLE[status])  # type: ignore[arg-type]
+    return paint(text, status.value, colour)
 
 
 def render_text(report: VerifyReport, *, colour: bool = False) -> str:

@@ -12,10 +12,16 @@ from typing import Protocol, TextIO
 import click
 
 STYLES: dict[str, dict[str, object]] = {
+    # pingen diff
     "add": {"fg": "green"},
     "remove": {"fg": "red"},
     "flag": {"fg": "yellow", "bold": True},
     "dim": {"dim": True},
+    # the statuses of pingen verify
+    "ok": {"fg": "green"},
+    "warn": {"fg": "yellow"},
+    "fail": {"fg": "red", "bold": True},
+    "error": {"fg": "magenta", "bold": True},
 }
 
 
@@ -24,7 +30,10 @@ def colour_wanted(stream: TextIO | None = None) -> bool:
     (https://no-color.org)."""
     if os.environ.get("NO_COLOR"):
         return False
-    stream = stream or sys.stdout
+    return _is_terminal(stream or sys.stdout)
+
+
+def _is_terminal(stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
@@ -48,7 +57,7 @@ class Progress:
 
     def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = not quiet and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = not quiet and _is_terminal(self.stream)
         self.width = 0
 
     def update(self, text: str) -> None:
