@@ -78,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_BAD_INPUT
-    # Commands return their exit code (or None for success).
     return result if isinstance(result, int) else 0
 
 

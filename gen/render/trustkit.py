@@ -125,6 +125,5 @@ def check_report_uri(uri: str, host: str, where: Location | None) -> None:
 
 
 def domain_context(domain: Domain) -> dict[str, Any]:
-    # TrustKit reads `expires` as yyyy-MM-dd in UTC.
     pins = [{"value": pin.sha256, "label": pin.label} for pin in domain.pins]
     return {**domain_fields(domain), "pins": pins}
