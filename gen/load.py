@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pingen import schema
-from pingen.errors import ConfigError, ConfigErrors, Diagnostic, Location
+from pingen.errors import ConfigError, Diagnostic, Location, raise_together
 from pingen.model import (
     Address,
     Config,
@@ -59,9 +59,8 @@ def load_config(path: Path | str, *, today: dt.date | None = None) -> Config:
     root = _compose(text, path)
     reader = _Reader(path, today or dt.date.today())
     config = reader.config(root)
-    if reader.errors:
-        raise reader.errors[0] if len(reader.errors) == 1 else ConfigErrors(reader.errors)
-    assert config is not None
+    raise_together(reader.errors)
+    assert config is not None  # no errors: the reader built it
     return config
 
 
