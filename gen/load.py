@@ -14,6 +14,7 @@ import datetime as dt
 import difflib
 import ipaddress
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -67,16 +68,16 @@ def load_config(path: Path | str, *, today: dt.date | None = None) -> Config:
 def _read_text(path: Path) -> str:
     where = Location(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
+        status = path.stat()
+        # Opening a FIFO blocks until someone writes, and /dev/zero never ends.
+        if not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+            raise ConfigError("not a regular file (a device, FIFO or socket); pass the "
+                              "pins.yaml file with -c", where)
+        if status.st_size > MAX_CONFIG_BYTES:
             raise ConfigError(
-                f"the file is {size:,} bytes; pins.yaml is capped at 1 MiB", where
+                f"the file is {status.st_size:,} bytes; pins.yaml is capped at 1 MiB", where
             )
-        with path.open("rb") as stream:  # capped: -c /dev/zero must not run forever
-            data = stream.read(MAX_CONFIG_BYTES + 1)
-        if len(data) > MAX_CONFIG_BYTES:
-            raise ConfigError("the input is larger than 1 MiB; pins.yaml is capped at 1 MiB",
-                              where)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             "no such file; create one (`pingen init HOST`) or pass -c PATH", where

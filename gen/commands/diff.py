@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load
+from pingen.commands.options import Seconds, config_option, load
 
 if TYPE_CHECKING:
     from pingen.diff import ConfigDiff
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @click.option("--verify", "verify_live", is_flag=True,
               help="Also dial every domain: flag removed pins that are live today and sets "
                    "that match nothing live.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True,
               help="Seconds per domain for --verify.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings on stderr.")
 def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,

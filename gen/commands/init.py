@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.commands.options import Seconds
+
 if TYPE_CHECKING:
     from pingen.init import HostChain, Start
     from pingen.model import Trust
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
                    "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
 @click.option("--expires", "expires_text", metavar="DATE|never",
               help="The pin sets' expiry [default: a year from today].")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True,
               help="Seconds per host for connect and handshake.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no next steps.")
 def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,

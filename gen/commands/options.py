@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +23,17 @@ config_option = click.option(
     show_default=True,
     help="The pins.yaml to read.",
 )
+
+
+class Seconds(click.FloatRange):
+    """--timeout: click's FloatRange lets `nan` through (no comparison with it is true),
+    and `inf` would wait for ever; both are refused."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
 
 
 def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) -> Config:

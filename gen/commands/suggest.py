@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import parse_at
+from pingen.commands.options import Seconds, parse_at
 from pingen.errors import ConfigError, Location
 from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
               help="A CA catalog of your own instead of pingen's (see the catalog README).")
 @click.option("--at", "at_text", metavar="DATE",
               help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+@click.option("--timeout", type=Seconds(min=0, min_open=True), default=10.0,
               show_default=True, help="Seconds for connect plus handshake.")
 def command(
     host: str,
@@ -49,15 +50,30 @@ def command(
     from pingen.chain import read_chain_file
     from pingen.suggest import NoSuggestion, render_yaml, suggest
 
+    name = _host_name(host)
     at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
     catalog = _catalog(catalog_file)
     served = read_chain_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
     try:
-        suggestion = suggest(host.strip().lower().rstrip("."), served, at, catalog, provider)
+        suggestion = suggest(name, served, at, catalog, provider)
     except NoSuggestion as error:
         raise ConfigError(str(error), Location(chain_file) if chain_file else None) from None
     click.echo(render_yaml(suggestion), nl=False)
     return 0
+
+
+def _host_name(host: str) -> str:
+    """HOST as pins.yaml holds it (the printed lines use it as a YAML key), or a usage
+    error: a URL or `a: b` must not reach them."""
+    from pingen.load import normalize_host
+
+    text = host.strip()
+    if re.fullmatch(r"[^\[\]:]+:\d+", text):  # host:port: the port is for dialling only
+        text = text.rsplit(":", 1)[0]
+    try:
+        return normalize_host(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="HOST") from None
 
 
 def _catalog(path: Path | None) -> Catalog:
@@ -74,5 +90,8 @@ def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Cer
     from pingen.live import parse_host_port, served_chain
 
     target = parse_host_port(host)
-    address = parse_host_port(connect) if connect else target
+    try:
+        address = parse_host_port(connect) if connect else target
+    except ConfigError as error:
+        raise click.BadParameter(error.message, param_hint="'--connect'") from None
     return served_chain(target.host, address, timeout, shown_as=host)
