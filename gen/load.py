@@ -763,7 +763,11 @@ def relative_inside(text: str, root: Path) -> Path:
         raise ValueError("is empty")
     if "\\" in text:
         raise ValueError("uses backslashes; write / between folders")
+    if "\0" in text:
+        raise ValueError("holds a NUL character")
     pure = PurePosixPath(text)
+    if any(len(part.encode()) > 255 for part in pure.parts):
+        raise ValueError("has a name longer than file systems allow (255 bytes)")
     if pure.is_absolute() or re.match(r"^[A-Za-z]:", text):
         raise ValueError("is absolute; write it relative to pins.yaml")
     parts: list[str] = []

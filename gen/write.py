@@ -43,6 +43,9 @@ def plan(root: Path, files: list[RenderedFile]) -> list[Change]:
 def _check_target(target: Path, file: RenderedFile) -> None:
     if target.is_dir():
         raise ConfigError(f"output {file.output.path} is a folder on disk", file.output.location)
+    if target.exists() and not target.is_file():  # reading a FIFO to compare would block
+        raise ConfigError(f"output {file.output.path} is not a regular file on disk (a device, "
+                          "FIFO or socket)", file.output.location)
     for parent in target.parents:
         if parent.exists() and not parent.is_dir():
             raise ConfigError(

@@ -66,6 +66,12 @@ CASES = [
     case("not-utf8.yaml", "build", "-c", "not-utf8.yaml"),
     case("empty.yaml", "build", "-c", "empty.yaml"),
     case("broken.yaml", "build", "-c", "broken.yaml"),
+    case("long-output.yaml:", "build", "-c", "long-output.yaml"),
+    case("nul-output.yaml:", "build", "-c", "nul-output.yaml"),
+    case("fifo-output.yaml:", "build", "-c", "fifo-output.yaml"),
+    case("fifo-output.yaml:", "build", "--check", "-c", "fifo-output.yaml"),
+    case("a-fifo", "build", "-c", "fifo-plist.yaml"),
+    case("folder-output.yaml:", "build", "-c", "folder-output.yaml"),
     case("-c", "build", "-c"),
     case("--bogus", "build", "--bogus"),
     case("extra", "build", "extra"),
@@ -179,6 +185,17 @@ def project(workdir: Path) -> Path:
     (workdir / "existing.key.pem").write_bytes(b"do not overwrite\n")
     (workdir / "backup.pub.pem").write_bytes(public_key_pem(new_key()))
     os.mkfifo(workdir / "a-fifo")  # reading it would block forever
+    outputs = {
+        "long-output.yaml": "  - type: json\n    path: " + "x" * 300 + "\n",
+        "nul-output.yaml": '  - type: json\n    path: "out\\0put.json"\n',
+        "fifo-output.yaml": "  - type: json\n    path: a-fifo\n",
+        "fifo-plist.yaml": "  - type: ios-plist\n    path: a-fifo\n",
+        "folder-output.yaml": "  - type: json\n    path: afolder\n",
+    }
+    for name, output in outputs.items():
+        text = VALID.replace("label: live", "label: live\n        level: root")
+        text = text.replace("backup: true", "backup: true\n        level: root")
+        (workdir / name).write_text(text.split("outputs:")[0] + "outputs:\n" + output)
     return workdir
 
 
