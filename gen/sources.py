@@ -7,6 +7,7 @@ Used by the loader for `file:` pins and by `pingen pin`. Every problem is a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import stat
 from collections.abc import Callable
@@ -49,31 +50,40 @@ class KeyInfo:
         return self.kind == "private key"
 
 
-def read_key_file(path: Path) -> list[KeyInfo]:
-    """Every key in `path`: one for a key or CSR, one per certificate in a bundle."""
-    data = read_small_file(path, "certificate or key file")
+def read_key_file(path: Path, *, streams: bool = False) -> list[KeyInfo]:
+    """Every key in `path`: one for a key or CSR, one per certificate in a bundle.
+
+    `streams`: also read a pipe or device (`/dev/stdin`, `<(openssl ...)`), up to the
+    same size cap; only for a file the user names on the command line.
+    """
+    data = read_small_file(path, "certificate or key file", streams=streams)
+    return keys_in(data, path)
+
+
+def keys_in(data: bytes, source: Path | str) -> list[KeyInfo]:
     keys = read_key_bytes(data)
     if not keys:
         raise SourceError(
-            f"{path}: holds no certificate, public key, private key or CSR (PEM or DER)"
+            f"{source}: holds no certificate, public key, private key or CSR (PEM or DER)"
         )
     return keys
 
 
-def read_small_file(path: Path, what: str) -> bytes:
+def read_small_file(path: Path, what: str, *, streams: bool = False) -> bytes:
     """The bytes of a certificate, key or chain file the user named (at most 1 MiB), or
-    SourceError("PATH: why not"); `what` names what the file should be."""
+    SourceError("PATH: why not"); `what` names what the file should be. `streams`
+    also admits pipes and devices (read up to the cap, so /dev/zero ends too)."""
     try:
         # Check the kind before opening: opening a FIFO blocks, and a device such as
         # /dev/zero never ends.
         kind = path.stat().st_mode
         if stat.S_ISDIR(kind):
             raise SourceError(f"{path}: is a folder, not a {what}")
-        if not stat.S_ISREG(kind):
+        stream = stat.S_ISFIFO(kind) or stat.S_ISCHR(kind)
+        if not (stat.S_ISREG(kind) or (streams and stream)):
             raise SourceError(f"{path}: not a regular file (a device, FIFO or socket); "
                               f"name a {what}")
-        with path.open("rb") as stream:
-            data = stream.read(MAX_KEY_FILE_BYTES + 1)
+        data = _read_capped(path)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
     except OSError as error:
@@ -84,6 +94,18 @@ def read_small_file(path: Path, what: str) -> bytes:
     if len(data) > MAX_KEY_FILE_BYTES:
         raise SourceError(f"{path}: larger than 1 MiB; that is no {what}")
     return data
+
+
+def _read_capped(path: Path) -> bytes:
+    """Up to 1 MiB and a byte. Opened non-blocking, so a FIFO that nobody writes to
+    reads as empty instead of blocking; then read normally, to the end or the cap."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read(MAX_KEY_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
 
 
 def read_key_bytes(data: bytes) -> list[KeyInfo]:

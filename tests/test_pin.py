@@ -179,3 +179,30 @@ def test_missing_file_exits_2(run_pingen: CliRunner, tmp_path: Path) -> None:
     result = run_pingen("pin", "missing.pem", cwd=tmp_path)
     assert result.exit_code == 2 and "no such file" in result.stderr
     assert run_pingen("pin", cwd=tmp_path).exit_code == 2  # no SOURCE: usage error
+
+
+def test_standard_input_and_pipes(tmp_path: Path) -> None:
+    """`pingen pin -` reads standard input; a pipe (as from `<(openssl ...)`) is read to
+    its end; a pipe nobody writes to and an endless device end with exit 2, not a hang."""
+    import os
+    import sys
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = make_cert(key).public_bytes(PEM)
+    run = [sys.executable, "-m", "pingen", "pin"]
+    result = subprocess.run([*run, "-"], input=pem, capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "c.pem").write_bytes(pem)
+    from_file = subprocess.run([*run, str(tmp_path / "c.pem")], capture_output=True, timeout=30)
+    assert result.stdout.split()[0] == from_file.stdout.split()[0]
+    read_end, write_end = os.pipe()
+    os.write(write_end, pem)
+    os.close(write_end)
+    piped = subprocess.run([*run, f"/dev/fd/{read_end}"], pass_fds=(read_end,),
+                           capture_output=True, timeout=30)
+    os.close(read_end)
+    assert piped.returncode == 0 and piped.stdout.split()[0] == from_file.stdout.split()[0]
+    os.mkfifo(tmp_path / "fifo")
+    for source in (str(tmp_path / "fifo"), "/dev/zero"):
+        result = subprocess.run([*run, source], capture_output=True, timeout=30)
+        assert result.returncode == 2 and b"Traceback" not in result.stderr

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 def command(sources: tuple[str, ...], output_format: str) -> None:
     """Print the pin (base64 SHA-256 of the SubjectPublicKeyInfo, RFC 7469) of each
     SOURCE: a certificate, public key, private key or CSR file (PEM or DER; a bundle
-    gives one line per certificate), or host[:port] for the chain it serves."""
+    gives one line per certificate; `-` reads standard input), or host[:port] for the
+    chain it serves."""
     rows = [(source, key) for source in sources for key in keys_of(source)]
     if output_format == "json":
         import json
@@ -32,13 +33,18 @@ def command(sources: tuple[str, ...], output_format: str) -> None:
 
 
 def keys_of(source: str) -> list[KeyInfo]:
-    from pingen.sources import SourceError, read_key_file
+    from pingen.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
-    if not path.exists() and _looks_like_host(source):
+    if source != "-" and not path.exists() and _looks_like_host(source):
         return _live_keys(source)
     try:
-        return read_key_file(path)
+        if source == "-":
+            data = click.get_binary_stream("stdin").read(MAX_KEY_FILE_BYTES + 1)
+            if len(data) > MAX_KEY_FILE_BYTES:
+                raise SourceError("-: larger than 1 MiB; that is no certificate or key")
+            return keys_in(data, "-")
+        return read_key_file(path, streams=True)
     except SourceError as error:
         raise ConfigError(str(error).removeprefix(f"{path}: "), Location(path)) from None
 
