@@ -109,6 +109,7 @@ class NamedCert:
         return self.not_before <= at <= self.not_after
 
 
+@functools.lru_cache(maxsize=4096)  # the CA certificates of a verify run repeat per domain
 def named(cert: x509.Certificate, where: str) -> NamedCert:
     from pingen.spki import pin_of_certificate
 
