@@ -2,6 +2,7 @@
 
     describe_host("api.example.com")            # -> [KeyInfo(leaf), KeyInfo(...), ...]
     describe_host("[::1]:8443", timeout=5, trust=Trust(ca_file=...))
+    describe_host("api.example.com=127.0.0.1:8443")   # SNI api.example.com, dialled there
 
 The verified chain comes first, leaf to root (a root the server did not send is taken
 from the trust store, kind "certificate (trust store)"); certificates the server sent
@@ -40,17 +41,33 @@ def parse_host_port(source: str) -> Address:
     return Address(address.host.lower().rstrip("."), address.port)
 
 
+def parse_target(source: str) -> tuple[str, Address]:
+    """`host[:port]` (SNI = host) or `host=address[:port]` (SNI host, dialled at
+    address, as `pingen init` takes it): the TLS server name and where to dial."""
+    from pingen.load import normalize_host
+
+    name, sep, where = source.partition("=")
+    if not sep:
+        address = parse_host_port(source)
+        return address.host, address
+    try:
+        host = normalize_host(name)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    return host, parse_host_port(where)
+
+
 def describe_host(
     source: str, timeout: float = DEFAULT_TIMEOUT, trust: Trust | None = None
 ) -> list[KeyInfo]:
-    """Dial `source` (SNI = its host) and describe every certificate of its chain."""
+    """Dial `source` (see parse_target) and describe every certificate of its chain."""
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
 
-    address = parse_host_port(source)
-    served = served_chain(address.host, address, timeout, shown_as=source)
+    host, address = parse_target(source)
+    served = served_chain(host, address, timeout, shown_as=source)
     store = load_trust_store(trust or Trust())
     try:
-        verified = build_verified_chain(served, store, _verify_name(address.host),
+        verified = build_verified_chain(served, store, _verify_name(host),
                                         dt.datetime.now(dt.UTC))
     except UntrustedChain:
         return _untrusted(served)

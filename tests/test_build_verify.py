@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from pingen.spki import pin_of_public_key
 from tests.conftest import CliRunner
 from tests.support.pki import CA, new_key, write_pem
-from tests.support.servers import closed_port, tls_server
+from tests.support.servers import closed_port, stalling_server, tls_server
 
 CONFIG = """\
 version: 1
@@ -68,4 +69,16 @@ def test_refuses_to_write_when_a_domain_cannot_be_checked(
         result = run_pingen("build", "--verify")
     assert result.exit_code == 3
     assert "unreachable" in result.stderr and "nothing was written" in result.stderr
+    assert not (workdir / "out").exists()
+
+
+def test_timeout_bounds_a_stalled_server(run_pingen: CliRunner, workdir: Path) -> None:
+    root = CA.root("Build Verify Root")
+    with stalling_server() as address:
+        project(workdir, root, address, root.pin)
+        started = time.monotonic()
+        result = run_pingen("build", "--verify", "--timeout", "0.3")
+    assert result.exit_code == 3
+    assert "within 0.3 s" in result.stderr and "nothing was written" in result.stderr
+    assert time.monotonic() - started < 5
     assert not (workdir / "out").exists()

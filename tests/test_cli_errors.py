@@ -75,6 +75,7 @@ CASES = [
     case("-c", "build", "-c"),
     case("--bogus", "build", "--bogus"),
     case("extra", "build", "extra"),
+    case("--timeout", "build", "--verify", "--timeout", "0"),
     # verify
     case("--timeout", "verify", "--timeout", "abc"),
     case("--timeout", "verify", "--timeout", "0"),
@@ -122,6 +123,7 @@ CASES = [
     case("empty.pem", "pin", "empty.pem"),
     case("a-fifo", "pin", "a-fifo"),
     case("--format", "pin", "--format", "xml", "chain.pem"),
+    case("--timeout", "pin", "--timeout", "nan", "chain.pem"),
     # keygen
     case("NAME", "keygen"),
     case("--type", "keygen", "k", "--type", "rsa-1024"),
@@ -250,3 +252,14 @@ def test_the_table_covers_every_command() -> None:
 
     covered = {c.args[0] for c in CASES}
     assert set(COMMANDS) <= covered
+
+
+def test_every_command_that_dials_takes_the_same_timeout() -> None:
+    from pingen.cli import cli
+
+    ranges = {}
+    for name in ("build", "verify", "suggest", "pin", "diff", "init"):
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        (option,) = [p for p in command.params if p.name == "timeout"]
+        ranges[name] = (tuple(option.opts), option.type.min, option.type.min_open, option.default)
+    assert set(ranges.values()) == {(("--timeout",), 0, True, 10.0)}, ranges

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from pingen.live import describe_host, parse_host_port
 from pingen.model import Address, Level, Trust
 from tests.conftest import CliRunner
 from tests.support.pki import CA, write_pem
-from tests.support.servers import closed_port, tls_server
+from tests.support.servers import closed_port, stalling_server, tls_server
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,47 @@ def test_pin_command_on_a_live_host(run_pingen: CliRunner) -> None:
         down = run_pingen("pin", f"{host}:{port}")
     assert down.exit_code == 3
     assert "connection refused" in down.stderr
+
+
+def test_pin_dials_host_port_without_a_dot_and_host_equals_address(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    inter = CA.root("Sni Root").intermediate("Sni CA")
+    a, b = inter.issue_leaf("a.test"), inter.issue_leaf("b.test")
+    with tls_server({"a.test": a.identity(), "b.test": b.identity()}, default="a.test") as (
+        _, port,
+    ):
+        # localhost:PORT is a host (it has a port), not a missing file
+        local = run_pingen("pin", f"localhost:{port}")
+        # b.test=ADDRESS: SNI b.test, dialled at the loopback address (as `pingen init`)
+        named = run_pingen("pin", "--format", "json", f"b.test=127.0.0.1:{port}")
+    assert local.exit_code == 0, local.stderr
+    assert local.stdout.splitlines()[0].startswith(f"{a.pin}  leaf")
+    assert named.exit_code == 0, named.stderr
+    assert json.loads(named.stdout)[0]["sha256"] == b.pin
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("localhost", "localhost: no such file (for a host, give its port: localhost:443)"),
+        ("bad host=127.0.0.1:1", "`bad host` contains white space"),
+        ("b.test=127.0.0.1:0", "port '0' is not a number from 1 to 65535"),
+    ],
+)
+def test_pin_bad_host_sources_exit_2(
+    run_pingen: CliRunner, workdir: Path, source: str, message: str
+) -> None:
+    result = run_pingen("pin", source)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_pin_timeout(run_pingen: CliRunner) -> None:
+    with stalling_server() as (host, port):
+        started = time.monotonic()
+        result = run_pingen("pin", "--timeout", "0.3", f"{host}:{port}")
+    assert result.exit_code == 3
+    assert "within 0.3 s" in result.stderr
+    assert time.monotonic() - started < 5

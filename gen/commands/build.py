@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load
+from pingen.commands.options import config_option, load, timeout_option
 from pingen.errors import EXIT_CHECK_FAILED, display_path
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
               help="Write nothing; exit 1 with a diff if any output differs from disk.")
 @click.option("--verify", "verify_first", is_flag=True,
               help="Check every domain against its live server first; write nothing if one fails.")
-def command(config_path: Path, check: bool, verify_first: bool) -> int:
+@timeout_option("With --verify: seconds for connect plus handshake, per domain.")
+def command(config_path: Path, check: bool, verify_first: bool, timeout: float) -> int:
     """Validate pins.yaml and render every output it lists.
 
     All or nothing: every file is rendered in memory first, and an error anywhere
@@ -31,7 +32,7 @@ def command(config_path: Path, check: bool, verify_first: bool) -> int:
 
     config = load(config_path)
     if verify_first:
-        _verify(config)
+        _verify(config, timeout)
     rendered = render_all(config)
     for file in rendered:
         for warning in file.warnings:
@@ -55,12 +56,12 @@ def command(config_path: Path, check: bool, verify_first: bool) -> int:
     return 0
 
 
-def _verify(config: Config) -> None:
+def _verify(config: Config, timeout: float) -> None:
     """Refuse to write unless every domain's pin set matches what it serves now."""
     from pingen.errors import CheckFailed, NetworkError
     from pingen.verify import verify_config
 
-    report = verify_config(config)
+    report = verify_config(config, timeout=timeout)
     click.echo(report.as_text(), err=True)
     if report.failed:
         raise CheckFailed("a domain failed verification; nothing was written")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import Seconds, config_option, load
+from pingen.commands.options import config_option, load, timeout_option
 
 if TYPE_CHECKING:
     from pingen.diff import ConfigDiff
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 @click.option("--verify", "verify_live", is_flag=True,
               help="Also dial every domain: flag removed pins that are live today and sets "
                    "that match nothing live.")
-@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True,
-              help="Seconds per domain for --verify.")
+@timeout_option("With --verify: seconds for connect plus handshake, per domain.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings on stderr.")
 def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,
             verify_live: bool, timeout: float, quiet: bool) -> int:
@@ -43,12 +42,15 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
     live today. Always exits 0 when both versions load: a diff is information.
     """
     from pingen import diff
-    from pingen.errors import ConfigError
+    from pingen.errors import ConfigError, Location
 
     if base is not None and old_path is not None:
         raise click.UsageError("give --base or --old, not both")
     new = load(config_path, warn=not quiet)
     if old_path is not None:
+        if not old_path.exists():  # load's own hint (`pingen init`, -c) is for pins.yaml
+            raise ConfigError("no such file (--old names the old version of pins.yaml)",
+                              Location(old_path))
         old: Config | None = load(old_path, today=dt.date.min, warn=False)
         old_name = str(old_path)
     else:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import Seconds
+from pingen.commands.options import timeout_option
 
 if TYPE_CHECKING:
     from pingen.init import HostChain, Start
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
                    "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
 @click.option("--expires", "expires_text", metavar="DATE|never",
               help="The pin sets' expiry [default: a year from today].")
-@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True,
-              help="Seconds per host for connect and handshake.")
+@timeout_option("Seconds for connect plus handshake, per host.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no next steps.")
 def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
             expires_text: str | None, timeout: float, quiet: bool) -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -34,6 +35,16 @@ class Seconds(click.FloatRange):
         if not math.isfinite(seconds):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
         return seconds
+
+
+DEFAULT_TIMEOUT = 10.0
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def timeout_option(help_text: str) -> Callable[[F], F]:
+    """--timeout, the same for every command that dials: seconds, more than zero."""
+    return click.option("--timeout", type=Seconds(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+                        show_default=True, help=help_text)
 
 
 def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) -> Config:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from pingen.commands.options import timeout_option
 from pingen.errors import ConfigError, Location
 
 if TYPE_CHECKING:
@@ -17,12 +20,13 @@ if TYPE_CHECKING:
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one object per key, for scripts.")
-def command(sources: tuple[str, ...], output_format: str) -> None:
+@timeout_option("For a host: seconds for connect plus handshake.")
+def command(sources: tuple[str, ...], output_format: str, timeout: float) -> None:
     """Print the pin (base64 SHA-256 of the SubjectPublicKeyInfo, RFC 7469) of each
     SOURCE: a certificate, public key, private key or CSR file (PEM or DER; a bundle
     gives one line per certificate; `-` reads standard input), or host[:port] for the
-    chain it serves."""
-    rows = [(source, key) for source in sources for key in keys_of(source)]
+    chain it serves (host=ADDRESS[:PORT] dials ADDRESS with the TLS server name host)."""
+    rows = [(source, key) for source in sources for key in keys_of(source, timeout)]
     if output_format == "json":
         import json
 
@@ -32,38 +36,43 @@ def command(sources: tuple[str, ...], output_format: str) -> None:
         click.echo(as_text(source, key))
 
 
-def keys_of(source: str) -> list[KeyInfo]:
+def keys_of(source: str, timeout: float) -> list[KeyInfo]:
     from pingen.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
     if source != "-" and not path.exists() and _looks_like_host(source):
-        return _live_keys(source)
+        return _live_keys(source, timeout)
     try:
         if source == "-":
-            data = click.get_binary_stream("stdin").read(MAX_KEY_FILE_BYTES + 1)
+            # sys.stdin.buffer, not click.get_binary_stream: deprecated in click 8.5
+            data = sys.stdin.buffer.read(MAX_KEY_FILE_BYTES + 1)
             if len(data) > MAX_KEY_FILE_BYTES:
                 raise SourceError("-: larger than 1 MiB; that is no certificate or key")
             return keys_in(data, "-")
         return read_key_file(path, streams=True)
     except SourceError as error:
-        raise ConfigError(str(error).removeprefix(f"{path}: "), Location(path)) from None
+        message = str(error).removeprefix(f"{path}: ")
+        if not path.exists() and re.fullmatch(r"[A-Za-z0-9-]+", source):
+            message += f" (for a host, give its port: {source}:443)"
+        raise ConfigError(message, Location(path)) from None
 
 
 _KEY_FILE_SUFFIXES = (".pem", ".der", ".crt", ".cer", ".key", ".pub", ".csr", ".p7b")
 
 
 def _looks_like_host(source: str) -> bool:
-    """host, host:port or [v6]:port; a missing file named like a key file is not one."""
-    if source.startswith("["):
-        return True
+    """host, host:port, [v6]:port or host=address; a missing file named like a key
+    file is not one."""
+    if source.startswith("[") or re.fullmatch(r"[^/:=]+(:[0-9]+|=[^/]+)", source):
+        return True  # a port or a dial address: localhost:8443, api.example.com=[::1]
     name = source.rsplit(":", 1)[0] if source.count(":") == 1 else source
     return "/" not in name and "." in name and not name.lower().endswith(_KEY_FILE_SUFFIXES)
 
 
-def _live_keys(source: str) -> list[KeyInfo]:
+def _live_keys(source: str, timeout: float) -> list[KeyInfo]:
     from pingen.live import describe_host
 
-    return describe_host(source)
+    return describe_host(source, timeout)
 
 
 def as_text(source: str, key: KeyInfo) -> str:

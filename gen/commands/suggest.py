@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import Seconds, parse_at
+from pingen.commands.options import parse_at, timeout_option
 from pingen.errors import ConfigError, Location
 from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
               help="A CA catalog of your own instead of pingen's (see the catalog README).")
 @click.option("--at", "at_text", metavar="DATE",
               help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.")
-@click.option("--timeout", type=Seconds(min=0, min_open=True), default=10.0,
-              show_default=True, help="Seconds for connect plus handshake.")
+@timeout_option("Seconds for connect plus handshake.")
 def command(
     host: str,
     chain_file: Path | None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import Seconds, config_option, load, parse_at
+from pingen.commands.options import config_option, load, parse_at, timeout_option
 
 if TYPE_CHECKING:
     from pingen.model import Config
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
               default="text", show_default=True,
               help="text: a table for people; json: the stable shape for bots; markdown: "
                    "for a pull-request comment.")
-@click.option("--timeout", type=Seconds(min=0, min_open=True), default=10.0,
-              show_default=True, help="Seconds for connect plus handshake, per domain.")
+@timeout_option("Seconds for connect plus handshake, per domain.")
 @click.option("--concurrency", type=click.IntRange(min=1, max=4096), default=32,
               show_default=True, help="Domains dialled at once.")
 @click.option("--domain", "hosts", multiple=True, metavar="HOST",
