@@ -217,10 +217,11 @@ def _issuer_name(cert: x509.Certificate) -> str:
 
 def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     """pins.yaml lines for the suggestion, each pin with its reason as a comment."""
+    from pingen.init import backup_key_name
     from pingen.providers import PROVIDERS
 
     host = suggestion.host
-    backup = backup_name or f"{host}-backup"
+    backup = backup_name or backup_key_name(host)  # the name `pingen init` suggests too
     lines = [
         f"# pingen suggest {host}: served by {suggestion.served_by}",
     ]

@@ -18,7 +18,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pingen.errors import EXIT_CHECK_FAILED, EXIT_NETWORK, EXIT_OK, ConfigError, Location
+from pingen.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_NETWORK,
+    EXIT_OK,
+    ConfigError,
+    Location,
+    display_path,
+)
 from pingen.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, OnFetched, Target
 from pingen.judge import DomainReport
 from pingen.model import Config, Domain
@@ -79,7 +86,7 @@ def select_domains(config: Config, hosts: Sequence[str] | None) -> list[Domain]:
         names = ", ".join(sorted(known)) or "none"
         raise ConfigError(
             f"--domain {unknown[0]}: no such domain in this config (domains: {names})",
-            Location(config.path),
+            Location(display_path(config.path)),
         )
     return [domain for domain in config.domains if domain.host in wanted]
 

@@ -232,6 +232,12 @@ def test_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
     not_git = run_pingen("diff", cwd=tmp_path)
     assert not_git.exit_code == 2 and "not a git repository" in not_git.stderr.lower()
     assert "Traceback" not in not_git.stderr
+    # a missing --old is not a missing pins.yaml: no hint to `pingen init` or -c
+    missing = run_pingen("diff", "--old", "gone.yaml", cwd=tmp_path)
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert missing.stderr == (
+        "gone.yaml: no such file (--old names the old version of pins.yaml)\n"
+    )
 
 
 # -- a real git history --------------------------------------------------------------

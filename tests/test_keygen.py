@@ -204,7 +204,11 @@ def test_public_key_outside_the_config_folder_is_named_absolutely(
     result = run_pingen("keygen", "k", "--dir", str(elsewhere))
     assert result.exit_code == 0, result.stderr
     assert pasted_lines(result.stdout)[0]["file"] == (elsewhere / "k.pub.pem").as_posix()
-    assert "copy it into the app repository" in result.stderr
+    assert "lies outside the current folder; copy it into the app repository" in result.stderr
+    (workdir / "pins.yaml").write_text(_CONFIG)
+    named = run_pingen("keygen", "k2", "--dir", str(elsewhere))
+    assert named.exit_code == 0, named.stderr
+    assert "lies outside the folder of pins.yaml; copy it" in named.stderr
 
 
 # -- CSR -------------------------------------------------------------------

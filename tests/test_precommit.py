@@ -62,7 +62,9 @@ def test_hook_files_pattern_matches_configs_and_outputs() -> None:
         assert not files.search(path), path
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+# try-repo clones pingen with git: a copy without .git (a source archive) cannot be tried.
+@pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(),
+                    reason="needs git and a git checkout of pingen")
 def test_pre_commit_try_repo_fails_stale_and_passes_current(
     run_pingen: CliRunner, tmp_path: Path
 ) -> None:

@@ -81,10 +81,11 @@ def test_app_engine_story_leaf_pin_fails_and_suggest_survives(
                  "GTS Root R4"):
         assert f"    - root: {name}\n" in suggested
     assert "still open" not in suggested
-    assert f"pingen keygen {HOST}-backup --dir keys" in suggested
+    # the backup key's name is the one `pingen init` suggests: dots become dashes
+    assert f"pingen keygen {HOST.replace('.', '-')}-backup --dir keys" in suggested
 
     # Paste it under `domains:`, make the backup key, uncomment its lines: verify passes.
-    backup_key(workdir, f"{HOST}-backup")
+    backup_key(workdir, f"{HOST.replace('.', '-')}-backup")
     block = "".join(f"  {line}\n" for line in suggested.splitlines()
                     if not line.startswith("#"))
     block = re.sub(r"(?m)^(\s+)# (- file: .*|  label: offline.*|  backup: true)$", r"\1\2", block)

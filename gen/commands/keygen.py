@@ -199,7 +199,8 @@ def _file_reference(public: Path, config: Config | None) -> str:
     target = public.resolve()
     if target.is_relative_to(base):
         return target.relative_to(base).as_posix()
-    click.echo(f"pingen: note: {display_path(public)} lies outside {display_path(base)}; copy it "
+    folder = f"the folder of {display_path(config.path)}" if config else "the current folder"
+    click.echo(f"pingen: note: {display_path(public)} lies outside {folder}; copy it "
                "into the app repository and point `file:` at the copy", err=True)
     return target.as_posix()
 
