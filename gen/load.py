@@ -97,6 +97,17 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def _wildcard_hint(text: str, mark: yaml.Mark | None) -> str:
+    """`*.example.com:` unquoted is a YAML alias, whose error says nothing of hosts."""
+    lines = text.splitlines()
+    if mark is None or mark.line >= len(lines):
+        return ""
+    if not lines[mark.line].lstrip(" -").startswith("*."):
+        return ""
+    return ("; a leading `*` starts a YAML alias, and a wildcard host is not allowed "
+            "anyway: pin the parent domain with `include_subdomains: true`")
+
+
 def _location_of_offset(path: Path, data: bytes, offset: int) -> Location:
     """The line and column (in bytes) of byte `offset` of `data`."""
     line_start = data.rfind(b"\n", 0, offset) + 1
@@ -114,7 +125,8 @@ def _compose(text: str, path: Path) -> yaml.Node:
         mark = error.problem_mark or error.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         problem = error.problem or error.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax: {problem}", where) from None
+        raise ConfigError(f"YAML syntax: {problem}{_wildcard_hint(text, mark)}",
+                          where) from None
     except yaml.reader.ReaderError as error:
         # Not a MarkedYAMLError: it has an offset (libyaml's counts UTF-8 bytes).
         data = text.encode()

@@ -94,6 +94,9 @@ def test_output_options_get_their_defaults(tmp_path: Path) -> None:
 CASES = [
     ("yaml syntax", "version: 1\n", "version: [1\n", 2, "YAML syntax"),
     ("tab indentation", "    pins:\n", "\tpins:\n", 6, "YAML syntax"),
+    ("unquoted wildcard host", "  api.example.com:\n", "  *.example.com:\n", 5,
+     "a leading `*` starts a YAML alias, and a wildcard host is not allowed anyway: pin the "
+     "parent domain with `include_subdomains: true`"),
     ("duplicate top key", "version: 1\n", "version: 1\nversion: 1\n", 2, "duplicate key `version`"),
     ("duplicate domain key", "        label: live\n", "        label: live\n        label: x\n",
      9, "duplicate key `label`"),
