@@ -733,9 +733,15 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+# Characters no host name holds (IDN names are written in Unicode, so no ASCII-only rule).
+_NOT_IN_HOSTS = re.compile(r"[\s/\\=@?#,;*\[\]\"'<>|]")
+
+
 def parse_address(text: str) -> Address:
     """`host`, `host:port`, `1.2.3.4:443`, `[::1]:443` (port defaults to 443)."""
     text = text.strip()
+    if "://" in text:
+        raise ValueError("write host:port, not a URL")
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep:
@@ -748,6 +754,8 @@ def parse_address(text: str) -> Address:
         raise ValueError("write an IPv6 address in brackets: [::1]:443")
     else:
         host, _, port_text = text.partition(":")
+        if _NOT_IN_HOSTS.search(host):  # it would only fail later, as a DNS lookup
+            raise ValueError(f"`{host}` is not a host name or IP address")
     if not host:
         raise ValueError("no host")
     port = _port(port_text) if port_text else 443
