@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pingen.errors import display_path
 from pingen.guard import ConfigReport, DomainVerdict, Outcome, Plan, is_ca, subject_of
-from pingen.model import Config, Pin
+from pingen.model import Config, Level, Pin
 
 
 def render_text(plan: Plan, reports: Sequence[ConfigReport], chain_path: Path | None) -> str:
@@ -62,7 +62,10 @@ def _report_lines(report: ConfigReport) -> list[str]:
     if report.untrusted_reason is not None:
         lines = [f"{name}: the new chain does not verify: {report.untrusted_reason}"]
     else:
-        lines = [f"{name}: the new chain, completed to a trusted root:"]
+        completed = report.chain and report.chain[-1].level is Level.ROOT
+        # --key alone: no CA is known, so there is no chain to complete
+        lines = [f"{name}: the new chain, completed to a trusted root:" if completed
+                 else f"{name}: the new leaf (its CA is unknown):"]
         lines += [f"  {key.level.value:<12}  {key.sha256}  {key.subject}" for key in report.chain]
     lines += [f"  {_MARK[v.outcome]}  {v.domain.host}  {_explain(v)}" for v in report.verdicts]
     return lines

@@ -368,6 +368,8 @@ def test_planned_key_alone_counts_only_leaf_pins(run_pingen: CliRunner, workdir:
     unsafe = run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST.upper())
     assert unsafe.exit_code == 1
     assert "only leaf pins can match" in unsafe.stdout
+    assert "pins.yaml: the new leaf (its CA is unknown):" in unsafe.stdout
+    assert "completed to a trusted root" not in unsafe.stdout
     write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"),
                                   pin_line(_pin_of_key(key), "planned")]}, roots=[pki.root])
     assert run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST).exit_code == 0

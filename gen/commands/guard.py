@@ -29,7 +29,7 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.option("--key", "key_path", type=_FILE, metavar="NEW_KEY.pem",
               help="Judge a planned key before its certificate exists: a public key, "
                    "private key or CSR file.")
-@click.option("--domain", "domains", multiple=True, metavar="D",
+@click.option("--domain", "domains", multiple=True, metavar="HOST",
               help="With --key: a host the new certificate will cover (repeat). Default: "
                    "the CSR's names, else the names of the leaf in --chain.")
 def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: Path | None,
