@@ -258,7 +258,11 @@ class _Reader:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
         if section.name == "output" and key in schema.ALL_OUTPUT_KEYS:
-            return f"`{key}` is not an option of this output type; {hint}"
+            owners = [kind for kind, options in schema.OUTPUT_OPTIONS.items() if key in options]
+            options = [f"`{k}`" for k in section.fields if k not in schema.OUTPUT_COMMON]
+            takes = f"this one takes {', '.join(options)}" if options else "this one takes none"
+            outputs = " and ".join(owners) + (" outputs" if len(owners) > 1 else " output")
+            return f"`{key}` is an option of the {outputs}, not of this one; {takes}"
         return f"unknown key `{key}` in {section.name}; {hint}"
 
     def value(self, node: yaml.Node, spec: Field, key: str) -> Any:

@@ -166,7 +166,12 @@ CASES = [
      "exactly one of"),
     ("output neither", "  - template: t.j2\n", "  - path: a\n", 12, "exactly one of"),
     ("output option of other type", "    path: out/custom.txt\n",
-     "    path: out/custom.txt\n    package: com.x\n", 14, "not an option"),
+     "    path: out/custom.txt\n    package: com.x\n", 14,
+     "`package` is an option of the okhttp output, not of this one; this one takes none"),
+    ("output option of two other types", "  - template: t.j2\n",
+     "  - type: android-nsc\n    name: Pins\n", 13, "`name` is an option of the okhttp and "
+     "trustkit outputs, not of this one; this one takes `cleartext_permitted`, "
+     "`debug_overrides`, `trustkit`"),
     ("okhttp without package", "  - template: t.j2\n", "  - type: okhttp\n", 12,
      "missing `package:`"),
     ("missing template", "template: t.j2", "template: nope.j2", 12, "no such file"),
