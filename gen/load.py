@@ -563,7 +563,10 @@ class _Reader:
         try:
             keys = read_key_file(path)
         except SourceError as error:
-            self.error(value.node, str(error).replace(str(path), value.value, 1))
+            message = str(error).replace(str(path), value.value, 1)
+            if not path.exists():  # the same hint as for the other files pins.yaml names
+                message += f" (paths are relative to {self.path.name})"
+            self.error(value.node, message)
             return None
         if len(keys) > 1:
             listing = "; ".join(f"{k.subject or k.kind}: sha256 {k.sha256}" for k in keys)

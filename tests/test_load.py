@@ -143,7 +143,7 @@ CASES = [
     ("bad level", "        label: live\n", "        label: live\n        level: top\n", 9,
      "not one of leaf, intermediate, root"),
     ("missing key file", f"      - sha256: {PIN_B}\n", "      - file: keys/none.pem\n", 9,
-     "no such file"),
+     "keys/none.pem: no such file (paths are relative to pins.yaml)"),
     ("bad report uri", "    pins:\n", "    report_uris: [ftp://x]\n    pins:\n", 6,
      "not an http(s) URL"),
     ("bad connect", "    pins:\n", "    connect: \"h:99999\"\n    pins:\n", 6, "port"),
