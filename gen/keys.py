@@ -190,12 +190,12 @@ def make_folder(folder: Path) -> list[Path]:
     """Create `folder` (and missing parents) with mode 0700; return what was created."""
     missing: list[Path] = []
     current = folder
-    while not current.exists():
+    while not os.path.lexists(current):  # os.path: a too-long name is missing, not OSError
         missing.append(current)
         if current.parent == current:
             break
         current = current.parent
-    if current.exists() and not current.is_dir():
+    if os.path.lexists(current) and not os.path.isdir(current):
         raise KeyFileError(f"{current} is a file, not a folder; pass another --dir")
     for path in reversed(missing):
         try:
@@ -218,7 +218,8 @@ def unignored_in_git(path: Path) -> Path | None:
     if git is None:
         return None
     anchor = path.absolute().parent
-    while not anchor.is_dir() and anchor.parent != anchor:
+    # os.path.isdir, not Path.is_dir: a name too long for the file system is no folder
+    while not os.path.isdir(anchor) and anchor.parent != anchor:
         anchor = anchor.parent
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

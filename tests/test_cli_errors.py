@@ -124,6 +124,7 @@ CASES = [
     case("a-fifo", "pin", "a-fifo"),
     case("--format", "pin", "--format", "xml", "chain.pem"),
     case("--timeout", "pin", "--timeout", "nan", "chain.pem"),
+    case("File name too long", "pin", "x" * 300),
     # keygen
     case("NAME", "keygen"),
     case("--type", "keygen", "k", "--type", "rsa-1024"),
@@ -133,6 +134,7 @@ CASES = [
     case("existing.key.pem", "keygen", "existing"),
     case("missing.yaml", "keygen", "k", "-c", "missing.yaml"),
     case("a/b", "keygen", "a/b"),
+    case("File name too long", "keygen", "k", "--dir", "x" * 300),
     # guard
     case("--chain", "guard"),
     case("missing.pem", "guard", "--chain", "missing.pem"),
@@ -151,6 +153,7 @@ CASES = [
     case("--format", "diff", "--old", "pins.yaml", "--format", "html"),
     case("--timeout", "diff", "--old", "pins.yaml", "--timeout", "0"),
     case("missing.yaml", "diff", "--old", "pins.yaml", "-c", "missing.yaml"),
+    case("File name too long", "diff", "--old", "x" * 300),
     # init
     case("HOST", "init"),
     case("pins.yaml", "init", HOST),
@@ -162,6 +165,7 @@ CASES = [
     case("http://x.example.com/y", "init", "http://x.example.com/y", "-o", "new.yaml"),
     case("afolder", "init", HOST, "-o", "afolder"),
     case("no-such-folder", "init", HOST, "-o", "no-such-folder/new.yaml"),
+    case("File name too long", "init", HOST, "-o", "x" * 300),
     # schema
     case("afolder", "schema", "-o", "afolder"),
     case("no-such-folder", "schema", "-o", "no-such-folder/schema.json"),

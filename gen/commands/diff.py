@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,15 +43,13 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
     live today. Always exits 0 when both versions load: a diff is information.
     """
     from pingen import diff
-    from pingen.errors import ConfigError, Location
+    from pingen.errors import ConfigError
 
     if base is not None and old_path is not None:
         raise click.UsageError("give --base or --old, not both")
     new = load(config_path, warn=not quiet)
     if old_path is not None:
-        if not old_path.exists():  # load's own hint (`pingen init`, -c) is for pins.yaml
-            raise ConfigError("no such file (--old names the old version of pins.yaml)",
-                              Location(old_path))
+        _refuse_missing(old_path)
         old: Config | None = load(old_path, today=dt.date.min, warn=False)
         old_name = str(old_path)
     else:
@@ -63,6 +62,19 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
                           live=live, notes=notes)
     _print(result, output_format)
     return 0
+
+
+def _refuse_missing(old_path: Path) -> None:
+    """load's hint for a missing file (`pingen init`, -c) is for pins.yaml, not --old."""
+    from pingen.errors import ConfigError, Location
+
+    try:
+        os.lstat(old_path)
+    except FileNotFoundError:
+        raise ConfigError("no such file (--old names the old version of pins.yaml)",
+                          Location(old_path)) from None
+    except (OSError, ValueError):
+        pass  # load says what else is wrong with the name
 
 
 def _live(config: Config, timeout: float, quiet: bool) -> tuple[dict[str, frozenset[str]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,10 +107,16 @@ def _expiry(text: str | None) -> dt.date | None:
 def _refuse_existing(path: Path) -> None:
     from pingen.errors import ConfigError
 
-    if path.exists() or path.is_symlink():
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:  # a name too long for the file system, say: before dialling
+        raise ConfigError(f"{path}: {error.strerror}") from None
+    else:
         raise ConfigError(f"{path} already exists; pingen init never overwrites a file "
                           "(choose another with -o, or edit it)")
-    if not path.absolute().parent.is_dir():
+    if not os.path.isdir(path.absolute().parent):
         raise ConfigError(f"{path}: the folder {path.parent} does not exist")
 
 

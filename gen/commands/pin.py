@@ -40,7 +40,7 @@ def keys_of(source: str, timeout: float) -> list[KeyInfo]:
     from pingen.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
-    if source != "-" and not path.exists() and _looks_like_host(source):
+    if source != "-" and not _exists(path) and _looks_like_host(source):
         return _live_keys(source, timeout)
     try:
         if source == "-":
@@ -52,9 +52,17 @@ def keys_of(source: str, timeout: float) -> list[KeyInfo]:
         return read_key_file(path, streams=True)
     except SourceError as error:
         message = str(error).removeprefix(f"{path}: ")
-        if not path.exists() and re.fullmatch(r"[A-Za-z0-9-]+", source):
+        if message == "no such file" and re.fullmatch(r"[A-Za-z0-9-]+", source):
             message += f" (for a host, give its port: {source}:443)"
         raise ConfigError(message, Location(path)) from None
+
+
+def _exists(path: Path) -> bool:
+    """Path.exists, but a name too long for the file system is simply not there."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 _KEY_FILE_SUFFIXES = (".pem", ".der", ".crt", ".cer", ".key", ".pub", ".csr", ".p7b")
