@@ -564,7 +564,7 @@ class _Reader:
             keys = read_key_file(path)
         except SourceError as error:
             message = str(error).replace(str(path), value.value, 1)
-            if not path.exists():  # the same hint as for the other files pins.yaml names
+            if message.endswith(": no such file"):  # as for the other files pins.yaml names
                 message += f" (paths are relative to {self.path.name})"
             self.error(value.node, message)
             return None
