@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 with a diff if any output differs from disk.")
 @click.option("--verify", "verify_first", is_flag=True,
-              help="Check every domain against its live server first; write nothing if one fails.")
+              help="Check every domain against its live server first; write nothing if one "
+                   "fails (exit 1) or cannot be checked (exit 3).")
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
 def command(config_path: Path, check: bool, verify_first: bool, timeout: float) -> int:
     """Validate pins.yaml and render every output it lists.
