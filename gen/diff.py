@@ -393,6 +393,12 @@ def _pin_attributes(pin: Pin) -> str:
     return f"{label} [{', '.join(marks)}]" if marks else label
 
 
+def flag_text(flag: Flag) -> str:
+    """A flag as text: its code first, as in `verify` and the README's table, so a
+    reviewer can search for it."""
+    return f"{flag.code}: {flag.message}"
+
+
 # A change's mark and style in the text report.
 _CHANGE_MARKS = {"added": ("+", "add"), "removed": ("-", "remove"), "changed": ("~", "")}
 
@@ -403,7 +409,7 @@ def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
     if not diff.changed:
         yield "", "no changes to pins or outputs"
     for flag in diff.flags:
-        yield "flag", f"! {flag.message}"
+        yield "flag", f"! {flag_text(flag)}"
     for domain in diff.domains:
         yield from _domain_text_lines(domain)
     for output in diff.outputs:
@@ -473,7 +479,7 @@ def to_markdown(diff: ConfigDiff) -> str:
              f"{md_code(diff.new_name)})", ""]
     if diff.flags:
         lines += ["> [!WARNING]", "> **Check before merging**", ">"]
-        lines += [f"> - {md_message(flag.message)}" for flag in diff.flags]
+        lines += [f"> - `{flag.code}`: {md_message(flag.message)}" for flag in diff.flags]
         lines.append("")
     if not diff.changed:
         lines += ["No changes to pins or outputs.", ""]

@@ -196,6 +196,48 @@ def test_markdown_is_a_pull_request_body_with_inert_labels(
     assert "\x1b[" not in body
 
 
+def test_text_and_markdown_show_each_flag_code_beside_its_message(
+    run_pingen: CliRunner, tmp_path: Path
+) -> None:
+    new = BASE.replace(
+        f"      - sha256: {PIN_A}\n        label: ISRG Root X1\n        level: root\n"
+        f"      - sha256: {PIN_B}\n        label: offline backup\n        backup: true\n",
+        f"      - sha256: {PIN_C}\n      - sha256: {PIN_D}\n",
+    )
+    data = diff_json(run_pingen, tmp_path, BASE, new)
+    flags = [(f["code"], f["message"]) for f in data["flags"]]  # type: ignore[attr-defined]
+    assert [code for code, _ in flags] == ["no-backup", "no-common-pin"]
+    text = run_pingen("diff", "--old", "old.yaml", cwd=tmp_path).stdout.splitlines()
+    assert [line for line in text if line.startswith("! ")] == [
+        f"! {code}: {message}" for code, message in flags
+    ]
+    body = run_pingen("diff", "--old", "old.yaml", "--format", "markdown",
+                      cwd=tmp_path).stdout.splitlines()
+    listed = [line for line in body if line.startswith("> - ")]
+    assert [line.split(":", 1)[0] for line in listed] == [
+        "> - `no-backup`", "> - `no-common-pin`"
+    ]
+    # the message follows, its `code spans` kept
+    assert listed[0] == ("> - `no-backup`: api.example.com has no backup pin (`backup: true`): "
+                         "if the live key must be replaced, no key the apps accept is ready "
+                         "(`pingen keygen` makes one)")
+
+
+def test_the_readme_flag_table_lists_every_flag_code() -> None:
+    """A reviewer searches the README for the code they see: every code must be there."""
+    import re
+
+    import pingen.diff
+
+    source = Path(pingen.diff.__file__).read_text()
+    emitted = set(re.findall(r'Flag\(\s*"([a-z-]+)"', source))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### `pingen diff`", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.MULTILINE))
+    assert len(emitted) >= 10  # the pattern still finds the flags
+    assert emitted == documented
+
+
 def test_md_text_escapes() -> None:
     assert md_text("a_b [x](y)\nz") == "a\\_b \\[x\\](y) z"
     assert md_text("<&>") == "&lt;&amp;&gt;"
