@@ -331,3 +331,63 @@ def test_ipv6_connect_in_pins_yaml(world: World, run_pingen: CliRunner, tmp_path
     assert code == 0
     assert entry["address"] == f"[::1]:{port}"
     assert entry["status"] == "ok"
+
+
+def test_quiet_text_lists_only_the_domains_with_problems(
+    world: World, run_pingen: CliRunner, tmp_path: Path
+) -> None:
+    write_pem(tmp_path / "roots.pem", world.root.cert)
+    write_config(tmp_path, domains_for(world)["ok"], domains_for(world)["no-backup"])
+    full = run_pingen("verify", cwd=tmp_path)
+    quiet = run_pingen("verify", "-q", cwd=tmp_path)
+    assert quiet.exit_code == full.exit_code == 0
+    # the same table without ok.test's row; the summary still counts every domain
+    expected = [line for line in full.stdout.splitlines() if not line.startswith("ok ")]
+    assert quiet.stdout.splitlines() == expected
+    assert "ok.test" not in quiet.stdout
+    assert expected[1].split()[:2] == ["warn", "ca.test"]
+    assert expected[-1] == "2 domains: 1 ok, 1 warn, 0 fail, 0 error"
+    assert quiet.stderr == ""
+
+
+def test_quiet_says_nothing_when_every_domain_is_ok_and_keeps_json(
+    world: World, run_pingen: CliRunner, tmp_path: Path
+) -> None:
+    write_pem(tmp_path / "roots.pem", world.root.cert)
+    write_config(tmp_path, domains_for(world)["ok"])
+    quiet = run_pingen("verify", "--quiet", cwd=tmp_path)
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    write_config(tmp_path, domains_for(world)["ok"], domains_for(world)["no-live-match"])
+    for output_format in ("json", "markdown"):  # for bots and comments: the whole report
+        full = run_pingen("verify", "--format", output_format, cwd=tmp_path)
+        same = run_pingen("verify", "--format", output_format, "-q", cwd=tmp_path)
+        assert same.exit_code == full.exit_code == 1
+        assert same.stdout == full.stdout and "ok.test" in same.stdout
+
+
+def test_quiet_hides_the_progress_line_on_a_terminal(world: World, tmp_path: Path) -> None:
+    """Progress shows only when stderr is a terminal: run pingen with a real one (a pty)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    write_pem(tmp_path / "roots.pem", world.root.cert)
+    write_config(tmp_path, domains_for(world)["ok"])
+
+    def stderr_on_a_terminal(*args: str) -> bytes:
+        controller, terminal = pty.openpty()
+        try:
+            subprocess.run([sys.executable, "-m", "pingen", "verify", *args], cwd=tmp_path,
+                           stdout=subprocess.DEVNULL, stderr=terminal, check=True, timeout=30)
+            output = b""
+            while select.select([controller], [], [], 0)[0]:  # what it wrote; never block
+                output += os.read(controller, 65536)
+            return output
+        finally:
+            os.close(controller)
+            os.close(terminal)
+
+    assert b"verify: 1/1 ok.test" in stderr_on_a_terminal()
+    assert stderr_on_a_terminal("-q") == b""

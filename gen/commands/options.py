@@ -47,6 +47,19 @@ def timeout_option(help_text: str) -> Callable[[F], F]:
                         show_default=True, help=help_text)
 
 
+def quiet_option(help_text: str) -> Callable[[F], F]:
+    """-q/--quiet: drop the chatter (progress, counts, next steps); `help_text` says
+    what this command still prints."""
+    return click.option("-q", "--quiet", is_flag=True, help=help_text)
+
+
+def ca_file_option(help_text: str) -> Callable[[F], F]:
+    """--ca-file PEM: the roots to build verified chains to instead of certifi's (a
+    private or test CA). click refuses a missing file or a folder (exit 2)."""
+    return click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                        metavar="PEM", help=help_text)
+
+
 def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) -> Config:
     """Load pins.yaml and print its warnings to stderr (unless `warn` is false).
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load, parse_at, timeout_option
+from pingen.commands.options import config_option, load, parse_at, quiet_option, timeout_option
 
 if TYPE_CHECKING:
     from pingen.model import Config
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
                    "dialling; needs one --domain.")
 @click.option("--at", "at_text", metavar="DATE",
               help="With --chain: judge as of this date (YYYY-MM-DD, or an ISO date-time).")
+@quiet_option("No progress; the text table lists only the domains with problems (and "
+              "nothing when all are ok). json and markdown are unchanged.")
 def command(
     config_path: Path,
     output_format: str,
@@ -40,6 +42,7 @@ def command(
     hosts: tuple[str, ...],
     chain_file: Path | None,
     at_text: str | None,
+    quiet: bool,
 ) -> int:
     """Dial every domain (SNI = host), build the verified chain to a trusted root, and
     judge its pin set: does it match today, does it have a backup, will it survive
@@ -57,20 +60,39 @@ def command(
 
         report = verify_chain_file(config, chain_file, hosts[0], at)
     else:
-        report = _verify_live(config, hosts, timeout, concurrency)
+        report = _verify_live(config, hosts, timeout, concurrency, quiet)
     colour = output_format == "text" and colour_wanted(sys.stdout)
-    click.echo(render(report, output_format, colour=colour), nl=False)
+    if quiet and output_format == "text":
+        click.echo(problems_text(report, colour=colour), nl=False)
+    else:
+        click.echo(render(report, output_format, colour=colour), nl=False)
     return report.exit_code
 
 
+def problems_text(report: VerifyReport, *, colour: bool = False) -> str:
+    """The text report of `-q`: the table's rows of the domains with problems, their
+    details and the summary of every domain; "" when every domain is ok, so a quiet
+    run (cron, CI) prints only what needs a person."""
+    from dataclasses import replace
+
+    from pingen.report import render_text, summary_text
+
+    troubled = replace(report, domains=tuple(d for d in report.domains if d.problems))
+    if not troubled.domains:
+        return ""
+    text = render_text(troubled, colour=colour)
+    # the summary counts every domain checked, not only the ones shown
+    return text.removesuffix(summary_text(troubled) + "\n") + summary_text(report) + "\n"
+
+
 def _verify_live(
-    config: Config, hosts: tuple[str, ...], timeout: float, concurrency: int
+    config: Config, hosts: tuple[str, ...], timeout: float, concurrency: int, quiet: bool
 ) -> VerifyReport:
     from pingen.term import Progress
     from pingen.verify import select_domains, verify_config
 
     total = len(select_domains(config, hosts))
-    with Progress() as progress:
+    with Progress(quiet=quiet) as progress:
         return verify_config(config, domains=hosts or None, timeout=timeout,
                              concurrency=concurrency, progress=progress.counter("verify", total))
 
