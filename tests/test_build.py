@@ -133,3 +133,71 @@ def test_user_template_sees_escaping_filters(run_pingen: CliRunner, workdir: Pat
     assert run_pingen("build").exit_code == 0
     expected = '"a \\"b\\" <c> -- \\$d" a &#34;b&#34; &lt;c&gt; -- $d\n'
     assert (workdir / "out/custom.txt").read_text() == expected
+
+
+def warning_project(folder: Path) -> None:
+    """A project whose build warns twice: the loader (a private key in a `file:` pin)
+    and a renderer (`report_uris` that Android's network security config cannot send)."""
+    from tests.support.pki import key_pem, new_key
+
+    (folder / "backup.key.pem").write_bytes(key_pem(new_key()))
+    config = (TWO_OUTPUTS
+              .replace("  expires: 2027-06-30\n",
+                       "  expires: 2027-06-30\n  report_uris: [https://r.example.com/pins]\n")
+              .replace(f"sha256: {PIN_B}", "file: backup.key.pem")
+              + "  - type: android-nsc\n    path: out/nsc.xml\n")
+    project(folder, config)
+
+
+def test_quiet_build_keeps_warnings_and_drops_the_chatter(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    warning_project(workdir)
+    loud = run_pingen("build", "--check")
+    assert loud.exit_code == 1
+    warnings = [line for line in loud.stderr.splitlines() if ": warning: " in line]
+    assert len(warnings) == 2
+    assert "holds a private key" in warnings[0] and "report_uris" in warnings[1]
+
+    quiet = run_pingen("build", "-q")
+    assert quiet.exit_code == 0
+    assert quiet.stderr.splitlines() == warnings  # no "wrote ..." lines, no counts
+    assert quiet.stdout == ""
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["custom.txt", "nsc.xml"]
+
+    up_to_date = run_pingen("build", "--check", "--quiet")
+    assert up_to_date.exit_code == 0
+    assert up_to_date.stderr.splitlines() == warnings  # no "3 output(s) up to date"
+
+
+def test_quiet_check_still_shows_what_is_stale(run_pingen: CliRunner, workdir: Path) -> None:
+    project(workdir)
+    assert run_pingen("build", "-q").stderr == ""
+    (workdir / "out/custom.txt").write_text("edited by hand\n")
+    result = run_pingen("build", "--check", "-q")
+    assert result.exit_code == 1
+    assert "-edited by hand" in result.stdout  # the diff is the answer, not chatter
+    assert result.stderr == "out/custom.txt: out of date; run `pingen build`\n"
+
+
+def test_quiet_build_verify_prints_only_problems(run_pingen: CliRunner, workdir: Path) -> None:
+    from tests.support.pki import CA
+    from tests.support.servers import tls_server
+    from tests.test_build_verify import project as verify_project
+
+    root = CA.root("Quiet Build Root")
+    leaf = root.intermediate("Quiet Build CA").issue_leaf("api.example.test")
+    with tls_server(leaf.identity()) as address:
+        verify_project(workdir, root, address, root.pin)
+        passing = run_pingen("build", "--verify", "-q")
+        verify_project(workdir, root, address, leaf.renewed(new_key=True).pin)
+        failing = run_pingen("build", "--verify", "-q")
+    assert passing.exit_code == 0, passing.stderr
+    assert passing.stderr == ""  # every domain ok: no table, nothing written said
+    assert (workdir / "out/pins.txt").read_text() == "api.example.test\n"
+    assert failing.exit_code == 1
+    lines = failing.stderr.splitlines()
+    assert lines[0].split() == ["STATUS", "DOMAIN", "MATCHED", "PROBLEMS"]
+    assert lines[1].split() == ["fail", "api.example.test", "-", "no-live-match"]
+    assert "1 domain: 0 ok, 0 warn, 1 fail, 0 error" in lines
+    assert lines[-1].endswith("a domain failed verification; nothing was written")

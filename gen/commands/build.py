@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load, timeout_option
+from pingen.commands.options import config_option, load, quiet_option, timeout_option
 from pingen.errors import EXIT_CHECK_FAILED, display_path
 
 if TYPE_CHECKING:
     from pingen.model import Config
+    from pingen.write import Change
 
 
 @click.command(name="build")
@@ -22,18 +23,24 @@ if TYPE_CHECKING:
               help="Check every domain against its live server first; write nothing if one "
                    "fails (exit 1) or cannot be checked (exit 3).")
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
-def command(config_path: Path, check: bool, verify_first: bool, timeout: float) -> int:
+@quiet_option("No 'wrote' lines or counts, and with --verify only the domains with "
+              "problems. Warnings, errors and --check's diff still print.")
+def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
+            quiet: bool) -> int:
     """Validate pins.yaml and render every output it lists.
 
     All or nothing: every file is rendered in memory first, and an error anywhere
     writes nothing. Output is byte-identical on every run and machine.
+
+    -q keeps every warning: they say what a platform's file cannot express or
+    what in pins.yaml is risky, and that is what a quiet CI log must still show.
     """
     from pingen import write
     from pingen.render.pipeline import render_all
 
     config = load(config_path)
     if verify_first:
-        _verify(config, timeout)
+        _verify(config, timeout, quiet)
     rendered = render_all(config)
     for file in rendered:
         for warning in file.warnings:
@@ -48,22 +55,32 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float) 
             click.echo(f"{display_path(change.path)}: {state}; run `pingen build`", err=True)
         if stale:
             return EXIT_CHECK_FAILED
-        click.echo(f"{len(changes)} output(s) up to date", err=True)
+        if not quiet:
+            click.echo(f"{len(changes)} output(s) up to date", err=True)
         return 0
     write.write_all(changes)
-    for change in stale:
-        click.echo(f"wrote {display_path(change.path)}", err=True)
-    click.echo(f"{len(stale)} written, {len(changes) - len(stale)} unchanged", err=True)
+    if not quiet:
+        _say_written(changes)
     return 0
 
 
-def _verify(config: Config, timeout: float) -> None:
+def _say_written(changes: list[Change]) -> None:
+    stale = [c for c in changes if c.changed]
+    for change in stale:
+        click.echo(f"wrote {display_path(change.path)}", err=True)
+    click.echo(f"{len(stale)} written, {len(changes) - len(stale)} unchanged", err=True)
+
+
+def _verify(config: Config, timeout: float, quiet: bool) -> None:
     """Refuse to write unless every domain's pin set matches what it serves now."""
+    from pingen.commands.verify import problems_text
     from pingen.errors import CheckFailed, NetworkError
     from pingen.verify import verify_config
 
     report = verify_config(config, timeout=timeout)
-    click.echo(report.as_text(), err=True)
+    text = problems_text(report) if quiet else report.as_text()
+    if text:
+        click.echo(text, err=True)
     if report.failed:
         raise CheckFailed("a domain failed verification; nothing was written")
     if report.unreachable:
