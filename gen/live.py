@@ -1,7 +1,7 @@
 """`pingen pin host[:port]`: every key of the chain a host serves, with its level.
 
     describe_host("api.example.com")            # -> [KeyInfo(leaf), KeyInfo(...), ...]
-    describe_host("[::1]:8443", timeout=5, trust=Trust(ca_file=...))
+    describe_host("[::1]:8443", timeout=5, trust=Trust(ca_file=...))   # pin --ca-file
     describe_host("api.example.com=127.0.0.1:8443")   # SNI api.example.com, dialled there
 
 The verified chain comes first, leaf to root (a root the server did not send is taken

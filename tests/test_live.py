@@ -129,3 +129,50 @@ def test_pin_timeout(run_pingen: CliRunner) -> None:
     assert result.exit_code == 3
     assert "within 0.3 s" in result.stderr
     assert time.monotonic() - started < 5
+
+
+def test_pin_ca_file_builds_the_chain_to_a_private_root(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root("Private Root")
+    inter = root.intermediate("Private CA")
+    leaf = inter.issue_leaf("api.private.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        source = f"api.private.test={host}:{port}"
+        trusted = run_pingen("pin", "--ca-file", "roots.pem", source)
+        without = run_pingen("pin", source)  # certifi's roots do not know this CA
+    assert trusted.exit_code == 0, trusted.stderr
+    assert [line.split("  ")[:3] for line in trusted.stdout.splitlines()] == [
+        [leaf.pin, "leaf", "certificate"],
+        [inter.pin, "intermediate", "certificate"],
+        # the root was not served: the chain was built to --ca-file's root
+        [root.pin, "root", "certificate (trust store)"],
+    ]
+    assert without.exit_code == 0, without.stderr
+    assert [line.split("  ")[0] for line in without.stdout.splitlines()] == [leaf.pin, inter.pin]
+    assert "certificate (untrusted chain)" in without.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "roots.pem: --ca-file: holds no certificate it can read; give a PEM file of "
+              "root certificates"),
+        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+         "--ca-file: holds no certificate it can read"),
+        (None, "'--ca-file': File 'roots.pem' does not exist"),
+    ],
+)
+def test_pin_bad_ca_file_is_bad_input_before_dialling(
+    run_pingen: CliRunner, workdir: Path, content: bytes | None, message: str
+) -> None:
+    if content is not None:
+        (workdir / "roots.pem").write_bytes(content)
+    with stalling_server() as (host, port):
+        started = time.monotonic()
+        result = run_pingen("pin", "--ca-file", "roots.pem", "--timeout", "5", f"{host}:{port}")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 2  # refused before dialling the stalling server

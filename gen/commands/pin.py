@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import timeout_option
+from pingen.commands.options import ca_file_option, timeout_option
 from pingen.errors import ConfigError, Location
 
 if TYPE_CHECKING:
+    from pingen.model import Trust
     from pingen.sources import KeyInfo
 
 
@@ -21,12 +22,16 @@ if TYPE_CHECKING:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one object per key, for scripts.")
 @timeout_option("For a host: seconds for connect plus handshake.")
-def command(sources: tuple[str, ...], output_format: str, timeout: float) -> None:
+@ca_file_option("For a host: PEM roots to build the verified chain to instead of certifi's "
+                "Mozilla roots (a private or test CA).")
+def command(sources: tuple[str, ...], output_format: str, timeout: float,
+            ca_file: Path | None) -> None:
     """Print the pin (base64 SHA-256 of the SubjectPublicKeyInfo, RFC 7469) of each
     SOURCE: a certificate, public key, private key or CSR file (PEM or DER; a bundle
     gives one line per certificate; `-` reads standard input), or host[:port] for the
     chain it serves (host=ADDRESS[:PORT] dials ADDRESS with the TLS server name host)."""
-    rows = [(source, key) for source in sources for key in keys_of(source, timeout)]
+    trust = _trust(ca_file)
+    rows = [(source, key) for source in sources for key in keys_of(source, timeout, trust)]
     if output_format == "json":
         import json
 
@@ -36,12 +41,35 @@ def command(sources: tuple[str, ...], output_format: str, timeout: float) -> Non
         click.echo(as_text(source, key))
 
 
-def keys_of(source: str, timeout: float) -> list[KeyInfo]:
+def _trust(ca_file: Path | None) -> Trust:
+    """The roots a host's chain is built to; a --ca-file without a certificate is bad
+    input before anything is dialled."""
+    from pingen.chain import load_certificates
+    from pingen.model import Trust
+    from pingen.sources import SourceError, read_small_file
+
+    if ca_file is None:
+        return Trust()
+    what = "PEM file of root certificates"
+    try:
+        roots = load_certificates(read_small_file(ca_file, what))
+    except SourceError as error:
+        message = str(error).removeprefix(f"{ca_file}: ")
+        raise ConfigError(f"--ca-file: {message}", Location(ca_file)) from None
+    except ValueError:
+        roots = []
+    if not roots:
+        raise ConfigError(f"--ca-file: holds no certificate it can read; give a {what}",
+                          Location(ca_file))
+    return Trust(ca_file=ca_file.absolute())
+
+
+def keys_of(source: str, timeout: float, trust: Trust | None = None) -> list[KeyInfo]:
     from pingen.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
     if source != "-" and not _exists(path) and _looks_like_host(source):
-        return _live_keys(source, timeout)
+        return _live_keys(source, timeout, trust)
     try:
         if source == "-":
             # sys.stdin.buffer, not click.get_binary_stream: deprecated in click 8.5
@@ -77,10 +105,10 @@ def _looks_like_host(source: str) -> bool:
     return "/" not in name and "." in name and not name.lower().endswith(_KEY_FILE_SUFFIXES)
 
 
-def _live_keys(source: str, timeout: float) -> list[KeyInfo]:
+def _live_keys(source: str, timeout: float, trust: Trust | None) -> list[KeyInfo]:
     from pingen.live import describe_host
 
-    return describe_host(source, timeout)
+    return describe_host(source, timeout, trust)
 
 
 def as_text(source: str, key: KeyInfo) -> str:
