@@ -51,17 +51,25 @@ def _style(text: str, status: Status, colour: bool) -> str:
     return paint(text, status.value, colour)
 
 
-def render_text(report: VerifyReport, *, colour: bool = False) -> str:
+def render_text(
+    report: VerifyReport, *, colour: bool = False, only_problems: bool = False
+) -> str:
+    """The table, each problem's details and the summary. `only_problems` (verify -q)
+    leaves out the domains without problems, and is "" when every domain is ok; the
+    summary still counts every domain checked."""
+    shown = [d for d in report.domains if d.problems or not only_problems]
+    if not shown:
+        return ""
     header = ("STATUS", "DOMAIN", "MATCHED", "PROBLEMS")
     rows = [
         (d.status.value, d.domain, matched_text(d), ", ".join(p.code for p in d.problems) or "-")
-        for d in report.domains
+        for d in shown
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     lines = [_row(header, widths)]
-    for d, row in zip(report.domains, rows, strict=True):
+    for d, row in zip(shown, rows, strict=True):
         lines.append(_row(row, widths, partial(_style, status=d.status, colour=colour)))
-    for d in report.domains:
+    for d in shown:
         if d.problems:
             lines += ["", *_details(d, colour)]
     lines += ["", summary_text(report)]

@@ -73,12 +73,12 @@ def _say_written(changes: list[Change]) -> None:
 
 def _verify(config: Config, timeout: float, quiet: bool) -> None:
     """Refuse to write unless every domain's pin set matches what it serves now."""
-    from pingen.commands.verify import problems_text
     from pingen.errors import CheckFailed, NetworkError
+    from pingen.report import render_text
     from pingen.verify import verify_config
 
     report = verify_config(config, timeout=timeout)
-    text = problems_text(report) if quiet else report.as_text()
+    text = render_text(report, only_problems=quiet)
     if text:
         click.echo(text, err=True)
     if report.failed:

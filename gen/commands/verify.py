@@ -63,26 +63,12 @@ def command(
         report = _verify_live(config, hosts, timeout, concurrency, quiet)
     colour = output_format == "text" and colour_wanted(sys.stdout)
     if quiet and output_format == "text":
-        click.echo(problems_text(report, colour=colour), nl=False)
+        from pingen.report import render_text
+
+        click.echo(render_text(report, colour=colour, only_problems=True), nl=False)
     else:
         click.echo(render(report, output_format, colour=colour), nl=False)
     return report.exit_code
-
-
-def problems_text(report: VerifyReport, *, colour: bool = False) -> str:
-    """The text report of `-q`: the table's rows of the domains with problems, their
-    details and the summary of every domain; "" when every domain is ok, so a quiet
-    run (cron, CI) prints only what needs a person."""
-    from dataclasses import replace
-
-    from pingen.report import render_text, summary_text
-
-    troubled = replace(report, domains=tuple(d for d in report.domains if d.problems))
-    if not troubled.domains:
-        return ""
-    text = render_text(troubled, colour=colour)
-    # the summary counts every domain checked, not only the ones shown
-    return text.removesuffix(summary_text(troubled) + "\n") + summary_text(report) + "\n"
 
 
 def _verify_live(
