@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.chain import signed_by
+from pingen.model import Level
 
 if TYPE_CHECKING:
     from cryptography import x509
 
     from pingen.catalog import Catalog, Intermediate, NamedCert, Root
+    from pingen.providers import Provider
     from pingen.survive import CandidatePath
     from pingen.verdict import Problem
 
@@ -30,10 +32,28 @@ class NoSuggestion(ValueError):
 
 @dataclass(frozen=True)
 class SuggestedPin:
-    line: str  # the pin as pins.yaml writes it: "root: ISRG Root X1" or "sha256: ..."
+    source: str  # the pins.yaml key: "root", "intermediate" or "sha256"
+    value: str  # what follows it: a name that resolves to the key, or the hash
     sha256: str
     name: str
     reason: str
+    level: Level = Level.ROOT
+
+    @property
+    def line(self) -> str:
+        """The pin's first pins.yaml line, without the list dash: `root: ISRG Root X1`."""
+        from pingen.init import quote
+
+        return f"{self.source}: {quote(self.value)}"
+
+    def entry(self) -> list[str]:
+        """The pin as a pins.yaml list item; a bare hash carries its name and level."""
+        from pingen.init import quote
+
+        if self.source != "sha256":
+            return [f"- {self.line}"]
+        return [f"- sha256: {self.sha256}", f"  label: {quote(self.name)}",
+                f"  level: {self.level.value}"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,8 @@ class Suggestion:
     provider: str | None
     pins: tuple[SuggestedPin, ...]
     remaining: tuple[Problem, ...]  # what the judgement still says of this set (ideally none)
+    catalogued: bool = True  # False: the serving CA is not in the catalog; pins are its anchors
+    warning: str | None = None  # the chain's CA is not one the provider names
 
 
 def suggest(
@@ -51,8 +73,16 @@ def suggest(
     at: dt.datetime,
     catalog: Catalog,
     provider: str | None = None,
+    *,
+    verified: bool = False,
 ) -> Suggestion:
-    """Durable pins for `host`, whose server sends `served` (leaf first)."""
+    """Durable pins for `host`, whose server sends `served` (leaf first).
+
+    `verified`: `served` is a verified chain whose last certificate is a trust anchor
+    the caller chose (`--ca-file`, `pingen init`); a CA outside the catalog is pinned
+    at that anchor. The CA that serves today is always covered, and with a provider
+    every other CA it names.
+    """
     from pingen.catalog import named
     from pingen.providers import PROVIDERS
 
@@ -60,20 +90,60 @@ def suggest(
         raise NoSuggestion("the chain holds no certificate")
     chain = [named(cert, "chain") for cert in served]
     intermediate = issuing_intermediate(chain, catalog)
-    family = catalog.family(intermediate.family) if intermediate else None
-    operators = [family.operator] if family else []
+    serving = serving_operator(chain, intermediate, catalog)
     facts = PROVIDERS.get(provider or "")
-    if facts is not None:
-        operators.extend(facts.operators)
-    operators = list(dict.fromkeys(operators))
-    roots = [root for op in operators for root in catalog.roots_of(op) if root.cert.valid_at(at)]
-    pins = [_root_pin(root, catalog, at) for root in roots]
-    if not pins:
-        pins = _chain_anchor_pins(chain, catalog)
+    pins = _operator_pins(serving, catalog, at) if serving else []
+    catalogued = bool(pins)
+    if not catalogued:  # today's CA is not in the catalog: pin the roots its chain reaches
+        pins = _chain_anchor_pins(chain, catalog, verified)
+    for operator in facts.operators if facts else ():
+        pins += _operator_pins(operator, catalog, at)
     pins = list({pin.sha256: pin for pin in pins}.values())
-    served_by = _served_by(chain, intermediate, catalog)
-    remaining = _judge(host, pins, served, at, catalog, provider)
-    return Suggestion(host, served_by, provider, tuple(pins), tuple(remaining))
+    served_by = _served_by(chain, intermediate, serving, catalog)
+    remaining = _judge(host, pins, served, at, catalog, provider, verified)
+    warning = _provider_warning(facts, serving, served_by, catalog) if facts else None
+    return Suggestion(host, served_by, provider, tuple(pins), tuple(remaining), catalogued,
+                      warning)
+
+
+def serving_operator(chain: Sequence[NamedCert], intermediate: Intermediate | None,
+                     catalog: Catalog) -> str | None:
+    """The catalog operator whose CA issued the chain: the family of its intermediate,
+    else the catalog root the chain holds or names as the issuer of its top."""
+    if intermediate is not None:
+        family = catalog.family(intermediate.family)
+        if family is not None:
+            return family.operator
+    for cert in chain[1:]:
+        root = catalog.root_of_pin(cert.pin)
+        if root is not None:
+            return root.operator
+    top = chain[-1]
+    for root in catalog.roots_named(top.issuer_name):
+        if signed_by(top.cert, root.cert.cert):
+            return root.operator
+    return None
+
+
+def _operator_pins(operator: str, catalog: Catalog, at: dt.datetime) -> list[SuggestedPin]:
+    return [_root_pin(root, catalog, at) for root in catalog.roots_of(operator)
+            if root.cert.valid_at(at)]
+
+
+def _provider_warning(facts: Provider, serving: str | None, served_by: str,
+                      catalog: Catalog) -> str | None:
+    if not facts.operators or serving in facts.operators:
+        return None
+    named_cas = ", ".join(_operator_name(op, catalog) for op in facts.operators)
+    today = _operator_name(serving, catalog) if serving else served_by
+    return (f"the chain's CA, {today}, is not one that provider {facts.name} names "
+            f"({named_cas}): a wrong --provider, or the setup changed? The pins below "
+            "cover both")
+
+
+def _operator_name(operator_id: str, catalog: Catalog) -> str:
+    operator = catalog.operator(operator_id)
+    return operator.name if operator else operator_id
 
 
 def issuing_intermediate(chain: Sequence[NamedCert], catalog: Catalog) -> Intermediate | None:
@@ -89,7 +159,7 @@ def issuing_intermediate(chain: Sequence[NamedCert], catalog: Catalog) -> Interm
 
 
 def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
-    from pingen.survive import PathFinder, pin_line
+    from pingen.survive import PathFinder
 
     finder = PathFinder(catalog, at)
     direct: list[str] = []
@@ -102,8 +172,20 @@ def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
                 continue
             for path in finder.of_intermediate(intermediate):
                 _note_path(path, root, intermediate.name, direct, crossed)
-    return SuggestedPin(pin_line(root.name, root.pin, catalog), root.pin, root.name,
+    source, value = _source(root.name, root.pin, catalog)
+    return SuggestedPin(source, value, root.pin, root.name,
                         _reason(root, catalog, direct, crossed))
+
+
+def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
+    """(`root`, NAME) where the name resolves to this key, else (`sha256`, the hash)."""
+    from pingen.survive import pin_line
+
+    line = pin_line(name, pin, catalog)
+    if line.startswith("sha256:"):
+        return "sha256", pin
+    source, value = line.split(": ", 1)
+    return source, value
 
 
 def _note_path(path: CandidatePath, root: Root, name: str, direct: list[str],
@@ -154,32 +236,38 @@ def _ranges(names: Sequence[str]) -> str:
     return ", ".join(shown)
 
 
-def _chain_anchor_pins(chain: Sequence[NamedCert], catalog: Catalog) -> list[SuggestedPin]:
-    """For a CA the catalog does not describe: the roots the served chain reaches."""
+def _chain_anchor_pins(chain: Sequence[NamedCert], catalog: Catalog,
+                       verified: bool) -> list[SuggestedPin]:
+    """For a CA the catalog does not describe: the roots the served chain reaches (a
+    verified chain's own anchor, else certifi's Mozilla roots it holds or names)."""
     from pingen.catalog import mozilla_pins, mozilla_roots
-    from pingen.survive import pin_line
 
     anchors = mozilla_pins()
-    found = [cert for cert in chain[1:] if cert.pin in anchors]
     top = chain[-1]
+    found = [top] if verified else [cert for cert in chain[1:] if cert.pin in anchors]
     if top.cert.subject != top.cert.issuer and not found:
         found = [root for root in mozilla_roots()
                  if root.cert.subject == top.cert.issuer and signed_by(top.cert, root.cert)]
     if not found:
         raise NoSuggestion(
             f"the chain ends at {top.name}, issued by {top.issuer_name}, which is neither in "
-            "certifi's Mozilla store nor in the CA catalog; pin that root with `file:`"
+            "certifi's Mozilla store nor in the CA catalog; pass its root with --ca-file"
         )
     reason = ("a root the served chain reaches; pingen's catalog does not describe this CA, "
               "so its other roots and families are unknown")
-    return [SuggestedPin(pin_line(cert.name, cert.pin, catalog), cert.pin, cert.name, reason)
+    level = Level.ROOT if len(chain) > 1 else Level.LEAF
+    return [SuggestedPin(*_source(cert.name, cert.pin, catalog), cert.pin, cert.name, reason,
+                         level)
             for cert in found]
 
 
 def _served_by(chain: Sequence[NamedCert], intermediate: Intermediate | None,
-               catalog: Catalog) -> str:
+               serving: str | None, catalog: Catalog) -> str:
     if intermediate is None:
-        return f"{chain[0].issuer_name} (not in pingen's CA catalog)"
+        if serving is None:
+            return f"{chain[0].issuer_name} (not in pingen's CA catalog)"
+        return (f"{chain[0].issuer_name} (an intermediate pingen's CA catalog does not list), "
+                f"{_operator_name(serving, catalog)}")
     family = catalog.family(intermediate.family)
     operator = catalog.operator(family.operator) if family else None
     return f"{intermediate.name}, {intermediate.family}" + (
@@ -188,17 +276,18 @@ def _served_by(chain: Sequence[NamedCert], intermediate: Intermediate | None,
 
 
 def _judge(host: str, pins: Sequence[SuggestedPin], served: Sequence[x509.Certificate],
-           at: dt.datetime, catalog: Catalog, provider: str | None) -> list[Problem]:
+           at: dt.datetime, catalog: Catalog, provider: str | None,
+           verified: bool) -> list[Problem]:
     """What the survivability judgement says of the suggested set, on the served chain."""
     from pingen.catalog import lookup_root
-    from pingen.model import Domain, Level, Pin, PinSet, PinSource
+    from pingen.model import Domain, Pin, PinSet, PinSource
     from pingen.survive import judge_survivability
 
-    model_pins = tuple(Pin(p.sha256, PinSource.ROOT, p.name, Level.ROOT) for p in pins)
+    model_pins = tuple(Pin(p.sha256, PinSource(p.source), p.name, p.level) for p in pins)
     domain = Domain(host, False, True, PinSet(model_pins, None), provider=provider)
     chain = list(served)
     top = chain[-1]
-    if top.subject != top.issuer:
+    if not verified and top.subject != top.issuer:
         # Judge the chain as a client completes it: up to the root it names, if known.
         try:
             root = lookup_root(_issuer_name(top), catalog)
@@ -222,9 +311,9 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
 
     host = suggestion.host
     backup = backup_name or backup_key_name(host)  # the name `pingen init` suggests too
-    lines = [
-        f"# pingen suggest {host}: served by {suggestion.served_by}",
-    ]
+    lines = [comment(f"pingen suggest {host}: served by {suggestion.served_by}")]
+    if suggestion.warning:
+        lines.append(comment(f"warning: {suggestion.warning}"))
     facts = PROVIDERS.get(suggestion.provider or "")
     if facts is not None:
         lines.append(f"# provider {facts.name}: {facts.description}")
@@ -236,9 +325,7 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     if suggestion.provider:
         lines.append(f"  provider: {suggestion.provider}")
     lines.append("  pins:")
-    for pin in suggestion.pins:
-        lines.append(f"    # {pin.reason}")
-        lines.append(f"    - {pin.line}")
+    lines += pin_lines(suggestion, "    ")
     lines += [
         "    # An offline backup key: the way out if you must leave these CAs. Make it with",
         f"    #   pingen keygen {backup} --dir keys",
@@ -247,6 +334,26 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
         "    #   label: offline backup key",
         "    #   backup: true",
     ]
-    for problem in suggestion.remaining:
-        lines.append(f"# still open ({problem.code}): {problem.message}")
+    lines += open_lines(suggestion, "")
     return "\n".join(lines) + "\n"
+
+
+def pin_lines(suggestion: Suggestion, indent: str) -> list[str]:
+    """Each suggested pin as a pins.yaml list item, its reason in a comment above it."""
+    lines = []
+    for pin in suggestion.pins:
+        lines.append(indent + comment(pin.reason))
+        lines += [indent + line for line in pin.entry()]
+    return lines
+
+
+def open_lines(suggestion: Suggestion, indent: str) -> list[str]:
+    """What the judgement still says of the suggested set, as comments."""
+    return [indent + comment(f"still open ({problem.code}): {problem.message}")
+            for problem in suggestion.remaining]
+
+
+def comment(text: str) -> str:
+    """A YAML comment line: names from certificates and catalogs may hold line breaks,
+    which would end the comment and start YAML."""
+    return "# " + "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text)

@@ -10,17 +10,19 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pingen.catalog import load_catalog, lookup_root
+from pingen.load import load_config
 from pingen.model import Domain, Level, Pin, PinSet, PinSource
 from pingen.spki import pin_of_certificate
 from pingen.survive import judge_survivability
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
-from tests.support.pki import Identity
+from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
 
 REAL = Path(__file__).parent / "data" / "real-chains"
@@ -185,3 +187,168 @@ def test_suggest_for_a_ca_outside_the_catalog_pins_the_chain_root(run_pingen: Cl
     result = run_pingen("suggest", "spotaxis.com", "--chain", str(chain), "--at", "2024-01-01")
     assert result.exit_code == 0, result.stderr
     assert "    - root: USERTrust RSA Certification Authority\n" in result.stdout
+
+
+# -- a --provider that does not name today's CA ------------------------------------------
+
+
+def suggested_pins(stdout: str, catalog: Path | None = None) -> set[str]:
+    """The hashes of the live pins in suggest's output (`root:` names and bare hashes)."""
+    names = re.findall(r"(?m)^    - root: (.+)$", stdout)
+    hashes = set(re.findall(r"(?m)^    - sha256: (\S+)$", stdout))
+    return hashes | {pin_of_certificate(lookup_root(n, catalog)) for n in names}
+
+
+def todays_anchor(chain_file: Path, host: str, at: str) -> str:
+    """The pin of the root a client verifies the served chain to on `at` (certifi)."""
+    from pingen.chain import build_verified_chain, load_trust_store
+    from pingen.model import Trust
+
+    served = x509.load_pem_x509_certificates(chain_file.read_bytes())
+    when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+    return pin_of_certificate(build_verified_chain(served, load_trust_store(Trust()), host,
+                                                   when)[-1])
+
+
+@pytest.mark.parametrize(("chain", "at", "host", "provider", "today", "named"), [
+    ("WR1-2026-03-26-1.pem", "2026-02-01", "app.vercel.app", "letsencrypt-certbot",
+     "Google Trust Services", "ISRG Root X1"),
+    ("WE1-2026-04-28-1.pem", "2026-03-01", "onrender.com", "letsencrypt-reuse-key",
+     "Google Trust Services", "Root YE"),
+    ("Amazon_RSA_2048_M02-2025-07-26-1.pem", "2025-03-01",
+     "x.execute-api.us-east-1.amazonaws.com", "google-managed", "Amazon Trust Services",
+     "GTS Root R4"),
+    ("R12-2026-04-30-1.pem", "2026-03-01", "stanorg.ru", "aws-acm", "Let's Encrypt (ISRG)",
+     "Amazon Root CA 3"),
+])
+def test_a_provider_that_does_not_name_todays_ca_keeps_it_and_warns(
+    run_pingen: CliRunner, chain: str, at: str, host: str, provider: str, today: str,
+    named: str
+) -> None:
+    result = run_pingen("suggest", host, "--chain", str(REAL / chain), "--provider", provider,
+                        "--at", at)
+    assert result.exit_code == 0, result.stderr
+    # The root today's chain verifies to is pinned, so the set matches what is served ...
+    assert todays_anchor(REAL / chain, host, at) in suggested_pins(result.stdout)
+    # ... and so are the provider's CAs, with a warning that they are not today's.
+    assert f"    - root: {named}\n" in result.stdout
+    (warning,) = [line for line in result.stdout.splitlines() if line.startswith("# warning:")]
+    assert f"the chain's CA, {today}, is not one that provider {provider} names" in warning
+    assert "a wrong --provider, or the setup changed?" in warning
+
+
+def test_a_provider_that_names_todays_ca_gives_no_warning(run_pingen: CliRunner) -> None:
+    result = run_pingen("suggest", HOST, "--chain", str(APP_ENGINE_CHAIN), "--provider",
+                        "google-managed", "--at", AT)
+    assert result.exit_code == 0, result.stderr
+    assert "# warning:" not in result.stdout
+
+
+def test_an_intermediate_outside_the_catalog_still_pins_its_cas_roots(
+    run_pingen: CliRunner, pki: Hierarchy, workdir: Path
+) -> None:
+    """R9 is not in the catalog, but its root is: all of that CA's roots, plus the
+    provider's (which this catalog does not hold: aws-acm's Amazon)."""
+    leaf = pki.x1.intermediate("R9", key_type="rsa-2048").issue_leaf("app.example.test")
+    write_pem(workdir / "chain.pem", *leaf.chain())
+    result = run_pingen("suggest", "app.example.test", "--chain", "chain.pem", "--catalog",
+                        str(pki.catalog_path), "--provider", "aws-acm", cwd=workdir)
+    assert result.exit_code == 0, result.stderr
+    assert re.findall(r"(?m)^    - root: (.+)$", result.stdout) == [
+        "Test Root X1", "Test Root X2", "Test Root YR", "Test Root YE"]
+    assert result.stdout.startswith("# pingen suggest app.example.test: served by R9 (an "
+                                    "intermediate pingen's CA catalog does not list), "
+                                    "Test Encrypt\n# warning: the chain's CA, Test Encrypt, ")
+
+
+# -- --ca-file: a private or test CA, on loopback -----------------------------------------
+
+
+def test_ca_file_pins_a_private_root_by_hash_and_loads(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root("Loopback Root R1")
+    leaf = root.intermediate("Loopback Issuing CA 1").issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("suggest", "api.example.test", "--connect", f"{host}:{port}",
+                            "--ca-file", "roots.pem", cwd=workdir)
+        without = run_pingen("suggest", "api.example.test", "--connect", f"{host}:{port}",
+                             cwd=workdir)
+    assert result.exit_code == 0, result.stderr
+    assert (f"    - sha256: {root.pin}\n      label: Loopback Root R1\n      level: root\n"
+            in result.stdout)
+    assert "served by Loopback Issuing CA 1 (not in pingen's CA catalog)" in result.stdout
+    # Paste it, make the backup key, uncomment its lines: it loads, the root pinned.
+    backup_key(workdir, "api-example-test-backup")
+    block = "".join(f"  {line}\n" for line in result.stdout.splitlines()
+                    if not line.startswith("#"))
+    block = re.sub(r"(?m)^(\s+)# (- file: .*|  label: offline.*|  backup: true)$", r"\1\2", block)
+    (domain,) = load_config(pins_yaml(workdir, block)).domains
+    assert [(p.sha256, p.label, p.level) for p in domain.pins[:1]] == [
+        (root.pin, "Loopback Root R1", Level.ROOT)]
+    assert domain.pins[1].backup
+    # Without the roots pingen cannot tell where the chain leads, and says what to do.
+    assert without.exit_code == 2
+    assert "pass its root with --ca-file" in without.stderr
+
+
+def test_ca_file_with_a_provider_adds_its_cas_and_warns(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root("Loopback Root R1")
+    leaf = root.intermediate().issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("suggest", "api.example.test", "--connect", f"{host}:{port}",
+                            "--ca-file", "roots.pem", "--provider", "letsencrypt-certbot",
+                            cwd=workdir)
+    assert result.exit_code == 0, result.stderr
+    assert f"    - sha256: {root.pin}\n" in result.stdout
+    assert "    - root: ISRG Root X1\n" in result.stdout
+    assert "# warning: the chain's CA, pingen Test Issuing CA (not in pingen's CA catalog)" in (
+        result.stdout)
+
+
+def test_ca_file_that_the_chain_does_not_verify_to_is_exit_1(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    leaf = CA.root().intermediate().issue_leaf("api.example.test")
+    write_pem(workdir / "other.pem", CA.root("Another Root").cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("suggest", "api.example.test", "--connect", f"{host}:{port}",
+                            "--ca-file", "other.pem", cwd=workdir)
+    assert result.exit_code == 1
+    assert "the chain does not verify to the roots in other.pem" in result.stderr
+    assert result.stdout == ""
+
+
+def test_ca_file_root_in_the_catalog_gets_its_cas_roots(
+    run_pingen: CliRunner, pki: Hierarchy, workdir: Path
+) -> None:
+    write_pem(workdir / "roots.pem", pki.x1.cert, pki.x2.cert, pki.other.cert)
+    leaf = pki.leaf("E2")
+    with tls_server(Identity((leaf.cert, *pki.upper("E2")), leaf.key)) as (host, port):
+        result = run_pingen("suggest", "app.example.test", "--connect", f"{host}:{port}",
+                            "--ca-file", "roots.pem", "--catalog", str(pki.catalog_path),
+                            cwd=workdir)
+    assert result.exit_code == 0, result.stderr
+    assert re.findall(r"(?m)^    - root: (.+)$", result.stdout) == [
+        "Test Root X1", "Test Root X2", "Test Root YR", "Test Root YE"]
+    assert "still open" not in result.stdout and "sha256:" not in result.stdout
+
+
+def test_hostile_names_stay_labels_and_comments(run_pingen: CliRunner, workdir: Path) -> None:
+    """Names come from the server and the --ca-file: they must not be able to write YAML."""
+    evil = 'Evil: CA # "x"\n    - sha256: AAAA'
+    root = CA.root(evil)
+    leaf = root.intermediate(evil + " issuing").issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("suggest", "api.example.test", "--connect", f"{host}:{port}",
+                            "--ca-file", "roots.pem", "--provider", "aws-acm", cwd=workdir)
+    assert result.exit_code == 0, result.stderr
+    document = yaml.safe_load(result.stdout)
+    pins = document["api.example.test"]["pins"]
+    assert pins[0] == {"sha256": root.pin, "label": evil, "level": "root"}
+    assert all(set(pin) == {"root"} for pin in pins[1:])  # Amazon's roots, by name

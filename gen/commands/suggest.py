@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import parse_at, timeout_option
+from pingen.commands.options import ca_file_option, parse_at, timeout_option
 from pingen.errors import ConfigError, Location
 from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
               help="Who issues HOST's certificates; adds the other CAs it may use.")
 @click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A CA catalog of your own instead of pingen's (see the catalog README).")
+@ca_file_option("PEM roots to verify the chain to (a private or test CA); roots outside "
+                "the catalog are pinned by hash, with their names as labels.")
 @click.option("--at", "at_text", metavar="DATE",
               help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.")
 @timeout_option("Seconds for connect plus handshake.")
@@ -39,6 +41,7 @@ def command(
     connect: str | None,
     provider: str | None,
     catalog_file: Path | None,
+    ca_file: Path | None,
     at_text: str | None,
     timeout: float,
 ) -> int:
@@ -51,10 +54,12 @@ def command(
 
     name = _host_name(host)
     at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
-    catalog = _catalog(catalog_file)
+    catalog = load_catalog_option(catalog_file)
     served = read_chain_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
+    if ca_file is not None:
+        served = _verified(name, served, ca_file, at)
     try:
-        suggestion = suggest(name, served, at, catalog, provider)
+        suggestion = suggest(name, served, at, catalog, provider, verified=ca_file is not None)
     except NoSuggestion as error:
         raise ConfigError(str(error), Location(chain_file) if chain_file else None) from None
     click.echo(render_yaml(suggestion), nl=False)
@@ -75,7 +80,8 @@ def _host_name(host: str) -> str:
         raise click.BadParameter(str(error), param_hint="HOST") from None
 
 
-def _catalog(path: Path | None) -> Catalog:
+def load_catalog_option(path: Path | None) -> Catalog:
+    """The catalog --catalog names (pingen's own without it), or exit 2 naming the file."""
     from pingen.catalog import CatalogError, load_catalog
 
     try:
@@ -94,3 +100,19 @@ def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Cer
     except ConfigError as error:
         raise click.BadParameter(error.message, param_hint="'--connect'") from None
     return served_chain(target.host, address, timeout, shown_as=host)
+
+
+def _verified(host: str, served: list[x509.Certificate], ca_file: Path,
+              at: dt.datetime) -> list[x509.Certificate]:
+    """The chain verified to the roots of --ca-file, anchor last; exit 1 when it does not
+    verify (as `pingen init --ca-file` refuses it)."""
+    from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
+    from pingen.errors import CheckFailed
+    from pingen.model import Trust
+
+    store = load_trust_store(Trust(ca_file=ca_file.absolute()))
+    try:
+        return build_verified_chain(served, store, host, at)
+    except UntrustedChain as error:
+        raise CheckFailed(f"{host}: the chain does not verify to the roots in {ca_file}: "
+                          f"{error.reason}") from None
