@@ -3,11 +3,14 @@
     chains = fetch_host_chains([Start("api.example.com")], trust, timeout=10)
     text = starter_config(chains, expires=date(2027, 11, 27))
 
-Each domain pins the intermediate(s) and the root of its verified chain (CA keys
-outlive leaf keys, which many servers replace at every renewal); the leaf pin is
-written commented out, with why; and a backup pin is prepared in comments for the
-key `pingen keygen` makes. The text depends only on the chains, the hosts and the
-expiry date: the same chains give the same bytes.
+Each domain pins what `pingen suggest` selects for its verified chain: the roots of
+every family its CA can serve it from (both key types, next-generation roots,
+cross-sign paths), each with its reason, from the CA catalog. A CA the catalog does
+not describe (a private or test CA) gets the intermediate(s) and root of the chain
+instead. CA keys outlive leaf keys, which many servers replace at every renewal: the
+leaf pin is written commented out, with why; and a backup pin is prepared in comments
+for the key `pingen keygen` makes. The text depends only on the chains, the hosts and
+the expiry date: the same chains give the same bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from pingen.model import Address, Level, Trust
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from pingen.catalog import Catalog
     from pingen.fetch import OnFetched
+    from pingen.suggest import Suggestion
 
 KEY_FOLDER = "keys"
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/+-]*$")
@@ -51,6 +56,7 @@ class ChainKey:
 class HostChain:
     start: Start
     keys: tuple[ChainKey, ...]  # the verified chain, leaf first, root last
+    selection: Suggestion | None = None  # suggest's durable pins; None: CA not in the catalog
 
 
 def parse_start(text: str) -> Start:
@@ -80,12 +86,16 @@ def fetch_host_chains(
     *,
     timeout: float,
     progress: OnFetched | None = None,
+    catalog: Catalog | None = None,
 ) -> list[HostChain]:
-    """The verified chain of every host, or InitError naming every host that failed."""
+    """The verified chain of every host, with the pins to write (`trust.catalog`'s
+    selection unless `catalog` is given), or InitError naming every host that failed."""
+    from pingen.catalog import load_catalog
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
     from pingen.fetch import Target, fetch_chains
 
     store = load_trust_store(trust)
+    catalog = catalog if catalog is not None else load_catalog(trust.catalog)
     targets = [Target(start.host, start.connect) for start in starts]
     fetched = fetch_chains(targets, timeout=timeout, progress=progress)
     chains, network, untrusted = [], [], []
@@ -99,7 +109,8 @@ def fetch_host_chains(
         except UntrustedChain as error:
             untrusted.append(f"{start.host}: {error.reason}")
             continue
-        chains.append(HostChain(start, _chain_keys(chain)))
+        selection = durable_selection(start.host, chain, now, catalog)
+        chains.append(HostChain(start, _chain_keys(chain), selection))
     if untrusted:
         hint = ("a private or test CA? pass its root with --ca-file" if trust.ca_file is None
                 else f"is its root in {trust.ca_file}?")
@@ -108,6 +119,18 @@ def fetch_host_chains(
     if network:
         raise InitError("cannot take the chain: " + "; ".join(network), network=True)
     return chains
+
+
+def durable_selection(host: str, chain: Sequence[x509.Certificate], at: dt.datetime,
+                      catalog: Catalog) -> Suggestion | None:
+    """`pingen suggest`'s pins for the verified chain, or None when the catalog does not
+    describe its CA (init then pins the chain's own CA keys)."""
+    from pingen.suggest import suggest
+
+    if len(chain) < 2:  # the server's own certificate is the trust anchor
+        return None
+    selection = suggest(host, chain, at, catalog, verified=True)
+    return selection if selection.catalogued else None
 
 
 def _chain_keys(chain: Sequence[x509.Certificate]) -> tuple[ChainKey, ...]:
@@ -148,7 +171,7 @@ def _numberish(text: str) -> bool:
 
 
 def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
-                   ca_file: str | None = None) -> str:
+                   ca_file: str | None = None, catalog: str | None = None) -> str:
     """The text of the starter pins.yaml (expires None: `never`)."""
     lines = [
         "# pins.yaml: the TLS public-key pins of this app, started by `pingen init` from the",
@@ -165,8 +188,10 @@ def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
         f"  expires: {expires.isoformat() if expires else 'never'}",
         "",
     ]
-    if ca_file is not None:
-        lines += ["trust:", f"  ca_file: {quote(ca_file)}", ""]
+    trust = [f"  {key}: {quote(path)}" for key, path in (("ca_file", ca_file),
+                                                          ("catalog", catalog)) if path]
+    if trust:
+        lines += ["trust:", *trust, ""]
     lines.append("domains:")
     for chain in chains:
         lines += _domain_lines(chain)
@@ -189,8 +214,7 @@ def _domain_lines(chain: HostChain) -> list[str]:
             "      # servers make a new key at each renewal, so it is not pinned by default.",
         ]
         lines += _pin_lines(leaf, "      # ")
-        for key in cas:
-            lines += _pin_lines(key, "      ")
+        lines += _ca_pin_lines(chain.selection, cas)
     name = backup_key_name(chain.start.host)
     lines += [
         f"      # Backup: run `pingen keygen {name} --dir {KEY_FOLDER}`, keep the private key",
@@ -201,6 +225,22 @@ def _domain_lines(chain: HostChain) -> list[str]:
         "",
     ]
     return lines
+
+
+def _ca_pin_lines(selection: Suggestion | None, cas: Sequence[ChainKey]) -> list[str]:
+    """suggest's durable selection with the reasons, else the chain's own CA keys."""
+    from pingen.suggest import open_lines, pin_lines
+
+    if selection is None:
+        return [line for key in cas for line in _pin_lines(key, "      ")]
+    return pin_lines(selection, "      ") + open_lines(selection, "      ")
+
+
+def ca_pin_count(chain: HostChain) -> int:
+    """How many live (uncommented) pins the domain's lines hold."""
+    if chain.selection is not None:
+        return len(chain.selection.pins)
+    return len(chain.keys) - 1 or 1
 
 
 def _pin_lines(key: ChainKey, prefix: str) -> list[str]:

@@ -5,16 +5,19 @@ is added."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pingen.init import default_expiry, quote
 from pingen.load import load_config
 from pingen.model import Level
 from tests.conftest import CliRunner
-from tests.support.pki import CA, write_pem
+from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
 
 EXPIRES = (dt.date.today() + dt.timedelta(days=200)).isoformat()
@@ -223,3 +226,68 @@ def test_progress_only_on_a_terminal() -> None:
     assert "taking chains: 1/2 a.example" in shown.getvalue()
     assert shown.getvalue().endswith("\r")  # the line is cleared when done
     assert quiet.getvalue() == "" and piped.getvalue() == ""
+
+
+# -- a CA in the catalog: suggest's durable selection --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
+    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
+
+
+def pins_block(text: str, indent: str) -> list[str]:
+    """The lines from `pins:` up to the backup step, without the commented leaf pin."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "pins:") + 1
+    block = []
+    for line in lines[start:]:
+        if "Backup:" in line or "An offline backup key" in line:
+            break
+        block.append(line.removeprefix(indent))
+    return [line for line in block if not line.startswith(("# - sha256", "#   ", "# The leaf",
+                                                             "# servers make"))]
+
+
+def test_init_writes_suggests_roots_for_a_catalogued_ca(
+    run_pingen: CliRunner, workdir: Path, pki: Hierarchy
+) -> None:
+    """The durable set: every root of the CA (both key types, the next generation),
+    each with its reason, the same lines `pingen suggest` prints; not R1, which its
+    siblings replace."""
+    write_pem(workdir / "roots.pem", pki.x1.cert, pki.x2.cert, pki.other.cert)
+    leaf = pki.leaf("R1")
+    catalog = str(pki.catalog_path)
+    with tls_server(Identity((leaf.cert, *pki.upper("R1")), leaf.key)) as (host, port):
+        address = f"app.example.test={host}:{port}"
+        written = [run_pingen("init", address, "-o", name, "--ca-file", "roots.pem",
+                              "--catalog", catalog, "--expires", EXPIRES)
+                   for name in ("pins.yaml", "again.yaml")]
+        assert [r.exit_code for r in written] == [0, 0], written[0].stderr
+        suggested = run_pingen("suggest", "app.example.test", "--connect", f"{host}:{port}",
+                               "--ca-file", "roots.pem", "--catalog", catalog)
+        text = (workdir / "pins.yaml").read_text()
+        assert text == (workdir / "again.yaml").read_text()  # deterministic
+        assert "wrote pins.yaml: 1 domain(s), 4 CA pin(s)" in written[0].stdout
+
+        names = re.findall(r"(?m)^      - root: (.+)$", text)
+        assert names == ["Test Root X1", "Test Root X2", "Test Root YR", "Test Root YE"]
+        lines = text.splitlines()
+        for name in names:  # each with its reason right above it
+            assert lines[lines.index(f"      - root: {name}") - 1].startswith("      # ")
+        assert "level: intermediate" not in text and pki.intermediates["R1"].pin not in text
+        assert f"      # - sha256: {leaf.pin}\n" in text  # the leaf, commented, as before
+        assert "trust:\n  ca_file: roots.pem\n  catalog: " in text
+        assert "still open" not in text
+        # one selection: init's pins are suggest's, line for line
+        assert suggested.exit_code == 0, suggested.stderr
+        assert pins_block(text, "      ") == pins_block(suggested.stdout, "    ")
+
+        # With the backup key it loads, and verify finds nothing to say of the future.
+        assert run_pingen("keygen", "app-example-test-backup", "--dir", "keys").exit_code == 0
+        (workdir / "pins.yaml").write_text(uncomment_backup(text))
+        (domain,) = load_config(workdir / "pins.yaml").domains
+        assert [p.label for p in domain.pins] == [*names, "offline backup key"]
+        checked = run_pingen("verify", "--format", "json")
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["domains"][0]["problems"] == []

@@ -12,6 +12,7 @@ import click
 from pingen.commands.options import timeout_option
 
 if TYPE_CHECKING:
+    from pingen.catalog import Catalog
     from pingen.init import HostChain, Start
     from pingen.model import Trust
 
@@ -24,12 +25,16 @@ if TYPE_CHECKING:
 @click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="PEM roots to build the chains to instead of certifi's Mozilla roots "
                    "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
+@click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A CA catalog of your own instead of pingen's (see the catalog README); "
+                   "written to pins.yaml as `trust: catalog:`.")
 @click.option("--expires", "expires_text", metavar="DATE|never",
               help="The pin sets' expiry [default: a year from today].")
 @timeout_option("Seconds for connect plus handshake, per host.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no next steps.")
 def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
-            expires_text: str | None, timeout: float, quiet: bool) -> int:
+            catalog_file: Path | None, expires_text: str | None, timeout: float,
+            quiet: bool) -> int:
     """Write a starter pins.yaml from the chains HOST... serve now.
 
     \b
@@ -38,25 +43,34 @@ def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
       api.example.com:8443               dial port 8443 (written as `connect:`)
       api.example.com=203.0.113.7:443    dial that address, SNI api.example.com
 
-    Each domain gets the pins of its intermediate(s) and root, a commented-out
-    leaf pin, and a commented backup pin for the key `pingen keygen` makes; the
-    outputs for Android and iOS are listed. The default expiry is a year from
+    Each domain gets the pins `pingen suggest` proposes: the roots of every
+    family its CA can serve it from (both key types, next-generation roots,
+    cross-sign paths), each with its reason; a CA outside the CA catalog (a
+    private or test CA) gets the pins of its intermediate(s) and root. Then a
+    commented-out leaf pin, and a commented backup pin for the key `pingen
+    keygen` makes; the outputs for Android and iOS are listed. The default expiry is a year from
     today, so the file depends on the date it was made. Never overwrites a file.
     """
     from pingen import init
+    from pingen.commands.suggest import load_catalog_option
     from pingen.errors import CheckFailed, ConfigError, NetworkError
     from pingen.model import Trust
 
     starts = _starts(hosts)
     expires = _expiry(expires_text)
     _refuse_existing(output_path)
-    trust = Trust(ca_file=ca_file.absolute() if ca_file else None)
+    catalog = load_catalog_option(catalog_file)  # a broken one is exit 2 before dialling
+    trust = Trust(ca_file=ca_file.absolute() if ca_file else None,
+                  catalog=catalog_file.absolute() if catalog_file else None)
     try:
-        chains = _fetch(starts, trust, timeout, quiet)
+        chains = _fetch(starts, trust, catalog, timeout, quiet)
     except init.InitError as error:
         raise (NetworkError if error.network else CheckFailed)(str(error)) from None
-    ca_relative = _relative(ca_file, output_path) if ca_file else None
-    text = init.starter_config(chains, expires=expires, ca_file=ca_relative)
+    text = init.starter_config(
+        chains, expires=expires,
+        ca_file=_relative(ca_file, output_path) if ca_file else None,
+        catalog=_relative(catalog_file, output_path) if catalog_file else None,
+    )
     try:
         with output_path.open("x", encoding="utf-8", newline="\n") as file:
             file.write(text)
@@ -120,13 +134,14 @@ def _refuse_existing(path: Path) -> None:
         raise ConfigError(f"{path}: the folder {path.parent} does not exist")
 
 
-def _fetch(starts: list[Start], trust: Trust, timeout: float, quiet: bool) -> list[HostChain]:
+def _fetch(starts: list[Start], trust: Trust, catalog: Catalog, timeout: float,
+           quiet: bool) -> list[HostChain]:
     from pingen.init import fetch_host_chains
     from pingen.term import Progress
 
     with Progress(quiet=quiet) as progress:
         step = progress.counter("taking chains", len(starts))
-        return fetch_host_chains(starts, trust, timeout=timeout, progress=step)
+        return fetch_host_chains(starts, trust, timeout=timeout, progress=step, catalog=catalog)
 
 
 def _relative(path: Path, output_path: Path) -> str:
@@ -136,9 +151,9 @@ def _relative(path: Path, output_path: Path) -> str:
 
 
 def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
-    from pingen.init import KEY_FOLDER, backup_key_name
+    from pingen.init import KEY_FOLDER, backup_key_name, ca_pin_count
 
-    pins = sum(len(chain.keys) - 1 or 1 for chain in chains)
+    pins = sum(ca_pin_count(chain) for chain in chains)
     config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""
     click.echo(f"wrote {output_path}: {len(chains)} domain(s), {pins} CA pin(s)")
     click.echo("Next: make an offline backup key for each domain and pin it "
