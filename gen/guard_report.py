@@ -1,6 +1,7 @@
 """How `pingen guard` reads: the plan, each app version's verdicts, and the conclusion.
 
     text = render_text(plan, reports, chain_path)   # what guard prints on stdout
+    data = render_json(plan, reports, stores)       # --format json, for CI and hooks
     covers_nothing(plan, chain_path, key_path, configs)  # the exit-2 message
 
 Same plan and reports, same text (no colour, no clock).
@@ -8,12 +9,26 @@ Same plan and reports, same text (no colour, no clock).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pingen.errors import display_path
-from pingen.guard import ConfigReport, DomainVerdict, Outcome, Plan, is_ca, subject_of
-from pingen.model import Config, Level, Pin
+from pingen.guard import (
+    ChainKey,
+    ConfigReport,
+    DomainVerdict,
+    Outcome,
+    Plan,
+    is_ca,
+    subject_of,
+)
+from pingen.model import Config, Level, Pin, Trust
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from pingen.chain import TrustStore
 
 
 def render_text(plan: Plan, reports: Sequence[ConfigReport], chain_path: Path | None) -> str:
@@ -101,22 +116,165 @@ def _conclusion_lines(reports: Sequence[ConfigReport]) -> list[str]:
     lines += [f"  {verdict.domain.host} in the apps built from "
               f"{display_path(report.config.path)}" for report, verdict in broken]
     lines.append("")
-    if any(v.outcome is Outcome.UNTRUSTED for _, v in broken):
-        lines.append("The way out: make the chain verify first (send the intermediates, leaf "
-                     "first; check the CA and trust.ca_file), then run pingen guard again.")
-    if any(v.outcome is Outcome.BREAKS for _, v in broken):
-        new_pin = next((r.chain[0].sha256 for r in reports if r.chain), "")
-        lines.append(_WAY_OUT.format(pin=new_pin))
+    steps = dict(way_out(reports))
+    if MAKE_CHAIN_VERIFY in steps:
+        lines.append("The way out: " + _lower_first(steps[MAKE_CHAIN_VERIFY]))
+    if KEEP_PINNED_KEY in steps:
+        lines += ["The way out, either:",
+                  "  1. " + _indented(steps[KEEP_PINNED_KEY]),
+                  "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY])),
+                  "Then run pingen guard again with every app version's pins.yaml."]
     return lines
 
 
-_WAY_OUT = """\
-The way out, either:
-  1. Keep the key the apps pin: renew with the old key (certbot: `certbot renew
-     --reuse-key`, or `reuse_key = True` in the lineage's renewal config;
-     cert-manager: `privateKey.rotationPolicy: Never`; Caddy: `reuse_private_keys`),
-     or deploy your pinned backup key (a CSR from `pingen keygen --csr-domain`).
-  2. Or ship an app update whose pins.yaml pins the new key
-     (sha256: {pin}),
-     wait until the app versions without it are out of use, then deploy.
-Then run pingen guard again with every app version's pins.yaml."""
+# The ways out of an unsafe switch: (code, message) for --format json. A message's
+# line breaks are where the text report breaks it; json joins the lines.
+MAKE_CHAIN_VERIFY = "make-chain-verify"
+KEEP_PINNED_KEY = "keep-pinned-key"
+PIN_NEW_KEY = "pin-new-key"
+
+_MAKE_CHAIN_VERIFY = (
+    "Make the chain verify first (send the intermediates, leaf first; check the CA and "
+    "trust.ca_file), then run pingen guard again."
+)
+_KEEP_PINNED_KEY = """\
+Keep the key the apps pin: renew with the old key (certbot: `certbot renew
+--reuse-key`, or `reuse_key = True` in the lineage's renewal config;
+cert-manager: `privateKey.rotationPolicy: Never`; Caddy: `reuse_private_keys`),
+or deploy your pinned backup key (a CSR from `pingen keygen --csr-domain`)."""
+_PIN_NEW_KEY = """\
+Ship an app update whose pins.yaml pins the new key
+(sha256: {pin}),
+wait until the app versions without it are out of use, then deploy."""
+
+
+def way_out(reports: Sequence[ConfigReport]) -> list[tuple[str, str]]:
+    """What to do instead of deploying, as (code, message); none when it is safe."""
+    broken = [v.outcome for r in reports for v in r.verdicts if v.unsafe]
+    steps = []
+    if Outcome.UNTRUSTED in broken:
+        steps.append((MAKE_CHAIN_VERIFY, _MAKE_CHAIN_VERIFY))
+    if Outcome.BREAKS in broken:
+        new_pin = next((r.chain[0].sha256 for r in reports if r.chain), "")
+        steps += [(KEEP_PINNED_KEY, _KEEP_PINNED_KEY),
+                  (PIN_NEW_KEY, _PIN_NEW_KEY.format(pin=new_pin))]
+    return steps
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _indented(text: str) -> str:
+    """A numbered item's continuation lines, under its text."""
+    return text.replace("\n", "\n     ")
+
+
+# -- --format json --------------------------------------------------------------------
+
+
+def render_json(plan: Plan, reports: Sequence[ConfigReport],
+                stores: Mapping[Trust, TrustStore]) -> str:
+    """The stable shape for CI and deploy hooks (README, "pingen guard --format json").
+
+    `stores`: the trust store of each config that the plan touches, as judge() filled
+    it; the chain's certificates are found there and in the plan again.
+    """
+    import json
+
+    data = {
+        "safe": not any(report.unsafe for report in reports),
+        "covers": list(plan.names),
+        "leaf": None if plan.planned_key is not None else _entry_json(plan.served[0],
+                                                                      Level.LEAF),
+        "planned_key": _planned_key_json(plan),
+        "configs": [_config_json(plan, report, stores.get(report.config.trust))
+                    for report in reports],
+        "way_out": [{"code": code, "message": " ".join(message.split())}
+                    for code, message in way_out(reports)],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _planned_key_json(plan: Plan) -> dict[str, str] | None:
+    key = plan.planned_key
+    if key is None:
+        return None
+    return {"file": str(plan.planned_from), "kind": key.kind, "key_type": key.key_type,
+            "sha256": key.sha256}
+
+
+def _config_json(plan: Plan, report: ConfigReport, store: TrustStore | None) -> dict[str, Any]:
+    level_of: dict[str, Level] = {}
+    for key in report.chain:
+        level_of.setdefault(key.sha256, key.level)
+    return {
+        "config": str(display_path(report.config.path)),
+        "safe": not report.unsafe,
+        "untrusted_reason": report.untrusted_reason,
+        "chain": _chain_json(plan, report.chain, store),
+        "domains": [
+            {
+                "domain": verdict.domain.host,
+                "status": verdict.outcome.value,
+                "matched": [{"sha256": pin.sha256, "label": pin.label,
+                             "level": level_of[pin.sha256].value} for pin in verdict.matched],
+                "message": _explain(verdict),
+            }
+            for verdict in report.verdicts
+        ],
+    }
+
+
+def _chain_json(plan: Plan, chain: Sequence[ChainKey],
+                store: TrustStore | None) -> list[dict[str, Any]]:
+    """verify's chain entries; a planned key has no certificate, so no subject or date."""
+    certificates = _certificates_of(plan, chain, store)
+    entries: list[dict[str, Any]] = []
+    for index, (key, cert) in enumerate(zip(chain, certificates, strict=True)):
+        if cert is not None:
+            entries.append(_entry_json(cert, key.level))
+            continue
+        issuer = certificates[index + 1] if index + 1 < len(certificates) else None
+        entries.append({"level": key.level.value, "subject": None,
+                        "issuer": issuer.subject.rfc4514_string() if issuer else None,
+                        "not_after": None, "sha256": key.sha256})
+    return entries
+
+
+def _certificates_of(plan: Plan, chain: Sequence[ChainKey],
+                     store: TrustStore | None) -> list[x509.Certificate | None]:
+    """The certificate behind each key of a completed chain (None: a planned key).
+
+    A ConfigReport keeps only keys; the certificates are the plan's and the store's.
+    Walking down from the root, each must be signed by the one above it, so a
+    cross-signed copy of a key is not taken for the certificate in the chain; at the
+    top the store's own root comes first, as clients end at a trust anchor.
+    """
+    from pingen.chain import signed_by
+    from pingen.spki import pin_of_certificate
+
+    pool = [*(store.roots if store is not None else ()), *plan.served]
+    pins: dict[x509.Certificate, str] = {}
+
+    def pin_of(cert: x509.Certificate) -> str:
+        if cert not in pins:
+            pins[cert] = pin_of_certificate(cert)
+        return pins[cert]
+
+    found: list[x509.Certificate | None] = []
+    above: x509.Certificate | None = None
+    for index in reversed(range(len(chain))):
+        if index == 0 and plan.planned_key is not None:
+            found.append(None)
+            break
+        above = next((cert for cert in pool if pin_of(cert) == chain[index].sha256
+                      and (above is None or signed_by(cert, above))), None)
+        found.append(above)
+    return found[::-1]
+
+
+def _entry_json(cert: x509.Certificate, level: Level) -> dict[str, str]:
+    from pingen.judge import describe_chain
+
+    return describe_chain([cert], [level])[0].as_json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -373,6 +374,183 @@ def test_planned_key_alone_counts_only_leaf_pins(run_pingen: CliRunner, workdir:
     write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"),
                                   pin_line(_pin_of_key(key), "planned")]}, roots=[pki.root])
     assert run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST).exit_code == 0
+
+
+# -- --format json ------------------------------------------------------------------------
+
+CHAIN_ENTRY_KEYS = ["level", "subject", "issuer", "not_after", "sha256"]  # as verify's
+
+
+def guard_json(run_pingen: CliRunner, *args: str) -> tuple[int, dict[str, object]]:
+    result = run_pingen("guard", *args, "--format", "json")
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    data: dict[str, object] = json.loads(result.stdout)  # stdout holds the json alone
+    return result.exit_code, data
+
+
+def entry_of(cert: x509.Certificate, level: str) -> dict[str, object]:
+    return {"level": level, "subject": cert.subject.rfc4514_string(),
+            "issuer": cert.issuer.rfc4514_string(),
+            "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sha256": _pin_of_cert(cert)}
+
+
+def _pin_of_cert(cert: x509.Certificate) -> str:
+    from pingen.spki import pin_of_certificate
+
+    return pin_of_certificate(cert)
+
+
+def test_json_of_a_safe_switch(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "Guard Test Root", level="root"),
+                                  backup_pin()]}, roots=[pki.root])
+    write_chain(workdir, pki.leaf)
+    code, data = guard_json(run_pingen, "--chain", "new.pem")
+    assert code == 0
+    assert list(data) == ["safe", "covers", "leaf", "planned_key", "configs", "way_out"]
+    assert data["safe"] is True and data["way_out"] == [] and data["planned_key"] is None
+    assert data["covers"] == [HOST, "www.example.test"]
+    assert data["leaf"] == entry_of(pki.leaf.cert, "leaf")
+    (config,) = data["configs"]  # type: ignore[misc]
+    assert list(config) == ["config", "safe", "untrusted_reason", "chain", "domains"]
+    assert config["config"] == "pins.yaml" and config["safe"] is True
+    assert config["untrusted_reason"] is None
+    # the chain completed with the root from the store, described as verify describes it
+    assert config["chain"] == [entry_of(pki.leaf.cert, "leaf"),
+                               entry_of(pki.inter.cert, "intermediate"),
+                               entry_of(pki.root.cert, "root")]
+    assert all(list(entry) == CHAIN_ENTRY_KEYS for entry in config["chain"])
+    assert config["domains"] == [{
+        "domain": HOST, "status": "safe",
+        "matched": [{"sha256": pki.root.pin, "label": "Guard Test Root", "level": "root"}],
+        "message": "matches Guard Test Root (root)",
+    }]
+    again = run_pingen("guard", "--chain", "new.pem", "--format", "json")
+    assert again.stdout == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_json_of_an_unsafe_switch_names_each_config_and_the_way_out(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    new = pki.leaf.renewed(new_key=True)
+    old_pins = [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]
+    write_config(workdir / "v1", {HOST: old_pins}, roots=[pki.root])
+    write_config(workdir / "v2", {HOST: [*old_pins, pin_line(new.pin, "next key")]},
+                 roots=[pki.root])
+    write_config(workdir / "v0", {HOST: old_pins}, roots=[pki.root], expires="2020-01-31")
+    write_config(workdir / "other", {"other.example.test": [backup_pin(1), backup_pin(2)]},
+                 roots=[pki.root])
+    write_chain(workdir, new)
+    configs = ["-c", "v0/pins.yaml", "-c", "v1/pins.yaml", "-c", "v2/pins.yaml",
+               "-c", "other/pins.yaml"]
+    text = run_pingen("guard", "--chain", "new.pem", *configs)
+    code, data = guard_json(run_pingen, "--chain", "new.pem", *configs)
+    assert code == text.exit_code == 1 and data["safe"] is False
+    by_path = {c["config"]: c for c in data["configs"]}  # type: ignore[attr-defined]
+    assert list(by_path) == ["v0/pins.yaml", "v1/pins.yaml", "v2/pins.yaml", "other/pins.yaml"]
+    status = {path: [(d["domain"], d["status"]) for d in c["domains"]]
+              for path, c in by_path.items()}
+    assert status == {"v0/pins.yaml": [(HOST, "expired")], "v1/pins.yaml": [(HOST, "breaks")],
+                      "v2/pins.yaml": [(HOST, "safe")], "other/pins.yaml": []}
+    assert [c["safe"] for c in by_path.values()] == [True, False, True, True]
+    assert by_path["other/pins.yaml"]["chain"] == []  # not affected: nothing was judged
+    assert by_path["v2/pins.yaml"]["domains"][0]["matched"] == [
+        {"sha256": new.pin, "label": "next key", "level": "leaf"}
+    ]
+    # each message is the text report's, word for word
+    for domain in (d for c in by_path.values() for d in c["domains"]):
+        assert f"{domain['domain']}  {domain['message']}\n" in text.stdout
+    way_out = data["way_out"]
+    assert [step["code"] for step in way_out] == ["keep-pinned-key", "pin-new-key"]  # type: ignore[index]
+    assert "--reuse-key" in way_out[0]["message"]  # type: ignore[index]
+    assert f"(sha256: {new.pin})" in way_out[1]["message"]  # type: ignore[index]
+    assert all("\n" not in step["message"] for step in way_out)  # type: ignore[attr-defined]
+
+
+def test_json_of_an_untrusted_chain(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    stranger = CA.root("Stranger Root").intermediate("Stranger CA")
+    leaf = stranger.issue_leaf(HOST)
+    write_config(workdir, {HOST: [pin_line(leaf.pin, "leaf"), backup_pin()]}, roots=[pki.root])
+    write_chain(workdir, leaf)
+    code, data = guard_json(run_pingen, "--chain", "new.pem")
+    assert code == 1 and data["safe"] is False
+    assert data["leaf"] == entry_of(leaf.cert, "leaf")  # what was judged, though untrusted
+    (config,) = data["configs"]  # type: ignore[misc]
+    assert "no root in the trust store" in config["untrusted_reason"]
+    assert config["chain"] == []
+    assert [(d["status"], d["matched"]) for d in config["domains"]] == [("untrusted", [])]
+    assert [step["code"] for step in data["way_out"]] == ["make-chain-verify"]  # type: ignore[attr-defined]
+
+
+def test_json_of_a_planned_key(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    from tests.support.pki import new_key
+
+    spare = new_key()
+    (workdir / "spare.pub.pem").write_bytes(public_key_pem(spare))
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"),
+                                  pin_line(_pin_of_key(spare), "spare", backup=True)]},
+                 roots=[pki.root])
+    write_pem(workdir / "ca.pem", pki.inter.cert)
+    code, data = guard_json(run_pingen, "--key", "spare.pub.pem", "--chain", "ca.pem",
+                            "--domain", HOST)
+    assert code == 0 and data["safe"] is True and data["leaf"] is None
+    assert data["planned_key"] == {"file": "spare.pub.pem", "kind": "public key",
+                                   "key_type": "EC P-256", "sha256": _pin_of_key(spare)}
+    (config,) = data["configs"]  # type: ignore[misc]
+    # no certificate yet: no subject or date, but the CA that will issue it
+    assert config["chain"] == [
+        {"level": "leaf", "subject": None, "issuer": pki.inter.cert.subject.rfc4514_string(),
+         "not_after": None, "sha256": _pin_of_key(spare)},
+        entry_of(pki.inter.cert, "intermediate"), entry_of(pki.root.cert, "root"),
+    ]
+    assert config["domains"][0]["matched"] == [
+        {"sha256": _pin_of_key(spare), "label": "spare", "level": "leaf"}
+    ]
+    # the same key as the current leaf's: still the planned key, not the old certificate
+    (workdir / "same.key.pem").write_bytes(key_pem(pki.leaf.key))
+    write_chain(workdir, pki.leaf, "current.pem")
+    code, same = guard_json(run_pingen, "--key", "same.key.pem", "--chain", "current.pem")
+    assert code == 0
+    leaf_entry = same["configs"][0]["chain"][0]  # type: ignore[index]
+    assert leaf_entry["subject"] is None and leaf_entry["sha256"] == pki.leaf.pin
+    assert leaf_entry["issuer"] == pki.inter.cert.subject.rfc4514_string()
+
+
+def test_json_names_the_certificates_of_the_chain_not_a_cross_signed_copy(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    """A server may also send a copy of its intermediate cross-signed by an older root;
+    the chain verified against this store goes through the copy its root issued."""
+    old_root = CA.root("Guard Old Root")
+    cross = old_root.cross_sign(pki.inter)
+    write_config(workdir, {HOST: [pin_line(pki.inter.pin, "Issuing CA 1"), backup_pin()]},
+                 roots=[pki.root])
+    write_pem(workdir / "new.pem", pki.leaf.cert, cross, pki.inter.cert)
+    code, data = guard_json(run_pingen, "--chain", "new.pem")
+    assert code == 0
+    assert data["configs"][0]["chain"][1:] == [  # type: ignore[index]
+        entry_of(pki.inter.cert, "intermediate"), entry_of(pki.root.cert, "root")
+    ]
+
+
+def test_json_when_the_chain_covers_nothing_is_exit_2_and_no_json(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    write_config(workdir, {HOST: [backup_pin(1), backup_pin(2)]}, roots=[pki.root])
+    write_chain(workdir, pki.inter.issue_leaf("unrelated.example.org"))
+    result = run_pingen("guard", "--chain", "new.pem", "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "new.pem: covers none of the domains in pins.yaml" in result.stderr
+
+
+def test_help_and_readme_name_every_json_status_and_way_out_code(run_pingen: CliRunner) -> None:
+    from pingen.guard import Outcome
+    from pingen.guard_report import KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY
+
+    help_text = " ".join(run_pingen("guard", "--help").stdout.split())
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for code in [*(o.value for o in Outcome), KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY]:
+        assert code in help_text and f"`{code}`" in readme, code
 
 
 # -- bad input: exit 2, a message, nothing written ---------------------------------------------

@@ -32,8 +32,12 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.option("--domain", "domains", multiple=True, metavar="HOST",
               help="With --key: a host the new certificate will cover (repeat). Default: "
                    "the CSR's names, else the names of the leaf in --chain.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True,
+              help="text: for people; json: the stable shape for CI and deploy hooks "
+                   "(same exit codes).")
 def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: Path | None,
-            domains: tuple[str, ...]) -> int:
+            domains: tuple[str, ...], output_format: str) -> int:
     """Before a server switches certificates: will every app version still connect?
 
     \b
@@ -58,9 +62,23 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     Exit 0: safe to deploy. 1: some app would refuse the server (each domain and
     config is named, with the way out). 2: a bad file, or a chain that covers no
     configured domain (probably the wrong file).
+
+    \b
+    --format json (on exit 0 and 1; on exit 2 only the message, on stderr):
+      safe         true when no config would break
+      covers       the names the new leaf covers
+      leaf         the new certificate as verify's chain entry {level, subject,
+                   issuer, not_after, sha256}; null with --key
+      planned_key  {file, kind, key_type, sha256}; null without --key
+      configs      one per -c: {config, safe, untrusted_reason, chain (entries,
+                   leaf first, root last; a planned key's subject and not_after
+                   are null), domains: [{domain, status (safe, breaks, expired,
+                   untrusted), matched: [{sha256, label, level}], message}]}
+      way_out      [{code (make-chain-verify, keep-pinned-key, pin-new-key),
+                   message}]; empty when safe
     """
     from pingen.guard import GuardInputError, judge, plan_from_files
-    from pingen.guard_report import covers_nothing, render_text
+    from pingen.guard_report import covers_nothing, render_json, render_text
 
     if domains and key_path is None:
         raise ConfigError("--domain goes with --key; a certificate's names come from the "
@@ -79,7 +97,10 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     if not any(report.verdicts for report in reports):
         click.echo(covers_nothing(plan, chain_path, key_path, configs), err=True)
         return EXIT_BAD_INPUT
-    click.echo(render_text(plan, reports, chain_path), nl=False)
+    if output_format == "json":
+        click.echo(render_json(plan, reports, stores), nl=False)
+    else:
+        click.echo(render_text(plan, reports, chain_path), nl=False)
     return EXIT_CHECK_FAILED if any(report.unsafe for report in reports) else 0
 
 
