@@ -109,8 +109,7 @@ def fetch_host_chains(
         except UntrustedChain as error:
             untrusted.append(f"{start.host}: {error.reason}")
             continue
-        selection = durable_selection(start.host, chain, now, catalog)
-        chains.append(HostChain(start, _chain_keys(chain), selection))
+        chains.append(host_chain(start, chain, now, catalog))
     if untrusted:
         hint = ("a private or test CA? pass its root with --ca-file" if trust.ca_file is None
                 else f"is its root in {trust.ca_file}?")
@@ -119,6 +118,13 @@ def fetch_host_chains(
     if network:
         raise InitError("cannot take the chain: " + "; ".join(network), network=True)
     return chains
+
+
+def host_chain(start: Start, chain: Sequence[x509.Certificate], at: dt.datetime,
+               catalog: Catalog) -> HostChain:
+    """What init writes for a host whose verified chain (leaf first, anchor last) is
+    `chain`, judged as of `at`."""
+    return HostChain(start, _chain_keys(chain), durable_selection(start.host, chain, at, catalog))
 
 
 def durable_selection(host: str, chain: Sequence[x509.Certificate], at: dt.datetime,

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from pingen.init import default_expiry, quote
+from pingen.init import Start, backup_key_name, default_expiry, host_chain, quote, starter_config
 from pingen.load import load_config
 from pingen.model import Level
+from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
 from tests.support.pki import CA, Identity, write_pem
@@ -291,3 +295,42 @@ def test_init_writes_suggests_roots_for_a_catalogued_ca(
         checked = run_pingen("verify", "--format", "json")
     assert checked.exit_code == 0, checked.stdout + checked.stderr
     assert json.loads(checked.stdout)["domains"][0]["problems"] == []
+
+
+REAL = Path(__file__).parent / "data" / "real-chains"
+
+
+@pytest.mark.parametrize(("chain", "host", "at", "roots"), [
+    ("R12-2026-04-30-1.pem", "stanorg.ru", "2026-03-01",
+     ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"]),
+    ("YE2-2026-10-18-1.pem", "poliban-english-verse.duckdns.org", "2026-09-01",
+     ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"]),
+    ("WR1-2026-03-26-1.pem", "app.vercel.app", "2026-02-01",
+     ["GTS Root R1", "GTS Root R3", "GTS Root R4"]),
+])
+def test_real_served_chains_get_every_root_of_their_ca(
+    workdir: Path, chain: str, host: str, at: str, roots: list[str]
+) -> None:
+    """What init writes for real Let's Encrypt and Google chains, as a client verified
+    them on a day inside the leaf's validity: the CA's roots, not its intermediate."""
+    from pingen.catalog import load_catalog
+    from pingen.chain import build_verified_chain, load_trust_store
+    from pingen.model import Trust
+
+    served = x509.load_pem_x509_certificates((REAL / chain).read_bytes())
+    when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+    verified = build_verified_chain(served, load_trust_store(Trust()), host, when)
+    written = host_chain(Start(host), verified, when, load_catalog())
+    text = starter_config([written], expires=None)
+    assert text == starter_config([host_chain(Start(host), verified, when, load_catalog())],
+                                  expires=None)
+    assert re.findall(r"(?m)^      - root: (.+)$", text) == roots
+    assert "level: intermediate" not in text and "still open" not in text
+    assert pin_of_certificate(verified[1]) not in text  # the intermediate rotates among siblings
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    (workdir / "keys").mkdir()
+    (workdir / "keys" / f"{backup_key_name(host)}.pub.pem").write_bytes(public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (workdir / "pins.yaml").write_text(uncomment_backup(text))
+    (domain,) = load_config(workdir / "pins.yaml").domains
+    assert [p.label for p in domain.pins] == [*roots, "offline backup key"]
