@@ -185,6 +185,7 @@ def test_bad_hosts_and_options_are_exit_2(run_pingen: CliRunner, workdir: Path) 
         ("api.example.com", "--expires", "2001-01-01"): "not in the future",
         ("api.example.com", "--expires", "soon"): "yyyy-mm-dd",
         ("api.example.com", "-o", "no/such/folder/pins.yaml"): "does not exist",
+        ("api.example.com", "--catalog", "no-catalog.json"): "cannot read the CA catalog",
     }
     for args, message in cases.items():
         result = run_pingen("init", *args)

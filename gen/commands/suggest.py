@@ -48,7 +48,9 @@ def command(
     """Propose the pins that keep working for HOST: the roots of every certificate
     family HOST can be served from (both key types, next-generation roots, and with
     --provider every CA the platform may switch to), each with its reason, plus an
-    offline backup key step. Prints pins.yaml lines to paste under `domains:`."""
+    offline backup key step. The CA serving today is always covered; a `# warning:`
+    line says when --provider does not name it. Prints pins.yaml lines to paste under
+    `domains:`."""
     from pingen.chain import read_chain_file
     from pingen.suggest import NoSuggestion, render_yaml, suggest
 
