@@ -14,12 +14,10 @@ import pytest
 import yaml
 
 from tests.conftest import CliRunner
+from tests.support.samples import PIN_A, PIN_B, PIN_C
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
-PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
-PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
-PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
 
 CONFIG = f"""\
 version: 1

@@ -15,12 +15,8 @@ from pingen.model import Config, Domain, Pin, PinSet, PinSource
 from pingen.term import colour_wanted
 from tests.conftest import CliRunner
 from tests.support.pki import CA, public_key_pem, write_pem
+from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 from tests.support.servers import tls_server
-
-PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
-PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
-PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
-PIN_D = "YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="
 
 BASE = f"""\
 version: 1

@@ -13,10 +13,8 @@ from pingen.errors import ConfigError, ConfigErrors
 from pingen.load import load_config, normalize_host, parse_address, relative_inside
 from pingen.model import Address, Level, PinSource
 from tests.conftest import CliRunner
+from tests.support.samples import PIN_A, PIN_B
 
-PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
-PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
-PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
 TODAY = dt.date(2026, 11, 27)
 
 VALID = f"""\

@@ -16,10 +16,9 @@ import pytest
 import yaml
 
 from tests.conftest import CliRunner
+from tests.support.samples import PIN_A, PIN_B
 
 REPO = Path(__file__).resolve().parent.parent
-PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
-PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
 
 CONFIG = f"""\
 version: 1

@@ -16,12 +16,11 @@ from pingen.errors import ConfigError
 from pingen.jsonschema import dumps, json_schema
 from pingen.load import load_config
 from tests.conftest import CliRunner
+from tests.support.samples import PIN_A, PIN_B
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "schema" / "pins.schema.json"
 TODAY = dt.date(2026, 11, 27)
-PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
-PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
 
 VALID = f"""\
 # yaml-language-server: $schema=schema/pins.schema.json
