@@ -14,27 +14,12 @@ import pytest
 import yaml
 
 from tests.conftest import CliRunner
-from tests.support.samples import PIN_A, PIN_B, PIN_C
+from tests.support.samples import PIN_A, PIN_B, PIN_C, template_project
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
 
-CONFIG = f"""\
-version: 1
-defaults:
-  expires: 2030-06-30
-domains:
-  api.example.com:
-    pins:
-      - sha256: {PIN_A}
-        label: ISRG Root X1
-      - sha256: {PIN_B}
-        label: backup
-        backup: true
-outputs:
-  - template: pins.txt.j2
-    path: generated/pins.txt
-"""
+CONFIG = template_project("generated/pins.txt")
 TEMPLATE = (
     "{{ notice }}\n{% for d in domains %}{% for p in d.pins %}{{ d.host }} {{ p.sha256 }}\n"
     "{% endfor %}{% endfor %}"

@@ -16,26 +16,11 @@ import pytest
 import yaml
 
 from tests.conftest import CliRunner
-from tests.support.samples import PIN_A, PIN_B
+from tests.support.samples import PIN_B, template_project
 
 REPO = Path(__file__).resolve().parent.parent
 
-CONFIG = f"""\
-version: 1
-defaults:
-  expires: 2030-06-30
-domains:
-  api.example.com:
-    pins:
-      - sha256: {PIN_A}
-        label: ISRG Root X1
-      - sha256: {PIN_B}
-        label: backup
-        backup: true
-outputs:
-  - template: pins.txt.j2
-    path: generated/pins.json
-"""
+CONFIG = template_project("generated/pins.json")
 TEMPLATE = """\
 {"_": {{ notice | tojson }}, "pins": {
 {%- for d in domains %}{{ d.host | tojson }}: {{ d.pins | map(attribute='sha256') | list | tojson }}

@@ -333,10 +333,8 @@ outputs:
     assert rendered.warnings == ()
 
 
-def test_pingen_build_merges_into_info_plist_and_a_rerun_changes_nothing(
-    run_pingen: CliRunner, workdir: Path
-) -> None:
-    (workdir / "pins.yaml").write_text(f"""\
+# A domain pinned to two leaf keys; each test appends its own `outputs:` entries.
+LEAF_PINNED = f"""\
 version: 1
 defaults:
   expires: never
@@ -348,6 +346,13 @@ domains:
       - sha256: {B}
         level: leaf
 outputs:
+"""
+
+
+def test_pingen_build_merges_into_info_plist_and_a_rerun_changes_nothing(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    (workdir / "pins.yaml").write_text(LEAF_PINNED + """\
   - type: ios-plist
     path: App/Info.plist
 """)
@@ -366,18 +371,7 @@ outputs:
 def test_pingen_build_over_a_file_that_is_no_plist_exits_2_and_writes_nothing(
     run_pingen: CliRunner, workdir: Path
 ) -> None:
-    (workdir / "pins.yaml").write_text(f"""\
-version: 1
-defaults:
-  expires: never
-domains:
-  api.example.com:
-    pins:
-      - sha256: {A}
-        level: leaf
-      - sha256: {B}
-        level: leaf
-outputs:
+    (workdir / "pins.yaml").write_text(LEAF_PINNED + """\
   - type: json
     path: pins.json
   - type: ios-plist

@@ -4,3 +4,24 @@ PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="  # ISRG Root X1
 PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="  # ISRG Root X2
 PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
 PIN_D = "YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="
+
+
+def template_project(output_path: str) -> str:
+    """A pins.yaml whose one output is the template `pins.txt.j2` written to
+    `output_path`: what the pre-commit and Action tests run pingen on."""
+    return f"""\
+version: 1
+defaults:
+  expires: 2030-06-30
+domains:
+  api.example.com:
+    pins:
+      - sha256: {PIN_A}
+        label: ISRG Root X1
+      - sha256: {PIN_B}
+        label: backup
+        backup: true
+outputs:
+  - template: pins.txt.j2
+    path: {output_path}
+"""
