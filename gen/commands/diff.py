@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load, timeout_option
+from pingen.commands.options import config_option, load, quiet_option, timeout_option
 
 if TYPE_CHECKING:
     from pingen.diff import ConfigDiff
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
               help="Also dial every domain: flag removed pins that are live today and sets "
                    "that match nothing live.")
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings on stderr.")
+@quiet_option("No progress on stderr; the loader's warnings stay.")
 def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,
             verify_live: bool, timeout: float, quiet: bool) -> int:
     """Show what changed between two versions of pins.yaml, per domain: pins added
@@ -47,7 +47,7 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
 
     if base is not None and old_path is not None:
         raise click.UsageError("give --base or --old, not both")
-    new = load(config_path, warn=not quiet)
+    new = load(config_path)
     if old_path is not None:
         _refuse_missing(old_path)
         old: Config | None = load(old_path, today=dt.date.min, warn=False)
