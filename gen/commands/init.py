@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import timeout_option
+from pingen.commands.options import ca_file_option, quiet_option, timeout_option
 
 if TYPE_CHECKING:
     from pingen.catalog import Catalog
@@ -22,16 +22,15 @@ if TYPE_CHECKING:
 @click.option("-o", "--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("pins.yaml"), show_default=True,
               help="The file to write; an existing file is never overwritten.")
-@click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="PEM roots to build the chains to instead of certifi's Mozilla roots "
-                   "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
+@ca_file_option("PEM roots to build the chains to instead of certifi's Mozilla roots "
+                "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
 @click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A CA catalog of your own instead of pingen's (see the catalog README); "
                    "written to pins.yaml as `trust: catalog:`.")
 @click.option("--expires", "expires_text", metavar="DATE|never",
               help="The pin sets' expiry [default: a year from today].")
 @timeout_option("Seconds for connect plus handshake, per host.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no next steps.")
+@quiet_option("No progress and no next steps.")
 def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
             catalog_file: Path | None, expires_text: str | None, timeout: float,
             quiet: bool) -> int:
