@@ -91,45 +91,52 @@ def read_chain_file(path: Path) -> list[x509.Certificate]:
     return certs
 
 
-def load_trust_store(trust: Trust) -> TrustStore:
-    """The roots chains are built to: `trust.ca_file`, else certifi's Mozilla store."""
-    if trust.ca_file is None:
-        import certifi
+def load_trust_store(trust: Trust, *, named: str = "trust.ca_file") -> TrustStore:
+    """The roots chains are built to: `trust.ca_file`, else certifi's Mozilla store.
 
-        return _store_from_file(certifi.where(), "certifi's Mozilla roots")
+    `named` is how messages call the CA file: the config key, or the flag (`--ca-file`)
+    it came from. A file is read again only when it changed (its mtime)."""
+    if trust.ca_file is None:
+        return _certifi_store()
     path = Path(trust.ca_file)
     try:
         stamp = path.stat().st_mtime_ns
     except OSError as error:
         raise ConfigError(
-            f"trust.ca_file cannot be read ({error.strerror}); point it at a PEM file of "
+            f"{named} cannot be read ({error.strerror}); point it at a PEM file of "
             "root certificates",
             Location(path),
         ) from None
-    return _cached_store(str(path), stamp)
+    return _cached_store(str(path), stamp, named)
+
+
+@lru_cache(maxsize=1)
+def _certifi_store() -> TrustStore:
+    import certifi
+
+    return _store_from_file(certifi.where(), "certifi's Mozilla roots", "certifi's store")
 
 
 @lru_cache(maxsize=8)
-def _cached_store(path: str, _stamp: int) -> TrustStore:
+def _cached_store(path: str, _stamp: int, named: str) -> TrustStore:
     from pingen.errors import display_path
 
-    return _store_from_file(path, str(display_path(Path(path))))
+    return _store_from_file(path, str(display_path(Path(path))), named)
 
 
-@lru_cache(maxsize=2)
-def _store_from_file(path: str, description: str) -> TrustStore:
+def _store_from_file(path: str, description: str, named: str) -> TrustStore:
     from cryptography.x509.verification import Store
 
     try:
         roots = load_certificates(Path(path).read_bytes())
     except (OSError, ValueError) as error:
         raise ConfigError(
-            f"trust.ca_file holds no readable certificates ({error}); it must be PEM "
+            f"{named} holds no readable certificates ({error}); it must be PEM "
             "root certificates",
             Location(Path(path)),
         ) from None
     if not roots:
-        raise ConfigError("trust.ca_file holds no certificates", Location(Path(path)))
+        raise ConfigError(f"{named} holds no certificates", Location(Path(path)))
     return TrustStore(Store(roots), tuple(roots), description)
 
 

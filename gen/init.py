@@ -94,7 +94,7 @@ def fetch_host_chains(
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
     from pingen.fetch import Target, fetch_chains
 
-    store = load_trust_store(trust)
+    store = load_trust_store(trust, named="--ca-file")
     catalog = catalog if catalog is not None else load_catalog(trust.catalog)
     targets = [Target(start.host, start.connect) for start in starts]
     fetched = fetch_chains(targets, timeout=timeout, progress=progress)

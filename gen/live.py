@@ -65,7 +65,7 @@ def describe_host(
 
     host, address = parse_target(source)
     served = served_chain(host, address, timeout, shown_as=source)
-    store = load_trust_store(trust or Trust())
+    store = load_trust_store(trust or Trust(), named="--ca-file")  # only pin --ca-file sets one
     try:
         verified = build_verified_chain(served, store, _verify_name(host),
                                         dt.datetime.now(dt.UTC))
