@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +41,9 @@ class ChainKey:
     level: Level
     sha256: str
     subject: str
+    # the certificate the chain holds (None: the planned key, which has none yet);
+    # left out of == so a key is its level, pin and subject
+    cert: x509.Certificate | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,7 @@ def completed_chain(plan: Plan, store: TrustStore, at: dt.datetime) -> list[Chai
 def _chain_key(level: Level, cert: x509.Certificate) -> ChainKey:
     from pingen.spki import pin_of_certificate
 
-    return ChainKey(level, pin_of_certificate(cert), subject_of(cert))
+    return ChainKey(level, pin_of_certificate(cert), subject_of(cert), cert)
 
 
 def _a_covered_host(names: Sequence[str]) -> str:

@@ -1,7 +1,7 @@
 """How `pingen guard` reads: the plan, each app version's verdicts, and the conclusion.
 
     text = render_text(plan, reports, chain_path)   # what guard prints on stdout
-    data = render_json(plan, reports, stores)       # --format json, for CI and hooks
+    data = render_json(plan, reports)               # --format json, for CI and hooks
     covers_nothing(plan, chain_path, key_path, configs)  # the exit-2 message
 
 Same plan and reports, same text (no colour, no clock).
@@ -9,7 +9,7 @@ Same plan and reports, same text (no colour, no clock).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +23,10 @@ from pingen.guard import (
     is_ca,
     subject_of,
 )
-from pingen.model import Config, Level, Pin, Trust
+from pingen.model import Config, Level, Pin
 
 if TYPE_CHECKING:
     from cryptography import x509
-
-    from pingen.chain import TrustStore
 
 
 def render_text(plan: Plan, reports: Sequence[ConfigReport], chain_path: Path | None) -> str:
@@ -173,13 +171,8 @@ def _indented(text: str) -> str:
 # -- --format json --------------------------------------------------------------------
 
 
-def render_json(plan: Plan, reports: Sequence[ConfigReport],
-                stores: Mapping[Trust, TrustStore]) -> str:
-    """The stable shape for CI and deploy hooks (README, "pingen guard --format json").
-
-    `stores`: the trust store of each config that the plan touches, as judge() filled
-    it; the chain's certificates are found there and in the plan again.
-    """
+def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
+    """The stable shape for CI and deploy hooks (README, "pingen guard --format json")."""
     import json
 
     data = {
@@ -188,8 +181,7 @@ def render_json(plan: Plan, reports: Sequence[ConfigReport],
         "leaf": None if plan.planned_key is not None else _entry_json(plan.served[0],
                                                                       Level.LEAF),
         "planned_key": _planned_key_json(plan),
-        "configs": [_config_json(plan, report, stores.get(report.config.trust))
-                    for report in reports],
+        "configs": [_config_json(report) for report in reports],
         "way_out": [{"code": code, "message": " ".join(message.split())}
                     for code, message in way_out(reports)],
     }
@@ -204,7 +196,7 @@ def _planned_key_json(plan: Plan) -> dict[str, str] | None:
             "sha256": key.sha256}
 
 
-def _config_json(plan: Plan, report: ConfigReport, store: TrustStore | None) -> dict[str, Any]:
+def _config_json(report: ConfigReport) -> dict[str, Any]:
     level_of: dict[str, Level] = {}
     for key in report.chain:
         level_of.setdefault(key.sha256, key.level)
@@ -212,7 +204,7 @@ def _config_json(plan: Plan, report: ConfigReport, store: TrustStore | None) -> 
         "config": str(display_path(report.config.path)),
         "safe": not report.unsafe,
         "untrusted_reason": report.untrusted_reason,
-        "chain": _chain_json(plan, report.chain, store),
+        "chain": _chain_json(report.chain),
         "domains": [
             {
                 "domain": verdict.domain.host,
@@ -226,52 +218,18 @@ def _config_json(plan: Plan, report: ConfigReport, store: TrustStore | None) -> 
     }
 
 
-def _chain_json(plan: Plan, chain: Sequence[ChainKey],
-                store: TrustStore | None) -> list[dict[str, Any]]:
+def _chain_json(chain: Sequence[ChainKey]) -> list[dict[str, Any]]:
     """verify's chain entries; a planned key has no certificate, so no subject or date."""
-    certificates = _certificates_of(plan, chain, store)
     entries: list[dict[str, Any]] = []
-    for index, (key, cert) in enumerate(zip(chain, certificates, strict=True)):
-        if cert is not None:
-            entries.append(_entry_json(cert, key.level))
+    for index, key in enumerate(chain):
+        if key.cert is not None:
+            entries.append(_entry_json(key.cert, key.level))
             continue
-        issuer = certificates[index + 1] if index + 1 < len(certificates) else None
+        issuer = chain[index + 1].cert if index + 1 < len(chain) else None
         entries.append({"level": key.level.value, "subject": None,
                         "issuer": issuer.subject.rfc4514_string() if issuer else None,
                         "not_after": None, "sha256": key.sha256})
     return entries
-
-
-def _certificates_of(plan: Plan, chain: Sequence[ChainKey],
-                     store: TrustStore | None) -> list[x509.Certificate | None]:
-    """The certificate behind each key of a completed chain (None: a planned key).
-
-    A ConfigReport keeps only keys; the certificates are the plan's and the store's.
-    Walking down from the root, each must be signed by the one above it, so a
-    cross-signed copy of a key is not taken for the certificate in the chain; at the
-    top the store's own root comes first, as clients end at a trust anchor.
-    """
-    from pingen.chain import signed_by
-    from pingen.spki import pin_of_certificate
-
-    pool = [*(store.roots if store is not None else ()), *plan.served]
-    pins: dict[x509.Certificate, str] = {}
-
-    def pin_of(cert: x509.Certificate) -> str:
-        if cert not in pins:
-            pins[cert] = pin_of_certificate(cert)
-        return pins[cert]
-
-    found: list[x509.Certificate | None] = []
-    above: x509.Certificate | None = None
-    for index in reversed(range(len(chain))):
-        if index == 0 and plan.planned_key is not None:
-            found.append(None)
-            break
-        above = next((cert for cert in pool if pin_of(cert) == chain[index].sha256
-                      and (above is None or signed_by(cert, above))), None)
-        found.append(above)
-    return found[::-1]
 
 
 def _entry_json(cert: x509.Certificate, level: Level) -> dict[str, str]:

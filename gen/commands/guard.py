@@ -98,7 +98,7 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
         click.echo(covers_nothing(plan, chain_path, key_path, configs), err=True)
         return EXIT_BAD_INPUT
     if output_format == "json":
-        click.echo(render_json(plan, reports, stores), nl=False)
+        click.echo(render_json(plan, reports), nl=False)
     else:
         click.echo(render_text(plan, reports, chain_path), nl=False)
     return EXIT_CHECK_FAILED if any(report.unsafe for report in reports) else 0
