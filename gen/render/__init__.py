@@ -44,6 +44,8 @@ class Rendering:
 
 
 class Adapter(Protocol):
+    TEMPLATE: str  # the built-in template under templates/
+
     def context(self, config: Config, output: Output) -> Rendering: ...
 
 

@@ -40,7 +40,7 @@ def render_output(config: Config, output: Output, builtin_env: Any = None) -> Re
     content = rendering.content
     if content is None:
         env = builtin_env or engine.environment()
-        content = engine.render_template(env, adapter.TEMPLATE, rendering.context)  # type: ignore[attr-defined]
+        content = engine.render_template(env, adapter.TEMPLATE, rendering.context)
     return RenderedFile(output, content, rendering.warnings)
 
 
