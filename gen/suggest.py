@@ -205,10 +205,8 @@ def _reason(root: Root, catalog: Catalog, direct: list[str],
         parts.append(f"anchors {_ranges(direct)} directly")
     for via, names in crossed.items():
         parts.append(f"{_ranges(names)} through the cross-sign of {via}")
-    operator = catalog.operator(root.operator)
-    who = operator.name if operator else root.operator
     if not parts:
-        parts.append(f"a root {who} may issue under")
+        parts.append(f"a root {_operator_name(root.operator, catalog)} may issue under")
     text = "; ".join(parts)
     if root.pending:
         text += ("; not in device trust stores yet: pinned now, chains still match once "
