@@ -34,14 +34,11 @@ def context(config: Config, output: Output) -> Rendering:
         "reports (listen with addSslPinningErrorListener in the app instead)",
     )
     findings.raise_errors()
+    domains = sorted(config.domains, key=lambda d: d.host)
     return Rendering(
-        context={"domains": [domain_context(d) for d in sorted(config.domains, key=host)]},
+        context={"domains": [domain_context(d) for d in domains]},
         warnings=findings.warnings,
     )
-
-
-def host(domain: Domain) -> str:
-    return domain.host
 
 
 def check_domain(domain: Domain, findings: Findings) -> None:
