@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import load
+from pingen.commands.options import certificate_names, load
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     if domains and key_path is None:
         raise ConfigError("--domain goes with --key; a certificate's names come from the "
                           "certificate itself")
-    names = _normalized(domains)
+    names = certificate_names(domains, "--domain")
     try:
         plan = plan_from_files(chain_path, key_path, names)
     except GuardInputError as error:
@@ -103,14 +103,3 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
         click.echo(render_text(plan, reports, chain_path), nl=False)
     return EXIT_CHECK_FAILED if any(report.unsafe for report in reports) else 0
 
-
-def _normalized(domains: tuple[str, ...]) -> tuple[str, ...]:
-    from pingen.keys import normalize_csr_name
-
-    names: list[str] = []
-    for text in domains:
-        try:
-            names.append(normalize_csr_name(text))
-        except ValueError as error:
-            raise ConfigError(f"--domain {text}: {error}") from None
-    return tuple(dict.fromkeys(names))

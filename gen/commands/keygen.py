@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.commands.options import certificate_names
 from pingen.errors import ConfigError, Location, display_path
 from pingen.keys import DEFAULT_KEY_TYPE, KEY_TYPES
 
@@ -60,7 +61,7 @@ def command(name: str, key_type: KeyType, folder: Path, csr_domains: tuple[str, 
         keys.check_name(name)
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    names = _csr_names(csr_domains)
+    names = certificate_names(csr_domains, "--csr-domain")
     passphrase = _passphrase(passphrase_env)
     config = _config_for(config_path)
     paths = keys.KeyPaths.for_name(folder, name, with_csr=bool(names))
@@ -80,20 +81,6 @@ def command(name: str, key_type: KeyType, folder: Path, csr_domains: tuple[str, 
         contents.append((paths.csr, keys.csr_pem(keys.csr_for(key, names)), keys.PUBLIC_MODE))
     _write(folder, contents)
     _report(name, paths, key, names, config, encrypted=passphrase is not None)
-
-
-def _csr_names(csr_domains: tuple[str, ...]) -> list[str]:
-    from pingen.keys import normalize_csr_name
-
-    names: list[str] = []
-    for text in csr_domains:
-        try:
-            normalized = normalize_csr_name(text)
-        except ValueError as error:
-            raise ConfigError(f"--csr-domain {text}: {error}") from None
-        if normalized not in names:
-            names.append(normalized)
-    return names
 
 
 def _passphrase(variable: str | None) -> bytes | None:
@@ -170,7 +157,7 @@ def _write(folder: Path, contents: list[tuple[Path, bytes, int]]) -> None:
         raise ConfigError(str(error)) from None
 
 
-def _report(name: str, paths: KeyPaths, key: PrivateKey, names: list[str],
+def _report(name: str, paths: KeyPaths, key: PrivateKey, names: tuple[str, ...],
             config: Config | None, *, encrypted: bool) -> None:
     from pingen.sources import key_type as describe_key
     from pingen.spki import pin_of_public_key

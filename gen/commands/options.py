@@ -74,6 +74,22 @@ def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) 
     return config
 
 
+def certificate_names(texts: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """A repeated host-name option (keygen --csr-domain, guard --domain): each name as
+    a certificate's DNS name, duplicates dropped, first order kept; a bad one is exit 2
+    naming the option."""
+    from pingen.errors import ConfigError
+    from pingen.keys import normalize_csr_name
+
+    names: list[str] = []
+    for text in texts:
+        try:
+            names.append(normalize_csr_name(text))
+        except ValueError as error:
+            raise ConfigError(f"{option} {text}: {error}") from None
+    return tuple(dict.fromkeys(names))
+
+
 def parse_at(text: str) -> dt.datetime:
     """`--at DATE`: an ISO date or date-time, UTC unless it names a zone.
 
