@@ -122,12 +122,9 @@ MOZILLA = "certifi's Mozilla store"
 @functools.cache
 def mozilla_roots() -> tuple[NamedCert, ...]:
     """Every root in certifi's bundle, parsed once per process."""
-    import certifi
+    from pingen.chain import certifi_roots
 
-    from pingen.chain import load_certificates
-
-    certs = load_certificates(Path(certifi.where()).read_bytes())
-    return tuple(named(cert, MOZILLA) for cert in certs)
+    return tuple(named(cert, MOZILLA) for cert in certifi_roots())
 
 
 @functools.cache

@@ -111,10 +111,20 @@ def load_trust_store(trust: Trust, *, named: str = "trust.ca_file") -> TrustStor
 
 
 @lru_cache(maxsize=1)
-def _certifi_store() -> TrustStore:
+def certifi_roots() -> tuple[x509.Certificate, ...]:
+    """certifi's Mozilla roots, parsed once per process (the default trust store and the
+    catalog's Mozilla index both read them)."""
     import certifi
 
-    return _store_from_file(certifi.where(), "certifi's Mozilla roots", "certifi's store")
+    return tuple(load_certificates(Path(certifi.where()).read_bytes()))
+
+
+@lru_cache(maxsize=1)
+def _certifi_store() -> TrustStore:
+    from cryptography.x509.verification import Store
+
+    roots = certifi_roots()
+    return TrustStore(Store(list(roots)), roots, "certifi's Mozilla roots")
 
 
 @lru_cache(maxsize=8)
