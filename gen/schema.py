@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from pingen import providers as provider_facts
+from pingen.model import Level, PinSource
 
 VERSION = 1
 
@@ -46,9 +47,10 @@ class Section:
     fields: Mapping[str, Field] = field(default_factory=dict)
 
 
-LEVELS = ("leaf", "intermediate", "root")
+# The model's enums are the one list of each; the schema only spells them out.
+LEVELS = tuple(level.value for level in Level)
 PROVIDERS = tuple(provider_facts.PROVIDERS)  # what each implies lives in pingen.providers
-PIN_SOURCES = ("sha256", "file", "root", "intermediate")
+PIN_SOURCES = tuple(source.value for source in PinSource)
 
 # Settings a domain inherits from `defaults:` and may override.
 DOMAIN_SETTINGS: dict[str, Field] = {
