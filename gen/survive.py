@@ -224,13 +224,13 @@ class _Judgement:
 
     # -- leaf-key-rotates -------------------------------------------------------------
     def leaf_key_rotates(self) -> Problem | None:
-        from pingen.providers import ROTATING_OPERATORS, KeyRotation
+        from pingen.providers import ROTATING_OPERATORS
 
         leaf = self.chain[0]
         if self.provider is not None:
-            if self.provider.rotation is KeyRotation.NEVER:
+            if self.leaf_key_kept:
                 return None
-            severity = (ProblemSeverity.FAIL if self.provider.rotation is KeyRotation.ALWAYS
+            severity = (ProblemSeverity.FAIL if self.provider.refuses_leaf_pins
                         else ProblemSeverity.WARNING)
             why = f"provider {self.provider.name}: {self.provider.description}"
         elif self.operator in ROTATING_OPERATORS:
