@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pingen.errors import Diagnostic, Location
+from pingen.spki import OKHTTP_PREFIX
 
 
 class Level(StrEnum):
@@ -48,7 +49,7 @@ class Pin:
 
     @property
     def okhttp(self) -> str:
-        return f"sha256/{self.sha256}"
+        return OKHTTP_PREFIX + self.sha256
 
 
 @dataclass(frozen=True)
