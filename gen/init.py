@@ -250,11 +250,13 @@ def ca_pin_count(chain: HostChain) -> int:
 
 
 def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
-    return [
-        f"{prefix}- sha256: {key.sha256}",
-        f"{prefix}  label: {quote(key.subject)}",
-        f"{prefix}  level: {key.level.value}",
-    ]
+    return [prefix + line for line in hash_pin_entry(key.sha256, key.subject, key.level)]
+
+
+def hash_pin_entry(sha256: str, label: str, level: Level) -> list[str]:
+    """A pin given by its hash, as a pins.yaml list item with its name and level (the
+    shape `pingen init` and `pingen suggest` both write)."""
+    return [f"- sha256: {sha256}", f"  label: {quote(label)}", f"  level: {level.value}"]
 
 
 _OUTPUTS = [

@@ -48,12 +48,11 @@ class SuggestedPin:
 
     def entry(self) -> list[str]:
         """The pin as a pins.yaml list item; a bare hash carries its name and level."""
-        from pingen.init import quote
+        from pingen.init import hash_pin_entry
 
         if self.source != "sha256":
             return [f"- {self.line}"]
-        return [f"- sha256: {self.sha256}", f"  label: {quote(self.name)}",
-                f"  level: {self.level.value}"]
+        return hash_pin_entry(self.sha256, self.name, self.level)
 
 
 @dataclass(frozen=True)
