@@ -240,9 +240,7 @@ def _first_dns_name(leaf: x509.Certificate) -> str:
 def _subject(host: str) -> x509.verification.Subject:
     from cryptography import x509
 
-    if host[-1:].isalpha():  # a DNS name (IP literals end in a digit or `]`)
-        return x509.DNSName(host)
-    try:
+    try:  # an IP literal (IPv6 may end in a letter: 2001:db8::beef), else a DNS name
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         return x509.DNSName(host)

@@ -146,3 +146,13 @@ def test_served_levels_marks_a_sent_self_signed_root(pki: tuple[CA, CA]) -> None
         Level.LEAF, Level.INTERMEDIATE, Level.ROOT,
     ]
     assert served_levels([leaf.cert]) == [Level.LEAF]
+
+
+def test_ip_literals_are_ip_subjects_even_when_they_end_in_a_letter() -> None:
+    from cryptography import x509
+
+    from pingen.chain import _subject
+
+    assert isinstance(_subject("2001:db8::beef"), x509.IPAddress)
+    assert isinstance(_subject("127.0.0.1"), x509.IPAddress)
+    assert isinstance(_subject("api.example.com"), x509.DNSName)

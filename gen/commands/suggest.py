@@ -112,7 +112,7 @@ def _verified(host: str, served: list[x509.Certificate], ca_file: Path,
     from pingen.errors import CheckFailed
     from pingen.model import Trust
 
-    store = load_trust_store(Trust(ca_file=ca_file.absolute()))
+    store = load_trust_store(Trust(ca_file=ca_file.absolute()), named="--ca-file")
     try:
         return build_verified_chain(served, store, host, at)
     except UntrustedChain as error:
