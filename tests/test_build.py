@@ -201,3 +201,15 @@ def test_quiet_build_verify_prints_only_problems(run_pingen: CliRunner, workdir:
     assert lines[1].split() == ["fail", "api.example.test", "-", "no-live-match"]
     assert "1 domain: 0 ok, 0 warn, 1 fail, 0 error" in lines
     assert lines[-1].endswith("a domain failed verification; nothing was written")
+
+
+def test_every_output_type_of_the_schema_has_an_adapter_and_template() -> None:
+    from importlib.resources import files
+
+    from pingen import schema
+    from pingen.render import ADAPTERS, adapter_for
+
+    assert set(ADAPTERS) == set(schema.OUTPUT_TYPES)
+    for output_type in ADAPTERS:
+        template = adapter_for(output_type).TEMPLATE
+        assert files("pingen.templates").joinpath(template).is_file(), output_type
