@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 from pingen.model import Config, Domain, Output, Pin
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
+    from pingen.chain import TrustStore
     from pingen.fetch import OnFetched
 
 # -- the diff --------------------------------------------------------------------
@@ -681,19 +684,21 @@ def _at_revision(error: Exception, copy: Path, rev: str) -> Exception:
 
 
 def live_keys(
-    config: Config, *, timeout: float, progress: OnFetched | None = None
+    config: Config, *, timeout: float, progress: OnFetched | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
     """The keys (sha256) each domain's server serves today, with its trusted root.
 
     Hosts that cannot be reached are left out and named in the notes: the diff is
-    information, and a network fault must not hide it.
+    information, and a network fault must not hide it. Hosts in `skip` are not dialled
+    (their keys come from a chain file: `recorded_keys`).
     """
-    from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
+    from pingen.chain import load_trust_store
     from pingen.fetch import Target, fetch_chains
-    from pingen.spki import pin_of_certificate
 
     store = load_trust_store(config.trust)
-    targets = [Target(domain.host, domain.connect) for domain in config.domains]
+    targets = [Target(domain.host, domain.connect) for domain in config.domains
+               if domain.host not in skip]
     keys: dict[str, frozenset[str]] = {}
     notes: list[str] = []
     now = dt.datetime.now(dt.UTC)
@@ -702,12 +707,40 @@ def live_keys(
             notes.append(f"{fetched.host}: not checked against the live server "
                          f"({fetched.error})")
             continue
-        served = fetched.certificates()
-        try:
-            chain = build_verified_chain(served, store, fetched.host, now)
-        except UntrustedChain as error:
-            notes.append(f"{fetched.host}: the served chain does not verify ({error.reason}); "
-                         "compared with the served certificates only")
-            chain = served
-        keys[fetched.host] = frozenset(pin_of_certificate(cert) for cert in chain)
+        keys[fetched.host] = _chain_keys(fetched.certificates(), store, fetched.host, now,
+                                         notes, "the served chain")
     return keys, tuple(notes)
+
+
+def recorded_keys(
+    config: Config, chains: Mapping[str, Path], at: dt.datetime
+) -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
+    """`diff --chain HOST=FILE`: the keys of each host's recorded chain (leaf first, as
+    served), completed to a trusted root as of `at`, so that CI without a network can
+    still raise the live flags."""
+    from pingen.chain import load_trust_store, read_chain_file
+
+    served = {host: read_chain_file(path) for host, path in chains.items()}
+    store = load_trust_store(config.trust)
+    keys: dict[str, frozenset[str]] = {}
+    notes: list[str] = []
+    for host, certificates in served.items():
+        keys[host] = _chain_keys(certificates, store, host, at, notes,
+                                 f"the chain in {chains[host]}")
+    return keys, tuple(notes)
+
+
+def _chain_keys(
+    served: list[x509.Certificate], store: TrustStore, host: str, at: dt.datetime,
+    notes: list[str], what: str,
+) -> frozenset[str]:
+    from pingen.chain import UntrustedChain, build_verified_chain
+    from pingen.spki import pin_of_certificate
+
+    try:
+        chain = build_verified_chain(served, store, host, at)
+    except UntrustedChain as error:
+        notes.append(f"{host}: {what} does not verify ({error.reason}); compared with its "
+                     "certificates only")
+        chain = served
+    return frozenset(pin_of_certificate(cert) for cert in chain)

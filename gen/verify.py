@@ -75,8 +75,11 @@ class VerifyReport:
         return render_text(self, colour=False)
 
 
-def select_domains(config: Config, hosts: Sequence[str] | None) -> list[Domain]:
-    """The configured domains, or those named by --domain (in the config's order)."""
+def select_domains(
+    config: Config, hosts: Sequence[str] | None, option: str = "--domain"
+) -> list[Domain]:
+    """The configured domains, or those named by --domain (in the config's order);
+    `option` is how a message names the flag that gave an unknown host."""
     if not hosts:
         return list(config.domains)
     wanted = [_normalise(host) for host in hosts]
@@ -85,7 +88,7 @@ def select_domains(config: Config, hosts: Sequence[str] | None) -> list[Domain]:
     if unknown:
         names = ", ".join(sorted(known)) or "none"
         raise ConfigError(
-            f"--domain {unknown[0]}: no such domain in this config (domains: {names})",
+            f"{option} {unknown[0]}: no such domain in this config (domains: {names})",
             Location(display_path(config.path)),
         )
     return [domain for domain in config.domains if domain.host in wanted]

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load, quiet_option, timeout_option
+from pingen.commands.options import (
+    config_option,
+    load,
+    parse_at,
+    quiet_option,
+    timeout_option,
+)
 
 if TYPE_CHECKING:
     from pingen.diff import ConfigDiff
@@ -29,18 +35,27 @@ if TYPE_CHECKING:
 @click.option("--verify", "verify_live", is_flag=True,
               help="Also dial every domain: flag removed pins that are live today and sets "
                    "that match nothing live.")
+@click.option("--chain", "chain_texts", multiple=True, metavar="HOST=FILE",
+              help="Take HOST's live keys from this recorded chain (PEM, leaf first, as "
+                   "served) instead of dialling: the --verify flags offline. Repeatable; "
+                   "with --verify the other domains are dialled.")
+@click.option("--at", "at_text", metavar="DATE",
+              help="With --chain: verify the recorded chains as of this date "
+                   "(YYYY-MM-DD) [default: now].")
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
 @quiet_option("No progress on stderr; the loader's warnings stay.")
 def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,
-            verify_live: bool, timeout: float, quiet: bool) -> int:
+            verify_live: bool, chain_texts: tuple[str, ...], at_text: str | None,
+            timeout: float, quiet: bool) -> int:
     """Show what changed between two versions of pins.yaml, per domain: pins added
     and removed (with labels), include_subdomains, enforce, expiry and provider
     changes, domains and outputs added and removed.
 
     Flags what a reviewer must not miss: a domain left with fewer than two pins or
     no backup pin, expiry moved earlier or to never, enforcement off, subdomains
-    newly pinned, a pin set replaced wholesale; with --verify, a removed pin that is
-    live today. Always exits 0 when both versions load: a diff is information.
+    newly pinned, a pin set replaced wholesale; with --verify (or --chain), a removed
+    pin that is live today. Always exits 0 when both versions load: a diff is
+    information.
     """
     from pingen import diff
     from pingen.errors import ConfigError
@@ -57,7 +72,7 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
             old, old_name = diff.config_at_revision(base or "HEAD", config_path)
         except diff.GitError as error:
             raise ConfigError(str(error)) from None
-    live, notes = _live(new, timeout, quiet) if verify_live else (None, ())
+    live, notes = _live_keys(new, chain_texts, at_text, verify_live, timeout, quiet)
     result = diff.compare(old, new, old_name=old_name, new_name=str(config_path),
                           live=live, notes=notes)
     _print(result, output_format)
@@ -77,14 +92,43 @@ def _refuse_missing(old_path: Path) -> None:
         pass  # load says what else is wrong with the name
 
 
-def _live(config: Config, timeout: float, quiet: bool) -> tuple[dict[str, frozenset[str]],
-                                                                tuple[str, ...]]:
-    from pingen.diff import live_keys
+def _live_keys(
+    config: Config, chain_texts: tuple[str, ...], at_text: str | None, verify_live: bool,
+    timeout: float, quiet: bool,
+) -> tuple[dict[str, frozenset[str]] | None, tuple[str, ...]]:
+    """The live keys per host: from --chain files, then (--verify) from the servers."""
+    from pingen.diff import live_keys, recorded_keys
     from pingen.term import Progress
 
-    with Progress(quiet=quiet) as progress:
-        step = progress.counter("checking live keys", len(config.domains))
-        return live_keys(config, timeout=timeout, progress=step)
+    if at_text is not None and not chain_texts:
+        raise click.UsageError("--at goes with --chain (a recorded chain is judged as of a date)")
+    if not chain_texts and not verify_live:
+        return None, ()
+    chains = _chain_options(config, chain_texts)
+    at = parse_at(at_text) if at_text is not None else dt.datetime.now(dt.UTC)
+    keys, notes = recorded_keys(config, chains, at)
+    if verify_live:
+        with Progress(quiet=quiet) as progress:
+            step = progress.counter("checking live keys", len(config.domains) - len(chains))
+            dialled, dial_notes = live_keys(config, timeout=timeout, progress=step,
+                                            skip=frozenset(chains))
+        keys.update(dialled)
+        notes += dial_notes
+    return keys, notes
+
+
+def _chain_options(config: Config, chain_texts: tuple[str, ...]) -> dict[str, Path]:
+    """--chain HOST=FILE, each HOST a configured domain (normalised as pins.yaml's keys)."""
+    from pingen.verify import select_domains
+
+    chains: dict[str, Path] = {}
+    for text in chain_texts:
+        host, sep, file = text.partition("=")
+        if not sep or not host.strip() or not file:
+            raise click.BadParameter(f"{text!r}: write HOST=FILE", param_hint="'--chain'")
+        (domain,) = select_domains(config, [host], option="--chain")
+        chains[domain.host] = Path(file)
+    return chains
 
 
 def _print(result: ConfigDiff, output_format: str) -> None:

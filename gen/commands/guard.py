@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import certificate_names, load
+from pingen.commands.options import certificate_names, load, parse_at
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
 
 if TYPE_CHECKING:
@@ -36,8 +36,11 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
               default="text", show_default=True,
               help="text: for people; json: the stable shape for CI and deploy hooks "
                    "(same exit codes).")
+@click.option("--at", "at_text", metavar="DATE",
+              help="Judge as of this date (YYYY-MM-DD, or an ISO date-time) instead of now: "
+                   "a planned switch, or a reproducible CI run.")
 def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: Path | None,
-            domains: tuple[str, ...], output_format: str) -> int:
+            domains: tuple[str, ...], output_format: str, at_text: str | None) -> int:
     """Before a server switches certificates: will every app version still connect?
 
     \b
@@ -83,6 +86,7 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     if domains and key_path is None:
         raise ConfigError("--domain goes with --key; a certificate's names come from the "
                           "certificate itself")
+    at = parse_at(at_text) if at_text is not None else dt.datetime.now(dt.UTC)
     names = certificate_names(domains, "--domain")
     try:
         plan = plan_from_files(chain_path, key_path, names)
@@ -91,7 +95,6 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     # Unlike `build`, a past `expires` loads: an old app version's pin set may have
     # expired, and then it fails open.
     configs = [load(path, today=dt.date.min) for path in dict.fromkeys(config_paths)]
-    at = dt.datetime.now(dt.UTC)
     stores: dict[Trust, TrustStore] = {}  # configs with the same trust share one store
     reports = [judge(plan, config, at, stores) for config in configs]
     if not any(report.verdicts for report in reports):
