@@ -17,7 +17,7 @@ from typing import Any
 
 from pingen import schema
 from pingen.schema import Field, Kind, Section
-from pingen.spki import CANONICAL_PIN, OKHTTP_PREFIX
+from pingen.spki import CANONICAL_PIN, KEY_TYPE_NAME, OKHTTP_PREFIX
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -128,6 +128,8 @@ def _string(key: str, spec: Field) -> dict[str, Any]:
         result["enum"] = list(spec.choices)
     elif key == "sha256":
         result["pattern"] = pin_pattern()
+    elif key == "key":
+        result["pattern"] = KEY_TYPE_NAME.pattern
     else:
         result["minLength"] = 1
     return result

@@ -35,7 +35,7 @@ from pingen.model import (
     frozen_mapping,
 )
 from pingen.schema import Field, Kind, Section
-from pingen.spki import normalize_pin
+from pingen.spki import KeyType, normalize_pin
 
 if TYPE_CHECKING:
     import yaml
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_NODES = 200_000  # far above any real pins.yaml; stops alias bombs early
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A pin source resolved: its hash, the level, label and key type it implies (None: unknown).
+_Resolved = tuple[str, Level | None, str | None, KeyType | None]
 _PRIVATE_KEY_WARNING = (
     "{file} holds a private key: a private key does not belong in an app repository. "
     "Pin its public key instead (`openssl pkey -in {file} -pubout`), and keep the "
@@ -530,7 +532,8 @@ class _Reader:
         found = self.resolve_source(source, fields[source.value])
         if found is None:
             return None
-        sha256, inferred_level, default_label = found
+        sha256, inferred_level, default_label, known_key = found
+        key = self.pin_key(fields.get("key"), known_key, source)
         level = Level(fields["level"].value) if "level" in fields else inferred_level
         label = fields["label"].value if "label" in fields else default_label
         return Pin(
@@ -540,15 +543,35 @@ class _Reader:
             level=level,
             backup=fields["backup"].value if "backup" in fields else False,
             location=self.where(node),
+            key=key,
         )
+
+    def pin_key(
+        self, value: _Value | None, known: KeyType | None, source: PinSource
+    ) -> KeyType | None:
+        """`key:` states a sha256 pin's key type; where the source tells, it must agree."""
+        if value is None:
+            return known
+        try:
+            stated = KeyType.parse(value.value)
+        except ValueError as error:
+            self.error(value.node, f"`key:` {error}")
+            return known
+        if known is not None and (known.algorithm, known.bits, known.curve) != (
+            stated.algorithm, stated.bits, stated.curve
+        ):
+            self.error(value.node, f"`key: {value.value}` contradicts the {source.value}, whose "
+                                   f"key is {known.name}; remove `key:` (the {source.value} "
+                                   "tells)")
+        return known or stated
 
     def resolve_source(
         self, source: PinSource, value: _Value
-    ) -> tuple[str, Level | None, str | None] | None:
+    ) -> _Resolved | None:
         text: str = value.value
         if source is PinSource.SHA256:
             try:
-                return normalize_pin(text), None, None
+                return normalize_pin(text), None, None, None
             except ValueError as error:
                 self.error(value.node, str(error))
                 return None
@@ -556,7 +579,7 @@ class _Reader:
             return self.file_pin(value)
         return self.catalog_pin(source, value)
 
-    def file_pin(self, value: _Value) -> tuple[str, Level | None, str | None] | None:
+    def file_pin(self, value: _Value) -> _Resolved | None:
         from pingen.sources import SourceError, read_key_file
 
         path = self.root / value.value
@@ -577,14 +600,14 @@ class _Reader:
         if key.is_private_key:
             self.warn(value.node, _PRIVATE_KEY_WARNING.format(file=value.value))
         label = key.subject or PurePosixPath(value.value).name
-        return key.sha256, key.level, label
+        return key.sha256, key.level, label, key.key
 
     def catalog_pin(
         self, source: PinSource, value: _Value
-    ) -> tuple[str, Level | None, str | None] | None:
+    ) -> _Resolved | None:
         from pingen import catalog
         from pingen.sources import common_name
-        from pingen.spki import pin_of_certificate
+        from pingen.spki import key_type_of, pin_of_certificate
 
         lookup = catalog.lookup_root if source is PinSource.ROOT else catalog.lookup_intermediate
         try:
@@ -593,7 +616,8 @@ class _Reader:
             self.error(value.node, str(error.args[0]) if error.args else str(error))
             return None
         level = Level.ROOT if source is PinSource.ROOT else Level.INTERMEDIATE
-        return pin_of_certificate(cert), level, common_name(cert.subject)
+        key = key_type_of(cert.public_key())
+        return pin_of_certificate(cert), level, common_name(cert.subject), key
 
     # -- outputs ---------------------------------------------------------
     def outputs(self, value: _Value | None) -> list[Output]:

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pingen.errors import Diagnostic, Location
-from pingen.spki import OKHTTP_PREFIX
+from pingen.spki import OKHTTP_PREFIX, KeyType
 
 
 class Level(StrEnum):
@@ -46,6 +46,9 @@ class Pin:
     level: Level | None = None  # None: a bare sha256 with no level given
     backup: bool = False
     location: Location | None = field(default=None, compare=False)
+    # The pinned key's algorithm and size: from the certificate or key for `file:`,
+    # `root:` and `intermediate:`, from `key:` for a sha256 pin; None when nothing says.
+    key: KeyType | None = None
 
     @property
     def okhttp(self) -> str:

@@ -90,6 +90,11 @@ PIN = Section(
             Kind.STRING, "The common name of an intermediate in pingen's CA catalog."
         ),
         "label": Field(Kind.STRING, "A name, carried into the generated files as a comment."),
+        "key": Field(
+            Kind.STRING, "The key's type, for a sha256 pin: ec-p256, ec-p384, ec-p521, "
+            "rsa-2048, rsa-3072, rsa-4096, ed25519, ... (file, root and intermediate pins "
+            "tell their own). TrustKit can hash only some types."
+        ),
         "level": Field(
             Kind.STRING, "leaf, intermediate or root (inferred where the source tells).",
             choices=LEVELS,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pingen.errors import first_line
 from pingen.model import Level
-from pingen.spki import pin_of_certificate, pin_of_public_key
+from pingen.spki import KeyType, key_type_of, pin_of_certificate, pin_of_public_key
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -41,13 +41,18 @@ class KeyInfo:
     sha256: str
     kind: str  # "certificate", "public key", "private key", "CSR"
     level: Level
-    key_type: str  # "RSA-2048", "EC P-256", "Ed25519", ...
+    key: KeyType
     subject: str | None = None  # certificates and CSRs
     not_after: dt.datetime | None = None  # certificates
 
     @property
     def is_private_key(self) -> bool:
         return self.kind == "private key"
+
+    @property
+    def key_type(self) -> str:
+        """For people: "RSA-2048", "EC P-256", "Ed25519", ..."""
+        return str(self.key)
 
 
 def read_key_file(path: Path, *, streams: bool = False) -> list[KeyInfo]:
@@ -184,7 +189,7 @@ def certificate_info(cert: x509.Certificate) -> KeyInfo:
         sha256=pin_of_certificate(cert),
         kind="certificate",
         level=certificate_level(cert),
-        key_type=key_type(cert.public_key()),
+        key=key_type_of(cert.public_key()),
         subject=common_name(cert.subject),
         not_after=cert.not_valid_after_utc,
     )
@@ -195,14 +200,14 @@ def _csr_info(csr: x509.CertificateSigningRequest) -> KeyInfo:
         sha256=pin_of_public_key(csr.public_key()),
         kind="CSR",
         level=Level.LEAF,
-        key_type=key_type(csr.public_key()),
+        key=key_type_of(csr.public_key()),
         subject=common_name(csr.subject),
     )
 
 
 def _key_info(key: PublicKeyTypes, kind: str) -> KeyInfo:
     return KeyInfo(
-        sha256=pin_of_public_key(key), kind=kind, level=Level.LEAF, key_type=key_type(key)
+        sha256=pin_of_public_key(key), kind=kind, level=Level.LEAF, key=key_type_of(key)
     )
 
 
@@ -229,19 +234,5 @@ def common_name(name: x509.Name) -> str:
 
 
 def key_type(key: PublicKeyTypes) -> str:
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA-{key.key_size}"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"EC {_CURVE_NAMES.get(key.curve.name, key.curve.name)}"
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519"
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448"
-    if isinstance(key, dsa.DSAPublicKey):
-        return f"DSA-{key.key_size}"
-    return type(key).__name__
-
-
-_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+    """For people: "RSA-2048", "EC P-256", "Ed25519", ..."""
+    return str(key_type_of(key))

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -63,3 +64,77 @@ def normalize_pin(text: str) -> str:
     if canonical != value:
         raise ValueError(f"{text!r} is not canonical base64; write it as {canonical!r}")
     return canonical
+
+
+# -- key types ----------------------------------------------------------------------
+
+RSA_F4 = 65537  # the public exponent of nearly every RSA key; see KeyType.exponent
+# What `key:` accepts: rsa-BITS, ec-p256/p384/p521, ed25519, ed448 (keygen's spelling).
+KEY_TYPE_NAME = re.compile(r"^(rsa-[1-9][0-9]{2,4}|ec-p(256|384|521)|ed25519|ed448)$")
+KEY_TYPE_EXAMPLES = "ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096, ed25519"
+_NIST_CURVES = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
+_CURVE_BITS = {"p256": 256, "p384": 384, "p521": 521}
+
+
+@dataclass(frozen=True)
+class KeyType:
+    """A public key's algorithm and size: what a pin's key is, where its source tells.
+
+    Platforms that hash a fixed SubjectPublicKeyInfo header per key type (TrustKit)
+    can pin only some of them; see `pingen.trustkit_keys`.
+    """
+
+    algorithm: str  # "rsa", "ec", "ed25519", "ed448", "dsa", or another algorithm's name
+    bits: int | None = None  # RSA/DSA modulus length; EC curve size; None for EdDSA
+    curve: str | None = None  # EC only: "p256", "p384", "p521", or the curve's own name
+    exponent: int | None = None  # RSA only: the public exponent when it is NOT 65537
+
+    @property
+    def name(self) -> str:
+        """The `key:` spelling: `rsa-2048`, `ec-p256`, `ed25519` (pingen keygen's too)."""
+        if self.algorithm == "ec":
+            return f"ec-{self.curve}"
+        return f"{self.algorithm}-{self.bits}" if self.bits else self.algorithm
+
+    def __str__(self) -> str:
+        """For people: `RSA-2048`, `EC P-256`, `Ed25519`, `RSA-2048 (exponent 3)`."""
+        if self.algorithm == "ec":
+            curve = self.curve or "?"
+            return f"EC P-{curve[1:]}" if curve in _CURVE_BITS else f"EC {curve}"
+        if self.algorithm in ("ed25519", "ed448"):
+            return "Ed" + self.algorithm[2:]
+        text = f"{self.algorithm.upper()}-{self.bits}" if self.bits else self.algorithm
+        return f"{text} (exponent {self.exponent})" if self.exponent is not None else text
+
+    @classmethod
+    def parse(cls, text: str) -> KeyType:
+        """A `key:` value (`ec-p256`, `rsa-2048`, ...), or ValueError saying what is allowed."""
+        value = text
+        if not KEY_TYPE_NAME.match(value):
+            raise ValueError(f"{text!r} is not a key type; write one of {KEY_TYPE_EXAMPLES} "
+                             "(or rsa-BITS, ed448), in lower case")
+        if value.startswith("rsa-"):
+            return cls("rsa", int(value[4:]))
+        if value.startswith("ec-"):
+            curve = value[3:]
+            return cls("ec", _CURVE_BITS[curve], curve)
+        return cls(value)
+
+
+def key_type_of(key: PublicKeyTypes) -> KeyType:
+    """The KeyType of a public key from `cryptography`."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    if isinstance(key, rsa.RSAPublicKey):
+        exponent = key.public_numbers().e
+        return KeyType("rsa", key.key_size, exponent=None if exponent == RSA_F4 else exponent)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        curve = _NIST_CURVES.get(key.curve.name, key.curve.name)
+        return KeyType("ec", key.curve.key_size, curve)
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return KeyType("ed25519")
+    if isinstance(key, ed448.Ed448PublicKey):
+        return KeyType("ed448")
+    if isinstance(key, dsa.DSAPublicKey):
+        return KeyType("dsa", key.key_size)
+    return KeyType(type(key).__name__.removesuffix("PublicKey").lower())

@@ -65,6 +65,7 @@ def domain_context(domain: Domain) -> dict[str, Any]:
                 "level": pin.level.value if pin.level else None,
                 "backup": pin.backup,
                 "source": pin.source.value,
+                "key": pin.key.name if pin.key else None,
             }
             for pin in domain.pins
         ],
