@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "keygen": "Make a backup key pair and print the pins.yaml lines for it.",
     "guard": "Before a server switches certificates: will the apps still connect?",
     "diff": "What changed between two versions of pins.yaml.",
+    "expires": "Move the pin sets' expiry forward in pins.yaml, editing only the dates.",
     "init": "Write a starter pins.yaml from the chains hosts serve.",
     "schema": "Print the JSON Schema of pins.yaml.",
 }

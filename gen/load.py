@@ -58,7 +58,11 @@ def load_config(path: Path | str, *, today: dt.date | None = None) -> Config:
     `today` decides which expiry dates are in the past (tests pass a fixed one).
     """
     path = Path(path)
-    text = _read_text(path)
+    return load_config_text(_read_text(path), path, today=today)
+
+
+def load_config_text(text: str, path: Path, *, today: dt.date | None = None) -> Config:
+    """`load_config` on text said to be `path`'s (an edit before it is written)."""
     root = _compose(text, path)
     reader = _Reader(path, today or dt.date.today())
     config = reader.config(root)
