@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from pingen.errors import ConfigError, Diagnostic
 from pingen.model import Config, Domain, Output
+from pingen.platforms import Entry
 
 # output type -> adapter module under pingen.render
 ADAPTERS: dict[str, str] = {
@@ -41,6 +42,9 @@ class Rendering:
     context: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()
     content: bytes | None = None  # set when the adapter renders the bytes itself
+    # Entries in the file that pingen keeps but does not own (an Info.plist's own
+    # NSPinnedDomains hosts): the platform reads them too, so the proof includes them.
+    foreign: tuple[Entry, ...] = ()
 
 
 class Adapter(Protocol):

@@ -13,6 +13,7 @@ from pingen.errors import (
     raise_together,
 )
 from pingen.model import Config, Domain, Output
+from pingen.platforms import prove
 from pingen.render import RenderedFile, adapter_for, domain_fields, engine, notice
 
 
@@ -37,11 +38,14 @@ def render_output(config: Config, output: Output, builtin_env: Any = None) -> Re
         return render_user_template(config, output)
     adapter = adapter_for(output.kind)
     rendering = adapter.context(config, output)
+    # Every output is proven against what its platforms really enforce, host by host.
+    proof = prove(config, output, rendering.foreign)
+    raise_together(proof.errors)
     content = rendering.content
     if content is None:
         env = builtin_env or engine.environment()
         content = engine.render_template(env, adapter.TEMPLATE, rendering.context)
-    return RenderedFile(output, content, rendering.warnings)
+    return RenderedFile(output, content, (*rendering.warnings, *proof.warnings))
 
 
 def template_context(config: Config, output: Output) -> dict[str, Any]:
