@@ -154,6 +154,15 @@ CASES = [
     case("--timeout", "diff", "--old", "pins.yaml", "--timeout", "0"),
     case("missing.yaml", "diff", "--old", "pins.yaml", "-c", "missing.yaml"),
     case("File name too long", "diff", "--old", "x" * 300),
+    case("--chain", "diff", "--old", "pins.yaml", "--chain", "served.pem"),
+    case("--at", "diff", "--old", "pins.yaml", "--at", "2030-01-01"),
+    case("--at", "guard", "--chain", "chain.pem", "--at", "soon"),
+    # expires
+    case("--to DATE or --extend DURATION", "expires"),
+    case("--to", "expires", "--to", "tomorrow"),
+    case("--extend", "expires", "--extend", "forever"),
+    case("missing.yaml", "expires", "--to", "2099-01-01", "-c", "missing.yaml"),
+    case("--domain", "expires", "--to", "2099-01-01", "--domain", "nope.example"),
     # init
     case("HOST", "init"),
     case("pins.yaml", "init", HOST),
