@@ -60,7 +60,6 @@ CASES = [
     case("--bogus", "--bogus"),
     # build
     case("missing.yaml", "build", "-c", "missing.yaml"),
-    case("missing.yaml", "expires", "-c", "missing.yaml", "--to", "2031-01-01"),
     case("afolder", "build", "-c", "afolder"),
     case("a-fifo", "build", "-c", "a-fifo"),
     case("/dev/zero", "build", "-c", "/dev/zero"),
