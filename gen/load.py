@@ -477,6 +477,7 @@ class _Reader:
             report_uris=report_uris,
             connect=connect,
             provider=setting("provider"),
+            allow_no_backup=setting("allow_no_backup"),
             location=self.where(key_node),
         )
 

@@ -90,6 +90,7 @@ class Domain:
     report_uris: tuple[str, ...] = ()
     connect: Address | None = None
     provider: str | None = None
+    allow_no_backup: bool = False  # build accepts pins of one CA operator with no backup
     location: Location | None = field(default=None, compare=False)
 
     @property

@@ -116,6 +116,12 @@ DOMAIN = Section(
         "provider": Field(
             Kind.STRING, "Who controls key rotation and which CAs may issue.", choices=PROVIDERS
         ),
+        "allow_no_backup": Field(
+            Kind.BOOL,
+            "true: build accepts a domain whose pins all belong to one CA operator with no "
+            "`backup: true` pin. Risky: if that CA must be left, the apps break until an update.",
+            default=False,
+        ),
         "pins": Field(
             Kind.SECTION_LIST, "At least two pins, no duplicates.", required=True, section=PIN,
             min_items=2,

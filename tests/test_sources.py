@@ -24,6 +24,7 @@ domains:
     pins:
       - file: {first}
       - sha256: {other}
+        backup: true
 """
 
 

@@ -28,6 +28,7 @@ enum TrustKitConfig {
                 "TSKPublicKeyHashes": [
                     "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=", // ISRG Root X1
                     "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI=", // ISRG Root X2
+                    "hxqRlPTu1bMS/0DITB1SSu0vd4u/8l8TjPgfaAp63Gc=", // second CA (backup)
                 ],
             ] as [String: Any],
         ] as [String: [String: Any]],

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load, quiet_option, timeout_option
+from pingen.commands.options import (
+    config_option,
+    load,
+    parse_at,
+    quiet_option,
+    timeout_option,
+)
 from pingen.errors import EXIT_CHECK_FAILED, display_path
 
 if TYPE_CHECKING:
@@ -25,12 +32,24 @@ if TYPE_CHECKING:
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
 @quiet_option("No 'wrote' lines or counts, and with --verify only the domains with "
               "problems. Warnings, errors and --check's diff still print.")
+@click.option("--strict", is_flag=True,
+              help="Treat every warning as a failure: exit 1 and write nothing.")
+@click.option("--at", "at_text", metavar="DATE",
+              help="Judge as of this date (YYYY-MM-DD) instead of today: which `expires` "
+                   "dates are past or near, which CA futures lie ahead. Not with --verify.")
 def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
-            quiet: bool) -> int:
-    """Validate pins.yaml and render every output it lists.
+            quiet: bool, strict: bool, at_text: str | None) -> int:
+    """Validate pins.yaml, judge its pin sets offline, and render every output it lists.
 
     All or nothing: every file is rendered in memory first, and an error anywhere
     writes nothing. Output is byte-identical on every run and machine.
+
+    \b
+    The judgement that needs no network (the pins and `provider:` alone):
+      error (exit 2)  a leaf pin on a provider that makes a new key at every renewal;
+                      a domain with no `backup: true` pin whose pins all belong to one
+                      CA operator of the catalog (opt-out: `allow_no_backup: true`)
+      warning         `expires` within 30 days; futures the CA catalog predicts
 
     -q keeps every warning: they say what a platform's file cannot express or
     what in pins.yaml is risky, and that is what a quiet CI log must still show.
@@ -38,13 +57,18 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
     from pingen import write
     from pingen.render.pipeline import render_all
 
-    config = load(config_path)
+    at = _judgement_time(at_text, verify_first)
+    config = load(config_path, today=at.date())
+    warnings = len(config.warnings) + _judge_offline(config, at)
     if verify_first:
         _verify(config, timeout, quiet)
     rendered = render_all(config)
     for file in rendered:
         for warning in file.warnings:
             click.echo(str(warning), err=True)
+        warnings += len(file.warnings)
+    if strict and warnings:
+        _refuse_warnings(warnings, check)
     changes = write.plan(config.root, rendered)
     stale = [c for c in changes if c.changed]
     if check:
@@ -62,6 +86,36 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
     if not quiet:
         _say_written(changes)
     return 0
+
+
+def _judgement_time(at_text: str | None, verify_first: bool) -> dt.datetime:
+    if at_text is None:
+        return dt.datetime.now(dt.UTC)
+    if verify_first:
+        raise click.UsageError("--at judges as of a date offline, --verify dials the servers "
+                               "now: use one of them")
+    return parse_at(at_text)
+
+
+def _judge_offline(config: Config, at: dt.datetime) -> int:
+    """Refuse what the pins and providers alone say will break (exit 2, nothing
+    written); print the warnings and return how many there were."""
+    from pingen.errors import raise_together
+    from pingen.offline import judge_offline
+
+    judgement = judge_offline(config, at)
+    for warning in judgement.warnings:
+        click.echo(str(warning), err=True)
+    raise_together(list(judgement.errors))
+    return len(judgement.warnings)
+
+
+def _refuse_warnings(count: int, check: bool) -> None:
+    from pingen.errors import CheckFailed
+
+    what = "checked" if check else "written"
+    raise CheckFailed(f"{count} warning(s) and --strict: nothing was {what}; fix them, or "
+                      "drop --strict to accept them")
 
 
 def _say_written(changes: list[Change]) -> None:
