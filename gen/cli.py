@@ -68,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="pingen", standalone_mode=False)
     except PingenError as error:
+        from pingen.textsafe import terminal_text
+
         for each in error.errors if isinstance(error, ConfigErrors) else [error]:
-            click.echo(f"pingen: {each}" if each.location is None else str(each), err=True)
+            message = f"pingen: {each}" if each.location is None else str(each)
+            click.echo(terminal_text(message), err=True)
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pingen.markdown import md_code, md_message, md_text
 from pingen.model import Config, Domain, Output, Pin
 
 if TYPE_CHECKING:
@@ -442,37 +442,6 @@ def _domain_text_lines(domain: DomainDiff) -> Iterator[tuple[str, str]]:
         yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
 
 
-# Inline Markdown that could change how a line reads; `<`, `>`, `&` become entities.
-# (A `.`, `-`, `+` or `#` only means something at the start of a line, and our lines
-# never start with user text.)
-_MD_SPECIAL = "\\`*_[]!|~"
-
-
-def md_text(text: str) -> str:
-    """User text (labels, paths) made inert in Markdown and HTML: one line, escaped."""
-    flat = re.sub(r"\s+", " ", text)
-    return "".join(
-        "&lt;" if c == "<" else "&gt;" if c == ">" else "&amp;" if c == "&"
-        else f"\\{c}" if c in _MD_SPECIAL else c
-        for c in flat
-    )
-
-
-def md_message(text: str) -> str:
-    """One of our messages: its `code spans` kept, everything else made inert."""
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # an unpaired backtick (from a label): no code spans
-        return md_text(text)
-    return "`".join(part if i % 2 else md_text(part) for i, part in enumerate(parts))
-
-
-def md_code(text: str) -> str:
-    """Text in a code span; a backtick inside cannot end it early."""
-    flat = " ".join(text.split())
-    fence = "``" if "`" in flat else "`"
-    return f"{fence} {flat} {fence}" if fence == "``" else f"`{flat}`"
-
-
 def _md_value(value: Any) -> str:
     return md_code(show(value))
 
@@ -517,7 +486,7 @@ def _md_domain(domain: DomainDiff) -> list[str]:
         lines += ["| | pin (SHA-256) | label | level | backup |", "|---|---|---|---|---|"]
         for change, pin in rows:
             lines.append(
-                f"| {change} | {md_code(pin.sha256)} | {md_text(pin.label or '')} | "
+                f"| {change} | {md_code(pin.sha256, in_table=True)} | {md_text(pin.label or '')} | "
                 f"{_level(pin) or ''} | {'yes' if pin.backup else ''} |"
             )
         lines.append("")

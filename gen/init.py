@@ -16,13 +16,13 @@ the expiry date: the same chains give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.model import Address, Level, Trust
+from pingen.yamltext import comment, quote
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from pingen.suggest import Suggestion
 
 KEY_FOLDER = "keys"
-_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/+-]*$")
-_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
 
 
 @dataclass(frozen=True)
@@ -164,18 +162,6 @@ def backup_key_name(host: str) -> str:
     return host.replace(".", "-") + "-backup"
 
 
-def quote(text: str) -> str:
-    """`text` as a YAML scalar that no YAML reader takes for anything but that string."""
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS and not _numberish(text):
-        return text
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
-
-
-def _numberish(text: str) -> bool:
-    # YAML 1.1 reads 0x1F, 1_000, 1:30, .5 and +1 as numbers: quote anything like them.
-    return text[:1].isdigit() or text[:1] in "-+."
-
-
 def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
                    ca_file: str | None = None, catalog: str | None = None) -> str:
     """The text of the starter pins.yaml (expires None: `never`)."""
@@ -215,8 +201,8 @@ def _domain_lines(chain: HostChain) -> list[str]:
         lines += _pin_lines(leaf, "      ")
     else:
         lines += [
-            f"      # The leaf key ({quote(leaf.subject)}, certificate valid until "
-            f"{leaf.not_after.isoformat()}): many",
+            "      " + comment(f"The leaf key ({quote(leaf.subject)}, certificate valid "
+                               f"until {leaf.not_after.isoformat()}): many"),
             "      # servers make a new key at each renewal, so it is not pinned by default.",
         ]
         lines += _pin_lines(leaf, "      # ")

@@ -713,12 +713,21 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _PLAIN_HOST = re.compile(r"^[a-z0-9.-]+$")
 
 
+# The longest host name DNS can carry, without the trailing dot.
+MAX_HOST_LENGTH = 253
+
+
 def normalize_host(text: str) -> str:
     """Lower case, IDNA A-labels, no trailing dot; or ValueError saying what is wrong."""
 
     host = text.strip()
     if not host:
         raise ValueError("an empty host name")
+    if len(host.removesuffix(".")) > MAX_HOST_LENGTH:
+        # before IDNA: idna < 3.7 took minutes on a crafted long name (CVE-2024-3651),
+        # and no DNS name is longer (RFC 1035 section 2.3.4 with RFC 2181 section 11)
+        raise ValueError(f"`{host[:40]}…` is {len(host)} characters long; a host name has "
+                         f"at most {MAX_HOST_LENGTH}")
     if "://" in host:
         raise ValueError(f"`{text}` has a scheme; write only the host name "
                          f"(`{host.split('://', 1)[1].split('/')[0]}`)")
@@ -755,8 +764,9 @@ def normalize_host(text: str) -> str:
     if bad:
         raise ValueError(f"`{text}` has an invalid label `{bad[0]}` (letters, digits and "
                          "inner hyphens only, at most 63 characters)")
-    if len(ascii_host) > 253:
-        raise ValueError(f"`{text}` is longer than 253 characters")
+    if len(ascii_host) > MAX_HOST_LENGTH:
+        raise ValueError(f"`{text}` is longer than {MAX_HOST_LENGTH} characters as an "
+                         f"A-label ({len(ascii_host)}: `{ascii_host[:40]}…`)")
     return ascii_host
 
 

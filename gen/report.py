@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
+from pingen.textsafe import one_line
 from pingen.verdict import Status
 
 if TYPE_CHECKING:
@@ -61,8 +62,10 @@ def render_text(
     if not shown:
         return ""
     header = ("STATUS", "DOMAIN", "MATCHED", "PROBLEMS")
+    # certificate names and labels are data: shown escaped, one line each
     rows = [
-        (d.status.value, d.domain, matched_text(d), ", ".join(p.code for p in d.problems) or "-")
+        (d.status.value, one_line(d.domain), one_line(matched_text(d)),
+         ", ".join(p.code for p in d.problems) or "-")
         for d in shown
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
@@ -85,10 +88,10 @@ def _row(
 
 
 def _details(domain: DomainReport, colour: bool) -> list[str]:
-    lines = [f"{domain.domain} ({domain.address}):"]
+    lines = [one_line(f"{domain.domain} ({domain.address}):")]
     for problem in domain.problems:
         severity = _style(problem.severity.value, _status_of_severity(problem.severity), colour)
-        lines.append(f"  {severity} {problem.code}: {problem.message}")
+        lines.append(f"  {severity} {problem.code}: {one_line(problem.message)}")
     return lines
 
 
@@ -101,12 +104,9 @@ _MARK = {
 }
 
 
-def _cell(text: str) -> str:
-    # a table cell is one line; a pipe would end it
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(report: VerifyReport) -> str:
+    from pingen.markdown import md_code, md_message, md_text
+
     lines = [
         "### pingen verify",
         "",
@@ -117,12 +117,12 @@ def render_markdown(report: VerifyReport) -> str:
     ]
     for d in report.domains:
         codes = ", ".join(f"`{p.code}`" for p in d.problems) or "-"
-        lines.append(
-            f"| {_MARK[d.status]} | `{_cell(d.domain)}` | {_cell(matched_text(d))} | {codes} |"
-        )
+        lines.append(f"| {_MARK[d.status]} | {md_code(d.domain, in_table=True)} | "
+                     f"{md_text(matched_text(d))} | {codes} |")
     for d in report.domains:
         if not d.problems:
             continue
-        lines += ["", f"**{_cell(d.domain)}** ({_cell(d.address)})", ""]
-        lines += [f"- **{p.severity.value}** `{p.code}`: {_cell(p.message)}" for p in d.problems]
+        lines += ["", f"**{md_text(d.domain)}** ({md_text(d.address)})", ""]
+        lines += [f"- **{p.severity.value}** `{p.code}`: {md_message(p.message)}"
+                  for p in d.problems]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pingen.chain import signed_by
 from pingen.model import Level
+from pingen.yamltext import comment
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -42,7 +43,7 @@ class SuggestedPin:
     @property
     def line(self) -> str:
         """The pin's first pins.yaml line, without the list dash: `root: ISRG Root X1`."""
-        from pingen.init import quote
+        from pingen.yamltext import quote
 
         return f"{self.source}: {quote(self.value)}"
 
@@ -313,7 +314,7 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
         lines.append(comment(f"warning: {suggestion.warning}"))
     facts = PROVIDERS.get(suggestion.provider or "")
     if facts is not None:
-        lines.append(f"# provider {facts.name}: {facts.description}")
+        lines.append(comment(f"provider {facts.name}: {facts.description}"))
     lines += [
         "# Roots survive new leaf keys, intermediate rotation, a key-type switch and new",
         "# roots; add the backup key below before you ship. Paste under `domains:`.",
@@ -348,9 +349,3 @@ def open_lines(suggestion: Suggestion, indent: str) -> list[str]:
     """What the judgement still says of the suggested set, as comments."""
     return [indent + comment(f"still open ({problem.code}): {problem.message}")
             for problem in suggestion.remaining]
-
-
-def comment(text: str) -> str:
-    """A YAML comment line: names from certificates and catalogs may hold line breaks,
-    which would end the comment and start YAML."""
-    return "# " + "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text)

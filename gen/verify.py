@@ -97,7 +97,11 @@ def select_domains(
 def _normalise(host: str) -> str:
     import idna
 
+    from pingen.load import MAX_HOST_LENGTH
+
     host = host.strip().rstrip(".").lower()
+    if len(host) > MAX_HOST_LENGTH:  # not handed to IDNA (CVE-2024-3651)
+        return host  # reported as an unknown domain
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):

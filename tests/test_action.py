@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ TEMPLATE = (
     "{{ notice }}\n{% for d in domains %}{% for p in d.pins %}{{ d.host }} {{ p.sha256 }}\n"
     "{% endfor %}{% endfor %}"
 )
+# The steps run this checkout's pingen (and python), not another one on PATH.
+BIN_FIRST = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 _EXPRESSION = re.compile(r"\$\{\{\s*([a-z.-]+)\s*\}\}")
 
 
@@ -60,7 +63,7 @@ def run_action(workspace: Path, **given: str) -> tuple[int, dict[str, str], str,
             continue
         if not condition(step.get("if"), inputs):
             continue
-        env = {**os.environ, "GITHUB_OUTPUT": str(output_file),
+        env = {**os.environ, "PATH": BIN_FIRST, "GITHUB_OUTPUT": str(output_file),
                "GITHUB_STEP_SUMMARY": str(summary_file), "RUNNER_TEMP": str(workspace.parent)}
         env.update({k: evaluate(str(v), inputs) for k, v in step.get("env", {}).items()})
         folder = workspace / evaluate(step.get("working-directory", "."), inputs)
@@ -69,8 +72,29 @@ def run_action(workspace: Path, **given: str) -> tuple[int, dict[str, str], str,
         log += done.stdout + done.stderr
         if done.returncode != 0:
             return done.returncode, {}, summary_file.read_text(), log
-    outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines())
-    return 0, outputs, summary_file.read_text(), log
+    return 0, read_outputs(output_file.read_text()), summary_file.read_text(), log
+
+
+def read_outputs(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it: `name=value` lines and the multi-line
+    form `name<<DELIMITER`, value lines, `DELIMITER`."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value = []
+            for each in lines:
+                if each == delimiter:
+                    break
+                value.append(each)
+            else:
+                raise AssertionError(f"{name}: no closing {delimiter!r}")
+            outputs[name] = "\n".join(value)
+        else:
+            name, value_text = line.split("=", 1)
+            outputs[name] = value_text
+    return outputs
 
 
 def git(folder: Path, *args: str) -> None:

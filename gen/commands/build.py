@@ -16,6 +16,7 @@ from pingen.commands.options import (
     timeout_option,
 )
 from pingen.errors import EXIT_CHECK_FAILED, display_path
+from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
     from pingen.model import Config
@@ -65,7 +66,7 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
     rendered = render_all(config)
     for file in rendered:
         for warning in file.warnings:
-            click.echo(str(warning), err=True)
+            click.echo(terminal_text(str(warning)), err=True)
         warnings += len(file.warnings)
     if strict and warnings:
         _refuse_warnings(warnings, check)
@@ -73,10 +74,13 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
     stale = [c for c in changes if c.changed]
     if check:
         for change in stale:
-            click.echo(write.unified_diff(change, str(display_path(change.path))), nl=False)
+            # the committed file may hold anything, escape sequences included
+            diff_text = write.unified_diff(change, str(display_path(change.path)))
+            click.echo(terminal_text(diff_text), nl=False)
         for change in stale:
             state = "missing" if change.old is None else "out of date"
-            click.echo(f"{display_path(change.path)}: {state}; run `pingen build`", err=True)
+            click.echo(terminal_text(f"{display_path(change.path)}: {state}; run `pingen build`"),
+                       err=True)
         if stale:
             return EXIT_CHECK_FAILED
         if not quiet:
@@ -121,7 +125,7 @@ def _refuse_warnings(count: int, check: bool) -> None:
 def _say_written(changes: list[Change]) -> None:
     stale = [c for c in changes if c.changed]
     for change in stale:
-        click.echo(f"wrote {display_path(change.path)}", err=True)
+        click.echo(terminal_text(f"wrote {display_path(change.path)}"), err=True)
     click.echo(f"{len(stale)} written, {len(changes) - len(stale)} unchanged", err=True)
 
 

@@ -134,6 +134,7 @@ def _chain_options(config: Config, chain_texts: tuple[str, ...]) -> dict[str, Pa
 def _print(result: ConfigDiff, output_format: str) -> None:
     from pingen import diff
     from pingen.term import colour_wanted, paint
+    from pingen.textsafe import one_line, terminal_text
 
     if output_format == "json":
         click.echo(diff.to_json(result), nl=False)
@@ -142,4 +143,5 @@ def _print(result: ConfigDiff, output_format: str) -> None:
     else:
         colour = colour_wanted()
         for style, line in diff.text_lines(result):
-            click.echo(paint(line, style, colour), color=colour)
+            # each report line is one line: a newline in a label is shown escaped
+            click.echo(paint(terminal_text(one_line(line)), style, colour), color=colour)

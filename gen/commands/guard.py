@@ -82,6 +82,7 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     """
     from pingen.guard import GuardInputError, judge, plan_from_files
     from pingen.guard_report import covers_nothing, render_json, render_text
+    from pingen.textsafe import terminal_text
 
     if domains and key_path is None:
         raise ConfigError("--domain goes with --key; a certificate's names come from the "
@@ -98,11 +99,11 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     stores: dict[Trust, TrustStore] = {}  # configs with the same trust share one store
     reports = [judge(plan, config, at, stores) for config in configs]
     if not any(report.verdicts for report in reports):
-        click.echo(covers_nothing(plan, chain_path, key_path, configs), err=True)
+        click.echo(terminal_text(covers_nothing(plan, chain_path, key_path, configs)), err=True)
         return EXIT_BAD_INPUT
     if output_format == "json":
         click.echo(render_json(plan, reports), nl=False)
     else:
-        click.echo(render_text(plan, reports, chain_path), nl=False)
+        click.echo(terminal_text(render_text(plan, reports, chain_path)), nl=False)
     return EXIT_CHECK_FAILED if any(report.unsafe for report in reports) else 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +15,6 @@ from pingen.keys import DEFAULT_KEY_TYPE, KEY_TYPES
 if TYPE_CHECKING:
     from pingen.keys import KeyPaths, KeyType, PrivateKey
     from pingen.model import Config
-
-# Plain YAML scalars that no YAML reader can take for anything but a string.
-_PLAIN_YAML = re.compile(r"^[A-Za-z_./][A-Za-z0-9 _./()+-]*$")
-
 
 @click.command(name="keygen")
 @click.argument("name")
@@ -161,6 +156,7 @@ def _report(name: str, paths: KeyPaths, key: PrivateKey, names: tuple[str, ...],
             config: Config | None, *, encrypted: bool) -> None:
     from pingen.sources import key_type as describe_key
     from pingen.spki import pin_of_public_key
+    from pingen.yamltext import quote
 
     public_key = key.public_key()
     kind = describe_key(public_key)
@@ -175,8 +171,8 @@ def _report(name: str, paths: KeyPaths, key: PrivateKey, names: tuple[str, ...],
     click.echo("")
     click.echo("Add to the domain's `pins:` in pins.yaml:")
     click.echo("")
-    click.echo(f"      - file: {_yaml_scalar(_file_reference(paths.public, config))}")
-    click.echo(f"        label: {_yaml_scalar(f'backup key {name} ({kind})')}")
+    click.echo(f"      - file: {quote(_file_reference(paths.public, config))}")
+    click.echo(f"        label: {quote(f'backup key {name} ({kind})')}")
     click.echo("        backup: true")
 
 
@@ -190,10 +186,3 @@ def _file_reference(public: Path, config: Config | None) -> str:
     click.echo(f"pingen: note: {display_path(public)} lies outside {folder}; copy it "
                "into the app repository and point `file:` at the copy", err=True)
     return target.as_posix()
-
-
-def _yaml_scalar(text: str) -> str:
-    """`text` as a YAML scalar: plain where that is unambiguous, else single-quoted."""
-    if _PLAIN_YAML.match(text) and not text.endswith(" "):
-        return text
-    return "'" + text.replace("'", "''") + "'"

@@ -66,11 +66,12 @@ def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) 
     `today` decides which `expires` dates count as past (see `load_config`).
     """
     from pingen.load import load_config
+    from pingen.textsafe import terminal_text
 
     config = load_config(config_path, today=today)
     if warn:
         for warning in config.warnings:
-            click.echo(str(warning), err=True)
+            click.echo(terminal_text(str(warning)), err=True)
     return config
 
 

@@ -11,6 +11,7 @@ import click
 
 from pingen.commands.options import ca_file_option, timeout_option
 from pingen.errors import ConfigError, Location
+from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
     from pingen.model import Trust
@@ -38,7 +39,7 @@ def command(sources: tuple[str, ...], output_format: str, timeout: float,
         click.echo(json.dumps([as_json(source, key) for source, key in rows], indent=2))
         return
     for source, key in rows:
-        click.echo(as_text(source, key))
+        click.echo(terminal_text(as_text(source, key)))
 
 
 def _trust(ca_file: Path | None) -> Trust:
