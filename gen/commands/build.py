@@ -109,7 +109,7 @@ def _judge_offline(config: Config, at: dt.datetime) -> int:
 
     judgement = judge_offline(config, at)
     for warning in judgement.warnings:
-        click.echo(str(warning), err=True)
+        click.echo(terminal_text(str(warning)), err=True)
     raise_together(list(judgement.errors))
     return len(judgement.warnings)
 
