@@ -92,8 +92,11 @@ def judge_chain(
     at: dt.datetime,
     address: str,
     catalog: Path | None = None,
+    *,
+    trustkit_ios: bool = False,
 ) -> DomainReport:
-    """`catalog`: the config's `trust.catalog` (None: the one shipped with pingen)."""
+    """`catalog`: the config's `trust.catalog` (None: the one shipped with pingen);
+    `trustkit_ios`: the config has an output TrustKit (iOS) enforces."""
     from pingen.chain import UntrustedChain, build_verified_chain, levels, served_levels
 
     try:
@@ -109,6 +112,7 @@ def judge_chain(
         *pin_problems(domain, chain, matched, at),
         *_expiry_problems(domain, at),
         *_survivability(domain, verified, at, catalog),
+        *(_trustkit_problems(domain, verified, chain, matched) if trustkit_ios else []),
     ]
     return DomainReport(domain.host, address, chain, matched, tuple(problems))
 
@@ -232,6 +236,45 @@ def _leaf_only(domain: Domain, leaf: ChainEntry, matched: Sequence[Match]) -> Pr
         f"{leaf_expiry.isoformat()} but the pin set {until}: unless the server keeps its "
         "key at renewal, the app breaks then. Pin the issuing intermediate or the root too",
     )
+
+
+TRUSTKIT_UNHASHABLE = "trustkit-unhashable"
+
+
+def _trustkit_problems(
+    domain: Domain, verified: Sequence[x509.Certificate], chain: Sequence[ChainEntry],
+    matched: Sequence[Match],
+) -> list[Problem]:
+    """What TrustKit's own pin check (pingen.trustkit_rules.check_chain) does with this
+    chain, where it differs from pingen's matching."""
+    from pingen import trustkit_rules
+    from pingen.spki import key_type_of
+
+    keys = [key_type_of(cert.public_key()) for cert in verified]
+    check = trustkit_rules.check_chain(
+        [(entry.sha256, key) for entry, key in zip(chain, keys, strict=True)],
+        (pin.sha256 for pin in domain.pins),
+    )
+    if check.stopped_at is not None:
+        entry, key = chain[check.stopped_at], keys[check.stopped_at]
+        return [Problem(
+            TRUSTKIT_UNHASHABLE, ProblemSeverity.FAIL,
+            f"TrustKit (the iOS side of this config's trustkit/json outputs) checks the chain "
+            f"from the root down and cannot hash the {key} key of the {entry.level.value} "
+            f"{entry.name} before it reaches a pinned key: it stops there and blocks the "
+            "connection, even with `enforce: false`. Pin a key above it in the chain, or "
+            "serve a certificate with an RSA-2048/3072/4096 or EC P-256/P-384 key",
+        )]
+    if check.matched is None and matched:
+        names = ", ".join(_pin_name(m.label, m.sha256) for m in matched)
+        return [Problem(
+            TRUSTKIT_UNHASHABLE, ProblemSeverity.FAIL,
+            f"TrustKit (the iOS side of this config's trustkit/json outputs) matches none of "
+            f"the pins verify matches ({names}): it hashes RSA keys under a header written "
+            "for the exponent 65537, and these keys have another one. Pin another key of "
+            "the chain",
+        )]
+    return []
 
 
 def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:

@@ -108,6 +108,13 @@ def _normalise(host: str) -> str:
         return host  # reported as an unknown domain
 
 
+def uses_trustkit_ios(config: Config) -> bool:
+    """The config has an output whose pins TrustKit (iOS) enforces."""
+    from pingen.trustkit_rules import uses_trustkit_ios as any_trustkit_ios
+
+    return any_trustkit_ios(output.type for output in config.outputs)
+
+
 def verify_config(
     config: Config,
     *,
@@ -126,13 +133,14 @@ def verify_config(
     store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
     by_host = {domain.host: domain for domain in selected}
+    trustkit_ios = uses_trustkit_ios(config)
 
     def judge(result: Fetched) -> DomainReport:
         domain = by_host[result.host]
         if result.error is not None:
             return judge_unreachable(domain, result.address, result.error, when)
         return judge_chain(domain, result.certificates(), store, when, result.address,
-                           config.trust.catalog)
+                           config.trust.catalog, trustkit_ios=trustkit_ios)
 
     # Each chain is judged in a worker thread as soon as it arrives: chain building
     # releases the GIL, so it overlaps the handshakes still running in the event loop.
@@ -163,4 +171,5 @@ def verify_chain_file(
     store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
     return VerifyReport((judge_chain(domain, served, store, when, str(chain_file),
-                                    config.trust.catalog),))
+                                    config.trust.catalog,
+                                    trustkit_ios=uses_trustkit_ios(config)),))

@@ -139,11 +139,13 @@ def check_trustkit_types(config_value: dict[str, Any]) -> None:
 # -- the generated configuration --------------------------------------------------------------
 def sample_config() -> Config:
     return config([
-        domain("api.example.com", [pin(A, "ISRG Root X1"), pin(B, "backup key")],
+        domain("api.example.com", [pin(A, "ISRG Root X1", key="rsa-4096"),
+                                   pin(B, "backup key", key="ec-p256")],
                include_subdomains=True, expires=dt.date(2027, 6, 30),
                report_uris=("https://reports.example.com/pins", "http://r.example.net/a?b=c")),
-        domain("www.example.co.uk", [pin(C)], enforce=False),
-        domain("cdn.xn--bcher-kva.de", [A, B, C], expires=dt.date(2030, 1, 2)),
+        domain("www.example.co.uk", [pin(C, key="ec-p384")], enforce=False),
+        domain("cdn.xn--bcher-kva.de", [pin(p, key="ec-p256") for p in (A, B, C)],
+               expires=dt.date(2030, 1, 2)),
     ])
 
 
@@ -249,9 +251,9 @@ def test_no_domains() -> None:
 
 
 @pytest.mark.parametrize("host", ["api.example.test", "intranet.corp.internal", "x.localhost"])
-def test_a_top_level_domain_outside_the_public_suffix_list(host: str) -> None:
+def test_a_top_level_domain_unknown_to_trustkit(host: str) -> None:
     error = refused(config([domain(host, [A, B], line=12)]))
-    assert "not in the Public Suffix List" in error.message and host in error.message
+    assert "initialized with an invalid domain" in error.message and host in error.message
     assert error.location is not None and error.location.line == 12
 
 

@@ -5,6 +5,7 @@
 // Keys are the string values of TrustKit's kTSK… constants, so this file needs no
 // `import TrustKit`. Expiry dates are read by TrustKit as 00:00 UTC; after one the
 // domain is no longer pinned.
+// Any TrustKit 3.x hashes the key types of these pins.
 
 enum TrustKitConfig {
     static let configuration: [String: Any] = [

@@ -9,9 +9,9 @@ One `<domain-config>` per domain, in the order of pins.yaml, each with exactly o
   platform's own report-only mode; then a warning says that the OS still enforces the
   pin-set for connections that do not go through TrustKit.
 - reports: NSC sends none; `report_uris` without `trustkit` are a warning.
-- TrustKit-Android's own rules (two distinct pins when enforcing, host names under an
-  IANA top-level domain — judged by the Public Suffix List, which holds every one —,
-  report URIs that are URLs) are errors, since its initialisation would throw.
+- TrustKit-Android's own rules (two distinct pins when enforcing, host names under a
+  top-level domain its 2016 DomainValidator knows — pingen.trustkit_rules —, report URIs
+  that are URLs) are errors, since its initialisation would throw.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from pingen.model import Config, Domain, Output
 from pingen.render import Rendering, bool_option, domain_fields, notice
 from pingen.render.capability import Findings, pin_comment
-from pingen.render.suffixes import public_suffix
+from pingen.trustkit_rules import android_refusal
 
 TEMPLATE = "android-nsc.xml.j2"
 
@@ -84,14 +84,11 @@ def check_trustkit_android(domain: Domain, findings: Findings) -> None:
             "fewer than two when enforcing: add a backup pin",
             domain.location,
         )
-    if public_suffix(domain.host) is None:
-        tld = domain.host.rsplit(".", 1)[-1]
-        findings.error(
-            f"{domain.host} is under `.{tld}`, which is not an IANA top-level domain; "
-            "TrustKit-Android rejects it (\"Tried to pin an invalid domain\"). Remove "
-            "`trustkit: true` from this output, or pin a public host name",
-            domain.location,
-        )
+    refusal = android_refusal(domain.host)
+    if refusal:
+        findings.error(f"{refusal}. Remove `trustkit: true` from this output, or pin a host "
+                       "name under a top-level domain TrustKit-Android knows",
+                       domain.location)
     for uri in domain.report_uris:
         if any(c.isspace() or not c.isprintable() for c in uri):
             findings.error(

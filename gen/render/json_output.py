@@ -7,19 +7,25 @@ for `never`. JSON has no comments, so no header and no labels.
 
 What the library cannot say: it always enforces (no report-only, so `enforce: false`
 is an error) and sends no reports (`report_uris` are a warning); its iOS side is
-TrustKit with enforcement on, which refuses fewer than two distinct pins, host names
-under a top-level domain outside the Public Suffix List, and `include_subdomains` on a
-public suffix (errors: initializeSslPinning would reject and pin nothing).
+TrustKit with enforcement on, which refuses fewer than two distinct pins, host names its
+2018 registry lookup finds no suffix for, and `include_subdomains` on a suffix (errors:
+initializeSslPinning would reject and pin nothing; pingen.trustkit_rules), and can
+never match a pin of a key TrustKit cannot hash (an error at the pin; a sha256 pin
+without `key:` is a warning).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pingen import trustkit_rules
 from pingen.model import Config, Domain, Output
 from pingen.render import Rendering, domain_fields
 from pingen.render.capability import Findings
-from pingen.render.suffixes import is_public_suffix, public_suffix
+from pingen.render.trustkit import unhashable_pins, warn_unknown_key_types
+
+LIBRARY = "react-native-ssl-public-key-pinning"
+PLATFORM = f"{LIBRARY} on iOS"  # how messages name what runs TrustKit here
 
 TEMPLATE = "json.json.j2"
 
@@ -28,6 +34,7 @@ def context(config: Config, output: Output) -> Rendering:
     findings = Findings(output)
     for domain in config.domains:
         check_domain(domain, findings)
+    warn_unknown_key_types(config.domains, findings, PLATFORM)
     findings.warn_domains(
         [d for d in config.domains if d.report_uris],
         "{hosts}: `report_uris` are not used: react-native-ssl-public-key-pinning sends no "
@@ -56,20 +63,12 @@ def check_domain(domain: Domain, findings: Findings) -> None:
 def check_trustkit_ios(domain: Domain, findings: Findings) -> None:
     """The library's iOS side hands every domain to TrustKit, which throws on these, and
     initializeSslPinning then rejects: no domain is pinned at all."""
-    if public_suffix(domain.host) is None:
-        findings.error(
-            f"{domain.host}: its top-level domain is not in the Public Suffix List, so on iOS "
-            "react-native-ssl-public-key-pinning (TrustKit) refuses it as an invalid domain "
-            "and pins nothing; pin a public host name, or remove this output",
-            domain.location,
-        )
-    elif domain.include_subdomains and is_public_suffix(domain.host):
-        findings.error(
-            f"{domain.host} is a public suffix: on iOS react-native-ssl-public-key-pinning "
-            "(TrustKit) refuses `include_subdomains: true` on it; set it to false or pin "
-            "the hosts below it",
-            domain.location,
-        )
+    refusal = trustkit_rules.ios_refusal(domain.host, domain.include_subdomains)
+    if refusal:
+        findings.error(f"on iOS {LIBRARY} hands its domains to TrustKit, and "
+                       f"initializeSslPinning then pins nothing: {refusal}", domain.location)
+    for pin, message in unhashable_pins(domain, PLATFORM):
+        findings.error(message, pin.location or domain.location)
     distinct = set(domain.pin_set.hashes)
     if len(distinct) < 2:
         findings.error(

@@ -14,11 +14,12 @@ import base64
 import binascii
 from typing import Any
 
-from pingen.errors import ConfigError, Location
-from pingen.model import Config, Domain, Output
+from pingen import trustkit_rules
+from pingen.errors import ConfigError, Location, raise_together
+from pingen.model import Config, Domain, Output, Pin, PinSource
 from pingen.render import Rendering, bool_option, domain_fields, notice, string_option
+from pingen.render.capability import Findings
 from pingen.render.names import SWIFT_RESERVED, check_each, is_identifier, swift_identifier
-from pingen.render.suffixes import is_public_suffix, public_suffix
 
 TEMPLATE = "trustkit.swift.j2"
 DEFAULT_NAME = "TrustKitConfig"
@@ -42,14 +43,18 @@ def context(config: Config, output: Output) -> Rendering:
             output.location,
         )
     check_each(config.domains, lambda domain: check_domain(domain, output))
+    findings = Findings(output)
+    warn_unknown_key_types(config.domains, findings, "TrustKit")
     return Rendering(
         context={
             "notice": notice(config),
             "name": name,
             "swizzle_network_delegates": swizzle,
             "disable_default_report_uri": not default_report_uri,
+            "minimum_version": version_lines(config.domains),
             "domains": [domain_context(domain) for domain in config.domains],
-        }
+        },
+        warnings=findings.warnings,
     )
 
 
@@ -67,22 +72,54 @@ def swift_enum_name(text: str, output: Output) -> str:
 def check_domain(domain: Domain, output: Output) -> None:
     """Apply the rules of TrustKit's parse_configuration.m to one domain."""
     where = domain.location or output.location
-    host = domain.host
-    if public_suffix(host) is None:
-        raise ConfigError(
-            f"TrustKit refuses {host} (\"invalid domain\"): its top-level domain is not in "
-            "the Public Suffix List; pin a public host name, or remove the trustkit output",
-            where,
-        )
-    if domain.include_subdomains and is_public_suffix(host):
-        raise ConfigError(
-            f"TrustKit refuses `include_subdomains: true` on {host}: it is a public suffix, "
-            "so it would pin other people's domains; pin your own domain under it instead",
-            where,
-        )
+    refusal = trustkit_rules.ios_refusal(domain.host, domain.include_subdomains)
+    if refusal:
+        raise ConfigError(refusal, where)
     check_pins(domain, where)
+    raise_together([ConfigError(message, pin.location or where)
+                    for pin, message in unhashable_pins(domain, "TrustKit")])
     for uri in domain.report_uris:
-        check_report_uri(uri, host, where)
+        check_report_uri(uri, domain.host, where)
+
+
+def unhashable_pins(domain: Domain, platform: str) -> list[tuple[Pin, str]]:
+    """The pins of `domain` whose key TrustKit (iOS) can never match, each with the
+    message that says so; `platform` names what runs TrustKit."""
+    found = []
+    for pin in domain.pins:
+        why = trustkit_rules.hash_refusal(pin.key) if pin.key else None
+        if why:
+            name = f"`{pin.label}`" if pin.label else pin.sha256
+            found.append((pin, f"the pin {name} of {domain.host} can never match on iOS "
+                               f"({platform}): {why}. Pin an RSA-2048/3072/4096 or EC "
+                               "P-256/P-384 key instead (another key of the chain, or a "
+                               "backup key of such a type)"))
+    return found
+
+
+def warn_unknown_key_types(domains: tuple[Domain, ...], findings: Findings,
+                           platform: str) -> None:
+    """A sha256 pin without `key:`: nothing tells whether TrustKit can hash its key."""
+    findings.warn_domains(
+        [d for d in domains
+         if any(p.key is None and p.source is PinSource.SHA256 for p in d.pins)],
+        "{hosts}: sha256 pins without `key:`, so pingen cannot tell whether " + platform
+        + " (TrustKit) can hash their keys: it matches only RSA-2048/3072/4096 and EC "
+        "P-256/P-384 keys. Add `key:` (e.g. `key: ec-p256`) to those pins, or pin with "
+        "`file:`, `root:` or `intermediate:`",
+    )
+
+
+def version_lines(domains: tuple[Domain, ...]) -> list[str]:
+    """What the header says of the TrustKit version these pins' key types need."""
+    keys = [pin.key for domain in domains for pin in domain.pins]
+    needs = trustkit_rules.minimum_version(keys)
+    if needs:
+        return [f"Needs TrustKit {need.version} or later: {need.reason}." for need in needs]
+    if any(key is None for key in keys):
+        return ["Some pins have no `key:`, so the TrustKit version their keys need is "
+                "unknown (RSA-3072 needs 3.0.5, RSA-2048 3.0.7 or later)."]
+    return ["Any TrustKit 3.x hashes the key types of these pins."]
 
 
 def check_pins(domain: Domain, where: Location | None) -> None:

@@ -16,10 +16,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib.resources import files
 
 ROOT = "network-security-config"
 
@@ -84,11 +87,14 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SOURCE = re.compile(r"^(system|user|wfa|@raw/[A-Za-z0-9_]+)$")
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
-# Top-level names outside IANA's root zone: TrustKit-Android's DomainValidator rejects them.
-_NON_IANA_TLDS = frozenset({
-    "test", "example", "invalid", "localhost", "local", "internal", "lan", "home", "corp",
-    "localdomain", "intranet", "private",
-})
+
+
+@functools.cache
+def _trustkit_android_tlds() -> frozenset[str]:
+    """The arrays of TrustKit-Android's DomainValidator (list version 2016042500), from
+    the data file pingen ships: the only top-level domains it accepts."""
+    data = json.loads(files("pingen.data").joinpath("trustkit_android_tlds.json").read_text())
+    return frozenset(data["infrastructure"] + data["generic"] + data["country_code"])
 
 
 @dataclass
@@ -285,8 +291,8 @@ def _trustkit_host_problem(host: str) -> str | None:
     tld = labels[-1]
     if not tld.isalpha() and not tld.startswith("xn--"):
         return "an IP address or a numeric top-level domain"
-    if tld in _NON_IANA_TLDS:
-        return f".{tld} is not an IANA top-level domain"
+    if tld not in _trustkit_android_tlds():
+        return f".{tld} is not a top-level domain TrustKit-Android's DomainValidator knows"
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pingen.errors import Location
 from pingen.model import Config, Domain, Level, Output, Pin, PinSet, PinSource, frozen_mapping
+from pingen.spki import KeyType
 
 CONFIG_PATH = Path("/project/pins.yaml")
 
@@ -19,8 +20,11 @@ def fake_pin(seed: str) -> str:
     return base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()
 
 
-def pin(sha256: str, label: str | None = None, level: Level | None = None) -> Pin:
-    return Pin(sha256=sha256, source=PinSource.SHA256, label=label, level=level)
+def pin(sha256: str, label: str | None = None, level: Level | None = None,
+        key: str | None = None) -> Pin:
+    """A sha256 pin; `key` states its key type (`ec-p256`), as `key:` does."""
+    return Pin(sha256=sha256, source=PinSource.SHA256, label=label, level=level,
+               key=KeyType.parse(key) if key else None)
 
 
 def domain(
