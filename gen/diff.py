@@ -29,6 +29,7 @@ from pingen.model import Config, Domain, Output, Pin
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from pingen.catalog import Catalog
     from pingen.chain import TrustStore
     from pingen.fetch import OnFetched
 
@@ -112,14 +113,17 @@ def compare(
     `live` maps hosts to the keys (sha256) their servers serve today, for the
     flags that need it; hosts missing from it are not judged against live keys.
     """
+    from pingen.catalog import load_catalog
+
     old_domains = {d.host: d for d in old.domains} if old else {}
     new_hosts = {d.host for d in new.domains}
     live = live or {}
+    catalog = load_catalog(new.trust.catalog)
     diffs: list[DomainDiff] = []
     unchanged = 0
     for domain in new.domains:
         before = old_domains.get(domain.host)
-        diff = _domain_diff(before, domain, live.get(domain.host))
+        diff = _domain_diff(before, domain, live.get(domain.host), catalog)
         if diff is None:
             unchanged += 1
         else:
@@ -132,10 +136,10 @@ def compare(
 
 
 def _domain_diff(
-    old: Domain | None, new: Domain, live: frozenset[str] | None
+    old: Domain | None, new: Domain, live: frozenset[str] | None, catalog: Catalog
 ) -> DomainDiff | None:
     if old is None:
-        flags = _state_flags(new) + _live_flags(new, (), live)
+        flags = _state_flags(new, catalog) + _live_flags(new, (), live)
         return DomainDiff(new.host, "added", added=new.pins, flags=flags, pins=new.pins)
     old_keys = {pin.sha256: pin for pin in old.pins}
     new_keys = {pin.sha256: pin for pin in new.pins}
@@ -150,7 +154,7 @@ def _domain_diff(
     if not (added or removed or pins_changed or settings):
         return None
     flags = (
-        _state_flags(new)
+        _state_flags(new, catalog)
         + _change_flags(old, new, added, removed)
         + _live_flags(new, removed, live)
     )
@@ -176,6 +180,7 @@ def _settings_of(domain: Domain) -> dict[str, Any]:
         "enforce": domain.enforce,
         "expires": expiry_text(domain.expires),
         "provider": domain.provider,
+        "allow_no_backup": domain.allow_no_backup,
         "report_uris": list(domain.report_uris),
         "connect": str(domain.connect) if domain.connect else None,
     }
@@ -210,8 +215,10 @@ def _level(pin: Pin) -> str | None:
 # -- flags -------------------------------------------------------------------------
 
 
-def _state_flags(domain: Domain) -> tuple[Flag, ...]:
+def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Flag, ...]:
     """What is wrong with the domain as it is after the change."""
+    from pingen.offline import backup_gap
+
     flags = []
     if len(domain.pins) < 2:
         flags.append(Flag(
@@ -219,11 +226,14 @@ def _state_flags(domain: Domain) -> tuple[Flag, ...]:
             f"{domain.host} is left with {len(domain.pins)} pin(s): one key change on the "
             "server breaks every app that ships this",
         ))
-    if not any(pin.backup for pin in domain.pins):
+    # What counts as a backup is build's and verify's rule too (pingen.offline): a pin
+    # marked `backup: true`, or the root of a second CA.
+    if backup_gap(domain, catalog) is not None:
         flags.append(Flag(
             "no-backup", domain.host,
-            f"{domain.host} has no backup pin (`backup: true`): if the live key must be "
-            "replaced, no key the apps accept is ready (`pingen keygen` makes one)",
+            f"{domain.host} has no backup pin (`backup: true`, or a second CA's root): if "
+            "the live key must be replaced, no key the apps accept is ready (`pingen keygen` "
+            "makes one)",
         ))
     return tuple(flags)
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from pingen.chain import TrustStore
+    from pingen.offline import BackupGap
 
 EXPIRES_SOON_DAYS = 30
 
@@ -109,7 +110,7 @@ def judge_chain(
     chain = describe_chain(verified, levels(verified))
     matched = match_pins(domain.pins, chain)
     problems = [
-        *pin_problems(domain, chain, matched, at),
+        *pin_problems(domain, chain, matched, at, _backup_gap(domain, catalog)),
         *_expiry_problems(domain, at),
         *_survivability(domain, verified, at, catalog),
         *(_trustkit_problems(domain, verified, chain, matched) if trustkit_ios else []),
@@ -169,13 +170,17 @@ def match_pins(pins: Sequence[Pin], chain: Sequence[ChainEntry]) -> tuple[Match,
 
 
 def pin_problems(
-    domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match], at: dt.datetime
+    domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match], at: dt.datetime,
+    gap: BackupGap | None = None,
 ) -> list[Problem]:
+    """`gap`: the domain has no backup as `build` counts it (pingen.offline.backup_gap)."""
     if not matched:
         return [_no_live_match(domain, chain)]
     problems = [_backup_live(match) for match in matched if match.backup]
     if len(matched) == len(domain.pins):
         problems.append(_no_backup(domain))
+    elif gap is not None:
+        problems.append(_no_backup_offline(domain, gap))
     if all(match.level is Level.LEAF for match in matched):
         problem = _leaf_only(domain, chain[0], matched)
         if problem is not None:
@@ -221,6 +226,20 @@ def _no_backup(domain: Domain) -> Problem:
         f"all {len(domain.pins)} pins are keys of the live chain, so one key change breaks "
         "the app. Add a backup pin that is not served: a key held offline "
         "(`pingen keygen NAME`) or the root of a second CA",
+    )
+
+
+def _no_backup_offline(domain: Domain, gap: BackupGap) -> Problem:
+    """Some pins are not served, but none is a backup as `build` and `diff` count one: a
+    key marked `backup: true`, or a second CA's root. A second pin of the serving CA
+    is lost with that CA."""
+    who = (f"every pin of a known CA belongs to {gap.operator_name}" if gap.operator_name
+           else "pingen's CA catalog knows none of these keys")
+    return Problem(
+        "no-backup", ProblemSeverity.WARNING,
+        f"no pin is marked `backup: true` and {who}, so the pins not served today are no "
+        "proven way out if the live key or its CA must be replaced. Add a backup pin: a key "
+        "held offline (`pingen keygen NAME`) or the root of a second CA, with `backup: true`",
     )
 
 
@@ -291,6 +310,13 @@ def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
         "expires-soon", ProblemSeverity.WARNING,
         f"the pin set {when}. Set a later `expires` and ship an app update before then",
     )]
+
+
+def _backup_gap(domain: Domain, catalog: Path | None) -> BackupGap | None:
+    from pingen.catalog import load_catalog
+    from pingen.offline import backup_gap
+
+    return backup_gap(domain, load_catalog(catalog))
 
 
 def _survivability(

@@ -6,9 +6,10 @@
 `build` refuses (exit 2, at the pin or the domain) what is certain to break: a leaf pin
 on a provider that makes a new key at every renewal, and a domain with no backup whose
 pins all belong to one CA operator of the catalog (the opt-out is `allow_no_backup`).
-It warns about what may break: an expiry within 30 days, and the futures the CA catalog
-predicts without a live chain. A backup is a pin marked `backup: true`, or pins of two
-CA operators of the catalog (a second CA's root survives the loss of the first CA).
+It warns about what may break: no pin marked backup among keys the catalog does not
+know, an expiry within 30 days, and the futures the CA catalog predicts without a live
+chain. A backup is a pin marked `backup: true`, or pins of two CA operators of the
+catalog (a second CA's root survives the loss of the first CA).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def judge_offline(config: Config, at: dt.datetime) -> OfflineJudgement:
         gap = backup_gap(domain, catalog)
         if gap is not None and gap.operator is not None:
             errors.append(ConfigError(no_backup_message(domain, gap, catalog), domain.location))
+        elif gap is not None:
+            warnings.append(Diagnostic(unknown_backup_message(domain), domain.location))
         errors.extend(rekeyed_leaf_pins(domain, catalog))
         soon = expires_soon(domain, at.date())
         if soon is not None:
@@ -105,6 +108,7 @@ class BackupGap:
     """A domain without a backup: no pin marked `backup: true`, not two CA operators."""
 
     operator: str | None  # the one catalog operator its pins belong to; None: none known
+    operator_name: str | None  # that operator's name, for people
     unknown: tuple[Pin, ...]  # pins whose key the catalog does not know
 
 
@@ -121,7 +125,9 @@ def backup_gap(domain: Domain, catalog: Catalog) -> BackupGap | None:
     if len(known) > 1:
         return None
     unknown = tuple(pin for pin in domain.pins if operators[pin.sha256] is None)
-    return BackupGap(next(iter(known)) if known else None, unknown)
+    operator = next(iter(known)) if known else None
+    name = _operator_name(operator, catalog) if operator is not None else None
+    return BackupGap(operator, name, unknown)
 
 
 def operator_of_pin(sha256: str, catalog: Catalog) -> str | None:
@@ -138,7 +144,7 @@ def operator_of_pin(sha256: str, catalog: Catalog) -> str | None:
 
 def no_backup_message(domain: Domain, gap: BackupGap, catalog: Catalog) -> str:
     assert gap.operator is not None
-    who = _operator_name(gap.operator, catalog)
+    who = gap.operator_name
     others = (f" ({_names([pin_name(p) for p in gap.unknown])}: not a key of a CA pingen's "
               "catalog knows, so not a second CA)") if gap.unknown else ""
     return (
@@ -148,6 +154,17 @@ def no_backup_message(domain: Domain, gap: BackupGap, catalog: Catalog) -> str:
         f"they refuse {domain.host} until an app update. Add a backup pin: "
         f"{_backup_advice(domain, gap.operator, catalog)} — or set `allow_no_backup: true` "
         "on the domain to accept that risk"
+    )
+
+
+def unknown_backup_message(domain: Domain) -> str:
+    """No pin is marked backup, and the catalog knows none of the keys: one may be a key
+    held offline or a second CA, but nothing says so."""
+    return (
+        f"{domain.host}: no pin is marked `backup: true`, and pingen's CA catalog knows none "
+        "of its keys, so nothing shows a way out if the live key or its CA must be replaced. "
+        "Mark the pin that is a key held offline or a second CA's root `backup: true` (or add "
+        "one: `pingen keygen NAME`), or set `allow_no_backup: true` to accept the risk"
     )
 
 

@@ -62,8 +62,19 @@ CASES = {
         "pins:\n  - root: ISRG Root X1\n  - root: DigiCert Global Root G2\n", 2,
         (NO_BACKUP, "'DigiCert Global Root G2'"),
     ),
-    "keys of no known CA: nothing to judge": Case(
+    "keys of no known CA: a warning": Case(
         f"pins:\n  - sha256: {UNKNOWN_1}\n  - sha256: {UNKNOWN_2}\n", 0,
+        ("pins.yaml:5:3: warning: api.example.com: no pin is marked `backup: true`, and "
+         "pingen's CA catalog knows none of its keys",),
+    ),
+    "keys of no known CA, --strict": Case(
+        f"pins:\n  - sha256: {UNKNOWN_1}\n  - sha256: {UNKNOWN_2}\n", 1,
+        ("no pin is marked `backup: true`", "--strict: nothing was written"),
+        flags=("--strict",),
+    ),
+    "keys of no known CA, one marked backup": Case(
+        f"pins:\n  - sha256: {UNKNOWN_1}\n  - sha256: {UNKNOWN_2}\n    backup: true\n", 0,
+        flags=("--strict",),
     ),
     "a leaf pin on a provider that re-keys": Case(
         "provider: google-managed\npins:\n  - file: live.pub.pem\n  - root: GTS Root R1\n"
@@ -170,3 +181,62 @@ def test_at_must_be_a_date(run_pingen: CliRunner, workdir: Path) -> None:
     _project(workdir, CASES["two CAs of the catalog"])
     result = run_pingen("build", "--at", "soon")
     assert result.exit_code == 2 and "'soon' is not a date" in result.stderr
+
+
+# -- the same judgement everywhere: build, diff and verify count a backup alike -----------
+
+R10_CHAIN = Path(__file__).parent / "data" / "real-chains" / "R10-2025-04-30-1.pem"  # qubis.pl
+
+
+def _one_domain(folder: Path, name: str, pins: str) -> None:
+    body = "".join(f"      {line}\n" for line in pins.splitlines())
+    (folder / name).write_text(
+        f"version: 1\ndefaults:\n  expires: never\ndomains:\n  qubis.pl:\n    pins:\n{body}"
+    )
+
+
+@pytest.mark.parametrize(("pins", "has_backup"), [
+    ("- root: ISRG Root X1\n- root: GTS Root R1\n", True),  # a second CA's root counts
+    (f"- root: ISRG Root X1\n- sha256: {UNKNOWN_1}\n  backup: true\n", True),
+    ("- root: ISRG Root X1\n- root: ISRG Root X2\n", False),  # one CA, nothing marked
+    (f"- root: ISRG Root X1\n- sha256: {UNKNOWN_1}\n", False),  # an unknown key is no 2nd CA
+], ids=["second CA", "marked backup", "one CA", "unknown key"])
+def test_build_diff_and_verify_agree_on_a_backup(
+    run_pingen: CliRunner, workdir: Path, pins: str, has_backup: bool
+) -> None:
+    import json
+
+    _one_domain(workdir, "old.yaml", "- root: ISRG Root X1\n- root: Amazon Root CA 1\n")
+    _one_domain(workdir, "pins.yaml", pins)
+    build = run_pingen("build", "--check", "--at", AT)
+    assert build.exit_code == (0 if has_backup else 2), build.stderr
+    assert ("has no backup" in build.stderr) is not has_backup
+    diff = json.loads(run_pingen("diff", "--old", "old.yaml", "--format", "json").stdout)
+    flagged = [f["code"] for f in diff["flags"]]
+    assert ("no-backup" in flagged) is not has_backup
+    verify = run_pingen("verify", "--chain", str(R10_CHAIN), "--domain", "qubis.pl",
+                        "--at", "2025-03-01", "--format", "json")
+    (entry,) = json.loads(verify.stdout)["domains"]
+    problems = [p["code"] for p in entry["problems"]]
+    assert ("no-backup" in problems) is not has_backup, entry["problems"]
+
+
+def test_allow_no_backup_is_accepted_by_build_diff_and_verify(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    import json
+
+    _one_domain(workdir, "old.yaml", "- root: ISRG Root X1\n- root: Amazon Root CA 1\n")
+    _one_domain(workdir, "pins.yaml", "- root: ISRG Root X1\n- root: ISRG Root X2\n")
+    config = (workdir / "pins.yaml").read_text()
+    (workdir / "pins.yaml").write_text(
+        config.replace("  qubis.pl:\n", "  qubis.pl:\n    allow_no_backup: true\n"))
+    assert run_pingen("build", "--check", "--at", AT, "--strict").exit_code == 0
+    diff = json.loads(run_pingen("diff", "--old", "old.yaml", "--format", "json").stdout)
+    assert "no-backup" not in [f["code"] for f in diff["flags"]]
+    (domain,) = diff["domains"]
+    assert {"setting": "allow_no_backup", "old": False, "new": True} in domain["settings"]
+    verify = run_pingen("verify", "--chain", str(R10_CHAIN), "--domain", "qubis.pl",
+                        "--at", "2025-03-01", "--format", "json")
+    (entry,) = json.loads(verify.stdout)["domains"]
+    assert "no-backup" not in [p["code"] for p in entry["problems"]]

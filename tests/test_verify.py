@@ -116,7 +116,8 @@ def domains_for(w: World) -> dict[str, str]:
         "no-live-match": domain("rotated.test", tls, pin(leaf["rotated.test"].pin, "old leaf"),
                                 pin(w.spare_pin, "spare")),
         "no-backup": domain("ca.test", tls, pin(w.root.pin, "root"), pin(w.inter.pin, "ca")),
-        "expires-soon": domain("expiring.test", tls, pin(w.root.pin), pin(w.backup_pin),
+        "expires-soon": domain("expiring.test", tls, pin(w.root.pin), pin(w.backup_pin,
+                                                                          backup=True),
                                expires=TODAY + dt.timedelta(days=10)),
         "backup-live": domain("backup.test", tls, pin(w.root.pin, "root"),
                               pin(w.inter.pin, "not really offline", backup=True),
@@ -325,7 +326,7 @@ def test_ipv6_connect_in_pins_yaml(world: World, run_pingen: CliRunner, tmp_path
     write_pem(tmp_path / "roots.pem", world.root.cert)
     with tls_server(world.leaves["ok.test"].identity(), host="::1") as (_, port):
         write_config(tmp_path, domain("ok.test", f"[::1]:{port}", pin(world.root.pin),
-                                      pin(world.backup_pin)))
+                                      pin(world.backup_pin, backup=True)))
         code, report = run_json(run_pingen, tmp_path)
     (entry,) = report["domains"]  # type: ignore[misc]
     assert code == 0

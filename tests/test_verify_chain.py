@@ -28,6 +28,8 @@ def config(folder: Path, host: str, *pins: tuple[str, str], ca_file: str | None 
     lines += ["domains:", f"  {host}:", "    pins:"]
     for sha256, label in pins:
         lines += [f"      - sha256: {sha256}", f"        label: {label}"]
+        if sha256 == OFFLINE:  # the key held offline is the set's backup
+            lines.append("        backup: true")
     path = folder / "pins.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
