@@ -231,7 +231,7 @@ def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Flag, ...]:
     if backup_gap(domain, catalog) is not None:
         flags.append(Flag(
             "no-backup", domain.host,
-            f"{domain.host} has no backup pin (`backup: true`, or a second CA's root): if "
+            f"{domain.host} has no backup pin (`backup: true`, or the root of a second CA): if "
             "the live key must be replaced, no key the apps accept is ready (`pingen keygen` "
             "makes one)",
         ))

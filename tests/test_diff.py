@@ -215,8 +215,8 @@ def test_text_and_markdown_show_each_flag_code_beside_its_message(
     ]
     # the message follows, its `code spans` kept
     assert listed[0] == ("> - `no-backup`: api.example.com has no backup pin (`backup: true`, "
-                         "or a second CA's root): if the live key must be replaced, no key the "
-                         "apps accept is ready (`pingen keygen` makes one)")
+                         "or the root of a second CA): if the live key must be replaced, no key "
+                         "the apps accept is ready (`pingen keygen` makes one)")
 
 
 def test_the_readme_flag_table_lists_every_flag_code() -> None:
