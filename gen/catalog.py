@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+    from pingen.confine import Repository
+
 CATALOG_FORMAT = "pingen-ca-catalog/1"
 KEY_TYPES = ("rsa", "ecdsa")
 ROOT_STATUSES = ("trusted", "pending")  # pending: announced, not yet in device trust stores
@@ -252,6 +254,7 @@ class Catalog:
     roots: tuple[Root, ...]
     cross_signs: tuple[CrossSign, ...]
     families: tuple[Family, ...]
+    files: tuple[Path, ...] = field(default=(), compare=False)  # real paths of its PEM files
 
     # -- lookups by name ----------------------------------------------------------
     @functools.cached_property
@@ -357,13 +360,22 @@ def _shipped_catalog() -> Catalog:
 
 @functools.cache
 def _load_catalog_cached(path: Path) -> Catalog:
+    """A catalog file is read like a `file:` pin (pingen.sources.read_small_file: a
+    regular file of at most 1 MiB), and so is every certificate file it names, which
+    must lie inside the repository holding the catalog (pingen.confine)."""
+    from pingen.confine import repository_of
+    from pingen.sources import SourceError, read_small_file
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CatalogError(f"{path}: cannot read the CA catalog: {error.strerror}") from None
+        data = json.loads(read_small_file(path, "CA catalog (JSON)").decode("utf-8"))
+    except SourceError as error:
+        why = str(error).removeprefix(f"{path}: ")
+        raise CatalogError(f"{path}: cannot read the CA catalog: {why}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CatalogError(f"{path}: not a JSON CA catalog: {error}") from None
-    return catalog_from_data(data, base=path.parent, path=path)
+    except RecursionError:
+        raise CatalogError(f"{path}: not a CA catalog: its JSON is nested too deeply") from None
+    return _Reader(path.parent, path, repository_of(path)).catalog(data)
 
 
 def catalog_from_data(data: Any, base: Path, path: Path | None = None) -> Catalog:
@@ -372,10 +384,13 @@ def catalog_from_data(data: Any, base: Path, path: Path | None = None) -> Catalo
 
 
 class _Reader:
-    def __init__(self, base: Path, path: Path | None) -> None:
+    def __init__(self, base: Path, path: Path | None,
+                 repository: Repository | None = None) -> None:
         self.base = base
         self.path = path
         self.label = str(path) if path else "CA catalog"
+        self.repository = repository  # None: a catalog built in memory (tests)
+        self.files: list[Path] = []
 
     def fail(self, where: str, message: str) -> CatalogError:
         return CatalogError(f"{self.label}: {where}: {message}")
@@ -406,7 +421,7 @@ class _Reader:
                 note=self.optional_text(entry, "note", where),
             ))
         catalog = Catalog(self.path, tuple(operators), tuple(roots), tuple(crosses),
-                          tuple(families))
+                          tuple(families), files=tuple(self.files))
         self.check_names(catalog)
         return catalog
 
@@ -490,11 +505,7 @@ class _Reader:
         from cryptography import x509
 
         assert file is not None
-        path = self.base / file
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise self.fail(where, f"cannot read {file}: {error.strerror}") from None
+        data = self.read(file, where)
         try:
             certs = x509.load_pem_x509_certificates(data)
         except ValueError:
@@ -502,6 +513,23 @@ class _Reader:
         if len(certs) != 1:
             raise self.fail(where, f"{file} holds {len(certs)} certificates; one per file")
         return named(certs[0], file)
+
+    def read(self, file: str, where: str) -> bytes:
+        """A certificate file the catalog names, read like a `file:` pin."""
+        from pingen.confine import confine
+        from pingen.sources import SourceError, read_small_file
+
+        try:
+            path = confine(file, self.base, self.repository) if self.repository else (
+                self.base / file)
+        except ValueError as error:
+            raise self.fail(where, f"{file} {error}") from None
+        try:
+            data = read_small_file(path, "PEM certificate file")
+        except SourceError as error:
+            raise self.fail(where, str(error).replace(str(path), file, 1)) from None
+        self.files.append(path)
+        return data
 
     def mozilla_root(self, name: str, where: str) -> NamedCert:
         found = _mozilla_index().get(_fold(name), ())

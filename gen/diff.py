@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -573,6 +574,7 @@ def config_at_revision(rev: str, config_path: Path) -> tuple[Config | None, str]
     """
     import tempfile
 
+    from pingen.confine import Repository
     from pingen.errors import ConfigError
     from pingen.load import load_config
 
@@ -588,16 +590,43 @@ def config_at_revision(rev: str, config_path: Path) -> tuple[Config | None, str]
         return None, name
     text = git(["show", f"{rev}:{rel}"], top)
     with tempfile.TemporaryDirectory(prefix="pingen-diff-") as folder:
-        copy = Path(folder)
+        copy = Path(os.path.realpath(folder))
         target = copy / rel
         _write(target, text)
         for repo_path in _old_references(text, rel):
-            if _exists_at(rev, repo_path, top):
-                _write(copy / repo_path, git(["show", f"{rev}:{repo_path}"], top))
+            _copy_from_git(rev, repo_path, top, copy)
+        # The same confinement as the working tree's (pingen.confine), with the copy of
+        # the repository as it was at `rev` as the repository.
+        repository = Repository(copy, in_git=True, shown=f"the git repository at {rev}")
         try:
-            return load_config(target, today=dt.date.min), name
+            return load_config(target, today=dt.date.min, repository=repository), name
         except ConfigError as error:
             raise _at_revision(error, copy, rev) from None
+
+
+_LINK_MODE = "120000"
+
+
+def _copy_from_git(rev: str, repo_path: str, top: Path, copy: Path, hops: int = 8) -> None:
+    """A file of `rev` into the copy; a symbolic link as a link (so the loader refuses it
+    where it leads out), with the file it points to when that lies in the repository."""
+    import posixpath
+
+    listing = git(["ls-tree", "-z", rev, "--", repo_path], top).decode("utf-8", "replace")
+    if not listing:
+        return
+    mode = listing.split(" ", 1)[0]
+    data = git(["show", f"{rev}:{repo_path}"], top)
+    path = copy / repo_path
+    if mode != _LINK_MODE:
+        _write(path, data)
+        return
+    link = data.decode("utf-8", "replace")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(link, path)
+    pointed = posixpath.normpath(posixpath.join(posixpath.dirname(repo_path), link))
+    if hops and not posixpath.isabs(link) and not pointed.startswith("../") and pointed != "..":
+        _copy_from_git(rev, pointed, top, copy, hops - 1)
 
 
 def _repository_path(config_path: Path) -> tuple[Path, str]:
@@ -637,6 +666,8 @@ def _old_references(text: bytes, rel: str) -> list[str]:
 
 
 def _write(path: Path, data: bytes) -> None:
+    if path.exists() or path.is_symlink():  # already copied (a link's target)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 

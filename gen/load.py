@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import ipaddress
+import os
 import re
 import stat
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pingen import schema
+from pingen.confine import Repository, confine, confine_output, file_key, repository_of
 from pingen.errors import ConfigError, Diagnostic, Location, raise_together
 from pingen.model import (
     Address,
@@ -52,10 +54,13 @@ _PRIVATE_KEY_WARNING = (
 )
 
 
-def load_config(path: Path | str, *, today: dt.date | None = None) -> Config:
+def load_config(path: Path | str, *, today: dt.date | None = None,
+                repository: Repository | None = None) -> Config:
     """Read and validate pins.yaml. Raises ConfigError (exit 2) on any problem.
 
     `today` decides which expiry dates are in the past (tests pass a fixed one).
+    `repository`: where the paths it names may lead (default: the git work tree
+    holding it, else its folder; `diff --base` passes its copy of the old revision).
     """
     path = Path(path)
     return load_config_text(_read_text(path), path, today=today)
@@ -64,7 +69,7 @@ def load_config(path: Path | str, *, today: dt.date | None = None) -> Config:
 def load_config_text(text: str, path: Path, *, today: dt.date | None = None) -> Config:
     """`load_config` on text said to be `path`'s (an edit before it is written)."""
     root = _compose(text, path)
-    reader = _Reader(path, today or dt.date.today())
+    reader = _Reader(path, today or dt.date.today(), repository)
     config = reader.config(root)
     raise_together(reader.errors)
     assert config is not None  # no errors: the reader built it
@@ -172,9 +177,11 @@ class _Fatal(Exception):
 
 
 class _Reader:
-    def __init__(self, path: Path, today: dt.date) -> None:
+    def __init__(self, path: Path, today: dt.date, repository: Repository | None) -> None:
         self.path = path  # as the user wrote it: messages name it so
         self.root = path.absolute().parent
+        self.repository = repository or repository_of(path)
+        self.inputs: set[Path] = {Path(os.path.realpath(path))}  # every file read (real paths)
         self.today = today
         self.errors: list[ConfigError] = []
         self.warnings: list[Diagnostic] = []
@@ -377,6 +384,7 @@ class _Reader:
         trust = self.trust(top["trust"].value if "trust" in top else {})
         domains = self.domains(top.get("domains"), defaults)
         outputs = self.outputs(top.get("outputs"))
+        self.refuse_outputs_over_inputs(outputs)
         if self.errors or version is None:
             return None
         return Config(
@@ -386,24 +394,39 @@ class _Reader:
             outputs=tuple(outputs),
             trust=trust,
             warnings=tuple(self.warnings),
+            repository=self.repository,
+            inputs=frozenset(self.inputs),
         )
 
+    def confined(self, value: _Value, what: str) -> Path | None:
+        """The real path of a file pins.yaml names, inside the repository (pingen.confine),
+        recorded as an input; None (with the error) when it leads elsewhere."""
+        try:
+            path = confine(value.value, self.root, self.repository)
+        except ValueError as error:
+            self.error(value.node, f"{what} {value.value!r} {error}")
+            return None
+        self.inputs.add(path)
+        return path
+
     def trust(self, values: dict[str, _Value]) -> Trust:
-        paths = {key: self.existing_file(v) for key, v in values.items()}
+        paths = {key: self.existing_file(key, v) for key, v in values.items()}
         catalog = paths.get("catalog")
         if catalog is not None:
             from pingen.catalog import CatalogError, load_catalog
 
             try:
-                load_catalog(catalog)
+                self.inputs.update(load_catalog(catalog).files)
             except CatalogError as error:
                 self.error(values["catalog"].node, f"`catalog`: {error}")
                 catalog = None
         self.catalog = catalog
         return Trust(ca_file=paths.get("ca_file"), catalog=catalog)
 
-    def existing_file(self, value: _Value) -> Path | None:
-        path: Path = self.root / value.value
+    def existing_file(self, key: str, value: _Value) -> Path | None:
+        path = self.confined(value, f"`trust.{key}`")
+        if path is None:
+            return None
         try:
             is_file = path.is_file()
         except OSError as error:  # e.g. a name too long for the file system
@@ -587,7 +610,9 @@ class _Reader:
     def file_pin(self, value: _Value) -> _Resolved | None:
         from pingen.sources import SourceError, read_key_file
 
-        path = self.root / value.value
+        path = self.confined(value, "`file:`")
+        if path is None:
+            return None
         try:
             keys = read_key_file(path)
         except SourceError as error:
@@ -679,20 +704,45 @@ class _Reader:
             location=self.where(node),
         )
 
+    def refuse_outputs_over_inputs(self, outputs: list[Output]) -> None:
+        """No output may replace pins.yaml or a file it reads, nor share its path with
+        another output but for letter case (one file on macOS and Windows)."""
+        inputs = {file_key(path): path for path in self.inputs}
+        written: dict[str, Output] = {}
+        for output in outputs:
+            key = file_key(self.root / output.path)
+            name = output.path.as_posix()
+            if key in inputs:
+                what = ("pins.yaml itself" if inputs[key] == Path(os.path.realpath(self.path))
+                        else f"{inputs[key].name}, a file pins.yaml reads")
+                self.errors.append(ConfigError(
+                    f"output path {name!r} would overwrite {what}; write the output elsewhere",
+                    output.location))
+            elif key in written:
+                other = written[key].path.as_posix()
+                self.errors.append(ConfigError(
+                    f"output path {name!r} and {other!r} differ only in letter case: one file "
+                    "on macOS and Windows; give them different names", output.location))
+            written.setdefault(key, output)
+
     def output_path(self, value: _Value | None) -> Path | None:
         if value is None:
             return None
         try:
-            return relative_inside(value.value, self.root)
+            relative = relative_inside(value.value, self.root)
+            confine_output(relative.as_posix(), self.root, self.repository)
         except ValueError as error:
             self.error(value.node, f"output path {value.value!r} {error}")
             return None
+        return relative
 
     def template_path(self, value: _Value) -> Path | None:
         try:
             relative = relative_inside(value.value, self.root)
         except ValueError as error:
             self.error(value.node, f"template {value.value!r} {error}")
+            return None
+        if self.confined(value, "template") is None:
             return None
         try:
             is_file = (self.root / relative).is_file()
@@ -824,7 +874,8 @@ def _port(text: str) -> int:
 
 
 def relative_inside(text: str, root: Path) -> Path:
-    """A relative path that stays inside `root`, or ValueError saying why not."""
+    """`text` as a relative path below `root`, `..` folded away, or ValueError saying
+    why not. Where it may lead (symbolic links, the repository) is pingen.confine's."""
     if not text.strip():
         raise ValueError("is empty")
     if "\\" in text:
@@ -836,20 +887,9 @@ def relative_inside(text: str, root: Path) -> Path:
         raise ValueError("has a name longer than file systems allow (255 bytes)")
     if pure.is_absolute() or re.match(r"^[A-Za-z]:", text):
         raise ValueError("is absolute; write it relative to pins.yaml")
-    parts: list[str] = []
-    for part in pure.parts:
-        if part == "..":
-            if not parts:
-                raise ValueError("leaves the folder of pins.yaml; outputs stay inside it")
-            parts.pop()
-        elif part != ".":
-            parts.append(part)
-    if not parts:
+    relative = Path(os.path.normpath(pure))
+    if relative == Path("."):
         raise ValueError("names the folder of pins.yaml itself, not a file")
-    relative = Path(*parts)
-    resolved_root = root.resolve()
-    if not (root / relative).resolve().is_relative_to(resolved_root):
-        raise ValueError("leaves the folder of pins.yaml through a symbolic link")
     return relative
 
 

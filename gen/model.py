@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pingen.confine import Repository
 from pingen.errors import Diagnostic, Location
 from pingen.spki import OKHTTP_PREFIX, KeyType
 
@@ -135,11 +136,21 @@ class Config:
     outputs: tuple[Output, ...]
     trust: Trust = Trust()
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    # Where the paths it names may lead (pingen.confine); None: found from `path`.
+    repository: Repository | None = field(default=None, compare=False)
+    inputs: frozenset[Path] = field(default=frozenset(), compare=False)  # real paths read
 
     @property
     def root(self) -> Path:
         """The folder that relative paths in pins.yaml are relative to."""
         return self.path.parent
+
+    @property
+    def confinement(self) -> Repository:
+        """Where the paths pins.yaml names may lead (pingen.confine)."""
+        from pingen.confine import repository_of
+
+        return self.repository or repository_of(self.path)
 
     def domain(self, host: str) -> Domain | None:
         for domain in self.domains:

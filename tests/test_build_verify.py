@@ -31,7 +31,7 @@ outputs:
 
 def project(folder: Path, root: CA, address: tuple[str, int], live: str) -> None:
     write_pem(folder / "roots.pem", root.cert)
-    (folder / "t.j2").write_text("{% for d in domains %}{{ d.host }}\n{% endfor %}")
+    (folder / "t.j2").write_text("{{ notice }}\n{% for d in domains %}{{ d.host }}\n{% endfor %}")
     backup = pin_of_public_key(new_key().public_key())
     (folder / "pins.yaml").write_text(
         CONFIG.format(address=f"{address[0]}:{address[1]}", live=live, backup=backup)
@@ -45,7 +45,7 @@ def test_writes_when_every_domain_matches(run_pingen: CliRunner, workdir: Path) 
         project(workdir, root, address, root.pin)
         result = run_pingen("build", "--verify")
     assert result.exit_code == 0, result.stderr
-    assert (workdir / "out/pins.txt").read_text() == "api.example.test\n"
+    assert (workdir / "out/pins.txt").read_text().endswith("\napi.example.test\n")
     assert "api.example.test" in result.stderr and "ok" in result.stderr
 
 

@@ -150,7 +150,7 @@ def test_catalog_of_your_own_loads_relative_files(tmp_path: Path) -> None:
         ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "ecdsa"}]}],
          "operators[0].roots[0]: 'GTS Root R1' has an rsa key, not ecdsa"),
         ([{"id": "a", "roots": [{"name": "X", "key_type": "rsa", "file": "missing.pem"}]}],
-         "operators[0].roots[0]: cannot read missing.pem"),
+         "operators[0].roots[0]: missing.pem: no such file"),
         ([{"id": "a", "roots": [], "families": [
             {"name": "F", "key_type": "rsa", "roots": ["Nope"], "intermediates": []}]}],
          "family 'F': root 'Nope' is not listed in any operator's roots"),

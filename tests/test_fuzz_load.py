@@ -316,8 +316,8 @@ def test_each_text_mutation_alone(project: Path, name: str) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("/dev/zero", "not a regular file"),
-        ("/dev/stdin", "not a regular file"),
+        ("/dev/zero", "a system file"),
+        ("/dev/stdin", "a system file"),
         ("a-fifo", "not a regular file"),
         ("a-folder", "is a folder"),
         ("a\0b", "nul character"),

@@ -198,6 +198,9 @@ def test_bad_hosts_and_options_are_exit_2(run_pingen: CliRunner, workdir: Path) 
 def test_output_in_a_subfolder_keeps_paths_relative_to_it(
     run_pingen: CliRunner, workdir: Path
 ) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(workdir)], check=True)  # ../certs stays inside
     root = CA.root()
     leaf = root.intermediate().issue_leaf("api.example.test")
     write_pem(workdir / "certs" / "roots.pem", root.cert)
@@ -260,9 +263,12 @@ def test_init_writes_suggests_roots_for_a_catalogued_ca(
     """The durable set: every root of the CA (both key types, the next generation),
     each with its reason, the same lines `pingen suggest` prints; not R1, which its
     siblings replace."""
+    import shutil
+
     write_pem(workdir / "roots.pem", pki.x1.cert, pki.x2.cert, pki.other.cert)
     leaf = pki.leaf("R1")
-    catalog = str(pki.catalog_path)
+    shutil.copytree(pki.catalog_path.parent, workdir / "ca")  # pins.yaml names files inside
+    catalog = "ca/catalog.json"
     with tls_server(Identity((leaf.cert, *pki.upper("R1")), leaf.key)) as (host, port):
         address = f"app.example.test={host}:{port}"
         written = [run_pingen("init", address, "-o", name, "--ca-file", "roots.pem",

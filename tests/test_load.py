@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pingen.confine import confine_output, repository_of
 from pingen.errors import ConfigError, ConfigErrors
 from pingen.load import load_config, normalize_host, parse_address, relative_inside
 from pingen.model import Address, Level, PinSource
@@ -288,7 +289,7 @@ def test_output_path_cannot_escape_through_a_symlink(tmp_path: Path) -> None:
     project.mkdir()
     (project / "link").symlink_to(outside)
     with pytest.raises(ValueError, match="symbolic link"):
-        relative_inside("link/x.txt", project)
+        confine_output("link/x.txt", project, repository_of(project / "pins.yaml"))
     assert relative_inside("a/./b/../c.txt", project) == Path("a/c.txt")
 
 

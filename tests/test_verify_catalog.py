@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,8 @@ def test_a_catalog_of_your_own_names_pins_and_judges_siblings(
 ) -> None:
     write_pem(tmp_path / "roots.pem", pki.x1.cert, pki.x2.cert)
     write_pem(tmp_path / "served.pem", *pki.served("R1"))
-    catalog = f"  catalog: {pki.catalog_path}"
+    shutil.copytree(pki.catalog_path.parent, tmp_path / "ca")  # inside pins.yaml's folder
+    catalog = "  catalog: ca/catalog.json"
     (tmp_path / "pins.yaml").write_text(CONFIG.format(catalog=catalog, backup=BACKUP))
     assert "intermediate-siblings" in verify_codes(run_pingen, tmp_path)
 

@@ -70,7 +70,7 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
         warnings += len(file.warnings)
     if strict and warnings:
         _refuse_warnings(warnings, check)
-    changes = write.plan(config.root, rendered)
+    changes = write.plan(config, rendered)
     stale = [c for c in changes if c.changed]
     if check:
         for change in stale:

@@ -58,6 +58,8 @@ def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
     starts = _starts(hosts)
     expires = _expiry(expires_text)
     _refuse_existing(output_path)
+    for flag, path in (("--ca-file", ca_file), ("--catalog", catalog_file)):
+        _refuse_outside(flag, path, output_path)
     catalog = load_catalog_option(catalog_file)  # a broken one is exit 2 before dialling
     trust = Trust(ca_file=ca_file.absolute() if ca_file else None,
                   catalog=catalog_file.absolute() if catalog_file else None)
@@ -131,6 +133,23 @@ def _refuse_existing(path: Path) -> None:
                           "(choose another with -o, or edit it)")
     if not os.path.isdir(path.absolute().parent):
         raise ConfigError(f"{path}: the folder {path.parent} does not exist")
+
+
+def _refuse_outside(flag: str, path: Path | None, output_path: Path) -> None:
+    """pins.yaml may name only files inside its repository (pingen.confine), so init
+    refuses a trust file outside it rather than write a config the next build refuses.
+    It does not copy it: a catalog names more files, and which copy to keep is the
+    user's choice."""
+    from pingen.confine import confine, repository_of
+    from pingen.errors import ConfigError
+
+    if path is None:
+        return
+    repository = repository_of(output_path)
+    try:
+        confine(str(path.absolute()), output_path.absolute().parent, repository)
+    except ValueError as error:
+        raise ConfigError(f"{flag} {path} {error}, then pass the copy") from None
 
 
 def _fetch(starts: list[Start], trust: Trust, catalog: Catalog, timeout: float,

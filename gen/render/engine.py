@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +9,8 @@ from pingen.render import escape
 
 if TYPE_CHECKING:
     import jinja2
+
+    from pingen.confine import Repository
 
 FILTERS = {
     "comment": escape.comment_text,
@@ -20,29 +21,34 @@ FILTERS = {
 }
 
 
-def environment(search_path: Iterable[Path] | None = None) -> jinja2.Environment:
-    """A strict environment: undefined names are errors, output is LF with a final newline.
+SETTINGS: dict[str, Any] = {
+    "autoescape": False,  # each value is escaped for its own language by a filter
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "newline_sequence": "\n",
+}
 
-    With no `search_path` the templates shipped inside pingen are used.
-    """
+
+def environment() -> jinja2.Environment:
+    """The environment of the templates shipped inside pingen: strict (undefined names
+    are errors), output LF with a final newline."""
+    from importlib.resources import files
+
     import jinja2
 
-    loader: jinja2.BaseLoader
-    if search_path is None:
-        from importlib.resources import files
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(files("pingen.templates"))),
+                             undefined=jinja2.StrictUndefined, **SETTINGS)
+    env.filters.update(FILTERS)
+    return env
 
-        loader = jinja2.FileSystemLoader(str(files("pingen.templates")))
-    else:
-        loader = jinja2.FileSystemLoader([str(p) for p in search_path])
-    env = jinja2.Environment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # each value is escaped for its own language by a filter
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        newline_sequence="\n",
-    )
+
+def user_environment(base: Path, repository: Repository) -> jinja2.Environment:
+    """The environment of a user's templates (pingen.render.sandbox): the same settings
+    and filters, sandboxed and confined to the repository."""
+    from pingen.render.sandbox import sandboxed_environment
+
+    env = sandboxed_environment(base, repository, SETTINGS)
     env.filters.update(FILTERS)
     return env
 

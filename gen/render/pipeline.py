@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pingen.confine import same_file_name
 from pingen.errors import (
     ConfigError,
     ConfigErrors,
@@ -14,7 +15,14 @@ from pingen.errors import (
 )
 from pingen.model import Config, Domain, Output
 from pingen.platforms import prove
-from pingen.render import RenderedFile, adapter_for, domain_fields, engine, notice
+from pingen.render import (
+    NOTICE_MARK,
+    RenderedFile,
+    adapter_for,
+    domain_fields,
+    engine,
+    notice,
+)
 
 
 def render_all(config: Config) -> list[RenderedFile]:
@@ -34,6 +42,9 @@ def render_all(config: Config) -> list[RenderedFile]:
 
 
 def render_output(config: Config, output: Output, builtin_env: Any = None) -> RenderedFile:
+    from pingen.write import checked_target
+
+    checked_target(config, output)  # a link there is never read (ios-plist reads its target)
     if output.template is not None:
         return render_user_template(config, output)
     adapter = adapter_for(output.kind)
@@ -77,13 +88,22 @@ def domain_context(domain: Domain) -> dict[str, Any]:
 
 
 def render_user_template(config: Config, output: Output) -> RenderedFile:
+    """A user's template, rendered in the sandbox (pingen.render.sandbox). It must render
+    `notice`: pingen overwrites only files that carry it (pingen.write)."""
     import jinja2
+    from jinja2.exceptions import SecurityError
 
     assert output.template is not None
-    env = engine.environment([config.root])
+    env = engine.user_environment(config.root, config.confinement)
     name = output.template.as_posix()
     try:
         content = engine.render_template(env, name, template_context(config, output))
+    except SecurityError as error:
+        raise ConfigError(
+            f"template {name}: {error} Templates are data rendered in a sandbox: use the "
+            "names listed in the README (\"Your own templates\") and their filters",
+            output.location,
+        ) from None
     except jinja2.TemplateSyntaxError as error:
         raise ConfigError(
             f"template syntax: {error.message}",
@@ -97,7 +117,23 @@ def render_user_template(config: Config, output: Output) -> RenderedFile:
         ) from None
     except (jinja2.TemplateError, PingenError, ValueError, TypeError) as error:
         raise ConfigError(f"template {name}: {error}", output.location) from None
+    if NOTICE_MARK.encode() not in content:
+        raise ConfigError(
+            f"template {name} never renders `notice`: put `{{{{ notice }}}}` in a comment at "
+            "its top (pingen only replaces files that carry its notice)",
+            _template_location(config, output, 1),
+        )
+    _refuse_writing_over(env.loader, config, output)
     return RenderedFile(output, content)
+
+
+def _refuse_writing_over(loader: Any, config: Config, output: Output) -> None:
+    """An output must not replace a template it was rendered from (an include too)."""
+    target = config.root / output.path
+    for path in getattr(loader, "read", ()):
+        if same_file_name(path, target):
+            raise ConfigError(f"output {output.path.as_posix()} is the template {path.name} "
+                              "it is rendered from; write it elsewhere", output.location)
 
 
 def _template_location(config: Config, output: Output, line: int | None) -> Location:
