@@ -63,10 +63,11 @@ def load_config(path: Path | str, *, today: dt.date | None = None,
     holding it, else its folder; `diff --base` passes its copy of the old revision).
     """
     path = Path(path)
-    return load_config_text(_read_text(path), path, today=today)
+    return load_config_text(_read_text(path), path, today=today, repository=repository)
 
 
-def load_config_text(text: str, path: Path, *, today: dt.date | None = None) -> Config:
+def load_config_text(text: str, path: Path, *, today: dt.date | None = None,
+                     repository: Repository | None = None) -> Config:
     """`load_config` on text said to be `path`'s (an edit before it is written)."""
     root = _compose(text, path)
     reader = _Reader(path, today or dt.date.today(), repository)
