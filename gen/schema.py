@@ -160,6 +160,21 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
     },
     "ios-plist": {},
     "json": {},
+    "urlsession": {
+        "name": Field(
+            Kind.STRING, "Prefix of the Swift types: NAME, NAMEDelegate, NAMEServerTrustManager.",
+            default="PinnedTrust",
+        ),
+        "alamofire": Field(
+            Kind.BOOL, "Add an Alamofire 5 evaluator and ServerTrustManager (#if canImport).",
+            default=False,
+        ),
+        "minimum_ios": Field(
+            Kind.INTEGER, "The app's minimum iOS version, at least 12: decides which Apple "
+            "APIs the code calls (CryptoKit from 13, SecTrustCopyCertificateChain from 15).",
+            default=13,
+        ),
+    },
 }
 OUTPUT_TYPES = tuple(OUTPUT_OPTIONS)
 

@@ -27,6 +27,7 @@ ADAPTERS: dict[str, str] = {
     "trustkit": "trustkit",
     "ios-plist": "ios_plist",
     "json": "json_output",
+    "urlsession": "urlsession",
 }
 
 GENERATED_NOTICE = (

@@ -151,9 +151,14 @@ def _is_sha256(text: str) -> bool:
         return False
 
 
-def check_report_uri(uri: str, host: str, where: Location | None) -> None:
+def is_http_url(uri: str) -> bool:
+    """An http(s) URL of RFC 3986 characters only, which NSURL/URL(string:) reads."""
     scheme = uri.split(":", 1)[0].lower()
-    if scheme not in ("http", "https") or not uri.isascii() or set(uri) - _URI_CHARACTERS:
+    return scheme in ("http", "https") and uri.isascii() and not set(uri) - _URI_CHARACTERS
+
+
+def check_report_uri(uri: str, host: str, where: Location | None) -> None:
+    if not is_http_url(uri):
         raise ConfigError(
             f"TrustKit cannot use the report URI {uri!r} of {host}: write an http(s) URL "
             "with URL characters only (percent-encode spaces and other characters)",
