@@ -254,6 +254,10 @@ _OUTPUTS = [
     "  # iOS: TrustKit's configuration, for TrustKit.initSharedInstance(withConfiguration:)",
     "  - type: trustkit",
     "    path: ios/TrustKitConfig.swift",
+    "  # iOS without TrustKit: one Swift file on Apple's frameworks only, for URLSession",
+    "  # (and Alamofire 5 with `alamofire: true`), with expiry, backup keys and report-only:",
+    "  # - type: urlsession",
+    "  #   path: ios/PinnedTrust.swift",
     "  # Other outputs: okhttp (Kotlin, needs `package:`), ios-plist (NSPinnedDomains in",
     "  # Info.plist), json (react-native-ssl-public-key-pinning), or `template:` of your own.",
 ]

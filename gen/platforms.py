@@ -164,6 +164,19 @@ RN_ANDROID = Platform(
 )
 
 
+URLSESSION = Platform(
+    name="pingen's URLSession delegate (iOS)",
+    lookup=Lookup.MOST_SPECIFIC,
+    depth=None,
+    expires=True,  # `now >= expires` (00:00 UTC on the expiry date): not pinned
+    report_only=True,  # `enforce: false` reports and lets the connection through
+    # The generated `policy(forHost:)`: the host's own entry, else the nearest parent with
+    # includeSubdomains (templates/urlsession.swift.j2), TrustKit's rule (TRUSTKIT_IOS).
+    source="datatheorem/TrustKit@c48790f306234926d66ed1eb04acf0c23b3df5a1:"
+    "TrustKit/configuration_utils.m#L61-L80",
+)
+
+
 def _android_nsc(output: Output) -> tuple[Platform, ...]:
     trustkit = output.options.get("trustkit") is True
     return (AOSP_NSC, TRUSTKIT_ANDROID) if trustkit else (AOSP_NSC,)
@@ -176,6 +189,7 @@ OUTPUT_PLATFORMS: dict[str, Callable[[Output], tuple[Platform, ...]]] = {
     "trustkit": lambda output: (TRUSTKIT_IOS,),
     "ios-plist": lambda output: (NS_PINNED_DOMAINS,),
     "json": lambda output: (RN_IOS, RN_ANDROID),
+    "urlsession": lambda output: (URLSESSION,),
 }
 
 

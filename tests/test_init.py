@@ -69,6 +69,11 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     ]
     assert config.domains[0].expires == dt.date.fromisoformat(EXPIRES)
     assert [o.type for o in config.outputs] == ["android-nsc", "trustkit"]
+    # iOS without TrustKit: `urlsession` is offered beside trustkit, ready to uncomment.
+    offered = text.replace("  # - type: urlsession\n  #   path:", "  - type: urlsession\n    path:")
+    (workdir / "offered.yaml").write_text(offered)
+    offered_outputs = load_config(workdir / "offered.yaml").outputs
+    assert [o.type for o in offered_outputs] == ["android-nsc", "trustkit", "urlsession"]
 
     # ... and with the backup keys `pingen keygen` makes, as the comments say.
     for name in ("api-example-test-backup", "cdn-example-test-backup"):

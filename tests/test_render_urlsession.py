@@ -31,9 +31,11 @@ import tree_sitter
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from pingen import platforms
 from pingen.errors import ConfigError
-from pingen.model import Config, Domain, Output
+from pingen.model import Config, Domain, Output, Pin, PinSource
 from pingen.render import urlsession
+from pingen.spki import KeyType
 from pingen.render.pipeline import render_output
 from tests.conftest import CliRunner
 from tests.support import rendering
@@ -365,7 +367,7 @@ def swift_headers(text: str) -> dict[tuple[str, int], tuple[int, bytes]]:
     return headers
 
 
-def key_for(key_type: urlsession.KeyType) -> Any:
+def key_for(key_type: urlsession.SpkiHeader) -> Any:
     if key_type.sec_key_type == "kSecAttrKeyTypeRSA":
         return rsa.generate_private_key(65537, key_type.bits).public_key()
     curve = {256: ec.SECP256R1(), 384: ec.SECP384R1(), 521: ec.SECP521R1()}[key_type.bits]
@@ -381,9 +383,9 @@ def external_representation(key: Any) -> bytes:
                             serialization.PublicFormat.UncompressedPoint)
 
 
-@pytest.mark.parametrize("key_type", urlsession.KEY_TYPES, ids=lambda k: k.name)
+@pytest.mark.parametrize("key_type", urlsession.SPKI_HEADERS, ids=lambda k: k.name)
 def test_each_header_plus_the_raw_key_is_the_real_spki_and_hashes_to_pingen_pin(
-    key_type: urlsession.KeyType, tmp_path: Path, run_pingen: CliRunner
+    key_type: urlsession.SpkiHeader, tmp_path: Path, run_pingen: CliRunner
 ) -> None:
     headers = swift_headers(render(sample_config()))
     key_length, header = headers[(key_type.sec_key_type, key_type.bits)]
@@ -403,7 +405,7 @@ def test_each_header_plus_the_raw_key_is_the_real_spki_and_hashes_to_pingen_pin(
 
 def test_the_six_key_types_are_all_there_and_nothing_else() -> None:
     headers = swift_headers(render(sample_config()))
-    assert set(headers) == {(k.sec_key_type, k.bits) for k in urlsession.KEY_TYPES}
+    assert set(headers) == {(k.sec_key_type, k.bits) for k in urlsession.SPKI_HEADERS}
 
 
 def test_another_rsa_exponent_changes_the_length_the_file_checks() -> None:
@@ -431,6 +433,38 @@ def test_the_policy_table_equals_the_config_host_by_host() -> None:
         else:
             assert entry["expires"] == urlsession.expiry_instant(d.expires)
             assert entry["expires"].time() == dt.time(0, 0)
+
+
+def test_the_policy_table_equals_the_platform_models_effective_pins() -> None:
+    """Host by host, subdomains at depth 1 and 2, before and after each expiry instant:
+    the table read back from the Swift, looked up as the Swift does, gives what the
+    platform model says the urlsession output enforces (what `pingen explain` shows)."""
+    cfg = config([*decision_domains(), *sample_config().domains[1:]])
+    out = output("urlsession", OUT)
+    assert platforms.platforms_of(out) == (platforms.URLSESSION,)
+    table = policy_table(render(cfg, out))
+    from_file = [domain(host, e["pins"], include_subdomains=e["include_subdomains"],
+                        enforce=e["enforce"],
+                        expires=e["expires"].date() if e["expires"] else None)
+                 for host, e in table.items()]
+    entries = [platforms.Entry.of(d) for d in cfg.domains]
+    days = sorted({d.expires for d in cfg.domains if d.expires is not None})
+    hosts = platforms.representative_hosts(entries)
+    assert any(h.count(platforms.SUBDOMAIN_LABEL) == 2 for h in hosts)
+    for host in hosts:
+        for day in [None, *days, *(d - dt.timedelta(days=1) for d in days)]:
+            model = platforms.effective(platforms.URLSESSION, entries, host, day)
+            now = (urlsession.expiry_instant(day) if day
+                   else dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+            decision = urlsession.decide(from_file, host, now, lambda: True, lambda: [])
+            if not model.pinned:
+                assert decision.kind == "notPinned", (host, day)
+                continue
+            assert decision.violation is not None, (host, day)
+            assert set(decision.violation.expected_pins) == {p.sha256 for p in model.pins}
+            assert decision.violation.enforced == model.enforce
+            policy = urlsession.policy_for_host(from_file, host)
+            assert policy is not None and policy.expires == model.expires
 
 
 # -- the decision and its Python mirror ----------------------------------------------------
@@ -570,6 +604,33 @@ def test_a_report_uri_url_cannot_read_is_refused(uri: str) -> None:
     assert "report URI" in caught.value.message and "percent-encode" in caught.value.message
 
 
+def keyed(sha256: str, key: str, label: str | None = None) -> Pin:
+    return Pin(sha256=sha256, source=PinSource.SHA256, label=label, key=KeyType.parse(key))
+
+
+def test_known_key_types_carry_only_their_headers_and_no_warning() -> None:
+    cfg = config([domain("api.example.com", [keyed(A, "ec-p256"), keyed(B, "rsa-2048")])])
+    result = rendering.render(urlsession, cfg, output("urlsession", OUT))
+    assert result.warnings == ()
+    assert set(swift_headers(result.text)) == {("kSecAttrKeyTypeECSECPrimeRandom", 256),
+                                               ("kSecAttrKeyTypeRSA", 2048)}
+
+
+@pytest.mark.parametrize(("key", "reason"), [
+    (KeyType.parse("ed25519"), "cannot hash a Ed25519 key"),
+    (KeyType.parse("rsa-1024"), "cannot hash a RSA-1024 key"),
+    (KeyType("rsa", 2048, exponent=3), "its RSA exponent is 3"),
+    (KeyType("ec", 256, "secp256k1"), "cannot hash a EC secp256k1 key"),
+])
+def test_a_pin_the_file_cannot_hash_is_refused(key: KeyType, reason: str) -> None:
+    backup = Pin(sha256=B, source=PinSource.SHA256, label="backup", key=key, backup=True)
+    cfg = config([domain("api.example.com", [keyed(A, "ec-p256"), backup])])
+    with pytest.raises(ConfigError) as caught:
+        urlsession.context(cfg, output("urlsession", OUT))
+    assert reason in caught.value.message and "could never match on iOS" in caught.value.message
+    assert f"'backup' ({B})" in caught.value.message
+
+
 def test_unknown_key_types_carry_every_header_with_one_warning() -> None:
     result = rendering.render(urlsession, sample_config(), output("urlsession", OUT))
     assert len(result.warnings) == 1
@@ -629,3 +690,18 @@ def test_build_refuses_a_bad_minimum_ios_where_it_is(workdir: Path, run_pingen: 
     assert result.exit_code == 2
     assert "pins.yaml:19:5:" in result.stderr and "at least 12" in result.stderr
     assert "Traceback" not in result.stderr and not (workdir / "ios").exists()
+
+
+def test_the_readme_shows_the_snippets_the_header_shows() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    header = render(sample_config(), output("urlsession", OUT, alamofire=True))
+    snippets = [
+        "let session = URLSession(configuration: .default,\n"
+        "                         delegate: PinnedTrustDelegate(), delegateQueue: nil)",
+        "let session = Session(serverTrustManager: PinnedTrustServerTrustManager())",
+    ]
+    for snippet in snippets:
+        assert snippet in readme
+        assert "\n".join("//     " + line for line in snippet.split("\n")) in header
+    assert "PinnedTrustDelegate.evaluate(trust, host: challenge.protectionSpace.host)" in readme
+    assert "| `urlsession` |" in readme and "| `ios-plist` | no: iOS keeps enforcing" in readme

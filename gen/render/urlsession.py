@@ -23,12 +23,13 @@ Platform facts the generated code relies on (each cited where it is used):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output, Pin
+from pingen.spki import KeyType
 from pingen.render import Rendering, bool_option, domain_fields, notice, string_option
 from pingen.render.capability import Findings, pin_comment
 from pingen.render.names import SWIFT_RESERVED, is_identifier, swift_identifier
@@ -69,9 +70,10 @@ FOREIGN_NAMES = frozenset({
 
 
 @dataclass(frozen=True)
-class KeyType:
+class SpkiHeader:
     """A key type the generated file can hash, and how iOS describes it."""
 
+    key_type: KeyType  # the pin model's key type (65537 exponent for RSA)
     name: str  # "RSA 2048", "EC P-256"
     sec_key_type: str  # the kSecAttrKeyType constant's Swift name
     bits: int  # kSecAttrKeySizeInBits
@@ -88,20 +90,21 @@ _RSA = "kSecAttrKeyTypeRSA"
 _EC = "kSecAttrKeyTypeECSECPrimeRandom"
 # SEQUENCE { SEQUENCE { OID, parameters }, BIT STRING { 0 unused bits, key } }: RSA's
 # parameters are NULL (RFC 3279 §2.3.1), EC's the named curve (RFC 5480 §2.1.1).
-KEY_TYPES: tuple[KeyType, ...] = (
-    KeyType("RSA 2048", _RSA, 2048, 270, bytes.fromhex(
+SPKI_HEADERS: tuple[SpkiHeader, ...] = (
+    SpkiHeader(KeyType("rsa", 2048), "RSA 2048", _RSA, 2048, 270, bytes.fromhex(
         "30820122300d06092a864886f70d01010105000382010f00")),
-    KeyType("RSA 3072", _RSA, 3072, 398, bytes.fromhex(
+    SpkiHeader(KeyType("rsa", 3072), "RSA 3072", _RSA, 3072, 398, bytes.fromhex(
         "308201a2300d06092a864886f70d01010105000382018f00")),
-    KeyType("RSA 4096", _RSA, 4096, 526, bytes.fromhex(
+    SpkiHeader(KeyType("rsa", 4096), "RSA 4096", _RSA, 4096, 526, bytes.fromhex(
         "30820222300d06092a864886f70d01010105000382020f00")),
-    KeyType("EC P-256", _EC, 256, 65, bytes.fromhex(
+    SpkiHeader(KeyType("ec", 256, "p256"), "EC P-256", _EC, 256, 65, bytes.fromhex(
         "3059301306072a8648ce3d020106082a8648ce3d030107034200")),
-    KeyType("EC P-384", _EC, 384, 97, bytes.fromhex(
+    SpkiHeader(KeyType("ec", 384, "p384"), "EC P-384", _EC, 384, 97, bytes.fromhex(
         "3076301006072a8648ce3d020106052b81040022036200")),
-    KeyType("EC P-521", _EC, 521, 133, bytes.fromhex(
+    SpkiHeader(KeyType("ec", 521, "p521"), "EC P-521", _EC, 521, 133, bytes.fromhex(
         "30819b301006072a8648ce3d020106052b8104002303818600")),
 )
+_HEADER_OF = {header.key_type: header for header in SPKI_HEADERS}
 
 
 def context(config: Config, output: Output) -> Rendering:
@@ -109,7 +112,7 @@ def context(config: Config, output: Output) -> Rendering:
     alamofire = bool_option(output, "alamofire", False)
     minimum_ios = minimum_ios_option(output)
     findings = Findings(output)
-    key_types = needed_key_types(config.domains, findings)
+    headers = needed_headers(config.domains, findings)
     for domain in config.domains:
         check_report_uris(domain, findings)
     findings.raise_errors()
@@ -122,7 +125,7 @@ def context(config: Config, output: Output) -> Rendering:
             "minimum_ios": minimum_ios,
             "cryptokit": minimum_ios >= CRYPTOKIT_IOS,
             "chain_api_only": minimum_ios >= CERTIFICATE_CHAIN_IOS,
-            "key_types": [key_type_context(k) for k in key_types],
+            "key_types": [header_context(h) for h in headers],
             "domains": [domain_context(d) for d in sorted(config.domains, key=lambda d: d.host)],
         },
         warnings=findings.warnings,
@@ -161,28 +164,43 @@ def minimum_ios_option(output: Output) -> int:
 
 # -- key types -----------------------------------------------------------------------------
 
-def pin_key_type(pin: Pin) -> KeyType | None:
-    """The key type of a pin, when pins.yaml tells it (None: unknown)."""
-    return None
-
-
-def needed_key_types(domains: Iterable[Domain], findings: Findings) -> list[KeyType]:
+def needed_headers(domains: Sequence[Domain], findings: Findings) -> list[SpkiHeader]:
     """The headers the file carries: those of the pins' key types; all of them when a pin's
-    key type is unknown (a bare `sha256:`), so that pin still matches if it is one."""
-    unknown = [d for d in domains if any(pin_key_type(p) is None for p in d.pins)]
+    key type is unknown (a bare `sha256:` without `key:`), so that pin still matches if it
+    is one of them. A pin of a key type the file cannot hash is an error: it could never
+    match, so a backup key of that type would not save the app at a rotation."""
+    for domain in domains:
+        for pin in domain.pins:
+            if pin.key is not None and pin.key not in _HEADER_OF:
+                findings.error(unhashable(domain, pin, pin.key), pin.location or domain.location)
+    unknown = [d for d in domains if any(p.key is None for p in d.pins)]
     findings.warn_domains(
         unknown,
-        "{hosts}: the key type of some pins is unknown (a bare `sha256:`), so the file "
-        "carries the SPKI headers of every key type it can hash (RSA 2048/3072/4096, EC "
-        "P-256/P-384/P-521); a pin of any other key type never matches on iOS",
+        "{hosts}: the key type of some pins is unknown (a `sha256:` without `key:`), so the "
+        "file carries the SPKI headers of every key type it can hash (" + _HASHABLE + "); a "
+        "pin of another key type would never match: add `key:` to such pins",
     )
     if unknown:
-        return list(KEY_TYPES)
-    used = {pin_key_type(p) for d in domains for p in d.pins}
-    return [k for k in KEY_TYPES if k in used]
+        return list(SPKI_HEADERS)
+    used = {p.key for d in domains for p in d.pins}
+    return [header for header in SPKI_HEADERS if header.key_type in used]
 
 
-def key_type_context(key_type: KeyType) -> dict[str, Any]:
+_HASHABLE = "RSA 2048/3072/4096 with exponent 65537, EC P-256/P-384/P-521"
+
+
+def unhashable(domain: Domain, pin: Pin, key: KeyType) -> str:
+    what = f"{pin.label!r} ({pin.sha256})" if pin.label else pin.sha256
+    if key.algorithm == "rsa" and key.exponent is not None and key.bits in (2048, 3072, 4096):
+        reason = (f"its RSA exponent is {key.exponent}, and the file's fixed DER header "
+                  "counts the lengths of exponent 65537")
+    else:
+        reason = f"iOS cannot hash a {key} key here (the file hashes {_HASHABLE})"
+    return (f"{domain.host}: the pin {what} could never match on iOS: {reason}. Pin a key of "
+            "a type the file hashes (e.g. a new `pingen keygen` key) or the CA's key instead")
+
+
+def header_context(key_type: SpkiHeader) -> dict[str, Any]:
     return {
         "name": key_type.name,
         "sec_key_type": key_type.sec_key_type,
