@@ -275,7 +275,8 @@ class _Reader:
             owners = [kind for kind, options in schema.OUTPUT_OPTIONS.items() if key in options]
             options = [f"`{k}`" for k in section.fields if k not in schema.OUTPUT_COMMON]
             takes = f"this one takes {', '.join(options)}" if options else "this one takes none"
-            outputs = " and ".join(owners) + (" outputs" if len(owners) > 1 else " output")
+            named = ", ".join(owners[:-1]) + " and " + owners[-1] if len(owners) > 1 else owners[0]
+            outputs = named + (" outputs" if len(owners) > 1 else " output")
             return f"`{key}` is an option of the {outputs}, not of this one; {takes}"
         return f"unknown key `{key}` in {section.name}; {hint}"
 

@@ -168,8 +168,8 @@ CASES = [
      "    path: out/custom.txt\n    package: com.x\n", 14,
      "`package` is an option of the okhttp output, not of this one; this one takes none"),
     ("output option of two other types", "  - template: t.j2\n",
-     "  - type: android-nsc\n    name: Pins\n", 13, "`name` is an option of the okhttp and "
-     "trustkit outputs, not of this one; this one takes `cleartext_permitted`, "
+     "  - type: android-nsc\n    name: Pins\n", 13, "`name` is an option of the okhttp, "
+     "trustkit and urlsession outputs, not of this one; this one takes `cleartext_permitted`, "
      "`debug_overrides`, `trustkit`"),
     ("okhttp without package", "  - template: t.j2\n", "  - type: okhttp\n", 12,
      "missing `package:`"),

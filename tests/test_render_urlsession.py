@@ -35,8 +35,8 @@ from pingen import platforms
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output, Pin, PinSource
 from pingen.render import urlsession
-from pingen.spki import KeyType
 from pingen.render.pipeline import render_output
+from pingen.spki import KeyType
 from tests.conftest import CliRunner
 from tests.support import rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT

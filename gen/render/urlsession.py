@@ -29,12 +29,12 @@ from typing import Any
 
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output, Pin
-from pingen.spki import KeyType
 from pingen.render import Rendering, bool_option, domain_fields, notice, string_option
 from pingen.render.capability import Findings, pin_comment
 from pingen.render.names import SWIFT_RESERVED, is_identifier, swift_identifier
 from pingen.render.okhttp import expiry_millis
 from pingen.render.trustkit import is_http_url
+from pingen.spki import KeyType
 
 TEMPLATE = "urlsession.swift.j2"
 DEFAULT_NAME = "PinnedTrust"

@@ -46,7 +46,8 @@ APPLE: dict[str, Symbol] = {
     "SecTrustSetPolicies": _apple(
         "Security", 6, "Sets the policies to use in an evaluation.",
         "security/sectrustsetpolicies(_:_:)",
-        declaration="func SecTrustSetPolicies(_ trust: SecTrust, _ policies: CFTypeRef) -> OSStatus"),
+        declaration="func SecTrustSetPolicies(_ trust: SecTrust, _ policies: CFTypeRef) "
+        "-> OSStatus"),
     "SecTrustEvaluateWithError": _apple(
         "Security", 12, "Evaluates trust for the specified certificate and policies.",
         "security/sectrustevaluatewitherror(_:_:)",
