@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "expires": "Move the pin sets' expiry forward in pins.yaml, editing only the dates.",
     "init": "Write a starter pins.yaml from the chains hosts serve.",
     "schema": "Print the JSON Schema of pins.yaml.",
+    "probe": "A test server posing as the app's hosts: does the app really pin?",
 }
 
 

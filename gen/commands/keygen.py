@@ -108,19 +108,20 @@ def _config_for(config_path: Path | None) -> Config | None:
         return None
 
 
-def _refuse_output_folder(folder: Path, config: Config) -> None:
+def _refuse_output_folder(folder: Path, config: Config, flag: str = "--dir") -> None:
     """A private key must never sit where generated app files go: those folders are
     committed and often bundled into the app. The config's own folder is not an
-    output folder (outputs written beside pins.yaml would otherwise forbid all)."""
+    output folder (outputs written beside pins.yaml would otherwise forbid all).
+    `flag` names the option that chose `folder` (probe's --ca-dir uses this rule too)."""
     target = folder.resolve()
     root = config.root.resolve()
     for output in config.outputs:
         output_folder = (root / output.path).parent.resolve()
         if output_folder != root and target.is_relative_to(output_folder):
             raise ConfigError(
-                f"--dir {folder} is inside {display_path(output_folder)}, where pingen writes "
+                f"{flag} {folder} is inside {display_path(output_folder)}, where pingen writes "
                 f"{output.path}; a private key must never sit with generated app files. "
-                "Use a folder outside the app, e.g. --dir ~/pingen-keys",
+                f"Use a folder outside the app, e.g. {flag} ~/pingen-keys",
                 output.location or Location(config.path),
             )
 
