@@ -139,6 +139,11 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
             Kind.BOOL, "Trust user-installed CAs in debug builds (<debug-overrides>).",
             default=False,
         ),
+        "debug_overrides_keep_pins": Field(
+            Kind.BOOL, "Debug builds still enforce the pins against user-installed CAs "
+            "(overridePins=\"false\"), e.g. to test pinning with `pingen probe`.",
+            default=False,
+        ),
         "trustkit": Field(
             Kind.BOOL, "Add TrustKit-Android's <trustkit-config> to each domain.", default=False
         ),

@@ -170,7 +170,7 @@ CASES = [
     ("output option of two other types", "  - template: t.j2\n",
      "  - type: android-nsc\n    name: Pins\n", 13, "`name` is an option of the okhttp, "
      "trustkit and urlsession outputs, not of this one; this one takes `cleartext_permitted`, "
-     "`debug_overrides`, `trustkit`"),
+     "`debug_overrides`, `debug_overrides_keep_pins`, `trustkit`"),
     ("okhttp without package", "  - template: t.j2\n", "  - type: okhttp\n", 12,
      "missing `package:`"),
     ("missing template", "template: t.j2", "template: nope.j2", 12, "no such file"),

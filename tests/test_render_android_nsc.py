@@ -103,6 +103,22 @@ def test_cleartext_and_debug_overrides_options() -> None:
     assert [c.attrib for c in certificates] == [{"src": "user"}]
 
 
+def test_debug_overrides_keep_pins_writes_override_pins_false() -> None:
+    """Inside <debug-overrides> Android defaults overridePins to true (AOSP's
+    XmlConfigSource: `defaultOverridePins = configType == CONFIG_DEBUG`), so a debug build
+    that trusts a user CA (pingen probe's) skips the pins unless the entry says false."""
+    result = nsc(*two_domains(), debug_overrides=True, debug_overrides_keep_pins=True)
+    assert_valid(result.content)
+    certificates = parse(result.content).findall("debug-overrides/trust-anchors/certificates")
+    assert [c.attrib for c in certificates] == [{"src": "user", "overridePins": "false"}]
+    assert len(list(parse(result.content).iter("pin-set"))) == 2
+
+
+def test_debug_overrides_keep_pins_without_debug_overrides_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"needs `debug_overrides: true`"):
+        nsc(*two_domains(), debug_overrides_keep_pins=True)
+
+
 def test_a_non_boolean_option_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="`trustkit:` must be true or false"):
         nsc(*two_domains(), trustkit="yes")

@@ -9,6 +9,9 @@ One `<domain-config>` per domain, in the order of pins.yaml, each with exactly o
   platform's own report-only mode; then a warning says that the OS still enforces the
   pin-set for connections that do not go through TrustKit.
 - reports: NSC sends none; `report_uris` without `trustkit` are a warning.
+- debug builds: a user CA under `<debug-overrides>` overrides the pins unless
+  `overridePins="false"` says otherwise (`debug_overrides_keep_pins`; see
+  `KEEP_PINS_SOURCE`).
 - TrustKit-Android's own rules (two distinct pins when enforcing, host names under a
   top-level domain its 2016 DomainValidator knows — pingen.trustkit_rules —, report URIs
   that are URLs) are errors, since its initialisation would throw.
@@ -25,12 +28,22 @@ from pingen.render.capability import Findings, pin_comment
 from pingen.trustkit_rules import android_refusal
 
 TEMPLATE = "android-nsc.xml.j2"
+# A <certificates> entry's overridePins defaults to true inside <debug-overrides>, so
+# a debug build that trusts user CAs skips every pin-set for them:
+# `boolean defaultOverridePins = configType == CONFIG_DEBUG;` (parseConfigEntry) and
+# `getAttributeBooleanValue(null, "overridePins", defaultOverridePins)`
+# (parseCertificatesEntry). `debug_overrides_keep_pins` writes overridePins="false".
+KEEP_PINS_SOURCE = (
+    "aosp-mirror/platform_frameworks_base@0172a23b1af4735bcca3580bc53e37f57a639c7a:"
+    "core/java/android/security/net/config/XmlConfigSource.java#L228 (and #L178)"
+)
 
 
 @dataclass(frozen=True)
 class NscOptions:
     cleartext_permitted: bool
     debug_overrides: bool
+    debug_overrides_keep_pins: bool
     trustkit: bool
 
 
@@ -38,6 +51,7 @@ def options_of(output: Output) -> NscOptions:
     return NscOptions(
         cleartext_permitted=bool_option(output, "cleartext_permitted"),
         debug_overrides=bool_option(output, "debug_overrides"),
+        debug_overrides_keep_pins=bool_option(output, "debug_overrides_keep_pins"),
         trustkit=bool_option(output, "trustkit"),
     )
 
@@ -47,6 +61,13 @@ def context(config: Config, output: Output) -> Rendering:
     findings = Findings(output)
     for domain in config.domains:
         check_domain(domain, options, findings)
+    if options.debug_overrides_keep_pins and not options.debug_overrides:
+        findings.error(
+            "`debug_overrides_keep_pins: true` needs `debug_overrides: true`: it keeps the "
+            "pins enforced for the user CAs that debug-overrides trusts. Add "
+            "`debug_overrides: true` to this output, or remove the option",
+            output.location,
+        )
     warn_about_all(config, options, findings)
     findings.raise_errors()
     return Rendering(
@@ -54,6 +75,7 @@ def context(config: Config, output: Output) -> Rendering:
             "notice": notice(config),
             "cleartext_permitted": options.cleartext_permitted,
             "debug_overrides": options.debug_overrides,
+            "debug_overrides_keep_pins": options.debug_overrides_keep_pins,
             "trustkit": options.trustkit,
             "domains": [domain_context(d) for d in config.domains],
         },
