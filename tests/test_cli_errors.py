@@ -175,6 +175,17 @@ CASES = [
     case("afolder", "init", HOST, "-o", "afolder"),
     case("no-such-folder", "init", HOST, "-o", "no-such-folder/new.yaml"),
     case("File name too long", "init", HOST, "-o", "x" * 300),
+    # probe (every case is refused before it listens; --duration bounds it if not)
+    case("missing.yaml", "probe", "-c", "missing.yaml", "--duration", "5"),
+    case("--mode", "probe", "--mode", "intercept"),
+    case("--listen", "probe", "--listen", "nohost.example:8443", "--duration", "5"),
+    case("--connections", "probe", "--connections", "0"),
+    case("--duration", "probe", "--duration", "nan"),
+    case("garbage.pem", "probe", "--mode", "accept", "--key", "garbage.pem", "--duration", "5"),
+    case("backup.pub.pem", "probe", "--mode", "accept", "--key", "backup.pub.pem",
+         "--duration", "5"),
+    case("a-fifo", "probe", "--mode", "accept", "--key", "a-fifo", "--duration", "5"),
+    case("--control", "probe", "--control", "http://x.example/", "--duration", "5"),
     # schema
     case("afolder", "schema", "-o", "afolder"),
     case("no-such-folder", "schema", "-o", "no-such-folder/schema.json"),

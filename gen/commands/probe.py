@@ -84,6 +84,10 @@ def command(config_path: Path, listen: str, mode: str, domains: tuple[str, ...],
     control_host = _control(config, control)
     accept_key = _accept_key(config, selected, mode, key_path)
     _check_ca_out(ca_out)
+    if ca_dir is not None:
+        from pingen.commands.keygen import _refuse_output_folder
+
+        _refuse_output_folder(ca_dir, config, "--ca-dir")
     try:
         sock = listening_socket(*address)  # before anything is written: a busy port is exit 2
     except ProbeError as error:
@@ -190,14 +194,13 @@ def _accept_key(config: Config, selected: list[Domain], mode: str,
 
 
 def _probe_ca(config: Config, ca_dir: Path | None) -> ProbeCA:
-    from pingen.commands.keygen import _refuse_output_folder, _warn_if_exposed
+    from pingen.commands.keygen import _warn_if_exposed
     from pingen.probe_pki import CA_KEY_FILE, ProbePkiError, fresh_ca, kept_ca
 
     now = dt.datetime.now(dt.UTC)
     if ca_dir is None:
         ca = fresh_ca(now)
     else:
-        _refuse_output_folder(ca_dir, config, "--ca-dir")
         try:
             ca, created = kept_ca(ca_dir, now)
         except ProbePkiError as error:
