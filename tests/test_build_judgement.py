@@ -72,8 +72,9 @@ CASES = {
         ("no pin is marked `backup: true`", "--strict: nothing was written"),
         flags=("--strict",),
     ),
-    "keys of no known CA, one marked backup": Case(
-        f"pins:\n  - sha256: {UNKNOWN_1}\n  - sha256: {UNKNOWN_2}\n    backup: true\n", 0,
+    "keys of no known CA, one marked backup": Case(  # key: so that the json output can tell
+        f"pins:\n  - sha256: {UNKNOWN_1}\n    key: ec-p256\n  - sha256: {UNKNOWN_2}\n"
+        "    key: ec-p256\n    backup: true\n", 0,
         flags=("--strict",),
     ),
     "a leaf pin on a provider that re-keys": Case(
