@@ -32,6 +32,8 @@ CATALOG_FORMAT = "pingen-ca-catalog/1"
 KEY_TYPES = ("rsa", "ecdsa")
 ROOT_STATUSES = ("trusted", "pending")  # pending: announced, not yet in device trust stores
 FAMILY_STATUSES = ("active", "retired")
+STORES = ("mozilla", "apple", "android")  # the trust stores whose anchors pingen models
+TRUST_WORDS = ("trusted", "not yet", "removed")
 
 
 class UnknownName(LookupError):
@@ -155,6 +157,45 @@ def mozilla_pins() -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class StoreTrust:
+    """Whether one trust store anchors a root, with the dates where they are known.
+
+    `pending` ("not yet"): announced to the store, may be added any day (no date known).
+    `since`/`until` None: trusted before/after the records pingen has.
+    """
+
+    store: str
+    since: dt.date | None = None
+    until: dt.date | None = None  # first day it is no longer trusted
+    pending: bool = False
+    source: str | None = None
+
+    def trusts(self, day: dt.date) -> bool:
+        if self.pending:
+            return False
+        return (self.since is None or self.since <= day) and (self.until is None
+                                                              or day < self.until)
+
+    def describe(self) -> str:
+        if self.pending:
+            return f"{self.store}: not yet"
+        if self.until == dt.date.min:
+            return f"{self.store}: removed"
+        if self.until is not None:
+            return f"{self.store}: until {self.until}"
+        return f"{self.store}: " + (f"since {self.since}" if self.since else "trusted")
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """When a family issues leaves: [start, end), None for "before our records" / open."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Root:
     name: str
     operator: str  # Operator.id
@@ -163,6 +204,7 @@ class Root:
     aliases: tuple[str, ...] = ()
     status: str = "trusted"
     note: str | None = None
+    trust: tuple[StoreTrust, ...] = ()  # one per store of STORES (filled in by the reader)
 
     @property
     def pin(self) -> str:
@@ -171,6 +213,21 @@ class Root:
     @property
     def pending(self) -> bool:
         return self.status == "pending"
+
+    def trusted_on(self, day: dt.date) -> bool:
+        """Some store anchors it that day (unknown dates: the whole certificate validity)."""
+        stores = self.trust or (StoreTrust("any", pending=self.pending),)
+        return any(store.trusts(day) for store in stores)
+
+    @property
+    def may_be_added(self) -> bool:
+        """Some store may add it on a day nobody knows yet ("not yet")."""
+        stores = self.trust or (StoreTrust("any", pending=self.pending),)
+        return any(store.pending for store in stores)
+
+    def trust_starts(self) -> tuple[dt.date, ...]:
+        """Known days a store starts trusting it."""
+        return tuple(sorted({s.since for s in self.trust if s.since and not s.pending}))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -227,6 +284,8 @@ class Family:
     intermediates: tuple[Intermediate, ...]
     status: str = "active"
     note: str | None = None
+    issues: Issuance = Issuance()
+    complete: bool = True  # False: the CA issues from more intermediates than listed
 
     @property
     def active(self) -> bool:
@@ -437,10 +496,51 @@ class _Reader:
             raise self.fail(where, f"{name!r}: {file} is not self-signed; list it in cross_signs")
         self.check_key_type(cert, key_type, where)
         aliases = tuple(self.strings(entry, "aliases", where))
+        status = self.choice(entry, "status", where, ROOT_STATUSES, default="trusted")
         return Root(name=cert.name, operator=operator, key_type=key_type, cert=cert,
-                    aliases=aliases, status=self.choice(entry, "status", where, ROOT_STATUSES,
-                                                        default="trusted"),
-                    note=self.optional_text(entry, "note", where))
+                    aliases=aliases, status=status,
+                    note=self.optional_text(entry, "note", where),
+                    trust=self.trust(entry, status, where))
+
+    def trust(self, entry: Any, status: str, where: str) -> tuple[StoreTrust, ...]:
+        """`"trust": {"mozilla": "trusted" | "not yet" | "removed" | {"from", "until",
+        "source"}, ...}`; a store not named follows `status`."""
+        given = entry.get("trust", {})
+        if not isinstance(given, dict) or not set(given) <= set(STORES):
+            raise self.fail(where, f'"trust" must map some of {", ".join(STORES)} to a '
+                            f'status ({", ".join(TRUST_WORDS)}) or {{"from", "until", "source"}}')
+        return tuple(self.store_trust(store, given.get(store, status), f"{where}.trust.{store}")
+                     for store in STORES)
+
+    def store_trust(self, store: str, value: Any, where: str) -> StoreTrust:
+        if value in ("trusted", "not yet", "pending", "removed"):
+            return StoreTrust(store, pending=value in ("not yet", "pending"),
+                              until=dt.date.min if value == "removed" else None)
+        if not isinstance(value, dict) or not set(value) <= {"from", "until", "source"}:
+            raise self.fail(where, f'must be one of {", ".join(TRUST_WORDS)} or an object '
+                            'with "from", "until" (YYYY-MM-DD) and "source"')
+        return StoreTrust(store, since=self.date(value, "from", where),
+                          until=self.date(value, "until", where),
+                          source=self.optional_text(value, "source", where))
+
+    def date(self, entry: Any, key: str, where: str) -> dt.date | None:
+        value = entry.get(key)
+        if value is None:
+            return None
+        try:
+            return dt.date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            pass
+        raise self.fail(where, f'"{key}" must be a date YYYY-MM-DD (or null: open)')
+
+    def issuance(self, entry: Any, where: str) -> Issuance:
+        value = entry.get("issues", {})
+        if not isinstance(value, dict) or not set(value) <= {"from", "until", "source"}:
+            raise self.fail(where, '"issues" must be an object with "from", "until" '
+                            '(YYYY-MM-DD or null) and "source"')
+        return Issuance(self.date(value, "from", f"{where}.issues"),
+                        self.date(value, "until", f"{where}.issues"),
+                        self.optional_text(value, "source", f"{where}.issues"))
 
     def cross_sign(self, entry: Any, operator: str, where: str) -> CrossSign:
         cert = self.one_cert(self.text(entry, "file", where), where)
@@ -475,7 +575,15 @@ class _Reader:
             intermediates=tuple(intermediates),
             status=self.choice(entry, "status", where, FAMILY_STATUSES, default="active"),
             note=self.optional_text(entry, "note", where),
+            issues=self.issuance(entry, where),
+            complete=self.flag(entry, "complete", where, True),
         )
+
+    def flag(self, entry: Any, key: str, where: str, default: bool) -> bool:
+        value = entry.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(where, f'"{key}" must be true or false')
+        return value
 
     def check_names(self, catalog: Catalog) -> None:
         seen: dict[str, str] = {}

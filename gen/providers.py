@@ -25,6 +25,8 @@ class Provider:
     operators: tuple[str, ...]  # catalog operator ids that may issue; () = whoever issues
     automatic_ca_choice: bool  # the platform picks (and switches) the CA without notice
     sources: tuple[str, ...]
+    rotates_intermediates: bool = True  # the CA moves among sibling intermediates on its own
+    families: tuple[str, ...] = ()  # catalog families it issues from; () = every active one
 
     @property
     def refuses_leaf_pins(self) -> bool:

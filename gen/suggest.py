@@ -75,13 +75,15 @@ def suggest(
     provider: str | None = None,
     *,
     verified: bool = False,
+    expires: dt.date | None = None,
 ) -> Suggestion:
     """Durable pins for `host`, whose server sends `served` (leaf first).
 
     `verified`: `served` is a verified chain whose last certificate is a trust anchor
     the caller chose (`--ca-file`, `pingen init`); a CA outside the catalog is pinned
     at that anchor. The CA that serves today is always covered, and with a provider
-    every other CA it names.
+    every other CA it names. The set is judged over its window, from `at` to
+    `expires` (default: a year on, as `pingen init` writes).
     """
     from pingen.catalog import named
     from pingen.providers import PROVIDERS
@@ -100,7 +102,11 @@ def suggest(
         pins += _operator_pins(operator, catalog, at)
     pins = list({pin.sha256: pin for pin in pins}.values())
     served_by = _served_by(chain, intermediate, serving, catalog)
-    remaining = _judge(host, pins, served, at, catalog, provider, verified)
+    if expires is None:
+        from pingen.init import default_expiry
+
+        expires = default_expiry(at.date())
+    remaining = _judge(host, pins, served, at, catalog, provider, verified, expires)
     warning = _provider_warning(facts, serving, served_by, catalog) if facts else None
     return Suggestion(host, served_by, provider, tuple(pins), tuple(remaining), catalogued,
                       warning)
@@ -275,14 +281,14 @@ def _served_by(chain: Sequence[NamedCert], intermediate: Intermediate | None,
 
 def _judge(host: str, pins: Sequence[SuggestedPin], served: Sequence[x509.Certificate],
            at: dt.datetime, catalog: Catalog, provider: str | None,
-           verified: bool) -> list[Problem]:
+           verified: bool, expires: dt.date) -> list[Problem]:
     """What the survivability judgement says of the suggested set, on the served chain."""
     from pingen.catalog import lookup_root
     from pingen.model import Domain, Pin, PinSet, PinSource
     from pingen.survive import judge_survivability
 
     model_pins = tuple(Pin(p.sha256, PinSource(p.source), p.name, p.level) for p in pins)
-    domain = Domain(host, False, True, PinSet(model_pins, None), provider=provider)
+    domain = Domain(host, False, True, PinSet(model_pins, expires), provider=provider)
     chain = list(served)
     top = chain[-1]
     if not verified and top.subject != top.issuer:

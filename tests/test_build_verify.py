@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ version: 1
 trust:
   ca_file: roots.pem
 defaults:
-  expires: never
+  expires: {expires}
 domains:
   api.example.test:
     connect: "{address}"
@@ -34,7 +35,9 @@ def project(folder: Path, root: CA, address: tuple[str, int], live: str) -> None
     (folder / "t.j2").write_text("{{ notice }}\n{% for d in domains %}{{ d.host }}\n{% endfor %}")
     backup = pin_of_public_key(new_key().public_key())
     (folder / "pins.yaml").write_text(
-        CONFIG.format(address=f"{address[0]}:{address[1]}", live=live, backup=backup)
+        # Shipped for a year: the test root lives ten, so its certificate outlives the set.
+        CONFIG.format(address=f"{address[0]}:{address[1]}", live=live, backup=backup,
+                      expires=dt.date.today() + dt.timedelta(days=365))
     )
 
 

@@ -318,7 +318,7 @@ REAL = Path(__file__).parent / "data" / "real-chains"
     ("YE2-2026-10-18-1.pem", "poliban-english-verse.duckdns.org", "2026-09-01",
      ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"]),
     ("WR1-2026-03-26-1.pem", "app.vercel.app", "2026-02-01",
-     ["GTS Root R1", "GTS Root R3", "GTS Root R4"]),
+     ["GTS Root R1", "GTS Root R2", "GTS Root R3", "GTS Root R4"]),
 ])
 def test_real_served_chains_get_every_root_of_their_ca(
     workdir: Path, chain: str, host: str, at: str, roots: list[str]

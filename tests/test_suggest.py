@@ -31,7 +31,7 @@ HOST = "sync-ledger.live"
 AT = "2026-08-01"
 NOW = dt.datetime.now(dt.UTC)
 CATALOG_CODES = {"leaf-key-rotates", "intermediate-siblings", "key-type-switch", "next-root",
-                 "alternate-path", "ca-switch"}
+                 "alternate-path", "ca-switch", "pins-expire"}
 
 
 def backup_key(folder: Path, name: str) -> str:
@@ -45,7 +45,8 @@ def backup_key(folder: Path, name: str) -> str:
 
 def pins_yaml(folder: Path, domain_block: str) -> Path:
     path = folder / "pins.yaml"
-    path.write_text("version: 1\ndefaults:\n  expires: never\ndomains:\n" + domain_block)
+    # suggest judges its set over a year, as `pingen init` writes it
+    path.write_text("version: 1\ndefaults:\n  expires: 2027-08-01\ndomains:\n" + domain_block)
     return path
 
 
@@ -129,7 +130,8 @@ def suggested_domain(stdout: str, pki: Hierarchy, provider: str | None) -> Domai
     names = re.findall(r"(?m)^    - root: (.+)$", stdout)
     pins = tuple(Pin(pin_of_certificate(lookup_root(n, pki.catalog)), PinSource.ROOT, n,
                      Level.ROOT) for n in names)
-    return Domain("app.example.test", False, True, PinSet(pins, None), provider=provider)
+    expires = (NOW + dt.timedelta(days=365)).date()  # suggest judges a year, as init writes
+    return Domain("app.example.test", False, True, PinSet(pins, expires), provider=provider)
 
 
 @pytest.mark.parametrize(("served_by", "provider"), [("YR1", None), ("E2", None),
