@@ -82,7 +82,7 @@ CASES = {
         "  - root: ISRG Root X1\n", 2,
         ("pins.yaml:8:9: pin 'live.pub.pem'", "is a leaf pin, but api.example.com has "
          "`provider: google-managed`", "Pin the CA instead: `root: GTS Root R1`, "
-         "`root: GTS Root R3`, `root: GTS Root R4`, `root: ISRG Root X1`",
+         "`root: GTS Root R2`, `root: GTS Root R3`, `root: GTS Root R4`, `root: ISRG Root X1`",
          "`pingen suggest api.example.com --provider google-managed` prints them"),
     ),
     "a hash with level leaf on aws-acm": Case(
