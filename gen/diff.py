@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,22 @@ class OutputChange:
     change: str  # "added", "removed" or "changed"
     kind: str  # the output type, or "template"
     settings: tuple[SettingChange, ...] = ()
+    target: str | None = None  # None: a top-level output
+
+    @property
+    def display(self) -> str:
+        return self.path if self.target is None else f"{self.target}: {self.path}"
+
+
+@dataclass(frozen=True)
+class TargetImpact:
+    """Whether a change reaches one app repository (`targets:`): every target renders
+    every domain, so any domain change touches all of them; output changes touch
+    their own target."""
+
+    name: str
+    into: str | None
+    touched: bool
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ class ConfigDiff:
     outputs: tuple[OutputChange, ...] = ()
     unchanged: int = 0  # domains present in both versions without a change
     notes: tuple[str, ...] = field(default=())  # e.g. hosts the live check could not reach
+    targets: tuple[TargetImpact, ...] = ()
 
     @property
     def flags(self) -> tuple[Flag, ...]:
@@ -133,7 +150,19 @@ def compare(
         if host not in new_hosts:
             diffs.append(_removed_domain(domain))
     outputs = _output_changes(old.outputs if old else (), new.outputs)
-    return ConfigDiff(old_name, new_name, tuple(diffs), outputs, unchanged, notes)
+    outputs += _target_output_changes(old, new)
+    impacts = _target_impacts(new, bool(diffs), outputs)
+    return ConfigDiff(old_name, new_name, tuple(diffs), outputs, unchanged, notes, impacts)
+
+
+def for_target(diff: ConfigDiff, name: str) -> ConfigDiff:
+    """The diff as one app repository sees it (`diff --target`): every domain change,
+    and only that target's output changes."""
+    return replace(
+        diff,
+        outputs=tuple(o for o in diff.outputs if o.target == name),
+        targets=tuple(t for t in diff.targets if t.name == name),
+    )
 
 
 def _domain_diff(
@@ -308,18 +337,39 @@ def pin_name(pin: Pin) -> str:
 
 
 def _output_changes(
-    old: tuple[Output, ...], new: tuple[Output, ...]
+    old: tuple[Output, ...], new: tuple[Output, ...], target: str | None = None
 ) -> tuple[OutputChange, ...]:
     before = {o.path.as_posix(): o for o in old}
     after = {o.path.as_posix(): o for o in new}
     changes = []
     for path, output in after.items():
         if path not in before:
-            changes.append(OutputChange(path, "added", output.kind))
+            changes.append(OutputChange(path, "added", output.kind, target=target))
         elif settings := _output_settings(before[path], output):
-            changes.append(OutputChange(path, "changed", output.kind, settings))
-    changes += [OutputChange(p, "removed", o.kind) for p, o in before.items() if p not in after]
+            changes.append(OutputChange(path, "changed", output.kind, settings, target))
+    changes += [OutputChange(p, "removed", o.kind, target=target)
+                for p, o in before.items() if p not in after]
     return tuple(changes)
+
+
+def _target_output_changes(old: Config | None, new: Config) -> tuple[OutputChange, ...]:
+    before = {t.name: t for t in old.targets} if old else {}
+    after = {t.name: t for t in new.targets}
+    changes: tuple[OutputChange, ...] = ()
+    for name in [*after, *(n for n in before if n not in after)]:
+        old_outputs = before[name].outputs if name in before else ()
+        new_outputs = after[name].outputs if name in after else ()
+        changes += _output_changes(old_outputs, new_outputs, name)
+    return changes
+
+
+def _target_impacts(new: Config, domains_changed: bool,
+                    outputs: tuple[OutputChange, ...]) -> tuple[TargetImpact, ...]:
+    return tuple(
+        TargetImpact(t.name, t.into.as_posix() if t.into else None,
+                     domains_changed or any(o.target == t.name for o in outputs))
+        for t in new.targets
+    )
 
 
 def _output_settings(old: Output, new: Output) -> tuple[SettingChange, ...]:
@@ -345,10 +395,12 @@ def to_json(diff: ConfigDiff) -> str:
         "changed": diff.changed,
         "domains": [_domain_json(d) for d in diff.domains],
         "outputs": [
-            {"path": o.path, "change": o.change, "kind": o.kind,
+            {"path": o.path, "target": o.target, "change": o.change, "kind": o.kind,
              "settings": [_setting_json(s) for s in o.settings]}
             for o in diff.outputs
         ],
+        "targets": [{"name": t.name, "into": t.into, "touched": t.touched}
+                    for t in diff.targets],
         "flags": [{"code": f.code, "domain": f.host, "message": f.message} for f in diff.flags],
         "notes": list(diff.notes),
         "summary": _summary(diff),
@@ -413,6 +465,11 @@ def flag_text(flag: Flag) -> str:
     return f"{flag.code}: {flag.message}"
 
 
+def _target_text(target: TargetImpact) -> str:
+    into = f" (into {target.into})" if target.into else ""
+    return f"{target.name}{into}: {'touched' if target.touched else 'not touched'}"
+
+
 # A change's mark and style in the text report.
 _CHANGE_MARKS = {"added": ("+", "add"), "removed": ("-", "remove"), "changed": ("~", "")}
 
@@ -428,9 +485,11 @@ def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
         yield from _domain_text_lines(domain)
     for output in diff.outputs:
         mark, style = _CHANGE_MARKS[output.change]
-        yield style, f"{mark} output {output.path} ({output.kind}, {output.change})"
+        yield style, f"{mark} output {output.display} ({output.kind}, {output.change})"
         for s in output.settings:
             yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
+    for target in diff.targets:
+        yield "", f"target {_target_text(target)}"
     for note in diff.notes:
         yield "", f"note: {note}"
     summary = _summary(diff)
@@ -475,8 +534,13 @@ def to_markdown(diff: ConfigDiff) -> str:
                 f"{md_text(s.name)}: {_md_value(s.old)} → {_md_value(s.new)}"
                 for s in output.settings
             )
-            lines.append(f"- {output.change} {md_code(output.path)} ({md_text(output.kind)})"
+            lines.append(f"- {output.change} {md_code(output.display)} ({md_text(output.kind)})"
                          + (f": {details}" if details else ""))
+        lines.append("")
+    if diff.targets:
+        lines += ["#### App repositories", ""]
+        lines += [f"- {md_code(t.name)}" + (f" ({md_code(t.into)})" if t.into else "")
+                  + (": touched" if t.touched else ": not touched") for t in diff.targets]
         lines.append("")
     lines += [f"- {md_message(note)}" for note in diff.notes]
     if diff.notes:

@@ -113,11 +113,11 @@ def _kind(key: str, spec: Field) -> dict[str, Any]:
         if spec.min_items:
             items["minItems"] = spec.min_items
         return items
-    # SECTION_MAP: the keys are host names.
+    # SECTION_MAP: the keys are host names unless the field says otherwise.
     return {
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"pattern": HOST_PATTERN},
+        "propertyNames": {"pattern": spec.key_pattern or HOST_PATTERN},
         "additionalProperties": _section(spec.section),
     }
 

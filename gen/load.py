@@ -33,6 +33,7 @@ from pingen.model import (
     Pin,
     PinSet,
     PinSource,
+    Target,
     Trust,
     frozen_mapping,
 )
@@ -387,6 +388,7 @@ class _Reader:
         domains = self.domains(top.get("domains"), defaults)
         outputs = self.outputs(top.get("outputs"))
         self.refuse_outputs_over_inputs(outputs)
+        targets = self.targets(top.get("targets"))
         if self.errors or version is None:
             return None
         return Config(
@@ -398,6 +400,7 @@ class _Reader:
             warnings=tuple(self.warnings),
             repository=self.repository,
             inputs=frozenset(self.inputs),
+            targets=tuple(targets),
         )
 
     def confined(self, value: _Value, what: str) -> Path | None:
@@ -651,14 +654,48 @@ class _Reader:
         key = key_type_of(cert.public_key())
         return pin_of_certificate(cert), level, common_name(cert.subject), key
 
+    # -- targets ---------------------------------------------------------
+    def targets(self, value: _Value | None) -> list[Target]:
+        """`targets:` name -> {into, outputs}: outputs for other repositories. Their
+        paths are checked as text here; the folder they land in is known only when
+        `build --target` runs (`--into`), which confines them to it."""
+        if value is None or value.value is None:
+            return []
+        targets: list[Target] = []
+        for name, key_node, node in value.value:
+            if not re.match(schema.TARGET_NAME, name):
+                self.error(key_node, f"target name `{name}`: use lower-case letters, digits, "
+                                     "`-` and `_` (it names branches, e.g. pingen/ios)")
+                continue
+            fields = self.mapping(node, schema.TARGET)
+            if fields is None:
+                continue
+            into = self.into_path(fields["into"]) if "into" in fields else None
+            outputs = self.outputs(fields.get("outputs"), in_target=True)
+            if "outputs" in fields and not fields["outputs"].value:
+                self.error(fields["outputs"].node, f"target `{name}` has no outputs")
+            targets.append(Target(name, tuple(outputs), into, self.where(key_node)))
+        return targets
+
+    def into_path(self, value: _Value) -> Path | None:
+        try:
+            relative = relative_inside(value.value, self.root)
+            confine(relative.as_posix(), self.root, self.repository)
+            return relative
+        except ValueError as error:
+            self.error(value.node, f"`into: {value.value}` {error}")
+            return None
+
     # -- outputs ---------------------------------------------------------
-    def outputs(self, value: _Value | None) -> list[Output]:
+    def outputs(self, value: _Value | None, in_target: bool = False) -> list[Output]:
+        """The outputs of `value`: paths inside the config's folder, or for a target's
+        relative to a folder known only at build time (checked as text here)."""
         if value is None or value.value is None:
             return []
         outputs: list[Output] = []
         paths: dict[PurePosixPath, yaml.Node] = {}
         for node in value.value:
-            output = self.output(node)
+            output = self.output(node, in_target)
             if output is None:
                 continue
             key = PurePosixPath(output.path.as_posix())
@@ -670,7 +707,7 @@ class _Reader:
             outputs.append(output)
         return outputs
 
-    def output(self, node: yaml.Node) -> Output | None:
+    def output(self, node: yaml.Node, in_target: bool) -> Output | None:
         import yaml
 
         output_type = None
@@ -688,7 +725,7 @@ class _Reader:
             self.error(node, "an output needs exactly one of `type:` (one of "
                              f"{', '.join(schema.OUTPUT_TYPES)}) or `template:`")
             return None
-        path = self.output_path(fields.get("path"))
+        path = self.output_path(fields.get("path"), in_target)
         template = self.template_path(fields["template"]) if "template" in fields else None
         if path is None or ("template" in fields and template is None):
             return None
@@ -727,12 +764,16 @@ class _Reader:
                     "on macOS and Windows; give them different names", output.location))
             written.setdefault(key, output)
 
-    def output_path(self, value: _Value | None) -> Path | None:
+    def output_path(self, value: _Value | None, in_target: bool) -> Path | None:
         if value is None:
             return None
         try:
             relative = relative_inside(value.value, self.root)
-            confine_output(relative.as_posix(), self.root, self.repository)
+            if in_target:  # where it lands is known at build time (--into): checked then
+                if relative.parts[0] == "..":
+                    raise ValueError("leaves the target's folder; its outputs stay inside it")
+            else:
+                confine_output(relative.as_posix(), self.root, self.repository)
         except ValueError as error:
             self.error(value.node, f"output path {value.value!r} {error}")
             return None

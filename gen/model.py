@@ -123,6 +123,16 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Outputs for one app repository (`targets:`), rendered into its checkout."""
+
+    name: str
+    outputs: tuple[Output, ...]  # paths relative to the target's folder
+    into: Path | None = None  # relative to the config's folder; None: `--into` says
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Trust:
     ca_file: Path | None = None  # absolute; None: certifi's Mozilla roots
     catalog: Path | None = None  # absolute; None: the CA catalog shipped with pingen
@@ -139,6 +149,11 @@ class Config:
     # Where the paths it names may lead (pingen.confine); None: found from `path`.
     repository: Repository | None = field(default=None, compare=False)
     inputs: frozenset[Path] = field(default=frozenset(), compare=False)  # real paths read
+    targets: tuple[Target, ...] = ()
+    # Set by `build --target`: the pins repository's revision, named in generated
+    # headers as information (never part of what `--check` compares).
+    provenance: str | None = field(default=None, compare=False)
+    into: Path | None = field(default=None, compare=False)  # a target's folder, when building one
 
     @property
     def root(self) -> Path:
@@ -151,6 +166,24 @@ class Config:
         from pingen.confine import repository_of
 
         return self.repository or repository_of(self.path)
+
+    @property
+    def output_root(self) -> Path:
+        """The folder outputs are relative to: pins.yaml's, or a target's (`into`)."""
+        return self.into if self.into is not None else self.root
+
+    @property
+    def output_confinement(self) -> Repository:
+        """Where outputs may land: pins.yaml's repository, or a target's folder."""
+        if self.into is None:
+            return self.confinement
+        import os
+
+        return Repository(Path(os.path.realpath(self.into)), in_git=False,
+                          shown=f"the target's folder {self.into}")
+
+    def target(self, name: str) -> Target | None:
+        return next((target for target in self.targets if target.name == name), None)
 
     def domain(self, host: str) -> Domain | None:
         for domain in self.domains:

@@ -39,6 +39,7 @@ class Field:
     choices: tuple[str, ...] = ()
     section: Section | None = None  # for SECTION, SECTION_LIST, SECTION_MAP
     min_items: int = 0  # for lists
+    key_pattern: str | None = None  # SECTION_MAP: what its keys match (None: host names)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,24 @@ TRUST = Section(
     },
 )
 
+# A target's name goes into branch names (`pingen/ios`) and messages: keep it plain.
+TARGET_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+TARGET = Section(
+    "target",
+    {
+        "into": Field(
+            Kind.STRING, "The app repository's checkout that `pingen build` renders this "
+            "target into, relative to pins.yaml and inside its repository; without it, "
+            "`pingen build --target NAME --into DIR`."
+        ),
+        "outputs": Field(
+            Kind.SECTION_LIST, "The files this target writes, relative to its folder.",
+            required=True, section=output_section(None), min_items=1,
+        ),
+    },
+)
+
 CONFIG = Section(
     "pins.yaml",
     {
@@ -224,6 +243,11 @@ CONFIG = Section(
         ),
         "outputs": Field(
             Kind.SECTION_LIST, "The files `pingen build` writes.", section=output_section(None)
+        ),
+        "targets": Field(
+            Kind.SECTION_MAP, "Outputs grouped by app repository: each key names a target "
+            "(`ios`, `android`) that `pingen build --target NAME --into DIR` renders into "
+            "that repository's checkout.", section=TARGET, key_pattern=TARGET_NAME,
         ),
     },
 )

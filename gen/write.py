@@ -49,14 +49,18 @@ def plan(config: Config, files: list[RenderedFile]) -> list[Change]:
     changes = []
     for file in files:
         real = checked_target(config, file.output)
+        if config.into is not None and real in config.inputs:  # a target in pins.yaml's repo
+            raise ConfigError(f"output {file.output.path.as_posix()} would overwrite "
+                              f"{real.name}, a file pins.yaml reads; write it elsewhere",
+                              file.output.location)
         old = _read_existing(real, file.output)
         if old is not None and not is_pingens(file.output, old):
             raise ConfigError(
                 f"output {file.output.path.as_posix()} exists and pingen did not write it "
                 "(it lacks pingen's notice): pingen never overwrites such a file. Delete or "
                 "move it, or write the output to another path", file.output.location)
-        changes.append(Change(config.root / file.output.path, old, file.content, real,
-                              config.confinement.root))
+        changes.append(Change(config.output_root / file.output.path, old, file.content, real,
+                              config.output_confinement.root))
     return changes
 
 
@@ -65,7 +69,7 @@ def checked_target(config: Config, output: Output) -> Path:
     inside the repository, not in `.git`, not a symbolic link, a regular file if any."""
     name = output.path.as_posix()
     try:
-        real = confine_output(name, config.root, config.confinement)
+        real = confine_output(name, config.output_root, config.output_confinement)
     except ValueError as error:
         raise ConfigError(f"output path {name!r} {error}", output.location) from None
     try:

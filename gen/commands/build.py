@@ -38,8 +38,17 @@ if TYPE_CHECKING:
 @click.option("--at", "at_text", metavar="DATE",
               help="Judge as of this date (YYYY-MM-DD) instead of today: which `expires` "
                    "dates are past or near, which CA futures lie ahead. Not with --verify.")
+@click.option("--target", "target_name", metavar="NAME",
+              help="Render only this target's outputs (`targets:` in pins.yaml).")
+@click.option("--into", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="With --target: the app repository's checkout to render into "
+                   "[default: the target's `into:`].")
+@click.option("--source-rev", metavar="REV",
+              help="The pins revision that target files name in their header [default: the "
+                   "last commit that touched pins.yaml or a file it reads].")
 def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
-            quiet: bool, strict: bool, at_text: str | None) -> int:
+            quiet: bool, strict: bool, at_text: str | None, target_name: str | None,
+            into: Path | None, source_rev: str | None) -> int:
     """Validate pins.yaml, judge its pin sets offline, and render every output it lists.
 
     All or nothing: every file is rendered in memory first, and an error anywhere
@@ -54,23 +63,24 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
 
     -q keeps every warning: they say what a platform's file cannot express or
     what in pins.yaml is risky, and that is what a quiet CI log must still show.
+
+    \b
+    Targets (one pins.yaml, many app repositories): with no --target, build renders
+    the top-level outputs and every target that has an `into:`; --target NAME
+    --into DIR renders one target into another repository's checkout. Target files
+    name the pins revision in their header; --check and rewriting ignore that line.
     """
     from pingen import write
-    from pingen.render.pipeline import render_all
 
     at = _judgement_time(at_text, verify_first)
     config = load(config_path, today=at.date())
     warnings = len(config.warnings) + _judge_offline(config, at)
     if verify_first:
         _verify(config, timeout, quiet)
-    rendered = render_all(config)
-    for file in rendered:
-        for warning in file.warnings:
-            click.echo(terminal_text(str(warning)), err=True)
-        warnings += len(file.warnings)
+    changes, rendered_warnings = _plan(config, target_name, into, source_rev)
+    warnings += rendered_warnings
     if strict and warnings:
         _refuse_warnings(warnings, check)
-    changes = write.plan(config, rendered)
     stale = [c for c in changes if c.changed]
     if check:
         for change in stale:
@@ -120,6 +130,37 @@ def _refuse_warnings(count: int, check: bool) -> None:
     what = "checked" if check else "written"
     raise CheckFailed(f"{count} warning(s) and --strict: nothing was {what}; fix them, or "
                       "drop --strict to accept them")
+def _plan(config: Config, target_name: str | None, into: Path | None,
+          source_rev: str | None) -> tuple[list[Change], int]:
+    """Render every job (the outputs, or a target's) before planning any write: all or
+    nothing across repositories too. A file that differs only in its provenance line
+    counts as unchanged, so a new pins revision alone rewrites nothing. Prints the
+    renderers' warnings and returns how many there were."""
+    from pingen import write
+    from pingen.errors import ConfigError, ConfigErrors, raise_together
+    from pingen.render.pipeline import render_all
+    from pingen.targets import jobs, same_but_provenance
+
+    rendered = []
+    errors: list[ConfigError] = []
+    for job in jobs(config, target_name, into, source_rev):
+        try:
+            rendered.append((job, render_all(job.config, job.outputs)))
+        except ConfigErrors as error:
+            errors.extend(error.errors)
+        except ConfigError as error:
+            errors.append(error)
+    raise_together(errors)
+    changes: list[Change] = []
+    warnings = 0
+    for job, files in rendered:
+        for file in files:
+            for warning in file.warnings:
+                click.echo(terminal_text(str(warning)), err=True)
+            warnings += len(file.warnings)
+        changes += write.plan(job.config, files)
+    return [write.Change(c.path, c.old, c.old) if c.old is not None
+            and same_but_provenance(c.old, c.new) else c for c in changes], warnings
 
 
 def _say_written(changes: list[Change]) -> None:

@@ -42,11 +42,14 @@ if TYPE_CHECKING:
 @click.option("--at", "at_text", metavar="DATE",
               help="With --chain: verify the recorded chains as of this date "
                    "(YYYY-MM-DD) [default: now].")
+@click.option("--target", "target_name", metavar="NAME",
+              help="Show the change as this target's app repository sees it: every domain "
+                   "change and only its own outputs (a pull request's body for that repo).")
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
 @quiet_option("No progress on stderr; the loader's warnings stay.")
 def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,
             verify_live: bool, chain_texts: tuple[str, ...], at_text: str | None,
-            timeout: float, quiet: bool) -> int:
+            target_name: str | None, timeout: float, quiet: bool) -> int:
     """Show what changed between two versions of pins.yaml, per domain: pins added
     and removed (with labels), include_subdomains, enforce, expiry and provider
     changes, domains and outputs added and removed.
@@ -75,8 +78,20 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
     live, notes = _live_keys(new, chain_texts, at_text, verify_live, timeout, quiet)
     result = diff.compare(old, new, old_name=old_name, new_name=str(config_path),
                           live=live, notes=notes)
+    if target_name is not None:
+        result = diff.for_target(result, _known_target(new, old, target_name))
     _print(result, output_format)
     return 0
+
+
+def _known_target(new: Config, old: Config | None, name: str) -> str:
+    from pingen.errors import ConfigError, Location
+
+    if new.target(name) is None and (old is None or old.target(name) is None):
+        names = ", ".join(t.name for t in new.targets) or "none"
+        raise ConfigError(f"--target {name}: no such target in this config (targets: {names})",
+                          Location(new.path))
+    return name
 
 
 def _refuse_missing(old_path: Path) -> None:

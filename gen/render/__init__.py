@@ -74,7 +74,10 @@ def adapter_for(output_type: str) -> Adapter:
 def notice(config: Config) -> str:
     """The generated-file header: names the config by its file name only, never an
     absolute path, so the bytes are the same on every machine."""
-    return GENERATED_NOTICE.format(source=config.path.name)
+    text = GENERATED_NOTICE.format(source=config.path.name)
+    if config.provenance is not None:  # built for another repository: say from what
+        text += " Pins revision: " + config.provenance + "."
+    return text
 
 
 def domain_fields(domain: Domain) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def context(config: Config, output: Output) -> Rendering:
     warn_about_all(config, findings)
     findings.raise_errors()
     domains = sorted(config.domains, key=lambda d: d.host)
-    target = config.root / output.path
+    target = config.output_root / output.path
     existing = read_existing(target)
     if existing is None or is_own_standalone(existing):
         return Rendering(

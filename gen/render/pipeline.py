@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pingen.confine import same_file_name
@@ -25,12 +26,13 @@ from pingen.render import (
 )
 
 
-def render_all(config: Config) -> list[RenderedFile]:
-    """Every output's bytes, or ConfigError(s) for every output that cannot be rendered."""
+def render_all(config: Config, outputs: Sequence[Output] | None = None) -> list[RenderedFile]:
+    """Every output's bytes (the config's, or `outputs`: a target's), or ConfigError(s)
+    for every output that cannot be rendered."""
     rendered: list[RenderedFile] = []
     errors: list[ConfigError] = []
     builtin_env = engine.environment()
-    for output in config.outputs:
+    for output in config.outputs if outputs is None else outputs:
         try:
             rendered.append(render_output(config, output, builtin_env))
         except ConfigErrors as error:
@@ -129,7 +131,7 @@ def render_user_template(config: Config, output: Output) -> RenderedFile:
 
 def _refuse_writing_over(loader: Any, config: Config, output: Output) -> None:
     """An output must not replace a template it was rendered from (an include too)."""
-    target = config.root / output.path
+    target = config.output_root / output.path
     for path in getattr(loader, "read", ()):
         if same_file_name(path, target):
             raise ConfigError(f"output {output.path.as_posix()} is the template {path.name} "
