@@ -72,11 +72,7 @@ CASES = {
         ("no pin is marked `backup: true`", "--strict: nothing was written"),
         flags=("--strict",),
     ),
-<<<<<<< HEAD
     "keys of no known CA, one marked backup": Case(  # key: so that the json output can tell
-=======
-    "keys of no known CA, one marked backup": Case(  # key: keeps the json output quiet
->>>>>>> 373a3d0 (tests: the --strict case with unknown keys states their key type (the json output now warns without it; main was red))
         f"pins:\n  - sha256: {UNKNOWN_1}\n    key: ec-p256\n  - sha256: {UNKNOWN_2}\n"
         "    key: ec-p256\n    backup: true\n", 0,
         flags=("--strict",),
