@@ -4,7 +4,8 @@ Every run makes a fresh CA (EC P-256) unless `--ca-dir` keeps one: its private k
 is written with keygen's rules (mode 0600 from creation, never overwritten) and never
 goes into a folder pins.yaml renders app files into. The leaf key of refuse mode is
 fresh every run; in accept mode the leaf carries the public key of the user's
-`--key`, whose private key is read where it lies and never copied.
+`--key`. (The server writes the leaf keys to its private temporary folder only,
+because Python's `ssl` loads keys from files.)
 
 Leaves follow what iOS and Android demand of a server certificate from a user-trusted
 CA: a subjectAltName, serverAuth EKU, a validity of days (not years), and an issuer

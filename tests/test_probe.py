@@ -5,7 +5,9 @@ code say what the clients did. Every probe runs in its own process and stops by 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shlex
 import socket
 import ssl
 import stat
@@ -125,6 +127,10 @@ def test_sni_picks_a_certificate_for_the_name_and_connect_stands_in_for_no_sni(
                 assert san.get_values_for_type(x509.DNSName) == [IMG]
     pins = {fake_pin("live root"), fake_pin("offline backup")}
     assert pin_of_public_key(leaf.public_key()) not in pins
+    # what ATS and Android demand of a server certificate from a user-trusted CA
+    usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
+    assert leaf.not_valid_after_utc - leaf.not_valid_before_utc <= dt.timedelta(days=7, hours=1)
     assert probe.result.verdicts() == {API: "PASS", CDN: "PASS", IMG: "PASS"}
 
 
@@ -285,3 +291,36 @@ def test_ca_dir_keeps_one_ca_with_a_private_key_of_mode_0600(workdir: Path) -> N
     fresh = subprocess.run(command[:-2], cwd=workdir, capture_output=True, text=True,
                            timeout=60)
     assert pin_line not in fresh.stdout  # without --ca-dir: a new CA each run
+
+
+def test_a_probe_ca_that_pins_yaml_pins_is_refused(workdir: Path) -> None:
+    write_project(workdir)
+    command = [sys.executable, "-m", "pingen", "probe", "--listen", "127.0.0.1:0",
+               "--duration", "0.1", "--ca-dir", "probe-ca"]
+    subprocess.run(command, cwd=workdir, capture_output=True, timeout=60, check=False)
+    pins = workdir / "pins.yaml"
+    pins.write_text(pins.read_text().replace(
+        f"      - sha256: {fake_pin('offline backup')}\n",
+        "      - file: probe-ca/probe-ca.pem\n", 1))
+    again = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2, again.stdout + again.stderr
+    assert "the probe CA's key" in again.stderr and "would prove nothing" in again.stderr
+
+
+def readme_probe_commands() -> list[list[str]]:
+    """Every `pingen probe ...` command line of the README's code blocks."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    joined = readme.replace("\\\n", " ")
+    lines = [line.strip() for line in joined.splitlines() if line.strip().startswith(
+        "pingen probe ")]
+    return [shlex.split(line.split(">", 1)[0].split("&", 1)[0])[2:] for line in lines]
+
+
+def test_the_readme_probe_commands_parse() -> None:
+    from pingen.commands.probe import command
+
+    commands = readme_probe_commands()
+    assert len(commands) >= 3
+    for args in commands:
+        context = command.make_context("probe", list(args))
+        assert context.params["control"] == "control.example.net", args
