@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "init": "Write a starter pins.yaml from the chains hosts serve.",
     "schema": "Print the JSON Schema of pins.yaml.",
     "probe": "A test server posing as the app's hosts: does the app really pin?",
+    "explain": "Does each output's platform pin HOST, with which pins, and why?",
 }
 
 

@@ -193,6 +193,16 @@ OUTPUT_PLATFORMS: dict[str, Callable[[Output], tuple[Platform, ...]]] = {
 }
 
 
+def foreign_entries(config: Config, output: Output) -> tuple[Entry, ...]:
+    """Entries in `output`'s file that pingen keeps but does not own; the platform reads
+    them too (today: the hosts an app's Info.plist pins by hand)."""
+    if output.kind != "ios-plist":
+        return ()
+    from pingen.render.ios_plist import unowned_entries
+
+    return unowned_entries(config, output)
+
+
 def platforms_of(output: Output) -> tuple[Platform, ...]:
     """The platforms that read `output` (none for a user's template: pingen cannot know)."""
     semantics = OUTPUT_PLATFORMS.get(output.kind)

@@ -60,6 +60,7 @@ CASES = [
     case("--bogus", "--bogus"),
     # build
     case("missing.yaml", "build", "-c", "missing.yaml"),
+    case("missing.yaml", "explain", "api.example.com", "-c", "missing.yaml"),
     case("afolder", "build", "-c", "afolder"),
     case("a-fifo", "build", "-c", "a-fifo"),
     case("/dev/zero", "build", "-c", "/dev/zero"),

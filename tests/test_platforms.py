@@ -214,3 +214,77 @@ def test_identical_pins_or_no_overlap_prove_clean() -> None:
     for platform in (platforms.OKHTTP, platforms.NS_PINNED_DOMAINS, platforms.AOSP_NSC):
         assert platforms.divergences(platform, [PARENT, same, elsewhere],
                                      [PARENT, same, elsewhere]) == []
+
+
+# -- pingen explain -------------------------------------------------------------------------
+
+EXPLAIN_OUTPUTS = """\
+  - type: okhttp
+    path: P.kt
+    package: a.b
+  - type: android-nsc
+    path: nsc.xml
+  - type: json
+    path: pins.json
+  - template: t.j2
+    path: t.txt
+"""
+
+
+def explain(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    (tmp_path / "pins.yaml").write_text(CASE + EXPLAIN_OUTPUTS)
+    (tmp_path / "t.j2").write_text("{{ notice }}\n")
+    code = main(["explain", *args, "-c", str(tmp_path / "pins.yaml")])
+    return code, capsys.readouterr().out
+
+
+def test_explain_json_for_a_configured_host(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out = explain(tmp_path, capsys, "API.Example.com", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["host"] == "api.example.com"
+    by = {(o["output"], o["platform"]): o for o in doc["outputs"]}
+    okhttp = by[("P.kt", platforms.OKHTTP.name)]
+    assert okhttp["pinned"] and okhttp["enforce"] and okhttp["expires"] == "2030-06-30"
+    assert {p["sha256"] for p in okhttp["pins"]} == {PIN_A, PIN_B, PIN_C, PIN_D}
+    assert {p["from"] for p in okhttp["pins"]} == {"api.example.com", "example.com"}
+    assert "pooled" in okhttp["decided_by"]
+    nsc = by[("nsc.xml", platforms.AOSP_NSC.name)]
+    assert [p["label"] for p in nsc["pins"]] == ["C", "D"]
+    assert nsc["decided_by"] == "api.example.com's own entry"
+    assert {o["platform"] for o in doc["outputs"] if o["output"] == "pins.json"} == {
+        platforms.RN_IOS.name, platforms.RN_ANDROID.name}
+    template = by[("t.txt", None)]
+    assert template["pinned"] is False and template["known"] is False
+    assert set(okhttp) >= {"output", "type", "pinned", "pins", "expires", "enforce",
+                           "decided_by"}
+
+
+def test_explain_text_for_a_subdomain_and_an_unrelated_host(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = explain(tmp_path, capsys, "a.b.example.com")
+    assert code == 0
+    assert out.startswith("a.b.example.com\n  P.kt (okhttp): OkHttp CertificatePinner\n")
+    assert "decided by: the include_subdomains parent example.com" in out
+    assert "pinned, enforced, until 2030-06-30" in out
+    code, out = explain(tmp_path, capsys, "example.org")
+    assert code == 0
+    assert "not pinned" in out and "no entry matches example.org" in out
+    assert "pinned, enforced" not in out
+
+
+def test_explain_at_a_date_after_expiry(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = explain(tmp_path, capsys, "api.example.com", "--at", "2030-07-01")
+    assert code == 0 and "pinned, enforced" not in out and "(expired): not pinned" in out
+
+
+def test_explain_a_bad_host_is_exit_2(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pins.yaml").write_text(CASE + EXPLAIN_OUTPUTS)
+    (tmp_path / "t.j2").write_text("{{ notice }}\n")
+    assert main(["explain", "https://x.example.com/", "-c", str(tmp_path / "pins.yaml")]) == 2
+    assert "has a scheme" in capsys.readouterr().err

@@ -199,10 +199,13 @@ def test_merge_keeps_every_other_key_value_and_the_format(tmp_path: Path, fmt: A
     merged = plistlib.loads(result.content)
     expected = {**INFO_PLIST, "NSAppTransportSecurity": {
         **INFO_PLIST["NSAppTransportSecurity"],
-        "NSPinnedDomains": pinned(standalone(leaf_domain(), ca_domain())),
-    }}
+        # The host pinned by hand stays; pingen's are added.
+        "NSPinnedDomains": {**INFO_PLIST["NSAppTransportSecurity"]["NSPinnedDomains"],
+                            **pinned(standalone(leaf_domain(), ca_domain()))},
+    }, "PingenPinnedDomains": ["api.example.com", "cdn.example.net"]}
     assert merged == expected
-    assert list(merged) == list(INFO_PLIST)  # the user's key order is kept
+    # The user's key order is kept; the record of what pingen owns comes last.
+    assert list(merged) == [*INFO_PLIST, "PingenPinnedDomains"]
     assert list(merged["NSAppTransportSecurity"]) == list(INFO_PLIST["NSAppTransportSecurity"])
     assert result.content.startswith(b"bplist00") == (fmt == plistlib.FMT_BINARY)
     # A re-run over the merged file gives the same bytes.
@@ -362,7 +365,8 @@ def test_pingen_build_merges_into_info_plist_and_a_rerun_changes_nothing(
     assert first.exit_code == 0, first.stderr
     merged = plistlib.loads((workdir / "App/Info.plist").read_bytes())
     assert merged["CFBundleIdentifier"] == "com.example.app"
-    assert list(merged["NSAppTransportSecurity"]["NSPinnedDomains"]) == ["api.example.com"]
+    assert list(merged["NSAppTransportSecurity"]["NSPinnedDomains"]) == [
+        "old.example.com", "api.example.com"]  # the host pinned by hand is kept
     again = run_pingen("build")
     assert again.exit_code == 0 and "0 written, 1 unchanged" in again.stderr
     assert run_pingen("build", "--check").exit_code == 0

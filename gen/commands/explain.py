@@ -1,0 +1,41 @@
+"""`pingen explain HOST`: does each output's platform pin HOST, with what, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pingen.commands.options import config_option, load, parse_at
+
+
+@click.command(name="explain")
+@click.argument("host")
+@config_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True)
+@click.option("--at", "at_text", metavar="DATE",
+              help="Judge expiry as of this day (default: while every pin set is in force).")
+def command(host: str, config_path: Path, output_format: str, at_text: str | None) -> int:
+    """Show, per output in pins.yaml, whether its platform pins HOST, with which pins,
+    until when, and which entry or rule decided.
+
+    HOST may be configured, a subdomain of a configured domain, or unrelated. The
+    answer is the model `pingen build` proves every output against: Android NSC and
+    TrustKit take the most specific entry, OkHttp pools every matching pattern,
+    NSPinnedDomains unions the host's and its parent's identities.
+    """
+    from pingen.errors import ConfigError
+    from pingen.explain import explain, render_json, render_text
+    from pingen.load import normalize_host
+
+    try:
+        name = normalize_host(host)
+    except ValueError as error:
+        raise ConfigError(f"HOST: {error}") from None
+    at = parse_at(at_text).date() if at_text else None
+    config = load(config_path)
+    views = explain(config, name, at)
+    render = render_json if output_format == "json" else render_text
+    click.echo(render(name, views), nl=False)
+    return 0
