@@ -561,6 +561,38 @@ def test_a_template_must_render_the_notice(run_pingen: CliRunner, tmp_path: Path
 
 REPO = Path(__file__).resolve().parent.parent
 
+# -- keygen: never into a folder that ships inside the app ------------------------------
+
+
+@pytest.mark.parametrize("folder", [
+    "android/app/src/main/assets/keys", "app/src/debug/assets", "app/src/main/res/raw",
+    "app/src/main/res/raw-en", "ios/App/Assets.xcassets/keys", "ios/Pins.bundle",
+    "ios/Build/App.app/Resources", "mac/App.app/Contents/Resources/keys", "ios/en.lproj",
+])
+def test_keygen_refuses_app_asset_folders(run_pingen: CliRunner, workdir: Path,
+                                          folder: str) -> None:
+    result = run_pingen("keygen", "backup", "--dir", folder)
+    assert result.exit_code == 2
+    assert f"--dir {folder} is inside" in result.stderr
+    assert "an app asset folder whose files ship inside the APK or IPA" in result.stderr
+    assert not (workdir / folder).exists() and list(workdir.rglob("*.pem")) == []
+
+
+@pytest.mark.parametrize("folder", ["keys", "app/src/main/java/keys", "ios/Resources-notes",
+                                    "assets", "res/keys"])
+def test_keygen_takes_other_folders(run_pingen: CliRunner, workdir: Path, folder: str) -> None:
+    result = run_pingen("keygen", "backup", "--dir", folder)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_the_readme_states_the_security_model() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Security model", 1)[1].split("\n## ", 1)[0]
+    for promise in ("sandbox", "git work tree", "`.git`", "1 MiB", "symbolic link",
+                    "did not write", "--verify", "**Changed:**", "`diff --base`"):
+        assert promise in section, promise
+
+
 # ---------------------------------------------------------------------------------------
 # edges: attacks 4 (Markdown/HTML), 5 (long hosts), 8 (terminal and workflow commands),
 # 9 (pins.yaml comments), 12 (dependency floors), 13 (Action outputs), 14 (--verify)

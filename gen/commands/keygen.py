@@ -45,7 +45,9 @@ def command(name: str, key_type: KeyType, folder: Path, csr_domains: tuple[str, 
                     lego --csr, or your CA's form).
 
     Never overwrites: if any of these files exists, nothing is written (exit 2).
-    Refuses a --dir inside a folder that pins.yaml renders app files into.
+    Refuses a --dir inside a folder that pins.yaml renders app files into, or an
+    app asset folder that ships in the APK or IPA (src/main/assets, res/raw,
+    *.xcassets, a bundle's Resources).
     Prints the pin and the lines to paste under the domain's `pins:` in
     pins.yaml; the private key is never printed. Warns when the private key would
     land in a git work tree without being ignored.
@@ -60,6 +62,7 @@ def command(name: str, key_type: KeyType, folder: Path, csr_domains: tuple[str, 
     passphrase = _passphrase(passphrase_env)
     config = _config_for(config_path)
     paths = keys.KeyPaths.for_name(folder, name, with_csr=bool(names))
+    _refuse_asset_folder(folder)
     if config is not None:
         _refuse_output_folder(folder, config)
     try:
@@ -124,6 +127,38 @@ def _refuse_output_folder(folder: Path, config: Config, flag: str = "--dir") -> 
                 f"Use a folder outside the app, e.g. {flag} ~/pingen-keys",
                 output.location or Location(config.path),
             )
+
+
+# Folder names whose content is copied into the app as it ships (`*.lproj` and
+# `*.xcassets` into the IPA's bundle; a bundle's `Resources`).
+_BUNDLED_SUFFIXES = (".xcassets", ".bundle", ".app", ".appex", ".framework", ".lproj")
+
+
+def app_asset_folder(folder: Path) -> Path | None:
+    """The app asset folder `folder` lies in, whose files ship inside the APK or IPA:
+    an Android source set's `assets` (`src/main/assets`, `src/debug/assets`) or `res/raw`
+    (AGP packages both: developer.android.com/guide/topics/resources/providing-resources),
+    an asset catalog (`*.xcassets`), a bundle (`*.bundle`, `*.app`, `*.framework`, a
+    localisation's `*.lproj`) or a bundle's `Resources`. None: no such folder."""
+    parts = Path(os.path.realpath(folder)).parts
+    for n, part in enumerate(parts):
+        parent = parts[n - 1] if n else ""
+        android = (part == "assets" and n >= 2 and parts[n - 2] == "src") or (
+            part.startswith("raw") and parent == "res")
+        apple = part.endswith(_BUNDLED_SUFFIXES) or (
+            part == "Resources" and (parent.endswith(_BUNDLED_SUFFIXES) or parent == "Contents"))
+        if android or apple:
+            return Path(*parts[: n + 1])
+    return None
+
+
+def _refuse_asset_folder(folder: Path) -> None:
+    asset_folder = app_asset_folder(folder)
+    if asset_folder is not None:
+        raise ConfigError(
+            f"--dir {folder} is inside {display_path(asset_folder)}, an app asset folder whose "
+            "files ship inside the APK or IPA: a private key there ships with the app. Use a "
+            "folder outside the app, e.g. --dir ~/pingen-keys")
 
 
 def _warn_if_exposed(private: Path) -> None:
