@@ -32,11 +32,14 @@ MAX_CHAIN_DEPTH = 8
 
 
 class UntrustedChain(Exception):
-    """The served chain does not verify; `reason` says why, for a person."""
+    """The served chain does not verify; `reason` says why, for a person.
+    `no_anchor`: no root of the trust store issued it, the one case where adding
+    a root (--ca-file) could help."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, no_anchor: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.no_anchor = no_anchor
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ def build_verified_chain(
     try:
         return list(verifier.verify(leaf, others))
     except VerificationError as error:
-        raise UntrustedChain(_explain(served, store, host, error)) from None
+        reason, no_anchor = _explain(served, store, host, error)
+        raise UntrustedChain(reason, no_anchor=no_anchor) from None
 
 
 def levels(chain: Sequence[x509.Certificate]) -> list[Level]:
@@ -248,11 +252,20 @@ def _subject(host: str) -> x509.verification.Subject:
 
 def _explain(
     served: Sequence[x509.Certificate], store: TrustStore, host: str | None, error: Exception
-) -> str:
-    detail = str(error)
-    if "subjectAltName" in detail or "matching" in detail.lower():
+) -> tuple[str, bool]:
+    """Why the verifier refused the chain, for a person; and whether no root of the
+    store anchors it."""
+    detail = _verifier_detail(error)
+    if "no matching subjectAltName" in detail:
         names = ", ".join(dns_names(served[0])) or "none"
-        return f"the leaf certificate does not cover {host} (it names: {names})"
+        return f"the leaf certificate does not cover {host} (it names: {names})", False
+    if "subjectAltName MUST NOT be critical" in detail:
+        # RFC 5280 section 4.2.1.6: the SAN extension is critical only when the subject
+        # is empty; clients that follow it (cryptography's verifier, Go) refuse the leaf.
+        return ("the leaf certificate's subjectAltName is marked critical while its subject "
+                "is not empty, which RFC 5280 (4.2.1.6) forbids and strict verifiers (pingen's, "
+                "Go's) refuse: reissue it with a non-critical subjectAltName (or an empty "
+                "subject)"), False
     top = served[-1]
     anchored = any(root.subject == top.issuer for root in store.roots) or store.holds(top)
     if not anchored:
@@ -260,8 +273,14 @@ def _explain(
             f"no root in the trust store ({store.description}) issued "
             f"{top.issuer.rfc4514_string()!r}: the server sends an incomplete chain or one "
             "from a CA the store does not trust"
-        )
-    return f"the chain does not verify against {store.description}: {detail}"
+        ), True
+    return f"the chain does not verify against {store.description}: {detail}", False
+
+
+def _verifier_detail(error: Exception) -> str:
+    """The verifier's reason without its prefix and the certificate's repr."""
+    detail = str(error).removeprefix("validation failed: ")
+    return detail.split(" (encountered processing ", 1)[0]
 
 
 def dns_names(item: x509.Certificate | x509.CertificateSigningRequest) -> tuple[str, ...]:

@@ -90,10 +90,19 @@ class ConfigReport:
 
 # -- reading the inputs -----------------------------------------------------------
 
+def only_domain(configs: Sequence[Config]) -> tuple[str, ...]:
+    """The host when the configs hold exactly one domain between them, else ()."""
+    hosts = {domain.host for config in configs for domain in config.domains}
+    return tuple(hosts) if len(hosts) == 1 else ()
+
+
 def plan_from_files(
-    chain_path: Path | None, key_path: Path | None, domains: Sequence[str]
+    chain_path: Path | None, key_path: Path | None, domains: Sequence[str],
+    only_configured: Sequence[str] = (),
 ) -> Plan:
-    """The plan from --chain, --key and --domain; GuardInputError on a bad file."""
+    """The plan from --chain, --key and --domain; GuardInputError on a bad file. A
+    key that names no host (and no --domain, CSR or current chain names one) is for
+    `only_configured`, the one domain the configs hold, when there is one."""
     served = tuple(read_chain(chain_path)) if chain_path is not None else ()
     if key_path is None:
         if not served:
@@ -115,6 +124,7 @@ def plan_from_files(
     if served and not is_ca(served[0]):
         # A current chain: the planned certificate replaces its leaf, same names, same CA.
         names = names or dns_names(served[0])
+    names = names or tuple(only_configured)
     if not names:
         raise GuardInputError(
             f"{key_path}: a key names no host; pass --domain D for each name the new "

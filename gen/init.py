@@ -96,7 +96,7 @@ def fetch_host_chains(
     catalog = catalog if catalog is not None else load_catalog(trust.catalog)
     targets = [Target(start.host, start.connect) for start in starts]
     fetched = fetch_chains(targets, timeout=timeout, progress=progress)
-    chains, network, untrusted = [], [], []
+    chains, network, untrusted, unanchored = [], [], [], False
     now = dt.datetime.now(dt.UTC)
     for start, result in zip(starts, fetched, strict=True):
         if result.error is not None:
@@ -106,13 +106,16 @@ def fetch_host_chains(
             chain = build_verified_chain(result.certificates(), store, start.host, now)
         except UntrustedChain as error:
             untrusted.append(f"{start.host}: {error.reason}")
+            unanchored = unanchored or error.no_anchor
             continue
         chains.append(host_chain(start, chain, now, catalog))
     if untrusted:
-        hint = ("a private or test CA? pass its root with --ca-file" if trust.ca_file is None
-                else f"is its root in {trust.ca_file}?")
+        # the trust store can help only when no root of it anchors the chain
+        hint = "" if not unanchored else (
+            " (a private or test CA? pass its root with --ca-file)" if trust.ca_file is None
+            else f" (is its root in {trust.ca_file}?)")
         raise InitError("the chain does not verify, so its pins cannot be trusted: "
-                        + "; ".join(untrusted) + f" ({hint})", network=False)
+                        + "; ".join(untrusted) + hint, network=False)
     if network:
         raise InitError("cannot take the chain: " + "; ".join(network), network=True)
     return chains

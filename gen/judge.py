@@ -12,7 +12,7 @@ codes of the CA catalog come from `pingen.survive.judge_survivability`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -110,7 +110,8 @@ def judge_chain(
     chain = describe_chain(verified, levels(verified))
     matched = match_pins(domain.pins, chain)
     problems = [
-        *pin_problems(domain, chain, matched, at, _backup_gap(domain, catalog)),
+        *pin_problems(domain, chain, matched, at, _backup_gap(domain, catalog),
+                      certificate_hashes(verified, chain)),
         *_expiry_problems(domain, at),
         *_survivability(domain, verified, at, catalog),
         *(_trustkit_problems(domain, verified, chain, matched) if trustkit_ios else []),
@@ -169,13 +170,29 @@ def match_pins(pins: Sequence[Pin], chain: Sequence[ChainEntry]) -> tuple[Match,
     )
 
 
+def certificate_hashes(
+    certs: Sequence[x509.Certificate], chain: Sequence[ChainEntry]
+) -> dict[str, ChainEntry]:
+    """base64 SHA-256 of each whole certificate (what browsers and openssl show as its
+    fingerprint): pinned by mistake, it never matches, as apps hash the public key."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return {base64.b64encode(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest())
+            .decode("ascii"): entry for cert, entry in zip(certs, chain, strict=True)}
+
+
 def pin_problems(
     domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match], at: dt.datetime,
     gap: BackupGap | None = None,
+    certificate_pins: Mapping[str, ChainEntry] | None = None,
 ) -> list[Problem]:
-    """`gap`: the domain has no backup as `build` counts it (pingen.offline.backup_gap)."""
+    """`gap`: the domain has no backup as `build` counts it (pingen.offline.backup_gap).
+    `certificate_pins`: the chain's certificate hashes (see certificate_hashes)."""
     if not matched:
-        return [_no_live_match(domain, chain)]
+        return [_no_live_match(domain, chain, certificate_pins or {})]
     problems = [_backup_live(match) for match in matched if match.backup]
     if len(matched) == len(domain.pins):
         problems.append(_no_backup(domain))
@@ -200,14 +217,22 @@ def _untrusted(reason: str) -> Problem:
     )
 
 
-def _no_live_match(domain: Domain, chain: Sequence[ChainEntry]) -> Problem:
+def _no_live_match(domain: Domain, chain: Sequence[ChainEntry],
+                   certificate_pins: Mapping[str, ChainEntry]) -> Problem:
     keys = "; ".join(f"{e.level.value} {e.name} {e.sha256}" for e in chain)
     ca = next((e for e in reversed(chain) if e.level is Level.ROOT), chain[-1])
+    mistaken = [(pin, certificate_pins[pin.sha256]) for pin in domain.pins
+                if pin.sha256 in certificate_pins]
+    hint = "".join(
+        f". {_pin_name(pin.label, pin.sha256)} is the SHA-256 of the whole {entry.level.value} "
+        f"certificate ({entry.name}), its fingerprint, not of its public key: pin "
+        f"`sha256: {entry.sha256}` instead (`pingen pin` prints it)"
+        for pin, entry in mistaken)
     return Problem(
         "no-live-match", ProblemSeverity.FAIL,
         f"none of the {len(domain.pins)} pins matches a key of the live chain ({keys}): "
         f"shipping this set bricks the app today. Pin a key that is served, e.g. the "
-        f"{ca.level.value} `sha256: {ca.sha256}` ({ca.name}), and keep a backup pin",
+        f"{ca.level.value} `sha256: {ca.sha256}` ({ca.name}), and keep a backup pin{hint}",
     )
 
 

@@ -22,6 +22,8 @@ from pingen.fetch import DEFAULT_TIMEOUT
 from pingen.model import Address, Level, Trust
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cryptography import x509
 
     from pingen.sources import KeyInfo
@@ -58,9 +60,11 @@ def parse_target(source: str) -> tuple[str, Address]:
 
 
 def describe_host(
-    source: str, timeout: float = DEFAULT_TIMEOUT, trust: Trust | None = None
+    source: str, timeout: float = DEFAULT_TIMEOUT, trust: Trust | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[KeyInfo]:
-    """Dial `source` (see parse_target) and describe every certificate of its chain."""
+    """Dial `source` (see parse_target) and describe every certificate of its chain;
+    `warn` hears why, when the chain does not verify."""
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
 
     host, address = parse_target(source)
@@ -69,7 +73,10 @@ def describe_host(
     try:
         verified = build_verified_chain(served, store, _verify_name(host),
                                         dt.datetime.now(dt.UTC))
-    except UntrustedChain:
+    except UntrustedChain as error:
+        if warn is not None:
+            warn(f"{source}: the chain does not verify ({error.reason}); its certificates "
+                 "are listed as served, marked (untrusted chain)")
         return _untrusted(served)
     return _verified(verified, served)
 

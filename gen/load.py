@@ -453,6 +453,11 @@ class _Reader:
         domains: list[Domain] = []
         hosts: dict[str, yaml.Node] = {}
         for key, key_node, domain_node in value.value:
+            if key in schema.DOMAIN.fields:  # a domain's setting, indented one level short
+                self.error(key_node, f"`{key}:` sits directly under `domains:`, where each "
+                                     "key is a host name; indent it under its domain (two "
+                                     "more spaces, below the host's line)")
+                continue
             host = self.host(key, key_node)
             if host is None:
                 continue
@@ -482,16 +487,16 @@ class _Reader:
             return None
         settings = {**defaults, **own}
         expires = settings.get("expires")
-        if expires is None:
-            if "expires" not in own.present:
-                self.error(key_node, f"{host} has no `expires:`; add `expires: yyyy-mm-dd` "
-                                     "(pins stop being enforced after it) or `expires: never` "
-                                     "to the domain or to `defaults:`")
-            return None
-        pins = self.pins(own.get("pins"), host)
+        # a wrong `expires:` (here or in defaults) has its own error already
+        written = own.present | getattr(defaults, "present", frozenset(defaults))
+        if expires is None and "expires" not in written:
+            self.error(key_node, f"{host} has no `expires:`; add `expires: yyyy-mm-dd` "
+                                 "(pins stop being enforced after it) or `expires: never` "
+                                 "to the domain or to `defaults:`")
+        pins = self.pins(own.get("pins"), host)  # judged even then: every error at once
         connect = self.connect(own["connect"]) if "connect" in own else None
         report_uris = self.report_uris(settings.get("report_uris"))
-        if pins is None:
+        if pins is None or expires is None:
             return None
 
         def setting(key: str) -> Any:
@@ -644,11 +649,21 @@ class _Reader:
         from pingen.sources import common_name
         from pingen.spki import key_type_of, pin_of_certificate
 
-        lookup = catalog.lookup_root if source is PinSource.ROOT else catalog.lookup_intermediate
+        lookups = {PinSource.ROOT: catalog.lookup_root,
+                   PinSource.INTERMEDIATE: catalog.lookup_intermediate}
         try:
-            cert = lookup(value.value, self.catalog)
+            cert = lookups[source](value.value, self.catalog)
         except LookupError as error:
-            self.error(value.node, str(error.args[0]) if error.args else str(error))
+            message = str(error.args[0]) if error.args else str(error)
+            other = PinSource.INTERMEDIATE if source is PinSource.ROOT else PinSource.ROOT
+            try:  # the name of the other level: say which key it belongs under
+                lookups[other](value.value, self.catalog)
+            except LookupError:
+                pass
+            else:
+                message = (f"{value.value!r} is {_A_LEVEL[other]}, not {_A_LEVEL[source]}: "
+                           f"write `{other.value}: {value.value}`")
+            self.error(value.node, message)
             return None
         level = Level.ROOT if source is PinSource.ROOT else Level.INTERMEDIATE
         key = key_type_of(cert.public_key())
@@ -741,6 +756,8 @@ class _Reader:
             template=template,
             options=frozen_mapping(options),
             location=self.where(node),
+            option_locations=frozen_mapping(
+                {key: self.where(fields[key].node) for key in options if key in fields}),
         )
 
     def refuse_outputs_over_inputs(self, outputs: list[Output]) -> None:
@@ -805,6 +822,8 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Plain ASCII LDH names need no IDNA processing (the common case, and 10x faster).
 _PLAIN_HOST = re.compile(r"^[a-z0-9.-]+$")
 
+
+_A_LEVEL = {PinSource.ROOT: "a root", PinSource.INTERMEDIATE: "an intermediate"}
 
 # The longest host name DNS can carry, without the trailing dot.
 MAX_HOST_LENGTH = 253

@@ -116,10 +116,17 @@ class Output:
     template: Path | None = None  # relative to the config's folder
     options: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
     location: Location | None = field(default=None, compare=False)
+    # where each option given in pins.yaml sits, so an error points at its own line
+    option_locations: Mapping[str, Location] = field(
+        default_factory=lambda: frozen_mapping({}), compare=False)
 
     @property
     def kind(self) -> str:
         return self.type if self.type is not None else "template"
+
+    def location_of(self, option: str) -> Location | None:
+        """Where `option:` is written; the output's place when it is left out."""
+        return self.option_locations.get(option, self.location)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,14 @@ def read_key_file(path: Path, *, streams: bool = False) -> list[KeyInfo]:
 
 
 def keys_in(data: bytes, source: Path | str) -> list[KeyInfo]:
-    keys = read_key_bytes(data)
+    """Every key in `data`, read from `source`; SourceError("SOURCE: why not")."""
+    if not data.strip():
+        raise SourceError(f"{source}: an empty file; it should hold a certificate, public "
+                          "key or CSR (PEM or DER)")
+    try:
+        keys = read_key_bytes(data)
+    except SourceError as error:
+        raise SourceError(f"{source}: {error}") from None
     if not keys:
         raise SourceError(
             f"{source}: holds no certificate, public key, private key or CSR (PEM or DER)"

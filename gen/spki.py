@@ -36,6 +36,14 @@ def pin_of_certificate(cert: x509.Certificate) -> str:
     return pin_of_public_key(cert.public_key())
 
 
+# SHA-1, SHA-256 or SHA-384 as hex digits, plain or colon-separated (AB:CD:...).
+_HEX_FINGERPRINT = re.compile(
+    r"(?:[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}|[0-9A-Fa-f]{96}"
+    r"|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){19}|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}"
+    r"|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){47})"
+)
+
+
 def normalize_pin(text: str) -> str:
     """Return the canonical pin for `text`, or raise ValueError saying what is wrong.
 
@@ -48,6 +56,12 @@ def normalize_pin(text: str) -> str:
         value = value[len(OKHTTP_PREFIX) :]
     if value.startswith("sha1/"):
         raise ValueError("SHA-1 pins are not supported: use the SHA-256 pin of the same key")
+    if _HEX_FINGERPRINT.fullmatch(value):
+        raise ValueError(
+            f"{text!r} is a hex fingerprint (as openssl and browsers show a certificate's), "
+            "not a pin: a pin is the base64 SHA-256 of the public key (SubjectPublicKeyInfo). "
+            "Get it with `pingen pin CERT.pem` or `pingen pin HOST:443`"
+        )
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):

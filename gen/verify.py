@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pingen.errors import (
     EXIT_CHECK_FAILED,
@@ -30,6 +31,9 @@ from pingen.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, OnFetche
 from pingen.judge import DomainReport
 from pingen.model import Config, Domain
 from pingen.verdict import Status
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 _JUDGE_THREADS = 1  # more threads only fight over the GIL
 
@@ -159,6 +163,19 @@ def verify_config(
     return VerifyReport(tuple(reports))
 
 
+def _refuse_other_hosts(leaf: x509.Certificate, domain: Domain, chain_file: Path) -> None:
+    """A leaf that names only other hosts is the wrong file (exit 2, as `guard` says),
+    not a failing domain."""
+    from pingen.chain import dns_names
+    from pingen.guard import affected_domains
+
+    names = dns_names(leaf)
+    if names and not affected_domains(names, [domain]):
+        raise ConfigError(f"its leaf certificate covers {', '.join(names)}, not "
+                          f"{domain.host}: is it the right file, or the right --domain?",
+                          Location(chain_file))
+
+
 def verify_chain_file(
     config: Config, chain_file: Path, host: str, at: dt.datetime | None = None
 ) -> VerifyReport:
@@ -168,6 +185,7 @@ def verify_chain_file(
 
     (domain,) = select_domains(config, [host])
     served = read_chain_file(chain_file)
+    _refuse_other_hosts(served[0], domain, chain_file)
     store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
     return VerifyReport((judge_chain(domain, served, store, when, str(chain_file),

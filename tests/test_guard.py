@@ -26,6 +26,18 @@ from tests.support.pki import (
 )
 
 HOST = "api.example.test"
+TWO_DOMAINS = """\
+version: 1
+defaults:
+  expires: never
+domains:
+  a.example.test:
+    pins: &pins
+      - sha256: jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0=
+      - {sha256: YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=, backup: true}
+  b.example.test:
+    pins: *pins
+"""
 
 
 @dataclass
@@ -578,7 +590,9 @@ def configured(workdir: Path, pki: Pki) -> Path:
         (["--chain", "new.pem", "-c", "bad.yaml"], {"bad.yaml": b"version: 2\n"}, "bad.yaml:1"),
         (["--chain", "new.pem", "--domain", HOST], {}, "--domain goes with --key"),
         ([], {}, "give --chain NEW.pem"),
-        (["--key", "k.pub.pem"], {"k.pub.pem": b"PUB"}, "a key names no host"),
+        # (with one configured domain, the key is for it: see test_rough_edges.py)
+        (["--key", "k.pub.pem", "-c", "two.yaml"], {"k.pub.pem": b"PUB", "two.yaml": b"TWO"},
+         "a key names no host"),
         (["--key", "k.pub.pem", "--domain", "https://x.example.test"], {"k.pub.pem": b"PUB"},
          "--domain https://x.example.test"),
         (["--key", "enc.pem", "--domain", HOST], {"enc.pem": b"ENC"}, "encrypted private key"),
@@ -590,7 +604,8 @@ def configured(workdir: Path, pki: Pki) -> Path:
 def test_bad_input(run_pingen: CliRunner, configured: Path, pki: Pki, args: list[str],
                    files: dict[str, bytes], message: str) -> None:
     special = {b"KEY": key_pem(pki.leaf.key), b"CA": pem_of([pki.inter.cert, pki.root.cert]),
-               b"PUB": public_key_pem(pki.leaf.key), b"ENC": _encrypted(pki)}
+               b"PUB": public_key_pem(pki.leaf.key), b"ENC": _encrypted(pki),
+               b"TWO": TWO_DOMAINS.encode()}
     for name, data in files.items():
         (configured / name).write_bytes(special.get(data, data))
     before = snapshot(configured)

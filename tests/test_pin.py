@@ -147,7 +147,7 @@ def test_text_output_and_bundle(run_pingen: CliRunner, tmp_path: Path) -> None:
         (b"hello world\n", "neither PEM nor"),
         (b"-----BEGIN CERTIFICATE-----\nAAAA\n", "cut short"),
         (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "cannot be read"),
-        (b"", "neither PEM nor"),
+        (b"", "an empty file"),
     ],
 )
 def test_bad_files_exit_2(

@@ -94,7 +94,7 @@ def test_encrypted_key_and_junk_are_errors_at_the_pin(tmp_path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"pw"),
     )
-    with pytest.raises(ConfigError, match=r"pins.yaml:6:15: an encrypted private key"):
+    with pytest.raises(ConfigError, match=r"pins.yaml:6:15: enc.pem: an encrypted private key"):
         load_with(tmp_path, "enc.pem", encrypted)
     with pytest.raises(ConfigError, match=r"pins.yaml:6:15: .*neither PEM nor"):
         load_with(tmp_path, "junk.bin", b"\x00\x01junk")

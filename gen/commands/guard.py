@@ -80,7 +80,7 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
       way_out      [{code (make-chain-verify, keep-pinned-key, pin-new-key),
                    message}]; empty when safe
     """
-    from pingen.guard import GuardInputError, judge, plan_from_files
+    from pingen.guard import GuardInputError, judge, only_domain, plan_from_files
     from pingen.guard_report import covers_nothing, render_json, render_text
     from pingen.textsafe import terminal_text
 
@@ -89,13 +89,13 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
                           "certificate itself")
     at = parse_at(at_text) if at_text is not None else dt.datetime.now(dt.UTC)
     names = certificate_names(domains, "--domain")
-    try:
-        plan = plan_from_files(chain_path, key_path, names)
-    except GuardInputError as error:
-        raise ConfigError(str(error)) from None
     # Unlike `build`, a past `expires` loads: an old app version's pin set may have
     # expired, and then it fails open.
     configs = [load(path, today=dt.date.min) for path in dict.fromkeys(config_paths)]
+    try:
+        plan = plan_from_files(chain_path, key_path, names, only_domain(configs))
+    except GuardInputError as error:
+        raise ConfigError(str(error)) from None
     stores: dict[Trust, TrustStore] = {}  # configs with the same trust share one store
     reports = [judge(plan, config, at, stores) for config in configs]
     if not any(report.verdicts for report in reports):

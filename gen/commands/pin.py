@@ -69,6 +69,8 @@ def keys_of(source: str, timeout: float, trust: Trust | None = None) -> list[Key
     from pingen.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
+    if "://" in source and not _exists(path):
+        return _live_keys(_url_host(source), timeout, trust)
     if source != "-" and not _exists(path) and _looks_like_host(source):
         return _live_keys(source, timeout, trust)
     try:
@@ -84,6 +86,23 @@ def keys_of(source: str, timeout: float, trust: Trust | None = None) -> list[Key
         if message == "no such file" and re.fullmatch(r"[A-Za-z0-9-]+", source):
             message += f" (for a host, give its port: {source}:443)"
         raise ConfigError(message, Location(path)) from None
+
+
+def _url_host(url: str) -> str:
+    """`https://host[:port]/path` as the host[:port] to dial; another scheme is bad input."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as error:
+        raise ConfigError(f"{url}: not a URL pingen can read ({error}); give host[:port]") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise ConfigError(f"{url}: pin takes an https:// URL, host[:port] or a file; "
+                          f"{parts.scheme or 'this'}:// is not TLS" if parts.hostname else
+                          f"{url}: no host in the URL; give host[:port]")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port or 443}"
 
 
 def _exists(path: Path) -> bool:
@@ -109,7 +128,11 @@ def _looks_like_host(source: str) -> bool:
 def _live_keys(source: str, timeout: float, trust: Trust | None) -> list[KeyInfo]:
     from pingen.live import describe_host
 
-    return describe_host(source, timeout, trust)
+    return describe_host(source, timeout, trust, warn=_warn)
+
+
+def _warn(message: str) -> None:
+    click.echo(terminal_text(f"pingen: warning: {message}"), err=True)
 
 
 def as_text(source: str, key: KeyInfo) -> str:

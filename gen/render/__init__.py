@@ -102,7 +102,8 @@ def string_option(output: Output, key: str, default: str | None = None) -> str:
         )
     if not isinstance(value, str):
         raise ConfigError(
-            f"`{key}:` of the {output.kind} output must be text, not {value!r}", output.location
+            f"`{key}:` of the {output.kind} output must be text, not {value!r}",
+            output.location_of(key),
         )
     return value
 
@@ -115,6 +116,6 @@ def bool_option(output: Output, key: str, default: bool = False) -> bool:
         raise ConfigError(
             f"`{key}:` must be true or false, not {value!r} ({output.kind} output "
             f"{output.path.as_posix()})",
-            output.location,
+            output.location_of(key),
         )
     return value

@@ -51,7 +51,7 @@ def kotlin_package(text: str, output: Output) -> str:
             f"`package: {text}` is not a Kotlin package name: write dot-separated names "
             "that start with a letter or `_` and hold only ASCII letters, digits and `_` "
             "(e.g. `package: com.example.net`)",
-            output.location,
+            output.location_of("package"),
         )
     return ".".join(kotlin_identifier(part) for part in parts)
 
@@ -62,7 +62,7 @@ def kotlin_object_name(text: str, output: Output) -> str:
         raise ConfigError(
             f"`name: {text}` is not a usable Kotlin object name: use ASCII letters, digits "
             f"and `_`, not starting with a digit, and not Long (default {DEFAULT_NAME})",
-            output.location,
+            output.location_of("name"),
         )
     return kotlin_identifier(text)
 

@@ -64,7 +64,7 @@ def swift_enum_name(text: str, output: Output) -> str:
             f"`name: {text}` is not a usable Swift type name: use ASCII letters, digits and "
             f"`_`, not starting with a digit, and not Any, Self, Type, Protocol or String "
             f"(default {DEFAULT_NAME})",
-            output.location,
+            output.location_of("name"),
         )
     return swift_identifier(text)
 
