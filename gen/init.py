@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -55,6 +56,15 @@ class HostChain:
     start: Start
     keys: tuple[ChainKey, ...]  # the verified chain, leaf first, root last
     selection: Suggestion | None = None  # suggest's durable pins; None: CA not in the catalog
+    provider: str | None = None  # written as the domain's `provider:`
+    backup_note: str = ""  # why the backup step matters for these pins (pingen.offline)
+
+    @property
+    def pinned(self) -> tuple[str, ...]:
+        """The hashes of the pins written uncommented (the backup step aside)."""
+        if self.selection is not None:
+            return tuple(pin.sha256 for pin in self.selection.pins)
+        return tuple(key.sha256 for key in self.keys[1:]) or (self.keys[0].sha256,)
 
 
 def parse_start(text: str) -> Start:
@@ -85,9 +95,11 @@ def fetch_host_chains(
     timeout: float,
     progress: OnFetched | None = None,
     catalog: Catalog | None = None,
+    provider: str | None = None,
 ) -> list[HostChain]:
     """The verified chain of every host, with the pins to write (`trust.catalog`'s
-    selection unless `catalog` is given), or InitError naming every host that failed."""
+    selection unless `catalog` is given; with `provider`, every CA it may issue from), or
+    InitError naming every host that failed."""
     from pingen.catalog import load_catalog
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
     from pingen.fetch import Target, fetch_chains
@@ -108,7 +120,7 @@ def fetch_host_chains(
             untrusted.append(f"{start.host}: {error.reason}")
             unanchored = unanchored or error.no_anchor
             continue
-        chains.append(host_chain(start, chain, now, catalog))
+        chains.append(host_chain(start, chain, now, catalog, provider))
     if untrusted:
         # the trust store can help only when no root of it anchors the chain
         hint = "" if not unanchored else (
@@ -122,21 +134,26 @@ def fetch_host_chains(
 
 
 def host_chain(start: Start, chain: Sequence[x509.Certificate], at: dt.datetime,
-               catalog: Catalog) -> HostChain:
+               catalog: Catalog, provider: str | None = None) -> HostChain:
     """What init writes for a host whose verified chain (leaf first, anchor last) is
     `chain`, judged as of `at`."""
-    return HostChain(start, _chain_keys(chain), durable_selection(start.host, chain, at, catalog))
+    from pingen.offline import backup_step_note
+
+    selection = durable_selection(start.host, chain, at, catalog, provider)
+    written = HostChain(start, _chain_keys(chain), selection, provider)
+    note = backup_step_note(start.host, written.pinned, catalog)
+    return HostChain(start, written.keys, selection, provider, note)
 
 
 def durable_selection(host: str, chain: Sequence[x509.Certificate], at: dt.datetime,
-                      catalog: Catalog) -> Suggestion | None:
+                      catalog: Catalog, provider: str | None = None) -> Suggestion | None:
     """`pingen suggest`'s pins for the verified chain, or None when the catalog does not
     describe its CA (init then pins the chain's own CA keys)."""
     from pingen.suggest import suggest
 
     if len(chain) < 2:  # the server's own certificate is the trust anchor
         return None
-    selection = suggest(host, chain, at, catalog, verified=True)
+    selection = suggest(host, chain, at, catalog, provider, verified=True)
     return selection if selection.catalogued else None
 
 
@@ -170,7 +187,8 @@ def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
     """The text of the starter pins.yaml (expires None: `never`)."""
     lines = [
         "# pins.yaml: the TLS public-key pins of this app, started by `pingen init` from the",
-        "# chains the servers served. Next: make an offline backup key for each domain",
+        "# chains the servers served. Next, required before `pingen build` accepts a domain",
+        "# whose pins are all one CA's: make an offline backup key for each domain",
         "# (`pingen keygen`, see the commented `backup` pins), then `pingen verify` and",
         "# `pingen build`. Reference: README, \"pins.yaml\".",
         "version: 1",
@@ -198,28 +216,43 @@ def _domain_lines(chain: HostChain) -> list[str]:
     lines = [f"  {chain.start.host}:"]
     if chain.start.connect is not None:
         lines.append(f"    connect: {quote(str(chain.start.connect))}")
+    if chain.provider is not None:
+        lines.append(f"    provider: {chain.provider}")
     lines.append("    pins:")
     leaf, *cas = chain.keys
     if not cas:  # the server's own certificate is the trust anchor
         lines += _pin_lines(leaf, "      ")
     else:
-        lines += [
-            "      " + comment(f"The leaf key ({quote(leaf.subject)}, certificate valid "
-                               f"until {leaf.not_after.isoformat()}): many"),
-            "      # servers make a new key at each renewal, so it is not pinned by default.",
-        ]
-        lines += _pin_lines(leaf, "      # ")
+        lines += _leaf_lines(leaf, chain.provider)
         lines += _ca_pin_lines(chain.selection, cas)
     name = backup_key_name(chain.start.host)
     lines += [
-        f"      # Backup: run `pingen keygen {name} --dir {KEY_FOLDER}`, keep the private key",
-        "      # offline, and uncomment these lines:",
+        *("      " + comment(line) for line in textwrap.wrap(
+            f"An offline backup key, {chain.backup_note}. Run `pingen keygen {name} --dir "
+            f"{KEY_FOLDER}`, keep the private key offline, and uncomment these lines:", 80)),
         f"      # - file: {KEY_FOLDER}/{name}.pub.pem",
         "      #   label: offline backup key",
         "      #   backup: true",
         "",
     ]
     return lines
+
+
+def _leaf_lines(leaf: ChainKey, provider: str | None) -> list[str]:
+    """The leaf key, commented out, with why; not even that where the provider re-keys
+    (`pingen build` refuses a leaf pin there)."""
+    from pingen.providers import PROVIDERS
+
+    facts = PROVIDERS.get(provider or "")
+    if facts is not None and facts.refuses_leaf_pins:
+        return [f"      # The leaf key is not pinned: provider {facts.name} makes a new key at",
+                "      # every renewal, and `pingen build` refuses a leaf pin there."]
+    return [
+        "      " + comment(f"The leaf key ({quote(leaf.subject)}, certificate valid "
+                           f"until {leaf.not_after.isoformat()}): many"),
+        "      # servers make a new key at each renewal, so it is not pinned by default.",
+        *_pin_lines(leaf, "      # "),
+    ]
 
 
 def _ca_pin_lines(selection: Suggestion | None, cas: Sequence[ChainKey]) -> list[str]:

@@ -15,6 +15,7 @@ catalog (a second CA's root survives the loss of the first CA).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -177,6 +178,23 @@ def _backup_advice(domain: Domain, operator: str, catalog: Catalog) -> str:
         return key
     return (f"{key}, or the root of a second CA you could move to, e.g. "
             f"`root: {second.name}` with `backup: true`")
+
+
+def backup_step_note(host: str, hashes: Sequence[str], catalog: Catalog) -> str:
+    """Why the backup step `init` and `suggest` print matters for pins `hashes` (none
+    marked backup): what `build` says of them until it is done."""
+    from pingen.model import Domain, Pin, PinSet, PinSource
+
+    pins = tuple(Pin(sha256, PinSource.SHA256) for sha256 in hashes)
+    gap = backup_gap(Domain(host, False, True, PinSet(pins, None)), catalog)
+    if gap is None:
+        return ("recommended: the pins above span two CAs, and a key of your own outlives "
+                "both")
+    if gap.operator_name is not None:
+        return (f"required: every pin above belongs to {gap.operator_name}, and `pingen "
+                "build` refuses this domain without a backup")
+    return ("required: `pingen build` warns (and `--strict` fails) until a pin is marked "
+            "`backup: true`")
 
 
 # -- expiry -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ backup key that the operator makes with `pingen keygen`.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -65,6 +66,7 @@ class Suggestion:
     remaining: tuple[Problem, ...]  # what the judgement still says of this set (ideally none)
     catalogued: bool = True  # False: the serving CA is not in the catalog; pins are its anchors
     warning: str | None = None  # the chain's CA is not one the provider names
+    backup_note: str = ""  # why the backup step matters for these pins (pingen.offline)
 
 
 def suggest(
@@ -86,6 +88,7 @@ def suggest(
     `expires` (default: a year on, as `pingen init` writes).
     """
     from pingen.catalog import named
+    from pingen.offline import backup_step_note
     from pingen.providers import PROVIDERS
 
     if not served:
@@ -108,8 +111,9 @@ def suggest(
         expires = default_expiry(at.date())
     remaining = _judge(host, pins, served, at, catalog, provider, verified, expires)
     warning = _provider_warning(facts, serving, served_by, catalog) if facts else None
+    note = backup_step_note(host, [pin.sha256 for pin in pins], catalog)
     return Suggestion(host, served_by, provider, tuple(pins), tuple(remaining), catalogued,
-                      warning)
+                      warning, note)
 
 
 def serving_operator(chain: Sequence[NamedCert], intermediate: Intermediate | None,
@@ -331,7 +335,9 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     lines.append("  pins:")
     lines += pin_lines(suggestion, "    ")
     lines += [
-        "    # An offline backup key: the way out if you must leave these CAs. Make it with",
+        *("    " + comment(line) for line in textwrap.wrap(
+            f"An offline backup key, {suggestion.backup_note}. It is the way out if you must "
+            "leave these CAs. Make it with", 80)),
         f"    #   pingen keygen {backup} --dir keys",
         "    # keep the private key off every server, then uncomment:",
         f"    # - file: keys/{backup}.pub.pem",

@@ -241,3 +241,110 @@ def test_allow_no_backup_is_accepted_by_build_diff_and_verify(
                         "--at", "2025-03-01", "--format", "json")
     (entry,) = json.loads(verify.stdout)["domains"]
     assert "no-backup" not in [p["code"] for p in entry["problems"]]
+
+
+# -- suggest and init: their output builds once the backup step they print is done --------
+
+REAL = Path(__file__).parent / "data" / "real-chains"
+REAL_CASES = [  # chain, host, a day in the leaf's validity, provider, does the step matter
+    ("R12-2026-04-30-1.pem", "stanorg.ru", "2026-03-01", None, "required"),
+    ("WR1-2026-03-26-1.pem", "app.vercel.app", "2026-02-01", None, "required"),
+    ("Amazon_RSA_2048_M02-2025-07-26-1.pem", "x.execute-api.us-east-1.amazonaws.com",
+     "2025-05-01", "aws-acm", "required"),
+    ("WR1-2026-03-26-1.pem", "app.vercel.app", "2026-02-01", "google-managed", "recommended"),
+]
+
+
+def _uncomment_backup(text: str) -> str:
+    """What the user does after `pingen keygen`: uncomment the prepared backup pin."""
+    import re
+
+    return re.sub(r"(?m)^(\s*)# (- file: |  label: offline|  backup: true)", r"\1\2", text)
+
+
+def _backup_key(folder: Path, host: str) -> None:
+    from pingen.init import backup_key_name
+
+    (folder / "keys").mkdir(exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    (folder / "keys" / f"{backup_key_name(host)}.pub.pem").write_bytes(key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def _build_before_and_after_the_step(run_pingen: CliRunner, folder: Path, text: str,
+                                     host: str, at: str, step: str) -> None:
+    (folder / "pins.yaml").write_text(text)
+    before = run_pingen("build", "--at", at)
+    if step == "required":
+        assert before.exit_code == 2, before.stderr
+        assert f"{host} has no backup" in before.stderr
+    else:
+        assert before.exit_code == 0, before.stderr
+    _backup_key(folder, host)
+    (folder / "pins.yaml").write_text(_uncomment_backup(text))
+    after = run_pingen("build", "--at", at)
+    assert after.exit_code == 0, after.stderr
+    assert "has no backup" not in after.stderr and "leaf pin" not in after.stderr
+
+
+@pytest.mark.parametrize(("chain", "host", "at", "provider", "step"), REAL_CASES,
+                         ids=[f"{c[0]}-{c[3]}" for c in REAL_CASES])
+def test_suggest_output_builds_once_its_backup_step_is_done(
+    run_pingen: CliRunner, workdir: Path, chain: str, host: str, at: str,
+    provider: str | None, step: str,
+) -> None:
+    args = ["--provider", provider] if provider else []
+    suggested = run_pingen("suggest", host, "--chain", str(REAL / chain), "--at", at, *args)
+    assert suggested.exit_code == 0, suggested.stderr
+    assert f"An offline backup key, {step}:" in suggested.stdout
+    pasted = "".join(f"  {line}\n" for line in suggested.stdout.splitlines())
+    text = f"version: 1\ndefaults:\n  expires: never\ndomains:\n{pasted}"
+    _build_before_and_after_the_step(run_pingen, workdir, text, host, at, step)
+
+
+@pytest.mark.parametrize(("chain", "host", "at", "provider", "step"), REAL_CASES,
+                         ids=[f"{c[0]}-{c[3]}" for c in REAL_CASES])
+def test_init_output_builds_once_its_backup_step_is_done(
+    run_pingen: CliRunner, workdir: Path, chain: str, host: str, at: str,
+    provider: str | None, step: str,
+) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+
+    from pingen.catalog import load_catalog
+    from pingen.chain import build_verified_chain, load_trust_store
+    from pingen.init import Start, host_chain, starter_config
+    from pingen.model import Trust
+
+    served = x509.load_pem_x509_certificates((REAL / chain).read_bytes())
+    when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+    verified = build_verified_chain(served, load_trust_store(Trust()), host, when)
+    text = starter_config([host_chain(Start(host), verified, when, load_catalog(), provider)],
+                          expires=None)
+    assert f"An offline backup key, {step}:" in text
+    assert (f"    provider: {provider}\n" in text) is (provider is not None)
+    if provider is not None:  # a platform that re-keys: no leaf pin, not even commented
+        assert "# - sha256" not in text and f"provider {provider} makes a new key" in text
+    _build_before_and_after_the_step(run_pingen, workdir, text, host, at, step)
+
+
+def test_init_takes_provider_and_writes_it(run_pingen: CliRunner, workdir: Path) -> None:
+    from tests.support.pki import CA, write_pem
+    from tests.support.servers import tls_server
+
+    root = CA.root("Loopback Root R1")
+    leaf = root.intermediate("Loopback Issuing CA 1").issue_leaf("api.example.test")
+    write_pem(workdir / "roots.pem", root.cert)
+    with tls_server(leaf.identity()) as (host, port):
+        result = run_pingen("init", f"api.example.test={host}:{port}", "--ca-file",
+                            "roots.pem", "--provider", "cloudflare", "--expires", "never")
+    assert result.exit_code == 0, result.stderr
+    assert "Next (required: until then `pingen build` refuses, or warns on, a domain without " \
+           "a backup)" in result.stdout
+    text = (workdir / "pins.yaml").read_text()
+    assert "  api.example.test:\n    connect: " in text and "\n    provider: cloudflare\n" in text
+    assert leaf.pin not in text  # Cloudflare re-keys: no leaf pin, not even commented out
+    assert "provider cloudflare makes a new key at" in text
+    bad = run_pingen("init", "api.example.test", "--provider", "heroku")
+    assert bad.exit_code == 2 and "--provider" in bad.stderr

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import ca_file_option, quiet_option, timeout_option
+from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from pingen.catalog import Catalog
@@ -27,13 +28,16 @@ if TYPE_CHECKING:
 @click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A CA catalog of your own instead of pingen's (see the catalog README); "
                    "written to pins.yaml as `trust: catalog:`.")
+@click.option("--provider", type=click.Choice(PROVIDER_NAMES),
+              help="Who issues the hosts' certificates: written as each domain's "
+                   "`provider:`, and the pins cover every CA it may issue from.")
 @click.option("--expires", "expires_text", metavar="DATE|never",
               help="The pin sets' expiry [default: a year from today].")
 @timeout_option("Seconds for connect plus handshake, per host.")
 @quiet_option("No progress and no next steps.")
 def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
-            catalog_file: Path | None, expires_text: str | None, timeout: float,
-            quiet: bool) -> int:
+            catalog_file: Path | None, provider: str | None, expires_text: str | None,
+            timeout: float, quiet: bool) -> int:
     """Write a starter pins.yaml from the chains HOST... serve now.
 
     \b
@@ -64,7 +68,7 @@ def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
     trust = Trust(ca_file=ca_file.absolute() if ca_file else None,
                   catalog=catalog_file.absolute() if catalog_file else None)
     try:
-        chains = _fetch(starts, trust, catalog, timeout, quiet)
+        chains = _fetch(starts, trust, catalog, provider, timeout, quiet)
     except init.InitError as error:
         raise (NetworkError if error.network else CheckFailed)(str(error)) from None
     text = init.starter_config(
@@ -152,14 +156,15 @@ def _refuse_outside(flag: str, path: Path | None, output_path: Path) -> None:
         raise ConfigError(f"{flag} {path} {error}, then pass the copy") from None
 
 
-def _fetch(starts: list[Start], trust: Trust, catalog: Catalog, timeout: float,
-           quiet: bool) -> list[HostChain]:
+def _fetch(starts: list[Start], trust: Trust, catalog: Catalog, provider: str | None,
+           timeout: float, quiet: bool) -> list[HostChain]:
     from pingen.init import fetch_host_chains
     from pingen.term import Progress
 
     with Progress(quiet=quiet) as progress:
         step = progress.counter("taking chains", len(starts))
-        return fetch_host_chains(starts, trust, timeout=timeout, progress=step, catalog=catalog)
+        return fetch_host_chains(starts, trust, timeout=timeout, progress=step, catalog=catalog,
+                                 provider=provider)
 
 
 def _relative(path: Path, output_path: Path) -> str:
@@ -174,7 +179,10 @@ def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
     pins = sum(ca_pin_count(chain) for chain in chains)
     config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""
     click.echo(f"wrote {output_path}: {len(chains)} domain(s), {pins} CA pin(s)")
-    click.echo("Next: make an offline backup key for each domain and pin it "
+    required = any(chain.backup_note.startswith("required") for chain in chains)
+    why = (" (required: until then `pingen build` refuses, or warns on, a domain "
+           "without a backup)") if required else ""
+    click.echo(f"Next{why}: make an offline backup key for each domain and pin it "
                "(uncomment its lines in the file):")
     key_dir = (output_path.parent / KEY_FOLDER).as_posix()  # the commented `file:` lines
     for chain in chains:
