@@ -9,6 +9,7 @@ Same plan and reports, same text (no colour, no clock).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ from pingen.model import Config, Level, Pin
 
 if TYPE_CHECKING:
     from cryptography import x509
+
+    from pingen.providers import Provider
 
 
 def render_text(plan: Plan, reports: Sequence[ConfigReport], chain_path: Path | None) -> str:
@@ -120,8 +123,11 @@ def _conclusion_lines(reports: Sequence[ConfigReport]) -> list[str]:
     if KEEP_PINNED_KEY in steps:
         lines += ["The way out, either:",
                   "  1. " + _indented(steps[KEEP_PINNED_KEY]),
-                  "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY])),
-                  "Then run pingen guard again with every app version's pins.yaml."]
+                  "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY]))]
+    if PIN_THE_CA in steps:
+        lines.append(steps[PIN_THE_CA])
+    if KEEP_PINNED_KEY in steps or PIN_THE_CA in steps:
+        lines.append("Then run pingen guard again with every app version's pins.yaml.")
     return lines
 
 
@@ -130,6 +136,7 @@ def _conclusion_lines(reports: Sequence[ConfigReport]) -> list[str]:
 MAKE_CHAIN_VERIFY = "make-chain-verify"
 KEEP_PINNED_KEY = "keep-pinned-key"
 PIN_NEW_KEY = "pin-new-key"
+PIN_THE_CA = "pin-the-ca"
 
 _MAKE_CHAIN_VERIFY = (
     "Make the chain verify first (send the intermediates, leaf first; check the CA and "
@@ -146,17 +153,60 @@ Ship an app update whose pins.yaml pins the new key
 wait until the app versions without it are out of use, then deploy."""
 
 
+_PIN_THE_CA = """\
+The way out for {hosts}: pin the CA. {platforms} a new key at every renewal,
+so neither keeping the old key nor pinning the new one lasts. Ship an app update
+whose pins.yaml pins {roots}, wait until the app versions without them are out
+of use, then deploy. (Or leave the managed certificate: deploy your pinned backup
+key in a certificate of your own, uploaded to the platform.)"""
+
+
 def way_out(reports: Sequence[ConfigReport]) -> list[tuple[str, str]]:
-    """What to do instead of deploying, as (code, message); none when it is safe."""
-    broken = [v.outcome for r in reports for v in r.verdicts if v.unsafe]
+    """What to do instead of deploying, as (code, message); none when it is safe.
+
+    Where the domain's provider makes a new key at every renewal, reusing the key or
+    pinning the new one is no way out: the next renewal replaces it again. Pin the CA."""
+    broken = [(r, v) for r in reports for v in r.verdicts if v.unsafe]
     steps = []
-    if Outcome.UNTRUSTED in broken:
+    if any(v.outcome is Outcome.UNTRUSTED for _, v in broken):
         steps.append((MAKE_CHAIN_VERIFY, _MAKE_CHAIN_VERIFY))
-    if Outcome.BREAKS in broken:
+    breaks = [(r, v) for r, v in broken if v.outcome is Outcome.BREAKS]
+    if any(_rekeying_provider(v.domain.provider) is None for _, v in breaks):
         new_pin = next((r.chain[0].sha256 for r in reports if r.chain), "")
         steps += [(KEEP_PINNED_KEY, _KEEP_PINNED_KEY),
                   (PIN_NEW_KEY, _PIN_NEW_KEY.format(pin=new_pin))]
+    rekeyed = [(r, v) for r, v in breaks if _rekeying_provider(v.domain.provider) is not None]
+    if rekeyed:
+        steps.append((PIN_THE_CA, _pin_the_ca(rekeyed)))
     return steps
+
+
+def _rekeying_provider(name: str | None) -> Provider | None:
+    from pingen.providers import PROVIDERS
+
+    provider = PROVIDERS.get(name or "")
+    return provider if provider is not None and provider.refuses_leaf_pins else None
+
+
+def _pin_the_ca(rekeyed: Sequence[tuple[ConfigReport, DomainVerdict]]) -> str:
+    from pingen.catalog import load_catalog
+    from pingen.offline import pin_the_ca
+
+    hosts = list(dict.fromkeys(v.domain.host for _, v in rekeyed))
+    providers: dict[str, Provider] = {}
+    roots: list[str] = []
+    for report, verdict in rekeyed:
+        provider = _rekeying_provider(verdict.domain.provider)
+        assert provider is not None
+        providers[provider.name] = provider
+        catalog = load_catalog(report.config.trust.catalog)
+        roots.append(pin_the_ca(verdict.domain.host, provider, catalog))
+    platforms = " and ".join(f"provider {name}" for name in providers)
+    makes = "makes" if len(providers) == 1 else "make"
+    text = _PIN_THE_CA.format(hosts=", ".join(hosts), platforms=f"P{platforms[1:]} {makes}",
+                              roots="; ".join(dict.fromkeys(roots)))
+    return textwrap.fill(" ".join(text.split()), 84, break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def _lower_first(text: str) -> str:

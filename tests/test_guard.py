@@ -128,6 +128,28 @@ def test_a_new_key_that_no_app_pins_is_unsafe(run_pingen: CliRunner, workdir: Pa
     assert snapshot(workdir) == before  # guard writes nothing
 
 
+@pytest.mark.parametrize("provider", ["google-managed", "aws-acm", "cloudflare"])
+def test_the_way_out_where_the_provider_re_keys_is_to_pin_the_ca(
+    run_pingen: CliRunner, workdir: Path, pki: Pki, provider: str
+) -> None:
+    """The platform makes a new key at every renewal: `--reuse-key` or pinning the new
+    key cannot last, so guard says to pin the CA."""
+    path = write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]},
+                        roots=[pki.root])
+    text = path.read_text().replace(f"  {HOST}:\n", f"  {HOST}:\n    provider: {provider}\n")
+    path.write_text(text)
+    write_chain(workdir, pki.leaf.renewed(new_key=True))
+    result = run_pingen("guard", "--chain", "new.pem")
+    assert result.exit_code == 1
+    said = " ".join(result.stdout.split())
+    assert f"The way out for {HOST}: pin the CA. Provider {provider} makes a new key" in said
+    assert "--reuse-key" not in said and "pins the new key" not in said
+    assert "reuse_key" not in said and "rotationPolicy" not in said
+    assert f"`pingen suggest {HOST} --provider {provider}`" in said
+    data = json.loads(run_pingen("guard", "--chain", "new.pem", "--format", "json").stdout)
+    assert [step["code"] for step in data["way_out"]] == ["pin-the-ca"]
+
+
 def test_a_new_key_pinned_as_backup_is_safe(run_pingen: CliRunner, workdir: Path,
                                             pki: Pki) -> None:
     promoted = pki.inter.issue_leaf(HOST)
@@ -557,11 +579,12 @@ def test_json_when_the_chain_covers_nothing_is_exit_2_and_no_json(
 
 def test_help_and_readme_name_every_json_status_and_way_out_code(run_pingen: CliRunner) -> None:
     from pingen.guard import Outcome
-    from pingen.guard_report import KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY
+    from pingen.guard_report import KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY, PIN_THE_CA
 
     help_text = " ".join(run_pingen("guard", "--help").stdout.split())
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for code in [*(o.value for o in Outcome), KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY]:
+    for code in [*(o.value for o in Outcome), KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY,
+                 PIN_THE_CA]:
         assert code in help_text and f"`{code}`" in readme, code
 
 

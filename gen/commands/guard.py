@@ -77,8 +77,8 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
                    leaf first, root last; a planned key's subject and not_after
                    are null), domains: [{domain, status (safe, breaks, expired,
                    untrusted), matched: [{sha256, label, level}], message}]}
-      way_out      [{code (make-chain-verify, keep-pinned-key, pin-new-key),
-                   message}]; empty when safe
+      way_out      [{code (make-chain-verify, keep-pinned-key, pin-new-key,
+                   pin-the-ca: where the provider re-keys), message}]; empty when safe
     """
     from pingen.guard import GuardInputError, judge, only_domain, plan_from_files
     from pingen.guard_report import covers_nothing, render_json, render_text
