@@ -471,7 +471,7 @@ class _Judge:
                    "platforms)")
         renewal = (leaf.not_before + (leaf.not_after - leaf.not_before) * 2 / 3).date()
         when = (f"around {renewal}, or any day the CA asks" if renewal > self.start
-                else f"it is due now: two thirds of its life passed on {renewal}")
+                else "it is due now: two thirds of its life have passed")
         fix = self.durable_roots()
         advice = _pins_text(fix, self.catalog)
         return Finding(

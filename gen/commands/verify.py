@@ -54,7 +54,7 @@ def command(
     at = _parse_at(at_text, chain_file)
     if chain_file is not None and len(hosts) != 1:
         raise click.UsageError("--chain judges one domain: give exactly one --domain")
-    config = load(config_path)
+    config = load(config_path, today=at.date() if at else None)  # --at: expiry as of then
     if chain_file is not None:
         from pingen.verify import verify_chain_file
 
