@@ -539,13 +539,22 @@ class _Judge:
         return frozenset(self.reference())
 
     def reference(self) -> list[tuple[str, str]]:
-        """Without a chain: the (CA, key type) pairs whose units the pins cover today."""
+        """Without a chain: the (CA, key type) pairs whose units the pins cover when they
+        issue, and those of the pinned catalog keys (a set whose keys no longer issue is
+        still judged against their CA)."""
         found = []
         for op, units in self.index.units.items():
             for unit in units:
                 span = self.active(unit)
                 if span is not None and self.covered(unit, span.start):
                     found.append((op, unit.key_type))
+        for pin in sorted(self.pins):
+            root = self.catalog.root_of_pin(pin)
+            unit = self.index.by_pin.get(pin)
+            if root is not None:
+                found.append((root.operator, root.key_type))
+            elif unit is not None and unit.operator is not None:
+                found.append((unit.operator, unit.key_type))
         return list(dict.fromkeys(found))
 
     def failures(self) -> list[_Failure]:

@@ -97,18 +97,19 @@ def suggest(
     intermediate = issuing_intermediate(chain, catalog)
     serving = serving_operator(chain, intermediate, catalog)
     facts = PROVIDERS.get(provider or "")
-    pins = _operator_pins(serving, catalog, at) if serving else []
-    catalogued = bool(pins)
-    if not catalogued:  # today's CA is not in the catalog: pin the roots its chain reaches
-        pins = _chain_anchor_pins(chain, catalog, verified)
-    for operator in facts.operators if facts else ():
-        pins += _operator_pins(operator, catalog, at)
-    pins = list({pin.sha256: pin for pin in pins}.values())
-    served_by = _served_by(chain, intermediate, serving, catalog)
     if expires is None:
         from pingen.init import default_expiry
 
         expires = default_expiry(at.date())
+    window = (at.date(), expires)
+    pins = _operator_pins(serving, catalog, window) if serving else []
+    catalogued = bool(pins)
+    if not catalogued:  # today's CA is not in the catalog: pin the roots its chain reaches
+        pins = _chain_anchor_pins(chain, catalog, verified)
+    for operator in facts.operators if facts else ():
+        pins += _operator_pins(operator, catalog, window)
+    pins = list({pin.sha256: pin for pin in pins}.values())
+    served_by = _served_by(chain, intermediate, serving, catalog)
     remaining = _judge(host, pins, served, at, catalog, provider, verified, expires)
     warning = _provider_warning(facts, serving, served_by, catalog) if facts else None
     note = backup_step_note(host, [pin.sha256 for pin in pins], catalog)
@@ -135,9 +136,18 @@ def serving_operator(chain: Sequence[NamedCert], intermediate: Intermediate | No
     return None
 
 
-def _operator_pins(operator: str, catalog: Catalog, at: dt.datetime) -> list[SuggestedPin]:
-    return [_root_pin(root, catalog, at) for root in catalog.roots_of(operator)
-            if root.cert.valid_at(at)]
+def _operator_pins(operator: str, catalog: Catalog,
+                   window: tuple[dt.date, dt.date]) -> list[SuggestedPin]:
+    """The operator's roots valid at some day of the window (a root made for the next
+    generation counts before its chains are served)."""
+    start, end = window
+    return [_root_pin(root, catalog, max(root.cert.not_before, _midnight(start)))
+            for root in catalog.roots_of(operator)
+            if root.cert.not_before.date() <= end and start <= root.cert.not_after.date()]
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
 def _provider_warning(facts: Provider, serving: str | None, served_by: str,
