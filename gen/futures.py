@@ -550,11 +550,11 @@ class _Judge:
                     found.append((op, unit.key_type))
         for pin in sorted(self.pins):
             root = self.catalog.root_of_pin(pin)
-            unit = self.index.by_pin.get(pin)
+            pinned = self.index.by_pin.get(pin)
             if root is not None:
                 found.append((root.operator, root.key_type))
-            elif unit is not None and unit.operator is not None:
-                found.append((unit.operator, unit.key_type))
+            elif pinned is not None and pinned.operator is not None:
+                found.append((pinned.operator, pinned.key_type))
         return list(dict.fromkeys(found))
 
     def failures(self) -> list[_Failure]:
