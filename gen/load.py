@@ -474,10 +474,14 @@ class _Reader:
 
     def host(self, key: str, node: yaml.Node) -> str | None:
         try:
-            return normalize_host(key)
+            host = normalize_host(key)
         except ValueError as error:
             self.error(node, str(error))
             return None
+        legacy = idna2003_warning(host)
+        if legacy:
+            self.warn(node, legacy)
+        return host
 
     def domain(
         self, host: str, key_node: yaml.Node, node: yaml.Node, defaults: dict[str, _Value]
@@ -880,6 +884,42 @@ def normalize_host(text: str) -> str:
         raise ValueError(f"`{text}` is longer than {MAX_HOST_LENGTH} characters as an "
                          f"A-label ({len(ascii_host)}: `{ascii_host[:40]}…`)")
     return ascii_host
+
+
+def idna2003_warning(host: str) -> str | None:
+    """Where IDNA2003 maps an IDN host elsewhere than UTS-46 (pingen's form), say so.
+
+    OkHttp 4.12 turns a URL's host into its ASCII form with java.net.IDN.toASCII, which is
+    IDNA2003 (square/okhttp@parent-4.12.0:okhttp/src/main/kotlin/okhttp3/internal/
+    hostnames.kt, toCanonicalHost: `IDN.toASCII(host).lowercase(Locale.US)`): `straße.de`
+    becomes `strasse.de`, not `xn--strae-oqa.de`, so pins of the one never apply to the
+    other. Python's `idna` codec is the same IDNA2003 (RFC 3490, nameprep).
+    """
+    if "xn--" not in host:
+        return None
+    import stringprep
+
+    import idna
+
+    try:
+        unicode = idna.decode(host)
+    except (idna.IDNAError, UnicodeError):
+        return None
+    try:
+        # IDN.toASCII without ALLOW_UNASSIGNED refuses code points Unicode 3.2 lacks
+        # (RFC 3454 table A.1); Python's codec lets them through, so check first.
+        if any(stringprep.in_table_a1(c) for c in unicode):
+            raise UnicodeError("unassigned in Unicode 3.2")
+        legacy = unicode.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return (f"{unicode} ({host}): OkHttp 4.12 (IDNA2003, Unicode 3.2) cannot parse a URL "
+                f"with this host in Unicode; write it as {host} in the app's URLs")
+    if legacy == host:
+        return None
+    return (f"{unicode} is pinned as {host} (UTS-46), but OkHttp 4.12 (the okhttp output, "
+            f"and Android's react-native pinning) maps the URL host {unicode} to {legacy} "
+            f"(IDNA2003), which these pins do not cover: pin {legacy} too, or write the host "
+            f"as {host} in the app's URLs")
 
 
 def _is_ip(text: str) -> bool:

@@ -148,6 +148,10 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
         "trustkit": Field(
             Kind.BOOL, "Add TrustKit-Android's <trustkit-config> to each domain.", default=False
         ),
+        "default_report_uri": Field(
+            Kind.BOOL, "With `trustkit`: also send reports to TrustKit-Android's default "
+            "(Data Theorem) server.", default=False,
+        ),
     },
     "okhttp": {
         "package": Field(Kind.STRING, "The Kotlin package of the generated file.", required=True),

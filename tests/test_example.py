@@ -32,12 +32,12 @@ def test_readme_documents_every_key_and_output_option() -> None:
 
 # Every name of the README's template context table, and every filter.
 CONTEXT_TEMPLATE = """\
-{{ notice | comment }} {{ config_file }} {{ output_path }}
+{{ notice | comment }} {{ notice | line_comment }} {{ config_file }} {{ output_path }}
 {% for d in domains %}
 {{ d.host }} {{ d.include_subdomains }} {{ d.enforce }} {{ d.expires }} \
 {{ d.report_uris | json }} {{ d.provider }}
 {% for p in d.pins %}
-{{ p.sha256 }} {{ p.level }} {{ p.backup }} {{ p.source }} {{ p.label | xml }} \
+{{ p.sha256 }} {{ p.level }} {{ p.backup }} {{ p.source }} {{ p.key }} {{ p.label | xml }} \
 {{ p.label | kotlin_string }} {{ p.label | swift_string }} {{ p.label | json }}
 {% endfor %}
 {% endfor %}

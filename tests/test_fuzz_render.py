@@ -25,7 +25,7 @@ from pingen.load import normalize_host
 from pingen.model import Config, Domain, Level, Pin, PinSet, PinSource
 from pingen.render import RenderedFile
 from pingen.render.capability import pin_comment
-from pingen.render.escape import comment_text
+from pingen.render.escape import comment_text, line_comment_text
 from pingen.render.pipeline import render_all
 from tests.support.android_nsc_rules import problems
 from tests.support.models import config, fake_pin, output
@@ -207,7 +207,7 @@ def check_trustkit(cfg: Config, content: bytes) -> None:
     labels = {m.group(1): m.group(2) or None for m in lines}
     for domain in cfg.domains:
         for pin in domain.pins:
-            expected = pin.label and comment_text(pin.label)
+            expected = pin.label and line_comment_text(pin.label)  # `//`: `--` stays
             assert labels[pin.sha256] == (expected or None)
 
 

@@ -45,6 +45,7 @@ class NscOptions:
     debug_overrides: bool
     debug_overrides_keep_pins: bool
     trustkit: bool
+    default_report_uri: bool
 
 
 def options_of(output: Output) -> NscOptions:
@@ -53,6 +54,7 @@ def options_of(output: Output) -> NscOptions:
         debug_overrides=bool_option(output, "debug_overrides"),
         debug_overrides_keep_pins=bool_option(output, "debug_overrides_keep_pins"),
         trustkit=bool_option(output, "trustkit"),
+        default_report_uri=bool_option(output, "default_report_uri"),
     )
 
 
@@ -77,6 +79,11 @@ def context(config: Config, output: Output) -> Rendering:
             "debug_overrides": options.debug_overrides,
             "debug_overrides_keep_pins": options.debug_overrides_keep_pins,
             "trustkit": options.trustkit,
+            # TrustKit-Android adds its default report URL unless the attribute is "true"
+            # (datatheorem/TrustKit-Android@230582d:trustkit/src/main/java/com/datatheorem/
+            # android/trustkit/config/DomainPinningPolicy.java#L127-L130, read by
+            # TrustKitConfigurationParser.java#L195-L199 with Boolean.parseBoolean).
+            "disable_default_report_uri": not options.default_report_uri,
             "domains": [domain_context(d) for d in config.domains],
         },
         warnings=findings.warnings,
@@ -130,6 +137,10 @@ def warn_about_all(config: Config, options: NscOptions, findings: Findings) -> N
             "every other connection. Route all traffic to these hosts through TrustKit",
         )
     else:
+        if options.default_report_uri:
+            findings.warn("`default_report_uri: true` does nothing without `trustkit: true`: "
+                          "only TrustKit-Android sends reports; add `trustkit: true` or "
+                          "remove the option")
         findings.warn_domains(
             [d for d in config.domains if d.report_uris],
             "{hosts}: `report_uris` are not used: Android's network security config sends "

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 FILTERS = {
     "comment": escape.comment_text,
+    "line_comment": escape.line_comment_text,
     "xml": escape.xml_text,
     "kotlin_string": escape.kotlin_string,
     "swift_string": escape.swift_string,

@@ -18,12 +18,19 @@ _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\ufffe\uf
 
 
 def comment_text(value: str) -> str:
-    """Text safe inside a one-line comment (`//`, `#`, `<!-- -->`): no line breaks,
-    no control characters, no comment terminators."""
-    text = _LINE_BREAKS.sub(" ", value)
-    text = text.replace("*/", "* /").replace("/*", "/ *")
+    """Text safe inside any one-line comment (`//`, `#`, `/* */`, `<!-- -->`): no line
+    breaks, no control characters, no comment terminators, no `--` (XML forbids it)."""
+    text = line_comment_text(value)
     while "--" in text:  # XML forbids `--` inside a comment
         text = text.replace("--", "- -")
+    return text
+
+
+def line_comment_text(value: str) -> str:
+    """Text safe inside a `//` or `#` comment (Kotlin, Swift): no line breaks, no
+    control characters, no block-comment delimiters; `--` stays (`xn--` host names)."""
+    text = _LINE_BREAKS.sub(" ", value)
+    text = text.replace("*/", "* /").replace("/*", "/ *")
     return text.strip()
 
 

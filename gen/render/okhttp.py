@@ -9,6 +9,8 @@ Platform facts (reference/platforms.md §2):
   midnight), so no time zone database is needed and no java.time (minSdk 24).
 - OkHttp has no report-only mode: `enforce: false` is an error, because enforcing pins
   the user only wanted reported can lock the app out of its own servers.
+- OkHttp sends no reports: `report_uris` are a warning, as for the other outputs that
+  cannot use them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output
 from pingen.render import Rendering, notice, string_option
+from pingen.render.capability import Findings
 from pingen.render.names import check_each, is_identifier, kotlin_identifier
 
 TEMPLATE = "okhttp.kt.j2"
@@ -34,13 +37,21 @@ def context(config: Config, output: Output) -> Rendering:
     name = kotlin_object_name(string_option(output, "name", DEFAULT_NAME), output)
     check_each(config.domains, lambda domain: check_domain(domain, output))
     domains = [domain_context(domain) for domain in config.domains]
+    findings = Findings(output)
+    findings.warn_domains(
+        [d for d in config.domains if d.report_uris],
+        "{hosts}: `report_uris` are not used: OkHttp's CertificatePinner sends no reports "
+        "(catch SSLPeerUnverifiedException in the app, or report with TrustKit-Android: "
+        "`trustkit: true` on an android-nsc output)",
+    )
     return Rendering(
         context={
             "notice": notice(config),
             "package": package,
             "name": name,
             "chunks": chunked(domains),
-        }
+        },
+        warnings=findings.warnings,
     )
 
 
