@@ -231,6 +231,10 @@ class _Stop(Exception):
     """The connection ends here (the client left, or went silent)."""
 
 
+class _Silent(Exception):
+    """The client sent nothing for the idle timeout."""
+
+
 class ProbeServer:
     """Serves a `Plan` until `stop()`, a duration, or a number of finished connections."""
 
@@ -460,7 +464,12 @@ class ProbeServer:
         if aborted is not None:
             self._record(target, Attempt(name, via, "aborted", aborted))
             return
-        request, detail = await session.request()
+        try:
+            request, detail = await session.request()
+        except asyncio.CancelledError:  # the probe stops: what the client did so far counts
+            self._record(target, Attempt(name, via, "completed", "handshake completed; no "
+                                         "request yet when the probe stopped"))
+            raise
         self._record(target, Attempt(name, via, "completed", detail, request))
         if request is not None:
             await session.answer()
@@ -483,13 +492,14 @@ class _Session:
                 await self.writer.drain()
 
     async def _fill(self) -> bool:
-        """More bytes from the client; False when it closed the connection."""
+        """More bytes from the client; False when it closed the connection, _Silent when
+        it sent nothing for the idle timeout."""
         await self._flush()
         try:
             data = await asyncio.wait_for(self.reader.read(65536),
                                           self.server.plan.idle_timeout)
         except TimeoutError:
-            return False
+            raise _Silent from None
         except OSError:
             data = b""
         if data:
@@ -502,8 +512,12 @@ class _Session:
             try:
                 self.tls.do_handshake()
             except ssl.SSLWantReadError:
-                if not await self._fill():
-                    return "the client hung up during the TLS handshake"
+                try:
+                    if not await self._fill():
+                        return "the client hung up during the TLS handshake"
+                except _Silent:
+                    return (f"the client sent nothing for {self.server.plan.idle_timeout:g} s "
+                            "during the TLS handshake")
                 continue
             except ssl.SSLError as error:
                 await self._flush()
@@ -518,9 +532,13 @@ class _Session:
             try:
                 chunk = self.tls.read(65536)
             except ssl.SSLWantReadError:
-                if not await self._fill():
-                    return None, ("handshake completed; the client closed the connection "
-                                  "before sending a request")
+                try:
+                    if not await self._fill():
+                        return None, ("handshake completed; the client closed the "
+                                      "connection before sending a request")
+                except _Silent:
+                    return None, (f"handshake completed; the client sent no request for "
+                                  f"{self.server.plan.idle_timeout:g} s")
                 continue
             except ssl.SSLZeroReturnError:
                 return None, "handshake completed; the client closed TLS before a request"

@@ -1,8 +1,8 @@
 """What `pingen probe` prints at the end: the verdict table, and the JSON for CI.
 
 Names and paths come from the client (SNI, CONNECT, the request line): they are shown
-with every control or non-ASCII character escaped, so a client cannot write to the
-terminal or forge lines of the table.
+through `pingen.textsafe`, so a client cannot write to the terminal, forge lines of the
+table or issue CI workflow commands.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import json
 from typing import Any
 
 from pingen.probe import Attempt, HostLog, HostVerdict, Outcome
+from pingen.textsafe import one_line, terminal_text
 
 VERDICTS = ("PASS", "FAIL", "UNTESTED")
 
 
 def safe(text: str) -> str:
-    """`text` with anything but printable ASCII escaped (\\xNN, \\uNNNN)."""
-    return "".join(ch if " " <= ch <= "~" else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+    """`text` for one line of the table or the log: control characters escaped, and no
+    CI workflow command (`##[`, a leading `::`) a path could smuggle in."""
+    return terminal_text(one_line(text))
 
 
 def table(outcome: Outcome) -> list[str]:

@@ -77,6 +77,7 @@ def test_refuse_mode_judges_each_host_by_what_its_client_did(tmp_path: Path) -> 
     assert "SECRET" not in result.stdout + result.stderr  # never the query or headers
     report = result.report
     assert report is not None and report["passed"] is False and report["mode"] == "refuse"
+    assert report["listen"] == f"127.0.0.1:{probe.port}" and report["control"] == CONTROL
     assert report["summary"] == {"pass": 2, "fail": 1, "untested": 1}
     hosts = {h["host"]: h for h in report["hosts"]}
     assert hosts[API]["connections"] == 2 and hosts[API]["requests"] == 0
@@ -163,9 +164,14 @@ def test_a_client_that_refuses_the_probe_ca_is_recorded_with_its_alert(tmp_path:
 
 def test_sigint_stops_the_probe_and_prints_the_verdicts(tmp_path: Path) -> None:
     project = write_project(tmp_path)
-    with running_probe(project, "--domain", API, wait=1) as probe:  # no --connections
-        tls_request(probe.port, API, probe.ca, request=False)
-    assert probe.result.verdicts() == {API: "PASS"}
+    with running_probe(project, "--domain", API, "--domain", CDN) as probe:
+        context = ssl.create_default_context(cafile=str(probe.ca))
+        with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname=CDN):  # held open, no request
+            tls_request(probe.port, API, probe.ca, request=False)
+            probe.finish(timeout=1)  # no --connections: it runs until SIGINT
+    assert probe.result.verdicts() == {API: "PASS", CDN: "PASS"}
+    assert "no request yet when the probe stopped" in probe.result.stdout
     assert probe.result.exit_code == 0
     assert "no --control host" in probe.result.stderr
 
@@ -222,6 +228,7 @@ def test_a_request_to_a_pinned_host_fails_even_when_the_control_got_none() -> No
     (("--mode", "accept"), "--mode accept needs --key FILE"),
     (("--listen", "example.org:8443"), "is not an IP address"),
     (("--ca-dir", "app/src/main/res/xml/ca"), "--ca-dir app/src/main/res/xml/ca is inside"),
+    (("--report", "no-such-folder/probe.json"), "no-such-folder does not exist"),
 ])
 def test_bad_input_is_exit_2_with_a_clear_message(
     run_pingen: CliRunner, workdir: Path, args: tuple[str, ...], message: str,

@@ -84,6 +84,7 @@ def command(config_path: Path, listen: str, mode: str, domains: tuple[str, ...],
     control_host = _control(config, control)
     accept_key = _accept_key(config, selected, mode, key_path)
     _check_ca_out(ca_out)
+    _check_report(report_path)
     if ca_dir is not None:
         from pingen.commands.keygen import _refuse_output_folder
 
@@ -93,6 +94,7 @@ def command(config_path: Path, listen: str, mode: str, domains: tuple[str, ...],
     except ProbeError as error:
         raise ConfigError(str(error)) from None
     with sock:
+        listening = _shown(sock.getsockname())
         ca = _probe_ca(config, ca_dir)
         plan = _plan(config, selected, control_host, ca, accept_key)
         outcome = _serve(plan, sock, ca, ca_out, duration, connections)
@@ -103,8 +105,9 @@ def command(config_path: Path, listen: str, mode: str, domains: tuple[str, ...],
         click.echo("note: no --control host; a PASS also appears when the device does not "
                    "trust the probe CA at all", err=True)
     if report_path is not None:
-        header = {"mode": mode, "probe_ca": {"subject": ca.cert.subject.rfc4514_string(),
-                                             "sha256": ca.pin}, "control": control_host}
+        header = {"mode": mode, "listen": listening,
+                  "probe_ca": {"subject": ca.cert.subject.rfc4514_string(), "sha256": ca.pin},
+                  "control": control_host}
         _write_report(report_path, report(outcome, header))
     return 0 if outcome.passed else EXIT_CHECK_FAILED
 
@@ -276,8 +279,8 @@ def _serve(plan: Plan, sock: socket.socket, ca: ProbeCA, ca_out: Path | None,
 
 def _announce(plan: Plan, bound: tuple[str, int], ca: ProbeCA, ca_out: Path | None,
               duration: float | None, connections: int | None) -> None:
-    host, port = bound
-    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    host = bound[0]
+    shown = _shown(bound)
     click.echo(f"pingen probe: listening on {shown} (TLS and HTTP CONNECT); it never "
                "forwards traffic")
     if ca_out is not None:
@@ -299,10 +302,22 @@ def _announce(plan: Plan, bound: tuple[str, int], ca: ProbeCA, ca_out: Path | No
     click.echo(f"stops after {stop}; then prints the verdicts")
 
 
+def _shown(address: tuple[str, int]) -> str:
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _log_attempt(host: str, detail: str) -> None:
     from pingen.probe_report import safe
 
     click.echo(f"probe: {safe(host)}: {safe(detail)}", err=True)
+
+
+def _check_report(path: Path | None) -> None:
+    """Find out now, not after a long run, that the report cannot be written there."""
+    if path is not None and not path.absolute().parent.is_dir():
+        raise ConfigError(f"--report {path}: the folder {path.absolute().parent} does not "
+                          "exist; create it or write the report elsewhere")
 
 
 def _write_report(path: Path, text: str) -> None:

@@ -56,6 +56,9 @@ class RunningProbe:
     result: ProbeResult = field(init=False)
 
     def finish(self, timeout: float = 60) -> ProbeResult:
+        """Wait for the probe to stop (SIGINT after `timeout` s); once."""
+        if hasattr(self, "result"):
+            return self.result
         try:
             stdout, stderr = self.process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
