@@ -140,8 +140,13 @@ def _cached_store(path: str, _stamp: int, named: str) -> TrustStore:
 def _store_from_file(path: str, description: str, named: str) -> TrustStore:
     from cryptography.x509.verification import Store
 
-    try:
-        roots = load_certificates(Path(path).read_bytes())
+    from pingen.sources import SourceError, read_small_file
+
+    try:  # like a `file:` pin: a regular file of at most 1 MiB
+        roots = load_certificates(read_small_file(Path(path), "PEM file of root certificates"))
+    except SourceError as error:
+        raise ConfigError(f"{named}: {str(error).removeprefix(f'{path}: ')}",
+                          Location(Path(path))) from None
     except (OSError, ValueError) as error:
         raise ConfigError(
             f"{named} holds no readable certificates ({error}); it must be PEM "

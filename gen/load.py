@@ -38,6 +38,7 @@ from pingen.model import (
     frozen_mapping,
 )
 from pingen.schema import Field, Kind, Section
+from pingen.sources import MAX_KEY_FILE_BYTES
 from pingen.spki import KeyType, normalize_pin
 
 if TYPE_CHECKING:
@@ -441,6 +442,10 @@ class _Reader:
             problem = "not a regular file" if path.exists() else "no such file"
             self.error(value.node, f"{value.value}: {problem} (paths are relative to "
                                    f"{self.path.name})")
+            return None
+        if path.stat().st_size > MAX_KEY_FILE_BYTES:  # read like a `file:` pin
+            self.error(value.node, f"{value.value}: larger than 1 MiB; that is no "
+                                   f"{'CA file' if key == 'ca_file' else 'CA catalog'}")
             return None
         return path
 

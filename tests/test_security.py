@@ -126,6 +126,24 @@ def test_a_template_cannot_run_code(run_pingen: CliRunner, tmp_path: Path, templ
     assert not (folder / "pwned").exists() and not (folder / "out.txt").exists()
 
 
+def test_a_template_cannot_render_forever_or_fill_memory(run_pingen: CliRunner,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from pingen.render import sandbox
+
+    monkeypatch.setattr(sandbox, "RENDER_SECONDS", 0.5)  # 20 s in real runs
+    loops = ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
+             "{% endfor %}")
+    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out.txt\n",
+                     {"t.j2": "{{ notice }}\n" + loops})
+    started = time.monotonic()
+    assert "took longer than 0.5 seconds to render" in refused(run_pingen, folder)
+    assert time.monotonic() - started < 10
+    (folder / "t.j2").write_text("{{ notice }}\n{% for i in range(100000) %}"
+                                 "{{ 'x' * 1000 }}{% endfor %}")
+    assert "renders more than 16,777,216 characters" in refused(run_pingen, folder)
+
+
 @pytest.mark.parametrize(
     "include", [".git/config", ".GIT/config", "./.git/config", "t/../.git/config",
                 ".git/../.git/config"])
@@ -379,6 +397,26 @@ def test_trust_files_stay_inside_the_repository(run_pingen: CliRunner, tmp_path:
     message = refused(run_pingen, folder)
     assert f"`trust.{key}` '/etc/ssl/certs/ca-certificates.crt' leaves the git work tree" in (
         message)
+
+
+@pytest.mark.parametrize("key", ["ca_file", "catalog"])
+def test_trust_files_over_one_mib_are_not_read(run_pingen: CliRunner, tmp_path: Path,
+                                               key: str) -> None:
+    folder = git_checkout(tmp_path / "repo")
+    (folder / "big.pem").write_bytes(b"-" * (1024 * 1024 + 1))
+    (folder / "pins.yaml").write_text(f"trust:\n  {key}: big.pem\n" + CONFIG
+                                      + "  - template: t.j2\n    path: out.txt\n")
+    (folder / "t.j2").write_text("{{ notice }}\n")
+    assert "pins.yaml:2:" in refused(run_pingen, folder)
+    assert "big.pem: larger than 1 MiB" in refused(run_pingen, folder)
+
+
+def test_a_ca_file_on_the_command_line_is_capped_too(run_pingen: CliRunner,
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "big.pem").write_bytes(b"-" * (1024 * 1024 + 1))
+    (tmp_path / "served.pem").write_bytes(CA.root("Served Root").pem)
+    result = run_pingen("pin", "served.pem", "--ca-file", "big.pem", cwd=tmp_path)
+    assert result.exit_code == 2 and "larger than 1 MiB" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("flag", ["--ca-file", "--catalog"])

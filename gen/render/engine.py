@@ -55,7 +55,12 @@ def user_environment(base: Path, repository: Repository) -> jinja2.Environment:
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> bytes:
-    text = env.get_template(name).render(**context)
+    if env.sandboxed:  # a user's template: bounded in size and time
+        from pingen.render.sandbox import render_bounded
+
+        text = render_bounded(env, name, context)
+    else:
+        text = env.get_template(name).render(**context)
     if not text.endswith("\n"):
         text += "\n"
     return text.encode("utf-8")

@@ -4,7 +4,8 @@ sandbox, never code:
 
 - Jinja's ImmutableSandboxedEnvironment: no attribute starting with `_` (so no
   `cycler.__init__.__globals__.os`), no mutating lists or dicts, `range` capped;
-- products of `*` and `**` capped, so a template cannot fill memory;
+- products of `*` and `**` capped, and the rendered text capped (MAX_OUTPUT), so a
+  template cannot fill memory; rendering stops after RENDER_SECONDS (render_bounded);
 - a loader (ConfinedLoader) that reads every template, include, import and extends
   through pingen.confine: symbolic links resolved first, inside the repository, never
   in `.git`, a regular file of at most 1 MiB.
@@ -12,7 +13,11 @@ sandbox, never code:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,8 @@ from pingen.confine import Repository, confine
 from pingen.sources import SourceError, read_small_file
 
 MAX_PRODUCT = 1024 * 1024  # characters or items of one `*`; bits of one `**`
+MAX_OUTPUT = 16 * 1024 * 1024  # characters a template may render
+RENDER_SECONDS = 20.0
 
 
 def sandboxed_environment(base: Path, repository: Repository,
@@ -89,3 +96,46 @@ class ConfinedLoader(jinja2.BaseLoader):
             raise TemplateRefused(f"{template}: not UTF-8 text (byte {error.start})") from None
         self.read.append(path)
         return text, str(path), lambda: False
+
+
+def render_bounded(env: jinja2.Environment, name: str, context: dict[str, Any],
+                   seconds: float | None = None) -> str:
+    """Render template `name`, refusing (SecurityError) more than MAX_OUTPUT characters
+    or more than `seconds` (RENDER_SECONDS; nested loops over `range` need no memory)."""
+    parts: list[str] = []
+    size = 0
+    with _deadline(seconds or RENDER_SECONDS):
+        for part in env.get_template(name).generate(**context):
+            size += len(part)
+            if size > MAX_OUTPUT:
+                raise SecurityError(f"the template renders more than {MAX_OUTPUT:,} characters")
+            parts.append(part)
+    return "".join(parts)
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """SIGALRM after `seconds` raises SecurityError in the rendering (main thread only,
+    where signals are delivered); an alarm already set, e.g. by a test runner, is kept
+    and re-armed afterwards."""
+    before_remaining, before_interval = signal.getitimer(signal.ITIMER_REAL)
+    if threading.current_thread() is not threading.main_thread() or (
+            before_remaining and before_remaining <= seconds):  # the earlier alarm rules
+        yield
+        return
+    before_handler = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+
+    def stop(signum: int, frame: object) -> None:
+        raise SecurityError(f"the template took longer than {seconds:g} seconds to render")
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before_handler)
+        if before_remaining:
+            left = max(before_remaining - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, before_interval)
