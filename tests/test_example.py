@@ -1,5 +1,10 @@
 """The repository's own pins.yaml: its committed outputs are current, and the README
-documents every key of the schema."""
+documents every key of the schema.
+
+Judged as of a fixed day (`build --at`), never today: the example's `expires:` lies
+ahead of AS_OF, so these tests mean the same on every calendar day. Keeping the
+shipped example current is a release step (README, "Two commands"), not a test that
+turns red on a given date."""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from pingen import schema
 from tests.conftest import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
+AS_OF = "2026-12-01"  # a fixed clock for the examples' dates (expires: 2027-06-30)
 
 
 def test_committed_examples_are_current(run_pingen: CliRunner) -> None:
-    result = run_pingen("build", "--check", cwd=REPO)
+    result = run_pingen("build", "--check", "--at", AS_OF, cwd=REPO)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "6 output(s) up to date" in result.stderr
 
@@ -66,7 +72,7 @@ def test_readme_reference_example_builds_as_written(
     }))
     (workdir / "pinning").mkdir()
     (workdir / "pinning/custom.txt.j2").write_text(CONTEXT_TEMPLATE)
-    result = run_pingen("build")
+    result = run_pingen("build", "--at", AS_OF)
     assert result.exit_code == 0, result.stderr
     assert "6 written" in result.stderr
     custom = (workdir / "build/custom.txt").read_text().splitlines()

@@ -25,6 +25,7 @@ from tests.support.samples import PIN_C
 from tests.support.servers import tls_server
 from tests.test_cli_errors import snapshot
 
+REPO = Path(__file__).resolve().parent.parent
 HOST = "api.example.com"
 ROOT = CA.root("Rough Edges Root")
 INTER = ROOT.intermediate("Rough Edges CA")
@@ -62,7 +63,7 @@ def _encrypted_key() -> bytes:
                                    serialization.BestAvailableEncryption(b"pw"))
 
 
-def config(pins: str = f"      - sha256: {INTER.pin}\n", *, defaults: str = "2030-06-30",
+def config(pins: str = f"      - sha256: {INTER.pin}\n", *, defaults: str = "never",
            domains_extra: str = "", outputs: str = "  - type: json\n    path: out.json\n",
            trust: bool = True) -> str:
     """pins.yaml with one domain, its pins (plus a backup), and `outputs`."""
@@ -189,3 +190,40 @@ def test_rough_edge(run_pingen: CliRunner, workdir: Path, server_port: int, edge
     assert snapshot(workdir) == before  # nothing written
     assert "Traceback" not in said
 
+
+
+# -- the README's test command on a fresh machine: the OkHttp and Okio jars ----------------
+
+
+def test_the_kotlin_jars_come_from_the_local_maven_repository() -> None:
+    from tests.support import kotlin
+
+    jars = kotlin.maven_jars()
+    assert [jar.name for jar in jars] == ["okhttp-4.12.0.jar", "okio-jvm-3.6.0.jar"]
+    assert all(jar.is_file() for jar in jars)
+
+
+def test_a_missing_jar_without_maven_says_what_to_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support import kotlin
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no mvn: nothing is fetched
+    with pytest.raises(kotlin.ToolchainMissing) as missing:
+        kotlin.maven_jars(tmp_path / "m2")
+    message = str(missing.value)
+    assert "Maven is not installed" in message
+    assert ("`mvn -B -q dependency:get -Dartifact=com.squareup.okhttp3:okhttp:4.12.0 "
+            f"-Dtransitive=false -Dmaven.repo.local={tmp_path / 'm2'}`") in message
+    assert not (tmp_path / "m2").exists()
+
+
+def test_the_readme_and_ci_name_the_jars() -> None:
+    readme = (REPO / "README.md").read_text()
+    command = readme.index("pip install -e '.[test]' && npm ci && python3 -m pytest")
+    assert "mvn dependency:get" in readme[command - 600:command + 300]
+    assert "\npython3 -m tests.support.kotlin\npython3 -m pytest" in (REPO / ".ci/run").read_text()
+
+
+def test_the_example_tests_use_a_fixed_clock() -> None:
+    text = (REPO / "tests" / "test_example.py").read_text()
+    assert text.count('"--at", AS_OF') == 2 and "today" not in text.replace("never today", "")

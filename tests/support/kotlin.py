@@ -1,6 +1,9 @@
 """The real Kotlin toolchain for tests: kotlinc from the `kotlin-compiler` npm package
-(`npm ci` at the repository root installs it), OkHttp 4.12.0 and Okio from the local Maven
-repository, and `java` to run what was compiled.
+(`npm ci` at the repository root installs it), OkHttp 4.12.0 and Okio 3.6.0 from the local
+Maven repository (`~/.m2/repository`, or $M2_REPOSITORY), and `java` to run what was
+compiled. A missing jar is fetched with `mvn dependency:get` for its exact version when
+Maven is installed; `python -m tests.support.kotlin` does that ahead of a test run
+(.ci/run calls it).
 
     from tests.support import kotlin
 
@@ -23,9 +26,13 @@ PROBE = Path(__file__).with_name("PinningProbe.kt")
 PROBE_MAIN = "pingen.probe.PinningProbeKt"
 
 _COMPILER_HOME = REPO / "node_modules" / "kotlin-compiler"
-_M2 = Path(os.environ.get("M2_REPOSITORY", Path.home() / ".m2" / "repository"))
-OKHTTP_JAR = _M2 / "com/squareup/okhttp3/okhttp/4.12.0/okhttp-4.12.0.jar"
-OKIO_JAR = _M2 / "com/squareup/okio/okio-jvm/3.6.0/okio-jvm-3.6.0.jar"
+M2 = Path(os.environ.get("M2_REPOSITORY", Path.home() / ".m2" / "repository"))
+# Maven coordinates -> the jar's path in a local repository. OkHttp 4.12.0 was built
+# against Okio 3.6.0 (its published POM).
+MAVEN_JARS = {
+    "com.squareup.okhttp3:okhttp:4.12.0": "com/squareup/okhttp3/okhttp/4.12.0/okhttp-4.12.0.jar",
+    "com.squareup.okio:okio-jvm:3.6.0": "com/squareup/okio/okio-jvm/3.6.0/okio-jvm-3.6.0.jar",
+}
 
 
 class ToolchainMissing(AssertionError):
@@ -49,13 +56,44 @@ def java() -> str:
     return found
 
 
+def maven_jars(m2: Path = M2) -> list[Path]:
+    """The OkHttp and Okio jars in the local Maven repository `m2`; each missing one is
+    fetched with `mvn dependency:get` for its exact version, else ToolchainMissing says
+    how to get it."""
+    jars = []
+    for coordinates, relative in MAVEN_JARS.items():
+        jar = m2 / relative
+        if not jar.is_file():
+            _maven_get(coordinates, m2)
+            if not jar.is_file():
+                raise ToolchainMissing(f"`mvn dependency:get` ran but {jar} is still missing")
+        jars.append(jar)
+    return jars
+
+
+def _maven_get(coordinates: str, m2: Path) -> None:
+    command = ["mvn", "-B", "-q", "dependency:get", f"-Dartifact={coordinates}",
+               "-Dtransitive=false", f"-Dmaven.repo.local={m2}"]
+    by_hand = " ".join(command)
+    if shutil.which("mvn") is None:
+        raise ToolchainMissing(
+            f"{coordinates} is not in {m2} and Maven is not installed: install Maven "
+            f"(e.g. `apt-get install maven`) so the tests can fetch it, or run `{by_hand}` "
+            "on a machine that has it"
+        )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        errors = [line for line in result.stdout.splitlines() if "ERROR" in line][:3]
+        raise ToolchainMissing(f"`{by_hand}` failed ({result.returncode}): "
+                               + (" / ".join(errors) or result.stderr.strip()[-500:]))
+
+
 def library_jars() -> list[Path]:
     """What generated code and the probe compile and run against."""
-    jars = [OKHTTP_JAR, OKIO_JAR, _COMPILER_HOME / "lib" / "kotlin-stdlib.jar"]
-    missing = [jar for jar in jars if not jar.is_file()]
-    if missing:
-        raise ToolchainMissing(f"missing jar(s): {', '.join(map(str, missing))}")
-    return jars
+    stdlib = _COMPILER_HOME / "lib" / "kotlin-stdlib.jar"
+    if not stdlib.is_file():
+        raise ToolchainMissing(f"missing {stdlib}: run `npm ci` in {REPO}")
+    return [*maven_jars(), stdlib]
 
 
 def _classpath(paths: Sequence[Path]) -> str:
@@ -67,7 +105,7 @@ def compile_sources(sources: Sequence[Path], out: Path, *, timeout: float = 300)
     out.mkdir(parents=True, exist_ok=True)
     command = [
         "bash", str(kotlinc()), "-nowarn", "-jvm-target", "17",
-        "-cp", _classpath([OKHTTP_JAR, OKIO_JAR]),
+        "-cp", _classpath(maven_jars()),
         "-d", str(out), *map(str, sources),
     ]
     env = {**os.environ, "JAVA_OPTS": "-Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1"}
@@ -86,3 +124,8 @@ def run(
         "-cp", _classpath([classes, *library_jars()]), main_class, *args,
     ]
     return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+if __name__ == "__main__":  # python -m tests.support.kotlin: make sure the jars are there
+    for path in maven_jars():
+        print(path)
