@@ -24,6 +24,7 @@ from pingen.render import engine, trustkit
 from pingen.render.pipeline import render_output
 from tests.conftest import CliRunner
 from tests.support.models import config, domain, fake_pin, output, pin
+from tests.support.rendering import render as render_adapter
 
 # The string values of TrustKit's constants (TrustKit/TSKTrustKitConfig.m).
 GLOBAL_KEYS = {"TSKSwizzleNetworkDelegates", "TSKPinnedDomains"}
@@ -103,10 +104,10 @@ def swift_value(node: tree_sitter.Node) -> Any:
 def configuration(text: str) -> tuple[str, Any]:
     """(enum name, value of `static let configuration: [String: Any]`)."""
     root = parse(text)
-    enums = [n for n in root.children if n.type == "class_declaration"]
+    enums = [n for n in root.children if n.type == "class_declaration"
+             and n.child_by_field_name("declaration_kind").type == "enum"]  # type: ignore[union-attr]
     assert len(enums) == 1
     enum = enums[0]
-    assert enum.child_by_field_name("declaration_kind").type == "enum"  # type: ignore[union-attr]
     name = enum.child_by_field_name("name").text.decode()  # type: ignore[union-attr]
     body = enum.child_by_field_name("body")
     assert body is not None
@@ -186,7 +187,9 @@ def test_each_domain_policy_is_typed_for_the_swift_compiler() -> None:
     text = render(sample_config())
     assert text.count("] as [String: Any],\n") == 3
     assert "] as [String: [String: Any]],\n" in text
-    assert "\nimport " not in text  # keys are strings: no TrustKit module needed
+    # Keys are strings: no TrustKit module needed, except for the delegate, which only
+    # exists where TrustKit can be imported.
+    assert "\nimport " not in text.split("#if canImport(TrustKit)\n")[0]
 
 
 def test_header_and_labels() -> None:
@@ -197,7 +200,7 @@ def test_header_and_labels() -> None:
     assert f'"{A}", // ISRG Root X1\n' in text
     assert f'"{B}", // backup key\n' in text
     assert "TrustKit.initSharedInstance(withConfiguration: TrustKitConfig.configuration)" in text
-    assert text.endswith("}\n") and "\r" not in text
+    assert text.endswith(("}\n", "#endif\n")) and "\r" not in text
 
 
 def test_hostile_hosts_and_labels_neither_break_the_parse_nor_change_values() -> None:
@@ -231,7 +234,7 @@ def test_a_keyword_name_is_quoted() -> None:
 
 def test_same_input_same_bytes_and_the_pipeline_renders_it() -> None:
     cfg = sample_config()
-    out = output("trustkit", "ios/TrustKitConfig.swift")
+    out = output("trustkit", "ios/TrustKitConfig.swift", swizzle_network_delegates=False)
     assert render(cfg, out) == render(cfg, out)
     rendered = render_output(cfg, out)
     assert rendered.content == render(cfg, out).encode() and rendered.warnings == ()
@@ -340,3 +343,43 @@ def test_build_writes_the_swift_file(workdir: Path, run_pingen: CliRunner) -> No
     assert result.exit_code == 0, result.stderr
     _, value = configuration((workdir / "ios/TrustKitConfig.swift").read_text())
     assert set(value["TSKPinnedDomains"]) == {"api.example.com", "example.co.uk"}
+
+
+# -- integration honesty (issue 10 item 8) ----------------------------------------------------
+
+def glue_classes(text: str) -> list[str]:
+    root = parse(text)
+    return [n.child_by_field_name("name").text.decode()  # type: ignore[union-attr]
+            for n in walk(root) if n.type == "class_declaration"
+            and n.child_by_field_name("declaration_kind").type == "class"]  # type: ignore[union-attr]
+
+
+def test_swizzling_off_generates_the_delegate_and_says_what_to_add() -> None:
+    result = render_adapter(trustkit, config([domain("api.example.com", [A, B])]),
+                    output("trustkit", "P.swift", swizzle_network_delegates=False))
+    text = result.text
+    assert glue_classes(text) == ["TrustKitConfigSessionDelegate"]
+    assert "#if canImport(TrustKit)" in text  # the file still compiles without TrustKit
+    assert "pinningValidator.handle(challenge, completionHandler: completionHandler)" in text
+    assert "TrustKit pins NOTHING until your code asks it to" in text
+    assert "delegate: TrustKitConfigSessionDelegate()" in text
+    assert "evaluateTrust(trust, forHostname: host)" in text  # the Alamofire way
+    assert "never pins a session created without a delegate (URLSession.shared" in text
+    assert "swizzle_network_delegates" not in result.warning_text  # an explicit choice
+
+
+def test_swizzling_on_says_sessions_need_a_delegate_and_has_no_glue() -> None:
+    result = render_adapter(trustkit, config([domain("api.example.com", [A, B])]),
+                    output("trustkit", "P.swift", swizzle_network_delegates=True))
+    assert glue_classes(result.text) == []
+    assert "swizzle_network_delegates: true. TrustKit replaces the delegate" in result.text
+    assert "never pins a session created without a delegate (URLSession.shared" in result.text
+    assert "swizzle_network_delegates" not in result.warning_text
+
+
+def test_swizzling_left_unset_warns_that_nothing_is_pinned_until_the_code_exists() -> None:
+    result = render_adapter(trustkit, config([domain("api.example.com", [A, B])]),
+                    output("trustkit", "P.swift"))
+    assert "`swizzle_network_delegates` is not set, so it is false: TrustKit pins nothing " \
+           "until the app's URLSession delegate calls TSKPinningValidator" in result.warning_text
+    assert "TrustKitConfigSessionDelegate()" in result.warning_text

@@ -5,6 +5,21 @@
 // Keys are the string values of TrustKit's kTSK… constants, so this file needs no
 // `import TrustKit`. Expiry dates are read by TrustKit as 00:00 UTC; after one the
 // domain is no longer pinned.
+//
+// swizzle_network_delegates: false. TrustKit pins NOTHING until your code asks it to:
+// give every session the delegate below (or call the same validator from your own
+// delegate's urlSession(_:didReceive:completionHandler:)):
+//     URLSession(configuration: .default, delegate: TrustKitConfigSessionDelegate(),
+//                delegateQueue: nil)
+// With Alamofire 5, pass it as the session delegate's trust check: in a
+// ServerTrustEvaluating evaluator call
+//     TrustKit.sharedInstance().pinningValidator.evaluateTrust(trust, forHostname: host)
+// and throw unless the result is .shouldAllowConnection.
+// The other choice, swizzle_network_delegates: true, lets TrustKit hook every session
+// created with a delegate.
+// Either way TrustKit never pins a session created without a delegate (URLSession.shared,
+// URLSession(configuration:)): its requests stay unpinned (TrustKit's
+// TSKNSURLSessionDelegateProxy.m passes a nil delegate through untouched).
 // Any TrustKit 3.x hashes the key types of these pins.
 
 enum TrustKitConfig {
@@ -35,3 +50,20 @@ enum TrustKitConfig {
         ] as [String: [String: Any]],
     ]
 }
+
+#if canImport(TrustKit)
+import TrustKit
+
+/// The URLSession delegate that makes TrustKit check every server of this session.
+final class TrustKitConfigSessionDelegate: NSObject, URLSessionDelegate {
+    func urlSession(
+        _ session: URLSession,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        if !TrustKit.sharedInstance().pinningValidator.handle(challenge, completionHandler: completionHandler) {
+            completionHandler(.performDefaultHandling, nil)
+        }
+    }
+}
+#endif

@@ -32,7 +32,9 @@ _URI_CHARACTERS = frozenset(
 
 
 def context(config: Config, output: Output) -> Rendering:
-    name = swift_enum_name(string_option(output, "name", DEFAULT_NAME), output)
+    name_text = string_option(output, "name", DEFAULT_NAME)
+    name = swift_enum_name(name_text, output)
+    delegate = swift_identifier(name_text + "SessionDelegate")
     swizzle = bool_option(output, "swizzle_network_delegates", False)
     default_report_uri = bool_option(output, "default_report_uri", False)
     if not config.domains:
@@ -45,11 +47,20 @@ def context(config: Config, output: Output) -> Rendering:
     check_each(config.domains, lambda domain: check_domain(domain, output))
     findings = Findings(output)
     warn_unknown_key_types(config.domains, findings, "TrustKit")
+    if "swizzle_network_delegates" not in output.options:
+        findings.warn(
+            "`swizzle_network_delegates` is not set, so it is false: TrustKit pins nothing "
+            f"until the app's URLSession delegate calls TSKPinningValidator. Give every "
+            f"session {delegate}() from this file (its header shows the code), or "
+            "set `swizzle_network_delegates: true`; set it to true or false to say which you "
+            "chose. Sessions without a delegate (URLSession.shared) are never pinned"
+        )
     return Rendering(
         context={
             "notice": notice(config),
             "name": name,
             "swizzle_network_delegates": swizzle,
+            "delegate": delegate,
             "disable_default_report_uri": not default_report_uri,
             "minimum_version": version_lines(config.domains),
             "domains": [domain_context(domain) for domain in config.domains],
