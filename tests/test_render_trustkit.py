@@ -358,11 +358,12 @@ def test_swizzling_off_generates_the_delegate_and_says_what_to_add() -> None:
     result = render_adapter(trustkit, config([domain("api.example.com", [A, B])]),
                     output("trustkit", "P.swift", swizzle_network_delegates=False))
     text = result.text
-    assert glue_classes(text) == ["TrustKitConfigSessionDelegate"]
+    assert glue_classes(text) == ["SessionDelegate"]
+    assert "extension TrustKitConfig {" in text
     assert "#if canImport(TrustKit)" in text  # the file still compiles without TrustKit
     assert "pinningValidator.handle(challenge, completionHandler: completionHandler)" in text
     assert "TrustKit pins NOTHING until your code asks it to" in text
-    assert "delegate: TrustKitConfigSessionDelegate()" in text
+    assert "delegate: TrustKitConfig.SessionDelegate()" in text
     assert "evaluateTrust(trust, forHostname: host)" in text  # the Alamofire way
     assert "never pins a session created without a delegate (URLSession.shared" in text
     assert "swizzle_network_delegates" not in result.warning_text  # an explicit choice
@@ -382,4 +383,4 @@ def test_swizzling_left_unset_warns_that_nothing_is_pinned_until_the_code_exists
                     output("trustkit", "P.swift"))
     assert "`swizzle_network_delegates` is not set, so it is false: TrustKit pins nothing " \
            "until the app's URLSession delegate calls TSKPinningValidator" in result.warning_text
-    assert "TrustKitConfigSessionDelegate()" in result.warning_text
+    assert "TrustKitConfig.SessionDelegate()" in result.warning_text

@@ -9,7 +9,7 @@
 // swizzle_network_delegates: false. TrustKit pins NOTHING until your code asks it to:
 // give every session the delegate below (or call the same validator from your own
 // delegate's urlSession(_:didReceive:completionHandler:)):
-//     URLSession(configuration: .default, delegate: TrustKitConfigSessionDelegate(),
+//     URLSession(configuration: .default, delegate: TrustKitConfig.SessionDelegate(),
 //                delegateQueue: nil)
 // With Alamofire 5, pass it as the session delegate's trust check: in a
 // ServerTrustEvaluating evaluator call
@@ -54,15 +54,17 @@ enum TrustKitConfig {
 #if canImport(TrustKit)
 import TrustKit
 
-/// The URLSession delegate that makes TrustKit check every server of this session.
-final class TrustKitConfigSessionDelegate: NSObject, URLSessionDelegate {
-    func urlSession(
-        _ session: URLSession,
-        didReceive challenge: URLAuthenticationChallenge,
-        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        if !TrustKit.sharedInstance().pinningValidator.handle(challenge, completionHandler: completionHandler) {
-            completionHandler(.performDefaultHandling, nil)
+extension TrustKitConfig {
+    /// The URLSession delegate that makes TrustKit check every server of its session.
+    final class SessionDelegate: NSObject, URLSessionDelegate {
+        func urlSession(
+            _ session: URLSession,
+            didReceive challenge: URLAuthenticationChallenge,
+            completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+        ) {
+            if !TrustKit.sharedInstance().pinningValidator.handle(challenge, completionHandler: completionHandler) {
+                completionHandler(.performDefaultHandling, nil)
+            }
         }
     }
 }

@@ -32,9 +32,8 @@ _URI_CHARACTERS = frozenset(
 
 
 def context(config: Config, output: Output) -> Rendering:
-    name_text = string_option(output, "name", DEFAULT_NAME)
-    name = swift_enum_name(name_text, output)
-    delegate = swift_identifier(name_text + "SessionDelegate")
+    name = swift_enum_name(string_option(output, "name", DEFAULT_NAME), output)
+    delegate = f"{name}.SessionDelegate"  # nested: a prefix could not spoil the name
     swizzle = bool_option(output, "swizzle_network_delegates", False)
     default_report_uri = bool_option(output, "default_report_uri", False)
     if not config.domains:
