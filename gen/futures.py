@@ -270,6 +270,19 @@ class _Index:
     def units_of(self, operator: str) -> tuple[Unit, ...]:
         return self.units.get(operator, ())
 
+    @functools.cached_property
+    def last_days(self) -> dict[str, tuple[str, dt.date]]:
+        """Per CA key of the catalog and certifi's store: a name, and the last day any of
+        its known certificates is valid."""
+        from pingen.catalog import mozilla_roots
+
+        ends: dict[str, tuple[str, dt.date]] = {}
+        for cert in (*self.catalog.certificates(), *(r.cert for r in self.catalog.roots),
+                     *mozilla_roots()):
+            name, end = ends.get(cert.pin, (cert.name, dt.date.min))
+            ends[cert.pin] = (name, max(end, cert.not_after.date()))
+        return ends
+
 
 def _family_issuance(family: Family) -> Span | None:
     if not family.intermediates or (not family.active and family.issues.end is None):
@@ -344,10 +357,15 @@ def futures(
     from pingen.providers import PROVIDERS
 
     facts = PROVIDERS.get(provider or "") if isinstance(provider, str | None) else provider
-    chain = tuple(named(cert, "chain") for cert in served) if served else None
+    pins = frozenset(pin_set.hashes)
     index_of(catalog)  # keeps the catalog alive under its id for _judge
-    found = _judge(frozenset(pin_set.hashes), window.end if window.end else pin_set.expires,
-                   facts, window.start, id(catalog), chain)
+    # Domains that share pins and CA certificates share one judgement: the leaf is part
+    # of the key only when it is pinned (x509 certificates compare by their bytes).
+    leaf = named(served[0], "chain") if served else None
+    found = _judge(pins, window.end if window.end else pin_set.expires, facts, window.start,
+                   id(catalog), tuple(served[1:]) if served else None,
+                   served[0] if served and leaf and leaf.pin in pins else None,
+                   leaf.key_type if leaf else "")
     return [replace(f, message=f.message.replace(_HOST, host or "HOST")) if _HOST in f.message
             else f for f in found]
 
@@ -361,15 +379,24 @@ def problems_of(findings: Iterable[Finding]) -> list[Problem]:
 
 @functools.lru_cache(maxsize=4096)
 def _judge(pins: frozenset[str], expires: dt.date | None, provider: Provider | None,
-           start: dt.date, catalog_id: int, chain: tuple[NamedCert, ...] | None,
-           ) -> tuple[Finding, ...]:
+           start: dt.date, catalog_id: int, ca_certs: tuple[x509.Certificate, ...] | None,
+           pinned_leaf: x509.Certificate | None, leaf_type: str) -> tuple[Finding, ...]:
+    from pingen.catalog import named
+
     catalog = _INDEXES[catalog_id][0]
-    return tuple(_Judge(pins, expires, provider, start, catalog, chain).findings())
+    ca_chain = tuple(named(cert, "chain") for cert in ca_certs) if ca_certs is not None \
+        else None
+    leaf = named(pinned_leaf, "chain") if pinned_leaf is not None else None
+    return tuple(_Judge(pins, expires, provider, start, catalog, ca_chain, leaf,
+                        leaf_type).findings())
 
 
 class _Judge:
     def __init__(self, pins: frozenset[str], expires: dt.date | None, provider: Provider | None,
-                 start: dt.date, catalog: Catalog, chain: tuple[NamedCert, ...] | None) -> None:
+                 start: dt.date, catalog: Catalog, chain: tuple[NamedCert, ...] | None,
+                 leaf: NamedCert | None = None, leaf_type: str = "") -> None:
+        """`chain`: the served chain's CA certificates (intermediate first, anchor last);
+        `leaf`: the served leaf when it is pinned; `leaf_type`: its key type."""
         self.pins = pins
         self.expires = expires
         self.provider = provider
@@ -377,6 +404,8 @@ class _Judge:
         self.catalog = catalog
         self.index = index_of(catalog)
         self.chain = chain
+        self.leaf = leaf
+        self.leaf_type = leaf_type
         self.ca_keys, self.ca_end = self.pinned_ca_keys()
         self.end = expires or (self.ca_end if self.ca_keys else FAR)
         self.window = Span(start, max(start, self.end))
@@ -388,20 +417,20 @@ class _Judge:
     def findings(self) -> list[Finding]:
         expiry = self.pins_expire()
         if self.chain is not None:
-            if len(self.chain) < 2 or not self.pins & {c.pin for c in self.chain}:
+            ca_matched = bool(self.pins & {c.pin for c in self.chain})
+            if not self.chain or not (ca_matched or self.leaf is not None):
                 return []
             self.read_served()
-            leaf_pinned = self.chain[0].pin in self.pins
-            if leaf_pinned and self.leaf_key_kept():
+            if self.leaf is not None and self.leaf_key_kept():
                 return expiry  # every future holds the leaf key, the backup covers the rest
-            if leaf_pinned and not self.pins & {c.pin for c in self.chain[1:]}:
+            if self.leaf is not None and not ca_matched:
                 return [self.leaf_key_rotates()]
         failures = self.failures()
         return [*self.reports(failures), *expiry]
 
     def read_served(self) -> None:
         assert self.chain is not None
-        intermediate = self.catalog.intermediate_of_pin(self.chain[1].pin)
+        intermediate = self.catalog.intermediate_of_pin(self.chain[0].pin)
         family = self.catalog.family(intermediate.family) if intermediate else None
         paths = self.chain_paths()
         if family is not None and intermediate is not None:
@@ -415,15 +444,15 @@ class _Judge:
                                     intermediate.pin, family.name)
             return
         self.operator = self.chain_operator()
-        self.key_type = self.chain[0].key_type
-        end = min(c.not_after.date() for c in self.chain[1:])
-        self.served_unit = Unit(self.chain[1].name, self.operator, self.key_type,
+        self.key_type = self.leaf_type
+        end = min(c.not_after.date() for c in self.chain)
+        self.served_unit = Unit(self.chain[0].name, self.operator, self.key_type,
                                 Span(self.start, max(self.start, end)), tuple(paths),
-                                self.chain[1].pin)
+                                self.chain[0].pin)
 
     def chain_operator(self) -> str | None:
         assert self.chain is not None
-        for cert in self.chain[1:]:
+        for cert in self.chain:
             root = self.catalog.root_of_pin(cert.pin)
             if root is not None:
                 return root.operator
@@ -436,15 +465,15 @@ class _Judge:
         assert self.chain is not None
         anchors = mozilla_pins()
         paths: list[Path] = []
-        for end in range(1, len(self.chain)):
+        for end in range(len(self.chain)):
             cert = self.chain[end]
             root = self.catalog.root_of_pin(cert.pin)
             if root is None and cert.pin not in anchors and end != len(self.chain) - 1:
                 continue
             name = root.name if root is not None else cert.name
-            steps = (*(Step(c.name, c.pin) for c in self.chain[1:end]), Step(name, cert.pin))
-            valid = Span(max(c.not_before.date() for c in self.chain[1:end + 1]),
-                         min(c.not_after.date() for c in self.chain[1:end + 1]))
+            steps = (*(Step(c.name, c.pin) for c in self.chain[:end]), Step(name, cert.pin))
+            valid = Span(max(c.not_before.date() for c in self.chain[:end + 1]),
+                         min(c.not_after.date() for c in self.chain[:end + 1]))
             paths.append(Path(steps, valid, Anchor(name, cert.pin, root),
                               tuple(p.anchor for p in paths)))
         return paths
@@ -458,8 +487,8 @@ class _Judge:
         return self.operator not in ROTATING_OPERATORS
 
     def leaf_key_rotates(self) -> Finding:
-        assert self.chain is not None
-        leaf = self.chain[0]
+        assert self.leaf is not None
+        leaf = self.leaf
         if self.provider is not None:
             certain = self.provider.refuses_leaf_pins
             why = f"provider {self.provider.name}: {self.provider.description}"
@@ -491,7 +520,7 @@ class _Judge:
                  if root.pin not in self.pins and self.start <= root.cert.not_after.date()]
         if steps or self.chain is None:
             return steps
-        above = [c for c in self.chain[1:] if c.pin not in self.pins][-1:]
+        above = [c for c in self.chain if c.pin not in self.pins][-1:]
         return [Step(c.name, c.pin) for c in above]
 
     def operators_in_play(self) -> list[str]:
@@ -658,21 +687,15 @@ class _Judge:
     def pinned_ca_keys(self) -> tuple[list[str], dt.date]:
         """Names of the pinned CA keys pingen knows a certificate of, and the last day any
         of those certificates is valid."""
-        from pingen.catalog import mozilla_roots
-
-        ends: dict[str, tuple[str, dt.date]] = {}
-
-        def note(cert: NamedCert) -> None:
+        known = self.index.last_days
+        ends = {pin: known[pin] for pin in sorted(self.pins) if pin in known}
+        for cert in self.chain or ():
             if cert.pin in self.pins:
                 name, end = ends.get(cert.pin, (cert.name, dt.date.min))
                 ends[cert.pin] = (name, max(end, cert.not_after.date()))
-
-        for cert in (*self.catalog.certificates(), *(r.cert for r in self.catalog.roots),
-                     *mozilla_roots(), *(self.chain or ())[1:]):
-            note(cert)
         if not ends:
             return [], dt.date.min
-        return [name for name, _ in ends.values()], max(end for _, end in ends.values())
+        return sorted(name for name, _ in ends.values()), max(end for _, end in ends.values())
 
     def pins_expire(self) -> list[Finding]:
         if not self.ca_keys or (self.expires is not None and self.ca_end >= self.expires):
