@@ -1,17 +1,11 @@
 """Survivability: will a pin set still match after the next renewal, rotation or new root?
 
-`verify` answers "does a pin match the chain served now". This module judges the
-futures a CA catalog makes predictable, each as a set of validation paths that a
-client could build; a pin set survives a future when every path holds one of its pins:
-
-- renewal with a new leaf key (who rotates keys: the domain's `provider:`),
-- issuance from a sibling intermediate of the same CA and key type,
-- a switch of key type (RSA <-> ECDSA), which swaps the intermediate family,
-- devices trusting a next-generation root directly (the chain then stops there),
-- other anchors a client can reach through cross-signs,
-- another CA the provider may issue from.
-
-Each failing future becomes one Problem whose message names the pins to add.
+`verify` answers "does a pin match the chain served now"; `judge_survivability` asks the
+judgement of `pingen.futures` about every future of the set's window (renewals with a
+new leaf key, sibling and next-generation intermediates, a key-type switch, another CA
+of the provider, next roots, other paths, and the end of the pinned keys' certificates)
+and returns its findings as Problems. `PathFinder` lists the paths of one intermediate or
+root at a date, for `suggest`'s reasons; `pin_line` names a key as pins.yaml does.
 """
 
 from __future__ import annotations

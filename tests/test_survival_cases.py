@@ -257,3 +257,40 @@ def test_10_leaf_key_rotates_names_no_past_renewal(run_pingen: CliRunner,
     message = problems["leaf-key-rotates"]["message"]
     assert problems["leaf-key-rotates"]["severity"] == "fail"
     assert "2025-03-17" not in message and "it is due now" in message
+
+
+# -- the README ------------------------------------------------------------------------
+
+
+def test_readme_judgement_table_lists_every_catalog_code() -> None:
+    from pingen.futures import CODES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for code in CODES:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{code}` |")),
+                   None)
+        assert row is not None, code
+        if code not in ("leaf-key-rotates", "alternate-path"):
+            assert "fail when certain within the window" in row, code
+
+
+def setup_b() -> tuple[str, ...]:
+    import re
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("#### B. ", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    return tuple(f"root: {name}" for name in re.findall(r"- root: ([^#\n]+?)\s*(?:#|\n)",
+                                                          section))
+
+
+@pytest.mark.parametrize(("chain", "host", "at"), [
+    ("WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01"),
+    ("YR1-2026-09-18-1.pem", "sync-ledger.live", "2026-08-01"),
+    ("YE1-2026-09-16-1.pem", "bccrm.voicemeetme.net", "2026-08-01"),
+])
+def test_readme_setup_b_survives_its_window(run_pingen: CliRunner, workdir: Path, chain: str,
+                                            host: str, at: str) -> None:
+    roots = setup_b()
+    assert len(roots) == 8
+    case = Case(chain, host, at, roots, "2027-06-30", "google-managed")
+    assert judged(run_pingen, workdir, case) == {}
