@@ -58,6 +58,9 @@ _NEVER_FORWARDS = (b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
                    b"traffic\n")
 _ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 46\r\n"
            b"Connection: close\r\n\r\npingen probe: this request reached the probe.\n")
+# No header lines: the Android emulator's -http-proxy client fails HTTPS when the
+# CONNECT answer carries any (Android issue 72551; the workaround
+# tmurakam/android-emulator-proxy-forwarder exists only to strip them).
 _TUNNEL_OPEN = b"HTTP/1.1 200 Connection established\r\n\r\n"
 
 

@@ -222,7 +222,7 @@ def test_a_request_to_a_pinned_host_fails_even_when_the_control_got_none() -> No
 # -- bad input: exit 2, a clear message, nothing written --------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--domain", "nope.example.test"), "nope.example.test is not a domain of pins.yaml"),
+    (("--domain", "nope.example.test"), "--domain nope.example.test: no such domain"),
     (("--control", f"x.{CDN}"), f"pins x.{CDN} (domain {CDN})"),
     (("--key", "k.pem"), "--key is for --mode accept"),
     (("--mode", "accept"), "--mode accept needs --key FILE"),

@@ -132,24 +132,9 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 def _selected(config: Config, texts: tuple[str, ...]) -> list[Domain]:
-    from pingen.load import normalize_host
+    from pingen.verify import select_domains  # the same --domain as verify's
 
-    if not texts:
-        return list(config.domains)
-    chosen: list[Domain] = []
-    for text in texts:
-        try:
-            host = normalize_host(text)
-        except ValueError as error:
-            raise ConfigError(f"--domain {text}: {error}") from None
-        domain = config.domain(host)
-        if domain is None:
-            known = ", ".join(d.host for d in config.domains)
-            raise ConfigError(f"--domain {text}: {host} is not a domain of "
-                              f"{display_path(config.path)} ({known})")
-        if domain not in chosen:
-            chosen.append(domain)
-    return chosen
+    return select_domains(config, texts)
 
 
 def _control(config: Config, text: str | None) -> str | None:
