@@ -240,7 +240,8 @@ def test_the_alamofire_evaluator_and_manager_meet_alamofires_requirements() -> N
     requirement = ALAMOFIRE["ServerTrustManager"].declaration.removeprefix("open ")
     assert signature(override) == "override " + requirement
     # Unlisted hosts: nil, so Alamofire's default handling (allHostsMustBeEvaluated: false).
-    assert "PinnedTrust.policy(forHost: host) == nil ? nil : evaluator" in override.text.decode()
+    assert "guard PinnedTrust.policy(forHost: host) != nil else { return nil }\n" \
+        "        return evaluator" in override.text.decode()
     assert b"allHostsMustBeEvaluated: false" in manager.text
     # Everything Alamofire lives under `#if canImport(Alamofire)`.
     text = root.text.decode()
@@ -351,6 +352,10 @@ def test_the_apple_symbols_keep_their_documentation() -> None:
     assert APPLE["SecTrustCopyCertificateChain"].ios == 15
     assert APPLE["SecTrustGetCertificateAtIndex"].deprecated_ios == 15
     assert APPLE["SHA256"].ios == 13
+    # Every symbol whose availability decides anything (newer than iOS 12, or deprecated)
+    # was read from its page this session.
+    deciding = [n for n, s in APPLE.items() if s.ios > 10 or s.deprecated_ios is not None]
+    assert all(APPLE[n].read for n in deciding), [n for n in deciding if not APPLE[n].read]
 
 
 # -- SPKI headers, byte for byte -----------------------------------------------------------

@@ -27,6 +27,10 @@ class Symbol:
     deprecated_ios: int | None = None  # deprecated in iOS (major version)
     declaration: str = ""  # the Swift declaration, verbatim, where it matters
     members: frozenset[str] = frozenset()  # member and argument names used with it
+    # False: the summary as remembered from the page, not re-read this session (only old,
+    # never-deprecated types; every symbol whose availability decides anything was read,
+    # which a test checks).
+    read: bool = True
 
 
 def _apple(framework: str, ios: int, documentation: str, page: str, **more: object) -> Symbol:
@@ -38,7 +42,7 @@ APPLE: dict[str, Symbol] = {
     "SecTrust": _apple("Security", 2, "An object used to evaluate trust.", "security/sectrust"),
     "SecCertificate": _apple(
         "Security", 2, "An abstract Core Foundation-type object representing an X.509 "
-        "certificate.", "security/seccertificate"),
+        "certificate.", "security/seccertificate", read=False),
     "SecPolicyCreateSSL": _apple(
         "Security", 2, "Returns a policy object for evaluating SSL certificate chains.",
         "security/secpolicycreatessl(_:_:)",
@@ -79,8 +83,12 @@ APPLE: dict[str, Symbol] = {
         declaration="func SecKeyCopyExternalRepresentation(_ key: SecKey, _ error: "
         "UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData?"),
     "kSecAttrKeyType": _apple(
-        "Security", 2, "A key whose value indicates the algorithm associated with a "
-        "cryptographic key.", "security/ksecattrkeytype"),
+        "Security", 2, "A key whose value indicates the item's algorithm. The corresponding "
+        "value is of type CFNumber and indicates the algorithm associated with this "
+        "cryptographic key. (TrustKit reads it as an NSString equal to kSecAttrKeyTypeRSA: "
+        "datatheorem/TrustKit@04321fe20662ec3a0a26b02304f014caa89e7017:"
+        "TrustKit/Pinning/TSKSPKIHashCache.m#L50; the file compares its text.)",
+        "security/ksecattrkeytype"),
     "kSecAttrKeySizeInBits": _apple(
         "Security", 2, "A key whose value indicates the number of bits in a cryptographic "
         "key.", "security/ksecattrkeysizeinbits"),
@@ -89,13 +97,17 @@ APPLE: dict[str, Symbol] = {
         "Security", 10, "Elliptic curve algorithm.", "security/ksecattrkeytypeecsecprimerandom"),
     "errSecSuccess": _apple("Security", 2, "No error.", "security/errsecsuccess"),
     "Security": _apple("Security", 2, "Secure the data your app manages, and control access "
-                       "to your app.", "security"),
+                       "to your app.", "security", read=False),
     # -- CryptoKit / CommonCrypto --------------------------------------------------------------
-    "CryptoKit": _apple("CryptoKit", 13, "Perform cryptographic operations securely and "
-                        "efficiently.", "cryptokit"),
+    "CryptoKit": _apple("CryptoKit", 13, "Apple CryptoKit: Perform cryptographic operations "
+                        "securely and efficiently. (The framework page gives no availability; "
+                        "its hash(data:) is iOS 13.0+.)", "cryptokit"),
     "SHA256": _apple(
         "CryptoKit", 13, "An implementation of Secure Hashing Algorithm 2 (SHA-2) hashing "
-        "with a 256-bit digest.", "cryptokit/sha256", members=frozenset({"hash", "data"})),
+        "with a 256-bit digest. (Read on the SHA2_256 page, `typealias SHA2_256 = SHA256`; "
+        "hash(data:): \"Computes the digest of the bytes in the given data instance and "
+        "returns the computed digest.\", iOS 13.0+, cryptokit/hashfunction/hash(data:).)",
+        "cryptokit/sha256", members=frozenset({"hash", "data"})),
     "CommonCrypto": Symbol(
         "CommonCrypto", 5, "CC_SHA(3cc): Secure Hash Algorithms",
         "https://developer.apple.com/library/ios/documentation/System/Conceptual/"
@@ -117,11 +129,11 @@ APPLE: dict[str, Symbol] = {
     # -- Foundation ----------------------------------------------------------------------------
     "Foundation": _apple("Foundation", 2, "Access essential data types, collections, and "
                          "operating-system services to define the base layer of functionality "
-                         "for your app.", "foundation"),
+                         "for your app.", "foundation", read=False),
     "NSObject": _apple("Objective-C Runtime", 2, "The root class of most Objective-C class "
                        "hierarchies, from which subclasses inherit a basic interface to the "
                        "runtime system and the ability to behave as Objective-C objects.",
-                       "objectivec/nsobject-swift.class"),
+                       "objectivec/nsobject-swift.class", read=False),
     "URLSessionDelegate": _apple(
         "Foundation", 7, "A protocol that defines methods that URL session instances call on "
         "their delegates to handle session-level events, like session life cycle changes.",
@@ -135,50 +147,53 @@ APPLE: dict[str, Symbol] = {
         "transfer tasks.", "foundation/urlsession",
         members=frozenset({"AuthChallengeDisposition", "performDefaultHandling",
                            "cancelAuthenticationChallenge", "configuration", "ephemeral",
-                           "dataTask", "with", "resume"})),
+                           "dataTask", "with", "resume"}), read=False),
     "URLAuthenticationChallenge": _apple(
         "Foundation", 2, "A challenge from a server requiring authentication from the client.",
         "foundation/urlauthenticationchallenge",
-        members=frozenset({"protectionSpace", "authenticationMethod", "serverTrust", "host"})),
+        members=frozenset({"protectionSpace", "authenticationMethod", "serverTrust", "host"}),
+        read=False),
     "URLCredential": _apple(
         "Foundation", 2, "An authentication credential consisting of information specific to "
         "the type of credential and the type of persistent storage to use, if any.",
-        "foundation/urlcredential"),
+        "foundation/urlcredential", read=False),
     "NSURLAuthenticationMethodServerTrust": _apple(
         "Foundation", 3, "Perform server trust authentication (certificate validation) for "
         "this protection space.", "foundation/nsurlauthenticationmethodservertrust"),
     "URL": _apple("Foundation", 2, "A value that identifies the location of a resource, such "
                   "as an item on a remote server or the path to a local file.",
-                  "foundation/url", members=frozenset({"string"})),
+                  "foundation/url", members=frozenset({"string"}), read=False),
     "URLRequest": _apple(
         "Foundation", 2, "A URL load request that is independent of protocol or URL scheme.",
         "foundation/urlrequest",
-        members=frozenset({"url", "httpMethod", "setValue", "forHTTPHeaderField", "httpBody"})),
+        members=frozenset({"url", "httpMethod", "setValue", "forHTTPHeaderField", "httpBody"}),
+        read=False),
     "JSONSerialization": _apple(
         "Foundation", 5, "An object that converts between JSON and the equivalent Foundation "
         "objects.", "foundation/jsonserialization",
-        members=frozenset({"data", "withJSONObject", "options", "sortedKeys"})),
+        members=frozenset({"data", "withJSONObject", "options", "sortedKeys"}), read=False),
     "Bundle": _apple(
         "Foundation", 2, "A representation of the code and resources stored in a bundle "
         "directory on disk.", "foundation/bundle",
-        members=frozenset({"main", "infoDictionary", "bundleIdentifier"})),
+        members=frozenset({"main", "infoDictionary", "bundleIdentifier"}), read=False),
     "ISO8601DateFormatter": _apple(
         "Foundation", 10, "A formatter that converts between dates and their ISO 8601 string "
         "representations.", "foundation/iso8601dateformatter",
-        members=frozenset({"string", "from"})),
+        members=frozenset({"string", "from"}), read=False),
     "NSLock": _apple(
         "Foundation", 2, "An object that coordinates the operation of multiple threads of "
         "execution within the same application.", "foundation/nslock",
-        members=frozenset({"lock", "unlock"})),
+        members=frozenset({"lock", "unlock"}), read=False),
     "Data": _apple(
         "Foundation", 8, "A byte buffer in memory.", "foundation/data",
-        members=frozenset({"base64EncodedString", "withUnsafeBytes", "baseAddress", "count"})),
+        members=frozenset({"base64EncodedString", "withUnsafeBytes", "baseAddress", "count"}),
+        read=False),
     "Date": _apple(
         "Foundation", 8, "A specific point in time, independent of any calendar or time zone.",
         "foundation/date",
-        members=frozenset({"timeIntervalSince1970", "timeIntervalSince"})),
+        members=frozenset({"timeIntervalSince1970", "timeIntervalSince"}), read=False),
     "CFString": _apple("Core Foundation", 2, "A reference to a CFString object.",
-                       "corefoundation/cfstring"),
+                       "corefoundation/cfstring", read=False),
 }
 
 # Alamofire 5's API the generated file names, with its source text.
@@ -208,7 +223,7 @@ ALAMOFIRE: dict[str, Symbol] = {
 
 # The Swift standard library and language names the file uses (not framework API).
 SWIFT: frozenset[str] = frozenset({
-    "String", "Int", "Bool", "UInt8", "Substring", "Any", "Void", "Error", "Sendable",
+    "String", "Int", "Bool", "UInt8", "Substring", "Any", "Void", "Error", "Sendable", "flatMap",
     "Equatable", "Dictionary", "Self", "uniqueKeysWithValues", "map", "compactMap", "contains",
     "where", "first", "hasSuffix", "lowercased", "dropLast", "firstIndex", "of", "index",
     "after", "isEmpty", "count", "joined", "separator", "repeating", "canImport", "iOS",
