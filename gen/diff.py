@@ -405,7 +405,9 @@ def to_json(diff: ConfigDiff) -> str:
         "notes": list(diff.notes),
         "summary": _summary(diff),
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from pingen.textsafe import json_text
+
+    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _summary(diff: ConfigDiff) -> dict[str, int]:

@@ -235,7 +235,9 @@ def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
         "way_out": [{"code": code, "message": " ".join(message.split())}
                     for code, message in way_out(reports)],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from pingen.textsafe import json_text
+
+    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _planned_key_json(plan: Plan) -> dict[str, str] | None:

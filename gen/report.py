@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from pingen.textsafe import one_line
+from pingen.textsafe import json_text, one_line
 from pingen.verdict import Status
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def render(report: VerifyReport, output_format: str, *, colour: bool = False) ->
 
 
 def render_json(report: VerifyReport) -> str:
-    return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def matched_text(domain: DomainReport) -> str:

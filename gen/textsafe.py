@@ -59,3 +59,21 @@ def terminal_text(text: str) -> str:
     escaped (tabs and line feeds kept), and no line a CI runner would read as a
     workflow command."""
     return "\n".join(_line(line) for line in text.split("\n"))
+
+
+def json_text(json_document: str) -> str:
+    """A JSON document (from json.dumps with ensure_ascii=False) with every hidden
+    character written as a \\u escape: the same JSON value, and nothing a terminal or
+    a log viewer obeys (C1 controls, bidi overrides) when a bot's output is shown."""
+    # (json.dumps escapes line breaks and tabs inside strings; outside them they are
+    # the document's layout and stay)
+    return "".join(_json_escape(c) if is_hidden(c) and c not in "\n\t\r" else c
+                   for c in json_document)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character beyond the BMP as a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

@@ -912,3 +912,16 @@ def test_what_verify_dials_is_documented() -> None:
     assert "untrusted" in action["inputs"]["verify"]["description"]
     readme = (REPO / "README.md").read_text()
     assert "`build --verify` and `diff --verify` dial" in readme
+
+
+def test_json_reports_escape_hidden_characters(run_pingen: CliRunner, workdir: Path) -> None:
+    import json
+
+    (workdir / "old.yaml").write_text(_config("plain").replace(PIN_A, PIN_C))
+    (workdir / "pins.yaml").write_text(_config(EVIL + "\U000e0041"))
+    result = run_pingen("diff", "--old", "old.yaml", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert not any(c in result.stdout for c in "\x1b\x07\x85\u2028\u202e\x9b\U000e0041")
+    labels = [pin.get("label") for domain in json.loads(result.stdout)["domains"]
+              for pin in domain["pins_added"]]
+    assert EVIL + "\U000e0041" in labels  # the same value, spelled with escapes
