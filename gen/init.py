@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.model import Address, Level, Trust
+from pingen.spki import KeyType
 from pingen.yamltext import comment, quote
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class ChainKey:
     level: Level
     subject: str
     not_after: dt.date
+    key: KeyType | None = None
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,11 @@ def durable_selection(host: str, chain: Sequence[x509.Certificate], at: dt.datet
 def _chain_keys(chain: Sequence[x509.Certificate]) -> tuple[ChainKey, ...]:
     from pingen.chain import levels
     from pingen.sources import common_name
-    from pingen.spki import pin_of_certificate
+    from pingen.spki import key_type_of, pin_of_certificate
 
     return tuple(
         ChainKey(pin_of_certificate(cert), level, common_name(cert.subject),
-                 cert.not_valid_after_utc.date())
+                 cert.not_valid_after_utc.date(), key_type_of(cert.public_key()))
         for cert, level in zip(chain, levels(chain), strict=True)
     )
 
@@ -272,13 +274,17 @@ def ca_pin_count(chain: HostChain) -> int:
 
 
 def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
-    return [prefix + line for line in hash_pin_entry(key.sha256, key.subject, key.level)]
+    return [prefix + line
+            for line in hash_pin_entry(key.sha256, key.subject, key.level, key.key)]
 
 
-def hash_pin_entry(sha256: str, label: str, level: Level) -> list[str]:
-    """A pin given by its hash, as a pins.yaml list item with its name and level (the
-    shape `pingen init` and `pingen suggest` both write)."""
-    return [f"- sha256: {sha256}", f"  label: {quote(label)}", f"  level: {level.value}"]
+def hash_pin_entry(sha256: str, label: str, level: Level,
+                   key: KeyType | None = None) -> list[str]:
+    """A pin given by its hash, as a pins.yaml list item with its name, level and key type
+    (the shape `pingen init` and `pingen suggest` both write): TrustKit-based outputs
+    need the key type, which a bare hash does not tell."""
+    lines = [f"- sha256: {sha256}", f"  label: {quote(label)}", f"  level: {level.value}"]
+    return lines + ([f"  key: {key.name}"] if key else [])
 
 
 _OUTPUTS = [

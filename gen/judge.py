@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pingen.model import Domain, Level, Pin
+from pingen.spki import KeyType
 from pingen.verdict import Problem, ProblemSeverity, Status, status_of
 
 if TYPE_CHECKING:
@@ -38,8 +39,9 @@ class ChainEntry:
     not_after: dt.datetime  # UTC
     sha256: str
     name: str  # the common name (or O/OU), for people
+    key: KeyType | None = None  # the certificate's key type
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str]:  # the contract's shape: `key` stays internal
         return {
             "level": self.level.value,
             "subject": self.subject,
@@ -114,7 +116,8 @@ def judge_chain(
                       certificate_hashes(verified, chain)),
         *_expiry_problems(domain, at),
         *_survivability(domain, verified, at, catalog),
-        *(_trustkit_problems(domain, verified, chain, matched) if trustkit_ios else []),
+        *_key_mismatches(domain, chain),
+        *(_trustkit_problems(domain, chain, matched) if trustkit_ios else []),
     ]
     return DomainReport(domain.host, address, chain, matched, tuple(problems))
 
@@ -141,7 +144,7 @@ def describe_chain(
 def _describe(cert: x509.Certificate, level: Level) -> ChainEntry:
     # Hundreds of domains share a few CA certificates: describe each once.
     from pingen.catalog import display_name
-    from pingen.spki import pin_of_certificate
+    from pingen.spki import key_type_of, pin_of_certificate
 
     return ChainEntry(
         level=level,
@@ -150,6 +153,7 @@ def _describe(cert: x509.Certificate, level: Level) -> ChainEntry:
         not_after=cert.not_valid_after_utc,
         sha256=pin_of_certificate(cert),
         name=display_name(cert.subject),
+        key=key_type_of(cert.public_key()),
     )
 
 
@@ -283,18 +287,41 @@ def _leaf_only(domain: Domain, leaf: ChainEntry, matched: Sequence[Match]) -> Pr
 
 
 TRUSTKIT_UNHASHABLE = "trustkit-unhashable"
+KEY_MISMATCH = "key-mismatch"
+
+
+def _key_mismatches(domain: Domain, chain: Sequence[ChainEntry]) -> list[Problem]:
+    """A `key:` the live key of the same hash contradicts: TrustKit's checks at build
+    relied on it."""
+    live = {entry.sha256: entry.key for entry in chain if entry.key is not None}
+    return [
+        Problem(
+            KEY_MISMATCH, ProblemSeverity.WARNING,
+            f"pin {_pin_name(pin.label, pin.sha256)} says `key: {pin.key.name}`, but the live "
+            f"key with that hash is {live[pin.sha256]}: write `key: {live[pin.sha256].name}` "
+            "(build judges what TrustKit can hash from it)",
+        )
+        for pin in domain.pins
+        if pin.key is not None and pin.sha256 in live
+        and _same_type(pin.key) != _same_type(live[pin.sha256])
+    ]
+
+
+def _same_type(key: KeyType) -> tuple[str, int | None, str | None]:
+    """A key type without the RSA exponent, which `key:` cannot state."""
+    return key.algorithm, key.bits, key.curve
 
 
 def _trustkit_problems(
-    domain: Domain, verified: Sequence[x509.Certificate], chain: Sequence[ChainEntry],
-    matched: Sequence[Match],
+    domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match]
 ) -> list[Problem]:
     """What TrustKit's own pin check (pingen.trustkit_rules.check_chain) does with this
     chain, where it differs from pingen's matching."""
     from pingen import trustkit_rules
-    from pingen.spki import key_type_of
 
-    keys = [key_type_of(cert.public_key()) for cert in verified]
+    keys = [entry.key for entry in chain if entry.key is not None]
+    if len(keys) != len(chain):
+        return []
     check = trustkit_rules.check_chain(
         [(entry.sha256, key) for entry, key in zip(chain, keys, strict=True)],
         (pin.sha256 for pin in domain.pins),

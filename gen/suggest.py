@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pingen.chain import signed_by
 from pingen.model import Level
+from pingen.spki import KeyType, key_type_of
 from pingen.yamltext import comment
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class SuggestedPin:
     name: str
     reason: str
     level: Level = Level.ROOT
+    key: KeyType | None = None  # written as `key:` when the pin is a bare hash
 
     @property
     def line(self) -> str:
@@ -54,7 +56,7 @@ class SuggestedPin:
 
         if self.source != "sha256":
             return [f"- {self.line}"]
-        return hash_pin_entry(self.sha256, self.name, self.level)
+        return hash_pin_entry(self.sha256, self.name, self.level, self.key)
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
                 _note_path(path, root, intermediate.name, direct, crossed)
     source, value = _source(root.name, root.pin, catalog)
     return SuggestedPin(source, value, root.pin, root.name,
-                        _reason(root, catalog, direct, crossed))
+                        _reason(root, catalog, direct, crossed),
+                        key=key_type_of(root.cert.cert.public_key()))
 
 
 def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
@@ -275,7 +278,7 @@ def _chain_anchor_pins(chain: Sequence[NamedCert], catalog: Catalog,
               "so its other roots and families are unknown")
     level = Level.ROOT if len(chain) > 1 else Level.LEAF
     return [SuggestedPin(*_source(cert.name, cert.pin, catalog), cert.pin, cert.name, reason,
-                         level)
+                         level, key_type_of(cert.cert.public_key()))
             for cert in found]
 
 

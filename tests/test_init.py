@@ -18,13 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pingen.init import Start, backup_key_name, default_expiry, host_chain, quote, starter_config
 from pingen.load import load_config
 from pingen.model import Level
-from pingen.spki import pin_of_certificate
+from pingen.spki import KeyType, pin_of_certificate
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
 from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
 
 EXPIRES = (dt.date.today() + dt.timedelta(days=200)).isoformat()
+P256 = KeyType.parse("ec-p256")
 
 
 def uncomment_backup(text: str) -> str:
@@ -51,7 +52,7 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     assert f"      - sha256: {inter.pin}\n        label: Loopback Issuing CA 1\n" \
            "        level: intermediate\n" in text
     assert f"      - sha256: {root.pin}\n        label: Loopback Root R1\n" \
-           "        level: root\n" in text
+           "        level: root\n        key: ec-p256\n" in text  # what TrustKit needs to know
     assert f"      # - sha256: {api.pin}\n      #   label: api.example.test\n" in text
     assert "a new key at each renewal" in text
     assert "trust:\n  ca_file: certs/roots.pem\n" in text
@@ -64,8 +65,8 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     # It loads as is (two CA pins each) ...
     config = load_config(workdir / "pins.yaml")
     assert [d.host for d in config.domains] == ["api.example.test", "cdn.example.test"]
-    assert [(p.sha256, p.level) for p in config.domains[0].pins] == [
-        (inter.pin, Level.INTERMEDIATE), (root.pin, Level.ROOT)
+    assert [(p.sha256, p.level, p.key) for p in config.domains[0].pins] == [
+        (inter.pin, Level.INTERMEDIATE, P256), (root.pin, Level.ROOT, P256)
     ]
     assert config.domains[0].expires == dt.date.fromisoformat(EXPIRES)
     assert [o.type for o in config.outputs] == ["android-nsc", "trustkit"]

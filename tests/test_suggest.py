@@ -352,5 +352,5 @@ def test_hostile_names_stay_labels_and_comments(run_pingen: CliRunner, workdir: 
     assert result.exit_code == 0, result.stderr
     document = yaml.safe_load(result.stdout)
     pins = document["api.example.test"]["pins"]
-    assert pins[0] == {"sha256": root.pin, "label": evil, "level": "root"}
+    assert pins[0] == {"sha256": root.pin, "label": evil, "level": "root", "key": "ec-p256"}
     assert all(set(pin) == {"root"} for pin in pins[1:])  # Amazon's roots, by name

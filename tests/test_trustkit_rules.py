@@ -357,3 +357,24 @@ def test_verify_passes_when_trustkit_meets_a_pin_above_the_key_it_cannot_hash(
     assert "trustkit-unhashable" not in [p["code"] for p in problems]
     assert code == 0
 
+
+
+@pytest.mark.parametrize(("stated", "mismatch"), [("rsa-2048", True), ("ec-p256", False)])
+def test_verify_checks_a_stated_key_against_the_live_key(
+    run_pingen: CliRunner, workdir: Path, p521_leaf_chain: tuple[CA, CA, str, bytes],
+    stated: str, mismatch: bool,
+) -> None:
+    root, inter, _, chain = p521_leaf_chain  # the intermediate's key is EC P-256
+    write_pem(workdir / "roots.pem", root.cert)
+    (workdir / "pins.yaml").write_text(
+        "version: 1\ndefaults:\n  expires: never\ntrust:\n  ca_file: roots.pem\n"
+        f"domains:\n  api.example.com:\n    pins:\n      - sha256: {inter.pin}\n"
+        f"        key: {stated}\n      - sha256: {PIN_B}\n        backup: true\n")
+    _, problems = verify_codes(run_pingen, workdir, chain)
+    found = [p for p in problems if p["code"] == "key-mismatch"]
+    assert bool(found) is mismatch
+    if mismatch:
+        assert found[0]["severity"] == "warning"
+        assert "says `key: rsa-2048`, but the live key with that hash is EC P-256" in (
+            found[0]["message"])
+        assert "write `key: ec-p256`" in found[0]["message"]
