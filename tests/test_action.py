@@ -165,3 +165,73 @@ def test_update_mode_builds_and_writes_the_pull_request_body(workspace: Path) ->
 def test_a_wrong_mode_fails_loudly(workspace: Path) -> None:
     code, _, _, log = run_action(workspace, mode="fix")
     assert code == 2 and "mode must be check or update" in log
+
+
+# -- the pins repository's bot: one target into an app repository's checkout ----------
+
+TARGETED = f"""\
+version: 1
+defaults:
+  expires: 2030-06-30
+domains:
+  api.example.com:
+    pins:
+      - sha256: {PIN_A}
+        label: ISRG Root X1
+      - sha256: {PIN_B}
+        label: backup
+        backup: true
+targets:
+  ios:
+    outputs:
+      - type: json
+        path: App/pins.json
+"""
+
+
+@pytest.fixture
+def pins_and_app(tmp_path: Path) -> tuple[Path, Path]:
+    """The security team's pins repository (two commits) beside an app's checkout."""
+    pins, app = tmp_path / "pins", tmp_path / "app"
+    for folder in (pins, app):
+        folder.mkdir()
+        git(folder, "init", "-q")
+    (pins / "pins.yaml").write_text(TARGETED)
+    git(pins, "add", "-A")
+    git(pins, "commit", "-q", "-m", "pins")
+    (pins / "pins.yaml").write_text(TARGETED.replace(PIN_A, PIN_C))
+    git(pins, "commit", "-q", "-am", "rotate")
+    (app / "README.md").write_text("the app\n")
+    git(app, "add", "-A")
+    git(app, "commit", "-q", "-m", "app")
+    return pins, app
+
+
+def test_update_mode_renders_a_target_into_the_app_checkout(
+    pins_and_app: tuple[Path, Path]
+) -> None:
+    pins, app = pins_and_app
+    code, outputs, _, log = run_action(pins, mode="update", target="ios", into="../app",
+                                       base="HEAD~1")
+    assert code == 0, log
+    assert outputs["changed"] == "true"
+    body = Path(outputs["diff-file"]).read_text()
+    assert f"| added | `{PIN_C}` |" in body and "`ios`: touched" in body
+    assert body.endswith("#### Regenerated files\n\n- `App/pins.json`\n")
+    assert PIN_C in (app / "App" / "pins.json").read_text()
+    assert not (pins / "App").exists()
+    code, _, _, log = run_action(pins, mode="check", target="ios", into="../app")
+    assert code == 0, log
+    git(app, "add", "-A")
+    git(app, "commit", "-q", "-m", "pingen")
+    # A re-run with nothing new changes nothing: the bot pushes nothing.
+    code, outputs, _, log = run_action(pins, mode="update", target="ios", into="../app",
+                                       base="0" * 40)
+    assert code == 0, log
+    assert outputs["changed"] == "false"
+
+
+def test_into_without_target_fails_loudly(pins_and_app: tuple[Path, Path]) -> None:
+    pins, _ = pins_and_app
+    code, _, _, log = run_action(pins, mode="check", into="../app")
+    assert code == 2 and "into goes with target" in log
