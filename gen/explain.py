@@ -80,7 +80,9 @@ def view_json(view: View) -> dict[str, Any]:
 
 def render_json(host: str, views: list[View]) -> str:
     document = {"host": host, "outputs": [view_json(view) for view in views]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    from pingen.textsafe import json_text
+
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_text(host: str, views: list[View]) -> str:

@@ -925,3 +925,13 @@ def test_json_reports_escape_hidden_characters(run_pingen: CliRunner, workdir: P
     labels = [pin.get("label") for domain in json.loads(result.stdout)["domains"]
               for pin in domain["pins_added"]]
     assert EVIL + "\U000e0041" in labels  # the same value, spelled with escapes
+
+
+def test_expires_shows_the_diff_of_pins_yaml_escaped(run_pingen: CliRunner, workdir: Path) -> None:
+    (workdir / "pins.yaml").write_text(
+        _config("x").replace("expires: never", "expires: 2030-06-30  # txt\u202egnp ##[error]x"))
+    result = run_pingen("expires", "--to", "2031-06-30", "--at", "2026-12-01")
+    assert result.exit_code == 0, result.stderr
+    assert "+  expires: 2031-06-30  # txt\\u202egnp #\\x23[error]x" in result.stdout
+    assert_inert_terminal(result.stdout + result.stderr)
+    assert "\u202e" in (workdir / "pins.yaml").read_text()  # the file itself is as written

@@ -41,6 +41,7 @@ def command(config_path: Path, to_text: str | None, extend_text: str | None,
     """
     from pingen.expiry import plan_expiry, unsurvivable
     from pingen.load import load_config_text
+    from pingen.textsafe import terminal_text
     from pingen.verify import select_domains
     from pingen.write import Change, unified_diff, write_all
 
@@ -52,17 +53,18 @@ def command(config_path: Path, to_text: str | None, extend_text: str | None,
     plan = plan_expiry(config, data.decode("utf-8"), new, selected)
     name = str(display_path(config_path))
     for skipped in plan.skipped:
-        click.echo(f"{name}: {skipped.where}: left as it is: {skipped.reason}", err=True)
+        click.echo(terminal_text(f"{name}: {skipped.where}: left as it is: {skipped.reason}"),
+                   err=True)
     problems = unsurvivable(config, plan, new)
     if problems:
         for problem in problems:
-            click.echo(f"{name}: refused: {problem}", err=True)
+            click.echo(terminal_text(f"{name}: refused: {problem}"), err=True)
         click.echo(f"{name}: nothing was written", err=True)
         return EXIT_CHECK_FAILED
     load_config_text(plan.text, config_path, today=today)  # the edit must load as it did
     change = Change(config_path.absolute(), data, plan.text.encode("utf-8"))
     if not quiet:
-        click.echo(unified_diff(change, name), nl=False)
+        click.echo(terminal_text(unified_diff(change, name)), nl=False)
     if change.changed and not dry_run:
         write_all([change])
     verb = "would move" if dry_run else "moved"

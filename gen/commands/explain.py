@@ -28,6 +28,7 @@ def command(host: str, config_path: Path, output_format: str, at_text: str | Non
     from pingen.errors import ConfigError
     from pingen.explain import explain, render_json, render_text
     from pingen.load import normalize_host
+    from pingen.textsafe import terminal_text
 
     try:
         name = normalize_host(host)
@@ -36,6 +37,8 @@ def command(host: str, config_path: Path, output_format: str, at_text: str | Non
     at = parse_at(at_text).date() if at_text else None
     config = load(config_path)
     views = explain(config, name, at)
-    render = render_json if output_format == "json" else render_text
-    click.echo(render(name, views), nl=False)
+    if output_format == "json":
+        click.echo(render_json(name, views), nl=False)
+    else:  # labels and paths are data
+        click.echo(terminal_text(render_text(name, views)), nl=False)
     return 0
