@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -108,6 +109,26 @@ def test_generation_y_roots_are_pending_and_cross_signed(shipped: Catalog) -> No
     assert [c.revoked for c in shipped.cross_signs_of("Root YR")].count(True) == 1
 
 
+def test_the_catalog_carries_dates(shipped: Catalog) -> None:
+    gen_y = shipped.family("Let's Encrypt RSA 2026 (Generation Y)")
+    gen_x = shipped.family("Let's Encrypt RSA 2024")
+    assert gen_y is not None and gen_x is not None
+    assert gen_y.issues.start == gen_x.issues.end == dt.date(2026, 5, 13)
+    assert gen_y.issues.end is None and gen_x.issues.source and gen_y.issues.source
+    r2 = shipped.root("GTS Root R2")
+    assert r2 is not None and not mozilla_roots_named("GTS Root R2")  # certifi dropped it
+    assert [s.describe() for s in r2.trust] == ["mozilla: removed", "apple: trusted",
+                                                "android: trusted"]
+    assert r2.trusted_on(dt.date(2026, 12, 1))  # phones
+    yr = shipped.root("Root YR")
+    assert yr is not None and yr.may_be_added and not yr.trusted_on(dt.date(2026, 12, 1))
+    assert {f.name for f in shipped.families if not f.complete} == {
+        "GTS RSA", "GTS ECDSA", "Amazon RSA 2048", "Sectigo RSA DV"}
+    assert {r.name for r in shipped.roots_of("amazon")} == {
+        "Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4",
+        "Starfield Services Root Certificate Authority - G2"}
+
+
 def test_roots_named_without_a_file_come_from_mozilla(shipped: Catalog) -> None:
     gts = shipped.root("GTS Root R1")
     assert gts is not None and gts.cert.where == MOZILLA
@@ -157,6 +178,23 @@ def test_catalog_of_your_own_loads_relative_files(tmp_path: Path) -> None:
         ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa", "status": "soon"}]}],
          '"status" must be one of trusted, pending'),
         ([{"roots": []}], 'operators[0]: "id" must be a non-empty string'),
+        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa",
+                                 "trust": {"windows": "trusted"}}]}],
+         'operators[0].roots[0]: "trust" must map some of mozilla, apple, android'),
+        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa",
+                                 "trust": {"apple": {"from": "soon"}}}]}],
+         'operators[0].roots[0].trust.apple: "from" must be a date YYYY-MM-DD'),
+        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa",
+                                 "trust": {"apple": "maybe"}}]}],
+         'trust.apple: must be one of trusted, not yet, removed or an object'),
+        ([{"id": "a", "roots": [], "families": [
+            {"name": "F", "key_type": "rsa", "roots": [], "intermediates": [],
+             "issues": {"from": "2026-13-01"}}]}],
+         'operators[0].families[0].issues: "from" must be a date YYYY-MM-DD'),
+        ([{"id": "a", "roots": [], "families": [
+            {"name": "F", "key_type": "rsa", "roots": [], "intermediates": [],
+             "complete": "no"}]}],
+         'operators[0].families[0]: "complete" must be true or false'),
     ],
 )
 def test_broken_catalogs_say_where(tmp_path: Path, operators: object, message: str) -> None:
