@@ -795,14 +795,13 @@ class _Judge:
         other = first.unit.key_type.upper()
         why = (" (certbot 2.0 made ECDSA its default)"
                if other == "ECDSA" and first.unit.operator == "letsencrypt" else "")
-        lead = (f"the set covers only the {self.key_type.upper()} chains of "
-                f"{self.who(first.unit.operator)}; " if self.key_type
-                else f"the set covers no {other} chain of {self.who(first.unit.operator)}; ")
         picked = ""
         if first.certain:
             picked = (" (the platform picks the key type)" if self.automatic
                       else " (it issues no other key type then)")
-        return (f"{lead}a switch to an {other} key{why} moves issuance to "
+        a = "an" if other[0] in "AEIOU" else "a"
+        return (f"a switch to {a} {other} key{why} moves issuance by "
+                f"{self.who(first.unit.operator)} to "
                 f"{_names([f.unit.name for f in group])}{self.since(first.day)}{picked}, "
                 f"where no pin matches ({_paths_text(_chains(group))}).")
 
