@@ -174,6 +174,7 @@ class Unit:
     paths: tuple[Path, ...]
     pin: str | None = None  # the intermediate's key; None for one the catalog does not list
     family: str | None = None
+    projected: bool = False  # a next generation the catalog infers: its failures are possible
 
     def usable(self, day: dt.date) -> list[Path]:
         return [p for p in self.paths if day in p.valid]
@@ -207,6 +208,7 @@ class _Index:
                 units.append(self.unknown_unit(
                     f"another {family.name} intermediate", family.roots, family.key_type,
                     operator, issues, family.name))
+        units += self.next_generations(operator, units)
         reached = {step.pin for unit in units for path in unit.paths for step in path.steps}
         for root in self.catalog.roots_of(operator):
             if root.pin not in reached:
@@ -214,6 +216,25 @@ class _Index:
                                                (root.name,), root.key_type, operator,
                                                span_of(root.cert), None))
         return units
+
+    def next_generations(self, operator: str, units: list[Unit]) -> list[Unit]:
+        """Per key type whose open family's listed intermediates all end: the CA goes on
+        issuing, from a next generation under that family's roots (an inference, so its
+        futures are possible, never certain)."""
+        found = []
+        for family in self.catalog.families_of(operator):
+            issues = _family_issuance(family)
+            if issues is None or issues.end != FAR or not family.complete:
+                continue
+            listed = [u for u in units if u.family == family.name]
+            if not listed:
+                continue
+            after = max(u.issues.end for u in listed) + DAY
+            unit = self.unknown_unit(f"the generation after {family.name}", family.roots,
+                                     family.key_type, operator, Span(after, FAR), family.name)
+            found.append(Unit(unit.name, unit.operator, unit.key_type, unit.issues, unit.paths,
+                              None, family.name, projected=True))
+        return found
 
     def intermediate_unit(self, intermediate: Intermediate, family: Family,
                           issues: Span) -> Unit | None:
@@ -408,7 +429,10 @@ class _Judge:
         self.leaf_type = leaf_type
         self.ca_keys, self.ca_end = self.pinned_ca_keys()
         self.end = expires or (self.ca_end if self.ca_keys else FAR)
-        self.window = Span(start, max(start, self.end))
+        # After the pinned keys' last certificate nothing matches: `pins-expire` says so,
+        # and the futures beyond it have no other cause.
+        last = min(self.end, self.ca_end) if self.ca_keys else self.end
+        self.window = Span(start, max(start, last))
         self.served_unit: Unit | None = None
         self.operator: str | None = None  # today's CA
         self.key_type: str | None = None  # today's key type
@@ -612,7 +636,7 @@ class _Judge:
         broken = tuple(p for p in unit.usable(uncovered) if not p.pins & self.pins) \
             if uncovered is not None else ()
         if uncovered is not None and broken:  # (no path at all: the unit has ended)
-            failures.append(_Failure(NEXT_ROOT, unit, uncovered, True, broken,
+            failures.append(_Failure(NEXT_ROOT, unit, uncovered, not unit.projected, broken,
                                      self.fix_paths(unit, span)))
         return failures
 
@@ -644,7 +668,8 @@ class _Judge:
         assert span is not None
         broken = tuple(p for p in unit.paths if (p.valid & span) is not None
                        and not p.pins & self.pins)
-        return _Failure(code, unit, day, certain, broken, self.fix_paths(unit, span))
+        return _Failure(code, unit, day, certain and not unit.projected, broken,
+                        self.fix_paths(unit, span))
 
     @property
     def automatic(self) -> bool:
