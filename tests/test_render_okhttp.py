@@ -89,6 +89,12 @@ def scenarios(pki: Pki) -> dict[str, tuple[Config, Output]]:
         "pins.subdomains": single("pins.subdomains", domain(
             API, [pin(inter.pin), pin(BACKUP)], include_subdomains=True, expires=FUTURE)),
         "pins.expired": single("pins.expired", domain(API, live, expires=PAST)),
+        # issue 10 case 5: the child's own pins match nothing served; the parent's do.
+        "pins.pooled": single(
+            "pins.pooled",
+            domain("example.test", [pin(inter.pin, "parent: issuing CA A"), pin(BACKUP)],
+                   include_subdomains=True),
+            domain(API, live)),
         "pins.live": single("pins.live", domain(API, live, expires=FUTURE)),
         "pins.never": single("pins.never", domain(API, live)),
         "pins.many": single("pins.many", *many),
@@ -149,6 +155,8 @@ REQUESTS: dict[str, tuple[str, str, str]] = {
     "subdomains-deep-genuine": ("pins.subdomains.CertificatePins", "genuine", DEEP),
     "subdomains-deep-attacker": ("pins.subdomains.CertificatePins", "attacker", DEEP),
     "subdomains-sibling-attacker": ("pins.subdomains.CertificatePins", "attacker", SIBLING),
+    "pooled-genuine": ("pins.pooled.CertificatePins", "genuine", API),
+    "pooled-attacker": ("pins.pooled.CertificatePins", "attacker", API),
     "expired-genuine": ("pins.expired.CertificatePins", "genuine", API),
     "expired-attacker": ("pins.expired.CertificatePins", "attacker", API),
     "live-genuine": ("pins.live.CertificatePins", "genuine", API),
@@ -238,6 +246,21 @@ def test_include_subdomains_pins_the_apex_and_every_depth(results: Results) -> N
     for rid in ("subdomains-apex-attacker", "subdomains-deep-attacker"):
         assert_refused_by_pins(results, rid)
     assert_reached(results, "subdomains-sibling-attacker")
+
+
+def test_okhttp_pools_the_parents_pins_on_the_child_host_as_the_model_says(
+        pki: Pki, results: Results) -> None:
+    """CertificatePinner.findMatchingPins pools every matching pattern: api.example.test,
+    whose own pins match nothing it serves, is reached through example.test's pin."""
+    from pingen import platforms
+
+    assert_reached(results, "pooled-genuine")
+    assert_refused_by_pins(results, "pooled-attacker")
+    cfg, _ = scenarios(pki)["pins.pooled"]
+    eff = platforms.effective(platforms.OKHTTP, [platforms.Entry.of(d) for d in cfg.domains],
+                              API)
+    assert pki.genuine.issuer.pin in {p.sha256 for p in eff.pins}
+    assert [e.host for e in eff.entries] == [API, "example.test"]
 
 
 def test_an_expired_domain_is_not_pinned_at_run_time(results: Results) -> None:
