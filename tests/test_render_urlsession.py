@@ -710,3 +710,92 @@ def test_the_readme_shows_the_snippets_the_header_shows() -> None:
         assert "\n".join("//     " + line for line in snippet.split("\n")) in header
     assert "PinnedTrustDelegate.evaluate(trust, host: challenge.protectionSpace.host)" in readme
     assert "| `urlsession` |" in readme and "| `ios-plist` | no: iOS keeps enforcing" in readme
+
+
+EXPLAIN_YAML = f"""\
+version: 1
+defaults:
+  expires: 2030-01-01
+domains:
+  example.com:
+    include_subdomains: true
+    pins:
+      - sha256: "{A}"
+        label: CA one
+        level: root
+      - sha256: "{B}"
+        label: CA two
+        level: root
+        backup: true
+  api.example.com:
+    enforce: false
+    expires: 2029-01-01
+    pins:
+      - sha256: "{C}"
+        level: root
+      - sha256: "{D}"
+        level: root
+        backup: true
+outputs:
+  - type: urlsession
+    path: Pins.swift
+"""
+
+
+@pytest.mark.parametrize(("host", "at"), [
+    ("example.com", None), ("a.example.com", None), ("b.a.example.com", None),
+    ("api.example.com", None), ("x.api.example.com", None), ("example.org", None),
+    ("api.example.com", "2029-01-01"), ("api.example.com", "2028-12-31"),
+])
+def test_pingen_explain_says_what_the_built_file_does(
+    host: str, at: str | None, workdir: Path, run_pingen: CliRunner
+) -> None:
+    (workdir / "pins.yaml").write_text(EXPLAIN_YAML)
+    assert run_pingen("build").exit_code == 0
+    table = policy_table((workdir / "Pins.swift").read_text())
+    from_file = [domain(h, e["pins"], include_subdomains=e["include_subdomains"],
+                        enforce=e["enforce"],
+                        expires=e["expires"].date() if e["expires"] else None)
+                 for h, e in table.items()]
+    result = run_pingen("explain", host, "--format", "json", *(["--at", at] if at else []))
+    assert result.exit_code == 0, result.stderr
+    [explained] = json.loads(result.stdout)["outputs"]
+    now = (urlsession.expiry_instant(dt.date.fromisoformat(at)) if at
+           else dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    decision = urlsession.decide(from_file, host, now, lambda: True, lambda: [])
+    assert explained["pinned"] == (decision.kind != "notPinned")
+    if decision.violation is not None:
+        assert [p["sha256"] for p in explained["pins"]] == list(decision.violation.expected_pins)
+        assert explained["enforce"] == decision.violation.enforced
+
+
+def test_every_path_of_the_delegate_answers_the_challenge_exactly_once() -> None:
+    root = parse(render(sample_config()))
+    method = named(root, "function_declaration", "urlSession")
+    switch = next(n for n in walk(method) if n.type == "switch_statement")
+    entries = [n for n in switch.children if n.type == "switch_entry"]
+    answers = {}
+    for entry in entries:
+        text = entry.text.decode()
+        assert text.count("completionHandler(") == 1, text
+        label = text.split(":")[0].removeprefix("case ")
+        answers[label] = text.split("completionHandler(")[1].strip()
+    assert answers == {
+        ".notPinned, .pinned": ".performDefaultHandling, nil)",
+        ".untrusted": ".cancelAuthenticationChallenge, nil)",
+        ".refused(let violation)": ".cancelAuthenticationChallenge, nil)",
+        ".reportOnly(let violation)": ".performDefaultHandling, nil)",
+    }
+    # The guard for other challenges answers once too.
+    guard = next(n for n in walk(method) if n.type == "guard_statement")
+    assert guard.text.decode().count("completionHandler(.performDefaultHandling, nil)") == 1
+
+
+def test_reports_go_through_a_session_without_pinning_never_waited_for_at_most_daily() -> None:
+    text = render(sample_config())
+    assert "private static let reportSession = URLSession(configuration: .ephemeral)\n" in text
+    assert "reportSession.dataTask(with: request).resume()" in text  # asynchronous: no wait
+    limiter = named(parse(text), "function_declaration", "shouldSend").text.decode()
+    assert "now.timeIntervalSince(last) < 24 * 60 * 60" in limiter
+    report = named(parse(text), "function_declaration", "report").text.decode()
+    assert report.index("onViolation?(violation)") < report.index("reportLimiter.shouldSend")
