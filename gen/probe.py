@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
     from pingen.probe_pki import ProbeCA
@@ -212,7 +213,8 @@ class Plan:
     targets: tuple[Target, ...]
     ca: ProbeCA
     refuse_key: PrivateKeyTypes  # the leaf key no host pins
-    accept_key: PrivateKeyTypes | None = None  # --key: the leaf key of accept hosts
+    accept_key: PrivateKeyTypes | None = None  # --key: the key accept hosts present
+    accept_as_ca: bool = False  # the key is pinned as a CA's: it signs an intermediate
     idle_timeout: float = IDLE_TIMEOUT
 
 
@@ -253,6 +255,7 @@ class ProbeServer:
         self._names: dict[int, str] = {}  # id(SSLObject) -> the name its client asked for
         self._fallback_names: dict[int, str] = {}  # id(SSLObject) -> the CONNECT host
         self._key_files: dict[str, Path] = {}
+        self._intermediate: ProbeCA | None = None  # accept mode with a CA-level pin
         self._base = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._base.sni_callback = self._choose  # type: ignore[assignment]
         self._stopping: asyncio.Event | None = None
@@ -290,20 +293,38 @@ class ProbeServer:
         return self._contexts[name]
 
     def _new_context(self, name: str, target: Target) -> ssl.SSLContext:
-        import datetime as dt
-
         from cryptography.hazmat.primitives import serialization
 
-        accept = target.expect == "accept"
-        key = self.plan.accept_key if accept and self.plan.accept_key else self.plan.refuse_key
-        leaf = self.plan.ca.issue([name], key, dt.datetime.now(dt.UTC))
+        certificates, kind, key = self._chain_for(name, target)
         chain = self.folder / f"chain-{len(self._contexts)}.pem"
-        chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM)
+                                   for c in certificates))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.set_alpn_protocols(["http/1.1"])  # the probe speaks HTTP/1.1 only
-        context.load_cert_chain(chain, self._key_file("accept" if accept else "refuse", key))
+        context.load_cert_chain(chain, self._key_file(kind, key))
         return context
+
+    def _chain_for(self, name: str, target: Target
+                   ) -> tuple[list[x509.Certificate], str, PrivateKeyTypes]:
+        """The chain served for `name` (leaf first), and the leaf's key with its kind."""
+        import datetime as dt
+
+        from pingen.probe_pki import issuer_key
+
+        now = dt.datetime.now(dt.UTC)
+        plan = self.plan
+        accept_key = plan.accept_key if target.expect == "accept" else None
+        signer = issuer_key(accept_key) if accept_key is not None and plan.accept_as_ca else None
+        if signer is not None:
+            if self._intermediate is None:
+                self._intermediate = plan.ca.intermediate(signer, now)
+            issuer: ProbeCA = self._intermediate
+            return ([issuer.issue([name], plan.refuse_key, now), issuer.cert], "refuse",
+                    plan.refuse_key)
+        if accept_key is not None:
+            return [plan.ca.issue([name], accept_key, now)], "accept", accept_key
+        return [plan.ca.issue([name], plan.refuse_key, now)], "refuse", plan.refuse_key
 
     def _key_file(self, kind: str, key: PrivateKeyTypes) -> Path:
         """The leaf key as a PEM file (ssl loads keys from files only), mode 0600 in the

@@ -88,13 +88,69 @@ class ProbeCA:
                 critical=False,
             )
         )
-        return builder.sign(self.key, _digest())
+        return builder.sign(self.key, _digest_for(self.key))
+
+    def intermediate(self, key: CertificateIssuerPrivateKeyTypes, now: dt.datetime) -> ProbeCA:
+        """An intermediate CA for `key`, issued by this CA: accept mode's chain when the
+        pinned key is a CA's (NSPinnedCAIdentities looks for it above the leaf)."""
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+
+        name = x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, "pingen probe intermediate (the pinned "
+                                                    "test key)"),
+        ])
+        days = (self.cert.not_valid_after_utc - now).days
+        cert = _ca_certificate(name, key, self, now, days=max(1, min(days, LEAF_DAYS)),
+                               path_length=0)
+        return ProbeCA(cert, key)
 
 
-def _digest() -> hashes.SHA256:
+def _digest_for(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | None:
+    """SHA-256, except for Ed25519/Ed448 keys, which sign without a separate hash."""
     from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
 
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+        return None
     return hashes.SHA256()
+
+
+def issuer_key(key: PrivateKeyTypes) -> CertificateIssuerPrivateKeyTypes | None:
+    """`key` if it can sign certificates (RSA, EC, Ed25519, Ed448), else None."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    kinds = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
+             ed448.Ed448PrivateKey)
+    return key if isinstance(key, kinds) else None
+
+
+def _ca_certificate(name: x509.Name, key: CertificateIssuerPrivateKeyTypes,
+                    issuer: ProbeCA | None, now: dt.datetime, *, days: int,
+                    path_length: int) -> x509.Certificate:
+    """A CA certificate for `key` named `name`, self-signed when `issuer` is None."""
+    from cryptography import x509
+
+    public = key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.cert.subject if issuer else name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(_key_usage(cert_sign=True, key_encipherment=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+    )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+            critical=False,
+        )
+    signer = issuer.key if issuer else key
+    return builder.sign(signer, _digest_for(signer))
 
 
 def _key_usage(*, cert_sign: bool, key_encipherment: bool) -> x509.KeyUsage:
@@ -125,21 +181,8 @@ def fresh_ca(now: dt.datetime, *, days: int = FRESH_CA_DAYS) -> ProbeCA:
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pingen probe - for tests only - never "
                                                       "trust in production"),
     ])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True, key_encipherment=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
-        .sign(key, _digest())  # type: ignore[arg-type]
-    )
-    return ProbeCA(cert, key)
+    # path length 1: accept mode may put an intermediate with the pinned key under it
+    return ProbeCA(_ca_certificate(name, key, None, now, days=days, path_length=1), key)
 
 
 def is_probe_ca(cert: x509.Certificate) -> bool:

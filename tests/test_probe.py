@@ -201,7 +201,7 @@ def test_accept_mode_serves_the_pinned_key_and_passes_when_the_client_connects(
     with running_probe(project, *args) as probe:
         leaf = served_leaf(probe.port, API, probe.ca)
     key = serialization.load_pem_public_key(public.read_bytes())
-    assert pin_of_public_key(leaf.public_key()) == pin_of_public_key(key)  # type: ignore[arg-type]
+    assert pin_of_public_key(leaf.public_key()) == pin_of_public_key(key)
     assert probe.result.verdicts() == {API: "FAIL"}  # handshake only: the "app" refused
     assert "refused a chain whose leaf holds the pinned key" in probe.result.stdout
     with running_probe(project, *args) as probe:
@@ -331,3 +331,60 @@ def test_the_readme_probe_commands_parse() -> None:
     for args in commands:
         context = command.make_context("probe", list(args))
         assert context.params["control"] == "control.example.net", args
+
+
+def test_accept_mode_expects_refusal_from_hosts_that_do_not_pin_the_key(tmp_path: Path) -> None:
+    private, _public = write_key(tmp_path)
+    project = write_project(tmp_path)
+    pins = project / "pins.yaml"
+    pins.write_text(pins.read_text().replace(  # only api pins the test key
+        f"      - sha256: {fake_pin('offline backup')}\n",
+        "      - file: test.pub.pem\n", 1))
+    with running_probe(project, "--mode", "accept", "--key", str(private),
+                       "--connections", "2") as probe:
+        tls_request(probe.port, API, probe.ca)
+        tls_request(probe.port, CDN, probe.ca, request=False)
+    assert probe.result.verdicts() == {API: "PASS", CDN: "PASS", IMG: "UNTESTED"}
+    assert probe.result.report is not None
+    assert {h["host"]: h["expect"] for h in probe.result.report["hosts"]} == {
+        API: "accept", CDN: "refuse", IMG: "refuse"}
+
+
+@pytest.mark.parametrize("damage", ["only the certificate", "a key others can read"])
+def test_a_damaged_ca_dir_is_exit_2(run_pingen: CliRunner, workdir: Path, damage: str) -> None:
+    write_project(workdir)
+    command = [sys.executable, "-m", "pingen", "probe", "--listen", "127.0.0.1:0",
+               "--duration", "0.1", "--ca-dir", "probe-ca"]
+    subprocess.run(command, cwd=workdir, capture_output=True, timeout=60, check=False)
+    key = workdir / "probe-ca" / "probe-ca.key.pem"
+    if damage == "only the certificate":
+        key.unlink()
+        expected = "exists but probe-ca/probe-ca.key.pem does not"
+    else:
+        key.chmod(0o644)
+        expected = "is readable by others (mode 644): run `chmod 600"
+    result = run_pingen("probe", "--listen", "127.0.0.1:0", "--duration", "5",
+                        "--ca-dir", "probe-ca")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert expected in result.stderr
+
+
+def test_accept_mode_puts_a_key_pinned_as_a_ca_into_an_intermediate(tmp_path: Path) -> None:
+    """A CA-level pin (NSPinnedCAIdentities looks above the leaf) is served as the
+    intermediate that issued the leaf, under the probe CA."""
+    private, public = write_key(tmp_path)
+    project = write_project(tmp_path)
+    pins = project / "pins.yaml"
+    pins.write_text(pins.read_text().replace(
+        f"      - sha256: {fake_pin('offline backup')}\n",
+        "      - file: test.pub.pem\n        level: intermediate\n", 1))
+    with running_probe(project, "--mode", "accept", "--key", str(private), "--domain", API,
+                       "--connections", "1") as probe:
+        leaf = served_leaf(probe.port, API, probe.ca)  # verifies through the intermediate
+    key = serialization.load_pem_public_key(public.read_bytes())
+    assert pin_of_public_key(leaf.public_key()) != pin_of_public_key(key)
+    issuer = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert issuer.key_identifier == x509.SubjectKeyIdentifier.from_public_key(
+        key).digest
+    assert "an intermediate holds --key" in probe.result.stdout
+    assert probe.result.verdicts() == {API: "FAIL"}  # a handshake only: no request

@@ -210,6 +210,8 @@ def _plan(config: Config, selected: list[Domain], control: str | None, ca: Probe
     from pingen.spki import pin_of_public_key
 
     accept_pin = pin_of_public_key(accept_key.public_key()) if accept_key else None
+    as_ca = any(pin.sha256 == accept_pin and pin.level is not None and pin.level.is_ca
+                for domain in selected for pin in domain.pins)
     targets: list[Target] = [
         Target(d.host, d.include_subdomains,
                "accept" if accept_pin in d.pin_set.hashes else "refuse")
@@ -217,7 +219,7 @@ def _plan(config: Config, selected: list[Domain], control: str | None, ca: Probe
     ]
     if control is not None:
         targets.append(Target(control, False, "control"))
-    return Plan(tuple(targets), ca, new_key(), accept_key)
+    return Plan(tuple(targets), ca, new_key(), accept_key, accept_as_ca=as_ca)
 
 
 def _check_ca_out(path: Path | None) -> None:
@@ -275,9 +277,11 @@ def _announce(plan: Plan, bound: tuple[str, int], ca: ProbeCA, ca_out: Path | No
         click.echo(f"probe CA (sha256/{ca.pin}); install it as a trusted CA on the device "
                    "under test:")
         click.echo(ca.pem().decode("ascii"), nl=False)
+    holder = "an intermediate" if plan.accept_as_ca else "the leaf"
     for target in plan.targets:
         scope = " and its subdomains" if target.include_subdomains else ""
-        click.echo(f"  {target.expect:<8} {target.host}{scope}")
+        key = f" ({holder} holds --key)" if target.expect == "accept" else ""
+        click.echo(f"  {target.expect:<8} {target.host}{scope}{key}")
     if not ipaddress.ip_address(host).is_loopback:
         click.echo(f"pingen: warning: listening on {shown}: every machine that reaches this "
                    "one can connect to the probe", err=True)
