@@ -378,3 +378,21 @@ def test_verify_checks_a_stated_key_against_the_live_key(
         assert "says `key: rsa-2048`, but the live key with that hash is EC P-256" in (
             found[0]["message"])
         assert "write `key: ec-p256`" in found[0]["message"]
+
+
+def test_an_rsa_key_with_another_exponent_is_an_error_at_its_pin(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    odd = public_key_file(workdir, "odd.pem", rsa.generate_private_key(
+        public_exponent=3, key_size=2048).public_key())
+    usual = public_key_file(workdir, "usual.pem", rsa.generate_private_key(
+        public_exponent=65537, key_size=2048).public_key())
+    pins = (f"      - sha256: {PIN_A}\n        key: rsa-4096\n"
+            f"      - file: {odd}\n        backup: true\n")
+    project(workdir, "api.example.com", TRUSTKIT, pins)
+    result = run_pingen("build")
+    assert result.exit_code == 2 and "pins.yaml:9:9: " in result.stderr
+    assert "RSA-2048 (exponent 3) keys under a fixed header written for the exponent 65537" in (
+        result.stderr)
+    project(workdir, "api.example.com", TRUSTKIT, pins.replace(odd, usual))
+    assert run_pingen("build").exit_code == 0
