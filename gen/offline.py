@@ -217,11 +217,24 @@ def expires_soon(domain: Domain, today: dt.date) -> str | None:
 
 
 def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[Diagnostic]:
-    """Warnings for the futures the CA catalog predicts from the pins and provider alone
-    (no live chain): the seam for `pingen.survive`'s judgement over the pin set's window.
-    Nothing yet: the dated CA model that decides them is `survive`'s."""
-    del domain, at, catalog
-    return []
+    """The futures the CA catalog predicts over the set's window from the pins and the
+    provider alone (pingen.futures, with no served chain), each a warning at the domain.
+    `build` cannot see which CA serves today, so even a future `verify` would call a
+    fail is a warning here; its message says so."""
+    from pingen.futures import Window, futures
+    from pingen.verdict import ProblemSeverity
+
+    found = futures(domain.pin_set, domain.provider, Window.of(at, domain.expires), catalog,
+                    None, host=domain.host)
+    return [
+        Diagnostic(
+            f"{domain.host}: {finding.code}"
+            f"{' (certain: verify fails on it)' if finding.severity is ProblemSeverity.FAIL else ''}"
+            f": {finding.message}",
+            domain.location,
+        )
+        for finding in found
+    ]
 
 
 # -- text ---------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ class Case:
 
 
 NO_BACKUP = "pins.yaml:5:3: api.example.com has no backup"
+# Keys no catalog knows, of a type every output can hash, one a backup: nothing to warn of
+QUIET_PINS = (f"pins:\n  - sha256: {UNKNOWN_1}\n    key: ec-p256\n  - sha256: {UNKNOWN_2}\n"
+              "    key: ec-p256\n    backup: true\n")
 ONE_CA = "every pin of a known CA belongs to Let's Encrypt (ISRG)"
 
 CASES = {
@@ -104,18 +107,37 @@ CASES = {
         (NO_BACKUP, "pins.yaml:8:9: pin 'live.pub.pem'"),
     ),
     "expires within 30 days: a warning": Case(
-        "pins:\n  - root: ISRG Root X1\n  - root: GTS Root R1\n", 0,
+        QUIET_PINS, 0,
         ("pins.yaml:5:3: warning: api.example.com: the pin set expires on 2026-12-20, in "
          "19 day(s)",), expires="2026-12-20",
     ),
     "expires within 30 days, --strict": Case(
-        "pins:\n  - root: ISRG Root X1\n  - root: GTS Root R1\n", 1,
+        QUIET_PINS, 1,
         ("in 19 day(s)", "pingen: 1 warning(s) and --strict: nothing was written"),
         flags=("--strict",), expires="2026-12-20",
     ),
-    "expires in 31 days, --strict": Case(
-        "pins:\n  - root: ISRG Root X1\n  - root: GTS Root R1\n", 0,
-        flags=("--strict",), expires="2027-01-01",
+    "expires in 31 days, --strict": Case(QUIET_PINS, 0, flags=("--strict",),
+                                         expires="2027-01-01"),
+    "a future the catalog predicts: a warning": Case(
+        "pins:\n  - root: ISRG Root X1\n  - root: ISRG Root X2\n  - root: Root YE\n"
+        "  - file: live.pub.pem\n    backup: true\n", 0,
+        ("pins.yaml:5:3: warning: api.example.com: next-root: chains from YR1, YR2 and YR3 "
+         "match only through the cross-sign of Root YR", "Add `root: Root YR`."),
+    ),
+    "a future the catalog predicts, --strict": Case(
+        "pins:\n  - root: ISRG Root X1\n  - root: ISRG Root X2\n  - root: Root YE\n"
+        "  - file: live.pub.pem\n    backup: true\n", 1,
+        ("next-root", "--strict: nothing was written"), flags=("--strict",),
+    ),
+    "the fix the catalog names clears it": Case(
+        "pins:\n  - root: ISRG Root X1\n  - root: ISRG Root X2\n  - root: Root YE\n"
+        "  - root: Root YR\n  - file: live.pub.pem\n    backup: true\n", 0,
+        flags=("--strict",),
+    ),
+    "a future verify would fail on": Case(
+        "pins:\n  - intermediate: R12\n  - intermediate: R13\n"
+        "  - file: live.pub.pem\n    backup: true\n", 0,
+        ("warning: api.example.com: intermediate-siblings (certain: verify fails on it):",),
     ),
     "expired as of --at": Case(
         "pins:\n  - root: ISRG Root X1\n  - root: GTS Root R1\n", 2,
@@ -232,7 +254,8 @@ def test_allow_no_backup_is_accepted_by_build_diff_and_verify(
     config = (workdir / "pins.yaml").read_text()
     (workdir / "pins.yaml").write_text(
         config.replace("  qubis.pl:\n", "  qubis.pl:\n    allow_no_backup: true\n"))
-    assert run_pingen("build", "--check", "--at", AT, "--strict").exit_code == 0
+    build = run_pingen("build", "--check", "--at", AT)
+    assert build.exit_code == 0 and "backup" not in build.stderr, build.stderr
     diff = json.loads(run_pingen("diff", "--old", "old.yaml", "--format", "json").stdout)
     assert "no-backup" not in [f["code"] for f in diff["flags"]]
     (domain,) = diff["domains"]
@@ -348,3 +371,50 @@ def test_init_takes_provider_and_writes_it(run_pingen: CliRunner, workdir: Path)
     assert "provider cloudflare makes a new key at" in text
     bad = run_pingen("init", "api.example.test", "--provider", "heroku")
     assert bad.exit_code == 2 and "--provider" in bad.stderr
+
+
+# -- the README's examples build -----------------------------------------------------------
+
+
+def _readme_configs() -> list[tuple[int, str]]:
+    """Every ```yaml block of the README that pins a domain, with its line number."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    return [(readme[: m.start()].count("\n") + 1, m.group(1))
+            for m in re.finditer(r"```yaml\n(.*?)```", readme, re.S) if "    pins:" in m.group(1)]
+
+
+def _runnable(folder: Path, block: str) -> str:
+    """The block as a pins.yaml that loads here: a version and expiry where it is a
+    fragment, its `file:` pins made (a CA certificate for a CA, else a key), its own
+    trust files and outputs left out (they name files of the README's app)."""
+    import re
+
+    from tests.support.pki import CA, write_pem
+
+    text = re.sub(r"(?ms)^(trust|outputs):.*?(?=^\S|\Z)", "", block)
+    if "version:" not in text:
+        text = "version: 1\ndefaults:\n  expires: 2027-06-30\n" + text
+    for name in re.findall(r"- file: (\S+)", text):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "ca" in Path(name).name:
+            write_pem(path, CA.root("README backup CA").cert)
+        else:
+            key = ec.generate_private_key(ec.SECP256R1()).public_key()
+            path.write_bytes(key.public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    return text
+
+
+def test_the_readmes_examples_build(run_pingen: CliRunner, tmp_path: Path) -> None:
+    configs = _readme_configs()
+    assert len(configs) >= 3  # the reference, setups A and B
+    for line, block in configs:
+        folder = tmp_path / f"line{line}"
+        folder.mkdir()
+        (folder / "pins.yaml").write_text(_runnable(folder, block))
+        result = run_pingen("build", "--check", "--at", AT, cwd=folder)
+        assert result.exit_code == 0, f"README.md:{line}: {result.stderr}"
+        assert "has no backup" not in result.stderr and "leaf pin" not in result.stderr

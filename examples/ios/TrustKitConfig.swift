@@ -20,7 +20,7 @@
 // Either way TrustKit never pins a session created without a delegate (URLSession.shared,
 // URLSession(configuration:)): its requests stay unpinned (TrustKit's
 // TSKNSURLSessionDelegateProxy.m passes a nil delegate through untouched).
-// Any TrustKit 3.x hashes the key types of these pins.
+// Needs TrustKit 3.0.7 or later: RSA-2048 keys failed to hash in 3.0.4 (datatheorem/TrustKit#352), reported fixed in 3.0.7.
 
 enum TrustKitConfig {
     static let configuration: [String: Any] = [
@@ -44,7 +44,9 @@ enum TrustKitConfig {
                 "TSKPublicKeyHashes": [
                     "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=", // ISRG Root X1
                     "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI=", // ISRG Root X2
-                    "hxqRlPTu1bMS/0DITB1SSu0vd4u/8l8TjPgfaAp63Gc=", // second CA (backup)
+                    "fk6IOKit1ild5647BH06ujSIq5XbCgqlbYl6ANhhi88=", // Root YR
+                    "sCkq5UWXjg+7mKu9lMhhYF5bGLsy7VI/UNW3tccdR7w=", // Root YE
+                    "i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=", // second CA (backup)
                 ],
             ] as [String: Any],
         ] as [String: [String: Any]],
