@@ -226,13 +226,11 @@ def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[D
 
     found = futures(domain.pin_set, domain.provider, Window.of(at, domain.expires), catalog,
                     None, host=domain.host)
+    certain = " (certain: verify fails on it)"
     return [
-        Diagnostic(
-            f"{domain.host}: {finding.code}"
-            f"{' (certain: verify fails on it)' if finding.severity is ProblemSeverity.FAIL else ''}"
-            f": {finding.message}",
-            domain.location,
-        )
+        Diagnostic(f"{domain.host}: {finding.code}"
+                   f"{certain if finding.severity is ProblemSeverity.FAIL else ''}: "
+                   f"{finding.message}", domain.location)
         for finding in found
     ]
 
