@@ -607,7 +607,7 @@ def referenced_files(text: str) -> list[str]:
 
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # the loader says what is wrong
         return []
     if not isinstance(data, dict):
         return []
@@ -661,6 +661,8 @@ def config_at_revision(rev: str, config_path: Path) -> tuple[Config | None, str]
         _write(target, text)
         for repo_path in _old_references(text, rel):
             _copy_from_git(rev, repo_path, top, copy)
+            for catalog_file in _catalog_files(copy, repo_path):
+                _copy_from_git(rev, catalog_file, top, copy)
         # The same confinement as the working tree's (pingen.confine), with the copy of
         # the repository as it was at `rev` as the repository.
         repository = Repository(copy, in_git=True, shown=f"the git repository at {rev}")
@@ -729,6 +731,45 @@ def _old_references(text: bytes, rel: str) -> list[str]:
         if path != ".." and not path.startswith("../"):
             paths.append(path)
     return paths
+
+
+def _catalog_files(copy: Path, repo_path: str) -> list[str]:
+    """The certificate files a CA catalog copied to `repo_path` names (its "file" and
+    "files"), as repository paths; nothing when it is no catalog: read leniently, the
+    loader judges the catalog afterwards."""
+    import posixpath
+
+    from pingen.sources import SourceError, read_small_file
+
+    path = copy / repo_path
+    if path.suffix != ".json" or path.is_symlink():
+        return []
+    try:
+        data = json.loads(read_small_file(path, "CA catalog"))
+    except (SourceError, ValueError, RecursionError):
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, depth: int = 0) -> None:
+        if depth > 20:
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "file" and isinstance(item, str):
+                    found.append(item)
+                elif key == "files" and isinstance(item, list):
+                    found.extend(name for name in item if isinstance(name, str))
+                else:
+                    walk(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, depth + 1)
+
+    walk(data)
+    folder = posixpath.dirname(repo_path)
+    paths = (posixpath.normpath(posixpath.join(folder, name)) for name in found
+             if name and not posixpath.isabs(name))
+    return sorted({p for p in paths if p != ".." and not p.startswith("../")})
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -65,7 +65,19 @@ def load_config(path: Path | str, *, today: dt.date | None = None,
     holding it, else its folder; `diff --base` passes its copy of the old revision).
     """
     path = Path(path)
+    _refuse_linked_out(path, repository)
     return load_config_text(_read_text(path), path, today=today, repository=repository)
+
+
+def _refuse_linked_out(path: Path, repository: Repository | None) -> None:
+    """pins.yaml itself obeys pingen.confine: a committed `pins.yaml -> .git/config` or a
+    link out of the repository is refused before it is read."""
+    if not path.is_symlink():
+        return
+    try:
+        confine(path.name, path.absolute().parent, repository or repository_of(path))
+    except ValueError as error:
+        raise ConfigError(f"a symbolic link that {error}", Location(path)) from None
 
 
 def load_config_text(text: str, path: Path, *, today: dt.date | None = None,
@@ -128,11 +140,31 @@ def _location_of_offset(path: Path, data: bytes, offset: int) -> Location:
     return Location(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
 
 
+_SHALLOW = 64  # levels; a pins.yaml needs about six
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """An upper bound on the YAML nesting of `text` exceeds _SHALLOW: the running depth
+    of flow brackets (quotes ignored), or a line's indentation plus its `- ` and `? `
+    markers (each block level takes at least one column)."""
+    depth = 0
+    for bracket in re.finditer(r"[\[\]{}]", text):
+        depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
+        if depth > _SHALLOW:
+            return True
+    block = re.compile(r"^([ \t]*(?:[-?:][ \t]+)*)", re.MULTILINE)
+    return any(len(match.group(1)) > _SHALLOW * 2 for match in block.finditer(text))
+
+
 def _compose(text: str, path: Path) -> yaml.Node:
     import yaml
 
-    # libyaml's composer is ten times faster and keeps positions just the same.
+    # libyaml's composer is ten times faster and keeps positions just the same, but it
+    # recurses on the C stack: 100,000 `[` crash it (SIGSEGV). Text that may nest deeply
+    # goes to the Python composer, whose RecursionError is an error message.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if _may_nest_deeply(text):
+        loader = yaml.SafeLoader
     try:
         node = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as error:

@@ -6,13 +6,12 @@ PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
 PIN_D = "YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="
 
 
-def template_project(output_path: str) -> str:
-    """A pins.yaml whose one output is the template `pins.txt.j2` written to
-    `output_path`: what the pre-commit and Action tests run pingen on."""
+def two_root_config(expires: str = "2030-06-30") -> str:
+    """A pins.yaml up to its `outputs:` line: one domain, two roots, one a backup."""
     return f"""\
 version: 1
 defaults:
-  expires: 2030-06-30
+  expires: {expires}
 domains:
   api.example.com:
     pins:
@@ -22,6 +21,10 @@ domains:
         label: backup
         backup: true
 outputs:
-  - template: pins.txt.j2
-    path: {output_path}
 """
+
+
+def template_project(output_path: str) -> str:
+    """A pins.yaml whose one output is the template `pins.txt.j2` written to
+    `output_path`: what the pre-commit and Action tests run pingen on."""
+    return two_root_config() + f"  - template: pins.txt.j2\n    path: {output_path}\n"
