@@ -72,7 +72,10 @@ def load_config(path: Path | str, *, today: dt.date | None = None,
 def _refuse_linked_out(path: Path, repository: Repository | None) -> None:
     """pins.yaml itself obeys pingen.confine: a committed `pins.yaml -> .git/config` or a
     link out of the repository is refused before it is read."""
-    if not path.is_symlink():
+    try:
+        if not path.is_symlink():
+            return
+    except (OSError, ValueError):  # a name too long, a NUL: _read_text says so
         return
     try:
         confine(path.name, path.absolute().parent, repository or repository_of(path))
