@@ -143,31 +143,38 @@ def _location_of_offset(path: Path, data: bytes, offset: int) -> Location:
     return Location(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
 
 
-_SHALLOW = 64  # levels; a pins.yaml needs about six
+MAX_NESTING = 100  # levels; a pins.yaml needs about six
 
 
-def _may_nest_deeply(text: str) -> bool:
-    """An upper bound on the YAML nesting of `text` exceeds _SHALLOW: the running depth
-    of flow brackets (quotes ignored), or a line's indentation plus its `- ` and `? `
-    markers (each block level takes at least one column)."""
+def _refuse_deep_nesting(text: str, path: Path) -> None:
+    """libyaml's composer recurses on the C stack: 100,000 `[` crashed it (SIGSEGV), so
+    deep nesting is refused before composing, at the place it passes MAX_NESTING. An
+    upper bound: the running depth of flow brackets (quotes ignored), and a line's
+    indentation plus its `- `/`? ` markers (each block level takes a column or more)."""
     depth = 0
     for bracket in re.finditer(r"[\[\]{}]", text):
         depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
-        if depth > _SHALLOW:
-            return True
-    block = re.compile(r"^([ \t]*(?:[-?:][ \t]+)*)", re.MULTILINE)
-    return any(len(match.group(1)) > _SHALLOW * 2 for match in block.finditer(text))
+        if depth > MAX_NESTING:
+            _nested_too_deeply(text, path, bracket.start())
+    block = re.compile(r"^[ \t]*(?:[-?:][ \t]+)*", re.MULTILINE)
+    for match in block.finditer(text):
+        if len(match.group()) > MAX_NESTING * 2:
+            _nested_too_deeply(text, path, match.start())
+
+
+def _nested_too_deeply(text: str, path: Path, offset: int) -> None:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    raise ConfigError(f"YAML nested more than {MAX_NESTING} levels deep; a pins.yaml needs "
+                      "about six", Location(path, line, column))
 
 
 def _compose(text: str, path: Path) -> yaml.Node:
     import yaml
 
-    # libyaml's composer is ten times faster and keeps positions just the same, but it
-    # recurses on the C stack: 100,000 `[` crash it (SIGSEGV). Text that may nest deeply
-    # goes to the Python composer, whose RecursionError is an error message.
+    # libyaml's composer is ten times faster and keeps positions just the same.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    if _may_nest_deeply(text):
-        loader = yaml.SafeLoader
+    _refuse_deep_nesting(text, path)
     try:
         node = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as error:
