@@ -5,8 +5,9 @@ inherited its date from `defaults`); comments, order, quoting and layout stay as
 user wrote them. The edit works on the text, at the positions PyYAML's composer
 reports, never by dumping YAML again.
 
-A new date is refused when the pins cannot survive to it: pins are keys, and once no
-known certificate of any pinned CA key is valid, no chain can reach a pinned key.
+A new date is refused when the pins cannot survive to it (`pins-expire`, the same
+judgement `verify` and `build` make): pins are keys, and once no known certificate of
+any pinned CA key is valid, no chain can reach a pinned key.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
-from pingen.catalog import Catalog, load_catalog, mozilla_roots
+from pingen.catalog import load_catalog
 from pingen.errors import ConfigError, Location
 from pingen.load import normalize_host
-from pingen.model import Config, Domain, Level
+from pingen.model import Config, Domain
 
 DEFAULTS = "defaults"
 
@@ -187,40 +188,19 @@ def _apply(text: str, edits: Iterable[_Edit]) -> str:
 # -- what the pins can survive -----------------------------------------------------
 
 
-def survivable_until(domain: Domain, catalog: Catalog) -> dt.date | None:
-    """The last day a chain can still reach one of the domain's pinned keys, when
-    every pin is a CA key with known certificates (catalog, Mozilla's roots); None
-    when some pin may live on (a leaf key, kept at renewal, or a key pingen does not
-    know), so no date can be proven too late."""
-    ends = _certificate_ends(catalog)
-    last: dt.date | None = None
-    for pin in domain.pins:
-        if pin.level is Level.LEAF or pin.sha256 not in ends:
-            return None
-        last = max(last or ends[pin.sha256], ends[pin.sha256])
-    return last
+def unsurvivable(config: Config, plan: ExpiryPlan, new: dt.date, today: dt.date) -> list[str]:
+    """A message per moved domain whose new expiry lies past what its pins survive: the
+    survivability judgement's `pins-expire` failing over the window [today, new]."""
+    from pingen.futures import PINS_EXPIRE, Window, futures
+    from pingen.verdict import ProblemSeverity
 
-
-def _certificate_ends(catalog: Catalog) -> dict[str, dt.date]:
-    ends: dict[str, dt.date] = {}
-    for cert in (*catalog.certificates(), *(root.cert for root in catalog.roots),
-                 *mozilla_roots()):
-        end = cert.not_after.date()
-        ends[cert.pin] = max(ends.get(cert.pin, end), end)
-    return ends
-
-
-def unsurvivable(config: Config, plan: ExpiryPlan, new: dt.date) -> list[str]:
-    """A message per moved domain whose new expiry lies past what its pins survive."""
     catalog = load_catalog(config.trust.catalog)
     problems: list[str] = []
     for host in plan.moved:
-        last = survivable_until(_domain(config, host), catalog)
-        if last is not None and new > last:
-            problems.append(
-                f"{host}: no known certificate of its pinned keys is valid after "
-                f"{last.isoformat()}, so the pins cannot survive to {new.isoformat()} "
-                f"(pins-expire): choose --to {last.isoformat()} at most, or pin keys that "
-                "outlive it (`pingen suggest`)"
-            )
+        domain = _domain(config, host)
+        pin_set = replace(domain.pin_set, expires=new)
+        for finding in futures(pin_set, domain.provider, Window.of(today, new), catalog,
+                               host=host):
+            if finding.code == PINS_EXPIRE and finding.severity is ProblemSeverity.FAIL:
+                problems.append(f"{host}: {finding.code}: {finding.message}")
     return problems

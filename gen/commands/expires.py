@@ -55,7 +55,7 @@ def command(config_path: Path, to_text: str | None, extend_text: str | None,
     for skipped in plan.skipped:
         click.echo(terminal_text(f"{name}: {skipped.where}: left as it is: {skipped.reason}"),
                    err=True)
-    problems = unsurvivable(config, plan, new)
+    problems = unsurvivable(config, plan, new, today)
     if problems:
         for problem in problems:
             click.echo(terminal_text(f"{name}: refused: {problem}"), err=True)
