@@ -79,12 +79,23 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
-        error.show()
+        _show(error)
         return error.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_BAD_INPUT
     return result if isinstance(result, int) else 0
+
+
+def _show(error: click.ClickException) -> None:
+    """click's message, which may quote an argument, with its control characters escaped."""
+    import io
+
+    from pingen.textsafe import terminal_text
+
+    shown = io.StringIO()
+    error.show(file=shown)
+    click.echo(terminal_text(shown.getvalue()), err=True, nl=False)
 
 
 if __name__ == "__main__":

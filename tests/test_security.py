@@ -984,3 +984,13 @@ def test_expires_shows_the_diff_of_pins_yaml_escaped(run_pingen: CliRunner, work
     assert "+  expires: 2031-06-30  # txt\\u202egnp #\\x23[error]x" in result.stdout
     assert_inert_terminal(result.stdout + result.stderr)
     assert "\u202e" in (workdir / "pins.yaml").read_text()  # the file itself is as written
+
+
+def test_usage_errors_escape_the_arguments_they_quote(run_pingen: CliRunner,
+                                                       workdir: Path) -> None:
+    for args in (("verify", "--format", "x\x1b[2K\n::error::y"),
+                 ("build", "-c", "p\x1b]52;c;aGk=\x07\n::add-mask::z.yaml")):
+        result = run_pingen(*args)
+        assert result.exit_code == 2
+        assert "\\x1b" in result.stderr
+        assert_inert_terminal(result.stdout + result.stderr)
