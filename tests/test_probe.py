@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shlex
 import socket
 import ssl
@@ -388,3 +389,24 @@ def test_accept_mode_puts_a_key_pinned_as_a_ca_into_an_intermediate(tmp_path: Pa
         key).digest
     assert "an intermediate holds --key" in probe.result.stdout
     assert probe.result.verdicts() == {API: "FAIL"}  # a handshake only: no request
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("8443", ("127.0.0.1", 8443)),
+    ("localhost:9", ("127.0.0.1", 9)),
+    ("0.0.0.0:0", ("0.0.0.0", 0)),
+    ("[::1]:8443", ("::1", 8443)),
+])
+def test_listen_takes_an_address_and_a_port(text: str, address: tuple[str, int]) -> None:
+    from pingen.commands.probe import parse_listen
+
+    assert parse_listen(text) == address
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1:70000", "127.0.0.1:http", "api.example.test:443"])
+def test_listen_refuses_what_is_not_an_ip_and_a_port(text: str) -> None:
+    from pingen.commands.probe import parse_listen
+    from pingen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(f"--listen {text}: ")):
+        parse_listen(text)
