@@ -825,10 +825,14 @@ class _Judge:
             picked = (" (the platform picks the key type)" if self.automatic
                       else " (it issues no other key type then)")
         a = "an" if other[0] in "AEIOU" else "a"
-        return (f"a switch to {a} {other} key{why} moves issuance by "
-                f"{self.who(first.unit.operator)} to "
-                f"{_names([f.unit.name for f in group])}{self.since(first.day)}{picked}, "
-                f"where no pin matches ({_paths_text(_chains(group))}).")
+        by_operator: dict[str | None, list[str]] = {}
+        for failure in group:
+            by_operator.setdefault(failure.unit.operator, []).append(failure.unit.name)
+        moves = " and ".join(f"by {self.who(op)} to {_names(names)}"
+                             for op, names in by_operator.items())
+        return (f"a switch to {a} {other} key{why} moves issuance {moves}"
+                f"{self.since(first.day)}{picked}, where no pin matches "
+                f"({_paths_text(_chains(group))}).")
 
     def ca_switch_text(self, group: list[_Failure]) -> str:
         first = group[0]
