@@ -195,5 +195,8 @@ def test_each_code_has_a_trigger_and_its_advice_clears_it(code: str) -> None:
     assert code in [f.code for f in findings]
     finding = next(f for f in findings if f.code == code)
     assert finding.first >= at.date() and finding.chains
+    own_lines, own_expires = followed([finding], pins, expires)  # its own advice clears it
+    assert code not in [f.code for f in judge(own_lines, own_expires, at.date(), provider,
+                                              chain, leaf)]
     fixed_lines, fixed_expires = followed(findings, pins, expires)
     assert judge(fixed_lines, fixed_expires, at.date(), provider, chain, leaf) == [], findings

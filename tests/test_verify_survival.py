@@ -28,7 +28,11 @@ CASES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "alternate-path.test": ("E1", None, ("X1", "YR", "YE", "intermediate: E2")),
     "ca-switch.test": ("R1", "google-managed", ("X1", "X2", "YR", "YE")),
     "durable.test": ("R1", "google-managed", ("X1", "X2", "YR", "YE", "O1")),
+    "pins-expire.test": ("R1", None, tuple(f"intermediate: {name}" for name in (
+        "R1", "R2", "E1", "E2", "YR1", "YR2", "YE1", "YE2"))),
 }
+# The intermediates live five years: a set shipped for eight outlives every pinned key.
+EXPIRES = {"pins-expire.test": (dt.datetime.now(dt.UTC) + dt.timedelta(days=8 * 365)).date()}
 EXPECTED = {
     # (a leaf certificate expires before a pin set that never does: leaf-only too)
     "leaf-key-rotates.test": ("warn", ["leaf-only", "leaf-key-rotates"]),
@@ -39,6 +43,7 @@ EXPECTED = {
     "alternate-path.test": ("warn", ["alternate-path"]),
     "ca-switch.test": ("fail", ["ca-switch"]),
     "durable.test": ("ok", []),
+    "pins-expire.test": ("fail", ["pins-expire"]),
 }
 # The synthetic CA lives ten years from today; the sets are shipped for one.
 A_YEAR_ON = (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).date()
@@ -72,6 +77,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         leaf = pki.leaf(intermediate, host)
         identities[host] = Identity((leaf.cert, *pki.upper(intermediate)), leaf.key)
         lines.append(f"  {host}:")
+        if host in EXPIRES:
+            lines.append(f"    expires: {EXPIRES[host]}")
         if provider:
             lines.append(f"    provider: {provider}")
         lines += ["    connect: ADDRESS", "    pins:",
@@ -84,11 +91,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_each_code_comes_from_its_own_future(run_pingen: CliRunner, project: Path) -> None:
     result = run_pingen("verify", "--format", "json", cwd=project)
-    assert result.exit_code == 1, result.stderr  # two domains fail
+    assert result.exit_code == 1, result.stderr  # three domains fail
     report = json.loads(result.stdout)
     found = {
         d["domain"]: (d["status"], [p["code"] for p in d["problems"]])
         for d in report["domains"]
     }
     assert found == EXPECTED
-    assert report["summary"] == {"ok": 1, "warn": 5, "fail": 2, "error": 0}
+    assert report["summary"] == {"ok": 1, "warn": 5, "fail": 3, "error": 0}
