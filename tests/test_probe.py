@@ -170,7 +170,7 @@ def test_sigint_stops_the_probe_and_prints_the_verdicts(tmp_path: Path) -> None:
         with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as raw, \
                 context.wrap_socket(raw, server_hostname=CDN):  # held open, no request
             tls_request(probe.port, API, probe.ca, request=False)
-            probe.finish(timeout=1)  # no --connections: it runs until SIGINT
+            probe.finish(timeout=3)  # no --connections: it runs until SIGINT
     assert probe.result.verdicts() == {API: "PASS", CDN: "PASS"}
     assert "no request yet when the probe stopped" in probe.result.stdout
     assert probe.result.exit_code == 0

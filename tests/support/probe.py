@@ -60,10 +60,14 @@ class RunningProbe:
         if hasattr(self, "result"):
             return self.result
         try:
-            stdout, stderr = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.send_signal(signal.SIGINT)
-            stdout, stderr = self.process.communicate(timeout=30)
+            self.process.wait(30)
+        # Read through the text streams, never communicate(): it reads the raw pipe and
+        # would lose what readline() already buffered. The output is small (no pipe fills).
+        assert self.process.stdout is not None and self.process.stderr is not None
+        stdout, stderr = self.process.stdout.read(), self.process.stderr.read()
         report = (json.loads(self.report_path.read_text()) if self.report_path.exists()
                   else None)
         self.result = ProbeResult(self.process.returncode, self.announcement + stdout, stderr,
