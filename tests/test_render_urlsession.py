@@ -30,6 +30,7 @@ import pytest
 import tree_sitter
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import given
 
 from pingen import platforms
 from pingen.errors import ConfigError
@@ -37,6 +38,7 @@ from pingen.model import Config, Domain, Output, Pin, PinSource
 from pingen.render import urlsession
 from pingen.render.pipeline import render_output
 from pingen.spki import KeyType
+from tests import test_platform_differential as differential
 from tests.conftest import CliRunner
 from tests.support import rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT
@@ -799,3 +801,31 @@ def test_reports_go_through_a_session_without_pinning_never_waited_for_at_most_d
     assert "now.timeIntervalSince(last) < 24 * 60 * 60" in limiter
     report = named(parse(text), "function_declaration", "report").text.decode()
     assert report.index("onViolation?(violation)") < report.index("reportLimiter.shouldSend")
+
+
+# -- differential: hypothesis configs, the built file read back, the model -----------------
+
+def urlsession_lookup(swift: str) -> Any:
+    """The file's own lookup: its table read back, decided by the mirror of `decide`."""
+    table = policy_table(swift)
+    from_file = [domain(h, e["pins"], include_subdomains=e["include_subdomains"],
+                        enforce=e["enforce"],
+                        expires=e["expires"].date() if e["expires"] else None)
+                 for h, e in table.items()]
+
+    def lookup(host: str, day: dt.date) -> frozenset[tuple[str, frozenset[str]]]:
+        now = urlsession.expiry_instant(day)
+        decision = urlsession.decide(from_file, host, now, lambda: True, lambda: [])
+        if decision.violation is None:
+            return frozenset()
+        return frozenset({("any", frozenset(decision.violation.expected_pins))})
+
+    return lookup
+
+
+@differential.DIFFERENTIAL
+@given(differential.configs(same_level=False, report_only=True))
+def test_urlsession_file_and_model_agree(cfg: Config) -> None:
+    swift = render(cfg, output("urlsession", OUT, alamofire=True))
+    differential.agree(differential.model_lookup(platforms.URLSESSION, cfg),
+                       urlsession_lookup(swift), cfg)
