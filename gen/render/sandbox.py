@@ -118,9 +118,12 @@ def _deadline(seconds: float) -> Iterator[None]:
     """SIGALRM after `seconds` raises SecurityError in the rendering (main thread only,
     where signals are delivered); an alarm already set, e.g. by a test runner, is kept
     and re-armed afterwards."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not (
+            threading.main_thread()):  # no alarms on Windows, nor outside the main thread
+        yield
+        return
     before_remaining, before_interval = signal.getitimer(signal.ITIMER_REAL)
-    if threading.current_thread() is not threading.main_thread() or (
-            before_remaining and before_remaining <= seconds):  # the earlier alarm rules
+    if before_remaining and before_remaining <= seconds:  # the earlier alarm rules
         yield
         return
     before_handler = signal.getsignal(signal.SIGALRM)
