@@ -170,7 +170,7 @@ def build_verified_chain(
     candidates for intermediates (order and extras do not matter). `host` is checked
     against the leaf's names (None: the leaf's first DNS name). Raises UntrustedChain.
     """
-    from cryptography.x509.verification import PolicyBuilder, VerificationError
+    from cryptography.x509.verification import VerificationError
 
     if not served:
         raise UntrustedChain("the server sent no certificate")
@@ -178,18 +178,56 @@ def build_verified_chain(
     leaf, *others = served
     _check_validity(leaf, at)
     subject = _subject(host or _first_dns_name(leaf))
-    verifier = (
-        PolicyBuilder()
-        .store(store.store)
-        .time(at)
-        .max_chain_depth(MAX_CHAIN_DEPTH)
-        .build_server_verifier(subject)
-    )
+    key = (id(store.store), at, tuple(others))
+    shared = _VERIFIED_ISSUERS.get(key)
+    if shared is not None and shared[0] is store.store:
+        chain = _verify_under(leaf, shared[1], subject, at)
+        if chain is not None:
+            return chain
     try:
-        return list(verifier.verify(leaf, others))
+        chain = list(_verifier(store.store, subject, at).verify(leaf, others))
     except VerificationError as error:
         reason, no_anchor = _explain(served, store, host, error)
         raise UntrustedChain(reason, no_anchor=no_anchor) from None
+    if len(chain) > 2:
+        if len(_VERIFIED_ISSUERS) >= 4096:  # a long-lived process: forget old runs
+            _VERIFIED_ISSUERS.clear()
+        _VERIFIED_ISSUERS[key] = (store.store, tuple(chain[1:]))  # the store kept: its id
+    return chain
+
+
+# Hosts behind one CA serve the same intermediates: the path from the issuing
+# intermediate to the root, verified once (as of one time, against one store), is
+# reused for every leaf served with them, and only the leaf is verified again, under
+# that intermediate. Keyed by the store object, the time and the served certificates.
+_VERIFIED_ISSUERS: dict[tuple[int, dt.datetime, tuple[x509.Certificate, ...]],
+                        tuple[Store, tuple[x509.Certificate, ...]]] = {}
+
+
+def _verifier(store: Store, subject: x509.verification.Subject,
+              at: dt.datetime) -> x509.verification.ServerVerifier:
+    from cryptography.x509.verification import PolicyBuilder
+
+    return (PolicyBuilder().store(store).time(at).max_chain_depth(MAX_CHAIN_DEPTH)
+            .build_server_verifier(subject))
+
+
+def _verify_under(leaf: x509.Certificate, tail: tuple[x509.Certificate, ...],
+                  subject: x509.verification.Subject,
+                  at: dt.datetime) -> list[x509.Certificate] | None:
+    """The verified chain of `leaf` through `tail` (issuing intermediate first, root
+    last, verified already), or None when the leaf is not valid under its first
+    certificate: the full verification then says why."""
+    from cryptography.x509.verification import Store, VerificationError
+
+    issuer = tail[0]
+    if leaf.issuer != issuer.subject:
+        return None
+    try:
+        verified = _verifier(Store([issuer]), subject, at).verify(leaf, [])
+    except VerificationError:
+        return None
+    return [verified[0], *tail]
 
 
 def levels(chain: Sequence[x509.Certificate]) -> list[Level]:

@@ -10,12 +10,16 @@ command (`::add-mask::`, `::error …`). Each is shown as a visible escape (`\\x
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Unicode categories never shown raw: controls (C0, DEL, C1), format characters (bidi
 # overrides and isolates, zero-width characters, BOM), line/paragraph separators,
 # surrogates, private use and unassigned code points.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+# Characters that may be hidden: outside printable ASCII (line breaks and tabs aside).
+# Reports are mostly ASCII, so only these few are looked at one by one.
+_MAYBE_HIDDEN = re.compile(r"[^\t\n\r\x20-\x7e]")
 
 
 def visible(char: str) -> str:
@@ -43,7 +47,8 @@ def one_line(text: str) -> str:
 
 
 def _line(line: str) -> str:
-    text = "".join(visible(c) if is_hidden(c) and c != "\t" else c for c in line)
+    text = line if line.isprintable() else "".join(
+        visible(c) if is_hidden(c) and c != "\t" else c for c in line)
     # GitHub's runner reads a line as a workflow command when it starts with `::` after
     # leading white space (actions/runner@079cdb1d05fe0ec50f8c51de5a4fa51d0eb189b0:
     # src/Runner.Common/ActionCommand.cs#L61), and finds the older `##[` form anywhere
@@ -67,8 +72,12 @@ def json_text(json_document: str) -> str:
     a log viewer obeys (C1 controls, bidi overrides) when a bot's output is shown."""
     # (json.dumps escapes line breaks and tabs inside strings; outside them they are
     # the document's layout and stay)
-    return "".join(_json_escape(c) if is_hidden(c) and c not in "\n\t\r" else c
-                   for c in json_document)
+    return _MAYBE_HIDDEN.sub(_json_char, json_document)
+
+
+def _json_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return _json_escape(char) if is_hidden(char) else char
 
 
 def _json_escape(char: str) -> str:

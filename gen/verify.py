@@ -134,21 +134,24 @@ def verify_config(
     from pingen.judge import judge_chain, judge_unreachable
 
     selected = select_domains(config, domains)
-    store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
     by_host = {domain.host: domain for domain in selected}
     trustkit_ios = uses_trustkit_ios(config)
 
-    def judge(result: Fetched) -> DomainReport:
-        domain = by_host[result.host]
-        if result.error is not None:
-            return judge_unreachable(domain, result.address, result.error, when)
-        return judge_chain(domain, result.certificates(), store, when, result.address,
-                           config.trust.catalog, trustkit_ios=trustkit_ios)
-
     # Each chain is judged in a worker thread as soon as it arrives: chain building
     # releases the GIL, so it overlaps the handshakes still running in the event loop.
+    # The trust store (and cryptography with it) loads there too, first, while the
+    # first handshakes run: the dialling starts as soon as pins.yaml is read.
     with ThreadPoolExecutor(max_workers=_JUDGE_THREADS) as judges:
+        store_loaded = judges.submit(load_trust_store, config.trust)
+
+        def judge(result: Fetched) -> DomainReport:
+            domain = by_host[result.host]
+            if result.error is not None:
+                return judge_unreachable(domain, result.address, result.error, when)
+            return judge_chain(domain, result.certificates(), store_loaded.result(), when,
+                               result.address, config.trust.catalog, trustkit_ios=trustkit_ios)
+
         pending: dict[int, Future[DomainReport]] = {}
 
         def arrived(result: Fetched) -> None:
@@ -159,6 +162,7 @@ def verify_config(
         targets = [Target(domain.host, domain.connect) for domain in selected]
         fetched = fetch_chains(targets, timeout=timeout, concurrency=concurrency,
                                progress=arrived)
+        store_loaded.result()  # a CA file that does not parse is bad input, domains or not
         reports = [pending[id(result)].result() for result in fetched]
     return VerifyReport(tuple(reports))
 

@@ -156,3 +156,53 @@ def test_ip_literals_are_ip_subjects_even_when_they_end_in_a_letter() -> None:
     assert isinstance(_subject("2001:db8::beef"), x509.IPAddress)
     assert isinstance(_subject("127.0.0.1"), x509.IPAddress)
     assert isinstance(_subject("api.example.com"), x509.DNSName)
+
+
+# -- hosts behind one CA share the verified path above the leaf -----------------------
+
+
+def test_leaves_under_one_intermediate_share_its_verified_path(
+    tmp_path: Path, pki: tuple[CA, CA]
+) -> None:
+    """The second leaf served with the same intermediates reuses the first one's
+    verified path; the chain is the one a full verification builds."""
+    import pingen.chain
+
+    root, inter = pki
+    store = load_trust_store(store_of(tmp_path, root))
+    at = NOW  # the leaves are valid from now on
+    first, second = inter.issue_leaf("a.example.test"), inter.issue_leaf("b.example.test")
+    pingen.chain._VERIFIED_ISSUERS.clear()
+    full = build_verified_chain(second.chain(), store, "b.example.test", at)
+    pingen.chain._VERIFIED_ISSUERS.clear()
+    build_verified_chain(first.chain(), store, "a.example.test", at)
+    assert len(pingen.chain._VERIFIED_ISSUERS) == 1
+    shared = build_verified_chain(second.chain(), store, "b.example.test", at)
+    assert shared == full == [second.cert, inter.cert, root.cert]
+
+
+@pytest.mark.parametrize("case", ["wrong host", "another issuer", "forged signature"])
+def test_a_leaf_the_shared_path_does_not_verify_is_judged_in_full(
+    tmp_path: Path, pki: tuple[CA, CA], case: str
+) -> None:
+    """Whatever the shortcut refuses, the full verification decides, with its reason."""
+    import pingen.chain
+
+    root, inter = pki
+    store = load_trust_store(store_of(tmp_path, root))
+    build_verified_chain(inter.issue_leaf("a.example.test").chain(), store, "a.example.test",
+                         NOW)
+    if case == "wrong host":
+        bad, host = inter.issue_leaf("b.example.test").chain(), "c.example.test"
+    elif case == "another issuer":  # a leaf of another CA, sent with this CA's intermediate
+        other = CA.root("Other Root").intermediate("Other Issuing CA")
+        bad, host = [other.issue_leaf("b.example.test").cert, inter.cert], "b.example.test"
+    else:  # the intermediate's name, another key's signature
+        impostor = CA.root("Chain Test Root").intermediate("Chain Test Issuing CA")
+        bad, host = [impostor.issue_leaf("b.example.test").cert, inter.cert], "b.example.test"
+    with pytest.raises(UntrustedChain) as shared:
+        build_verified_chain(bad, store, host, NOW)
+    pingen.chain._VERIFIED_ISSUERS.clear()
+    with pytest.raises(UntrustedChain) as alone:
+        build_verified_chain(bad, store, host, NOW)
+    assert str(shared.value) == str(alone.value)
