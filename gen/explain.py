@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pingen.model import Config, Output
@@ -30,19 +30,30 @@ class View:
     output: Output
     platform: Platform | None
     effective: Effective | None
+    target: str | None = None  # the `targets:` entry the output belongs to
 
 
 def explain(config: Config, host: str, at: dt.date | None = None) -> list[View]:
+    """Every output: the top-level `outputs:`, then each target's (an app repository's
+    files are read by the same platforms)."""
     ours = [Entry.of(domain) for domain in config.domains]
+    groups: list[tuple[Config | None, tuple[Output, ...], str | None]] = [
+        (config, config.outputs, None)]
+    for target in config.targets:
+        # A target's Info.plist is read in its `into:` folder; without one the app's
+        # checkout is unknown here, so only pins.yaml's entries count.
+        into = replace(config, into=config.root / target.into) if target.into else None
+        groups.append((into, target.outputs, target.name))
     views: list[View] = []
-    for output in config.outputs:
-        platforms = platforms_of(output)
-        if not platforms:
-            views.append(View(output, None, None))
-            continue
-        entries = [*ours, *foreign_entries(config, output)]
-        views.extend(View(output, platform, effective(platform, entries, host, at))
-                     for platform in platforms)
+    for where, outputs, target_name in groups:
+        for output in outputs:
+            platforms = platforms_of(output)
+            if not platforms:
+                views.append(View(output, None, None, target_name))
+                continue
+            entries = [*ours, *(foreign_entries(where, output) if where else ())]
+            views.extend(View(output, platform, effective(platform, entries, host, at),
+                              target_name) for platform in platforms)
     return views
 
 
@@ -56,6 +67,8 @@ def _pins(eff: Effective) -> list[dict[str, Any]]:
 
 def view_json(view: View) -> dict[str, Any]:
     record: dict[str, Any] = {"output": view.output.path.as_posix(), "type": view.output.kind}
+    if view.target is not None:
+        record["target"] = view.target
     eff = view.effective
     if eff is None or view.platform is None:
         return {**record, "platform": None, "pinned": False, "known": False, "pins": [],
@@ -89,7 +102,8 @@ def render_text(host: str, views: list[View]) -> str:
     lines = [host]
     for view in views:
         record = view_json(view)
-        lines.append(f"  {record['output']} ({record['type']})"
+        target = f"target {record['target']}: " if "target" in record else ""
+        lines.append(f"  {target}{record['output']} ({record['type']})"
                      + (f": {record['platform']}" if record["platform"] else ""))
         if not record["known"]:
             lines.append(f"    {record['decided_by']}")

@@ -113,10 +113,12 @@ def _normalise(host: str) -> str:
 
 
 def uses_trustkit_ios(config: Config) -> bool:
-    """The config has an output whose pins TrustKit (iOS) enforces."""
+    """The config has an output whose pins TrustKit (iOS) enforces, at the top level or
+    in a target (an app repository's files are enforced by the same TrustKit)."""
     from pingen.trustkit_rules import uses_trustkit_ios as any_trustkit_ios
 
-    return any_trustkit_ios(output.type for output in config.outputs)
+    targets = (output for target in config.targets for output in target.outputs)
+    return any_trustkit_ios(output.type for output in (*config.outputs, *targets))
 
 
 def verify_config(

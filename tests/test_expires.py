@@ -172,3 +172,22 @@ def test_an_inserted_line_ends_as_the_file_s_lines_do(run_pingen: CliRunner,
     assert result.exit_code == 0, result.stderr
     assert b"# the API\r\n    expires: 2027-12-31\r\n    pins:" in (
         project / "pins.yaml").read_bytes()
+
+
+def test_a_date_already_past_is_moved(run_pingen: CliRunner, project: Path) -> None:
+    """`build` refuses a past `expires`; `pingen expires` is the way out, so it must read
+    the file that has one (and still refuse to leave a past date behind)."""
+    past = HAND_WRITTEN.replace("2027-01-31", "2026-11-30")
+    (project / "pins.yaml").write_text(past)
+    result = run_pingen("expires", "--extend", "12m", "--at", AT, cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert "+  expires:   2027-12-04      # bump each release" in result.stdout
+    assert run_pingen("build", "--at", AT, cwd=project).exit_code == 0
+
+    (project / "pins.yaml").write_text(past)
+    one = run_pingen("expires", "--to", "2027-12-31", "--domain", "cdn.example.com",
+                     "--at", AT, cwd=project)
+    assert one.exit_code == 2
+    assert "pins.yaml:5:14: `expires: 2026-11-30` is not in the future" in one.stderr
+    assert "Traceback" not in one.stderr
+    assert (project / "pins.yaml").read_text() == past

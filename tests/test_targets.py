@@ -242,3 +242,48 @@ def test_diff_says_which_app_repositories_a_change_touches(run_pingen: CliRunner
     assert "target ios: touched" in ios.stdout
     bad = run_pingen("diff", "--target", "web", cwd=pins)
     assert bad.exit_code == 2 and "--target web: no such target" in bad.stderr
+
+
+HAND_PINNED_PLIST = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+\t<key>NSAppTransportSecurity</key>
+\t<dict>
+\t\t<key>NSPinnedDomains</key>
+\t\t<dict>
+\t\t\t<key>hand.example.org</key>
+\t\t\t<dict>
+\t\t\t\t<key>NSPinnedLeafIdentities</key>
+\t\t\t\t<array><dict><key>SPKI-SHA256-BASE64</key><string>{pin}</string></dict></array>
+\t\t\t</dict>
+\t\t</dict>
+\t</dict>
+</dict>
+</plist>
+"""
+
+
+def test_explain_shows_every_target_s_outputs(run_pingen: CliRunner, org: Path) -> None:
+    """`explain` answers for the files the apps ship, which a pins repository keeps under
+    `targets:`; a target's Info.plist is read where `into:` puts it."""
+    pins = org / "pins"
+    (pins / "apps" / "ios").mkdir(parents=True)
+    (pins / "apps" / "ios" / "Info.plist").write_text(HAND_PINNED_PLIST.format(pin=PIN_A))
+    (pins / "pins.yaml").write_text(PINS.replace(
+        "  ios:\n    outputs:\n",
+        "  ios:\n    into: apps/ios\n    outputs:\n"
+        "      - type: ios-plist\n        path: Info.plist\n"))
+    result = run_pingen("explain", "api.example.com", cwd=pins)
+    assert result.exit_code == 0, result.stderr
+    assert "  target ios: App/Pinning/TrustKitConfig.swift (trustkit): TrustKit (iOS)\n" \
+           "    pinned, enforced, until 2030-06-30" in result.stdout
+    assert "  target android: app/src/main/java/com/example/net/CertificatePins.kt " \
+           "(okhttp): OkHttp CertificatePinner" in result.stdout
+    document = json.loads(run_pingen("explain", "hand.example.org", "--format", "json",
+                                     cwd=pins).stdout)
+    plist = [o for o in document["outputs"] if o["type"] == "ios-plist"]
+    assert [(o["target"], o["output"], o["pinned"]) for o in plist] == [
+        ("ios", "Info.plist", True)]  # the app's own hand-pinned host
+    assert {o["target"] for o in document["outputs"]} == {"ios", "android"}

@@ -396,3 +396,19 @@ def test_an_rsa_key_with_another_exponent_is_an_error_at_its_pin(
         result.stderr)
     project(workdir, "api.example.com", TRUSTKIT, pins.replace(odd, usual))
     assert run_pingen("build").exit_code == 0
+
+
+def test_verify_judges_trustkit_for_a_target_s_outputs_too(
+    run_pingen: CliRunner, workdir: Path, p521_leaf_chain: tuple[CA, CA, str, bytes]
+) -> None:
+    """A pins repository keeps the iOS app's trustkit output under `targets:`: the app
+    still runs TrustKit, so verify's TrustKit check applies."""
+    root, _, leaf_pin, chain = p521_leaf_chain
+    write_pem(workdir / "roots.pem", root.cert)
+    chain_project(workdir, [leaf_pin, PIN_B],
+                  "  []\ntargets:\n  ios:\n    outputs:\n"
+                  "      - type: trustkit\n        path: App/TrustKitConfig.swift\n")
+    code, problems = verify_codes(run_pingen, workdir, chain)
+    assert code == 1
+    assert [p["code"] for p in problems if p["code"] == "trustkit-unhashable"] == [
+        "trustkit-unhashable"]

@@ -47,7 +47,10 @@ def command(config_path: Path, to_text: str | None, extend_text: str | None,
 
     today = parse_at(at_text).date() if at_text is not None else dt.date.today()
     new = _new_date(to_text, extend_text, today)
-    config = load(config_path, today=today)
+    # A date already past is what this command exists to move: read the file as it is
+    # (as `diff` reads history); the edit below loads as of `today`, so a past date it
+    # leaves behind (another domain's, with --domain) is still exit 2 at its line.
+    config = load(config_path, today=dt.date.min)
     selected = [d.host for d in select_domains(config, hosts)] if hosts else None
     data = config_path.read_bytes()
     plan = plan_expiry(config, data.decode("utf-8"), new, selected)
@@ -61,7 +64,7 @@ def command(config_path: Path, to_text: str | None, extend_text: str | None,
             click.echo(terminal_text(f"{name}: refused: {problem}"), err=True)
         click.echo(f"{name}: nothing was written", err=True)
         return EXIT_CHECK_FAILED
-    load_config_text(plan.text, config_path, today=today)  # the edit must load as it did
+    load_config_text(plan.text, config_path, today=today)  # the edit must load as of today
     change = Change(config_path.absolute(), data, plan.text.encode("utf-8"))
     if not quiet:
         click.echo(terminal_text(unified_diff(change, name)), nl=False)

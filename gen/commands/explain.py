@@ -17,8 +17,8 @@ from pingen.commands.options import config_option, load, parse_at
 @click.option("--at", "at_text", metavar="DATE",
               help="Judge expiry as of this day (default: while every pin set is in force).")
 def command(host: str, config_path: Path, output_format: str, at_text: str | None) -> int:
-    """Show, per output in pins.yaml, whether its platform pins HOST, with which pins,
-    until when, and which entry or rule decided.
+    """Show, per output in pins.yaml (each target's too), whether its platform pins HOST,
+    with which pins, until when, and which entry or rule decided.
 
     HOST may be configured, a subdomain of a configured domain, or unrelated. The
     answer is the model `pingen build` proves every output against: Android NSC and

@@ -362,7 +362,7 @@ def _identities(items: Any, level: Level) -> Iterator[Pin]:
 
 def unowned_entries(config: Config, output: Output) -> tuple[Entry, ...]:
     """The hosts the Info.plist at `output`'s path pins by hand (for `explain`)."""
-    target = config.root / output.path
+    target = config.output_root / output.path
     try:
         existing = read_existing(target)
     except ConfigError:
