@@ -299,7 +299,7 @@ class Effective:
                             for r in self.requirements)
 
 
-def effective(platform: Platform, entries: Sequence[Entry], host: str,
+def effective(platform: Platform, entries: Sequence[Entry] | EntryIndex, host: str,
               at: dt.date | None = None) -> Effective:
     """What `platform` enforces for `host`, given the entries of one file.
 
@@ -323,12 +323,20 @@ def effective(platform: Platform, entries: Sequence[Entry], host: str,
     )
 
 
-def candidates(platform: Platform, entries: Sequence[Entry], host: str) -> list[Entry]:
+class EntryIndex:
+    """Entries by host, built once for many lookups (a config may hold thousands)."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.by_host: dict[str, list[Entry]] = {}
+        for entry in entries:
+            self.by_host.setdefault(entry.host, []).append(entry)
+
+
+def candidates(platform: Platform, entries: Sequence[Entry] | EntryIndex,
+               host: str) -> list[Entry]:
     """The entries that match `host` under `platform`'s rules, the most specific first:
     the exact entry, then including parents from the nearest out (up to `depth`)."""
-    by_host: dict[str, list[Entry]] = {}
-    for entry in entries:
-        by_host.setdefault(entry.host, []).append(entry)
+    by_host = (entries if isinstance(entries, EntryIndex) else EntryIndex(entries)).by_host
     found = list(by_host.get(host, ()))
     labels = host.split(".")
     for skipped in range(1, len(labels)):
@@ -424,20 +432,21 @@ def divergences(platform: Platform, entries: Sequence[Entry],
     left to the output's adapter, which already says what the platform cannot express
     (depth, expiry, report-only)."""
     found: dict[tuple[str, str, frozenset[str], str], Divergence] = {}
+    every_index, our_index = EntryIndex(entries), EntryIndex(ours)
     for host in representative_hosts(entries):
-        everyone = candidates(INTENDED, entries, host)
-        if len(everyone) < 2 or not candidates(INTENDED, ours, host):
+        everyone = candidates(INTENDED, every_index, host)
+        if len(everyone) < 2 or not candidates(INTENDED, our_index, host):
             continue
         days: list[dt.date | None] = [None]
         days.extend(sorted({e.expires for e in everyone if e.expires is not None}))
         for day in days:
-            divergence = _compare(platform, entries, ours, host, day)
+            divergence = _compare(platform, every_index, our_index, host, day)
             if divergence is not None and divergence.key not in found:
                 found[divergence.key] = divergence
     return list(found.values())
 
 
-def _compare(platform: Platform, entries: Sequence[Entry], ours: Sequence[Entry], host: str,
+def _compare(platform: Platform, entries: EntryIndex, ours: EntryIndex, host: str,
              at: dt.date | None) -> Divergence | None:
     intended = effective(INTENDED, ours, host, at)
     actual = effective(platform, entries, host, at)
@@ -473,14 +482,51 @@ def prove(config: Config, output: Output, foreign: Sequence[Entry] = ()) -> Proo
     proof = Proof()
     prefix = f"{output.kind} output {output.path.as_posix()}: "
     for platform in platforms_of(output):
+        groups: dict[tuple[str, frozenset[str]], list[Divergence]] = {}
         for divergence in divergences(platform, entries, ours):
-            message = prefix + explain_divergence(divergence)
             location = _location(divergence) or output.location
             if divergence.blocking:
+                message = prefix + explain_divergence(divergence)
                 proof.errors.append(ConfigError(message, location))
             else:
-                proof.warnings.append(Diagnostic(message, location))
+                others = frozenset(e.described for e in _others(divergence))
+                groups.setdefault((divergence.kind, others), []).append(divergence)
+        for group in groups.values():
+            # One line for many hosts weakened by the same entries: a config with a
+            # thousand subdomains must not drown the real news.
+            text = explain_divergence(group[0]) if len(group) == 1 else explain_group(group)
+            proof.warnings.append(
+                Diagnostic(prefix + text, _location(group[0]) or output.location))
     return proof
+
+
+def _others(d: Divergence) -> list[Entry]:
+    owner = d.intended.entries[0] if d.intended.entries else None
+    return [e for e in d.actual.entries if owner is None or e.host != owner.host]
+
+
+def explain_group(group: list[Divergence]) -> str:
+    """One warning for several hosts that the same other entries weaken the same way."""
+    from pingen.render.capability import name_hosts
+
+    first = group[0]
+    others = _others(first)
+    other_hosts = " and ".join(e.described for e in others)
+    hosts = name_hosts(d.host for d in group)
+    their_pins = _pin_list(_unique(p for e in others for p in e.pins))
+    if first.kind == "pinned after expiry":
+        return (
+            f"{first.platform.name} still pins these hosts once their own entries expire, "
+            f"where pins.yaml no longer pins them: {hosts}, with the pins of {other_hosts} "
+            f"({their_pins}). Give them an expiry no earlier than {other_hosts}'s, or drop "
+            f"include_subdomains from {other_hosts}"
+        )
+    return (
+        f"{first.platform.name} pins these hosts more weakly than pins.yaml says: "
+        f"{hosts}. It takes {first.actual.rule.split(':')[0]}, so they also accept the pins "
+        f"of {other_hosts} ({their_pins}). Drop include_subdomains from {other_hosts}, "
+        "give them the same pins, or put them in an output of their own"
+    )
 
 
 def _location(divergence: Divergence) -> Location | None:
@@ -498,8 +544,7 @@ def _extra(d: Divergence) -> list[Pin]:
 def explain_divergence(d: Divergence) -> str:
     """The message: the platform, both domains, what it enforces, and the way out."""
     owner = d.intended.entries[0] if d.intended.entries else None
-    others = [e for e in d.actual.entries if owner is None or e.host != owner.host]
-    other_hosts = ", ".join(e.described for e in others) or "another entry"
+    other_hosts = ", ".join(e.described for e in _others(d)) or "another entry"
     when = f" from {d.at.isoformat()} (when an entry expires)" if d.at else ""
     if owner is None or d.kind == "pinned after expiry":
         return (

@@ -171,3 +171,19 @@ def test_a_duplicate_key_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixt
     code, err, _ = run(tmp_path, config_text("api.example.com"), xml, capsys)
     assert code == 0, err
     assert "the key 'CFBundleVersion' appears twice" in err
+
+
+def test_explain_sees_the_hosts_pinned_by_hand(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, err, _ = run(tmp_path, config_text("api.example.com"),
+                       info({"example.org": hand(ca=[PIN_C, PIN_D], include=True)}), capsys)
+    assert code == 0, err
+    assert main(["explain", "www.example.org", "--format", "json",
+                 "-c", str(tmp_path / "pins.yaml")]) == 0
+    (record,) = json.loads(capsys.readouterr().out)["outputs"]
+    assert record["pinned"] and record["type"] == "ios-plist"
+    assert {p["sha256"] for p in record["pins"]} == {PIN_C, PIN_D}
+    assert record["decided_by"].startswith(
+        "the include_subdomains parent example.org (pinned by hand in the Info.plist)")

@@ -288,3 +288,19 @@ def test_explain_a_bad_host_is_exit_2(tmp_path: Path,
     (tmp_path / "t.j2").write_text("{{ notice }}\n")
     assert main(["explain", "https://x.example.com/", "-c", str(tmp_path / "pins.yaml")]) == 2
     assert "has a scheme" in capsys.readouterr().err
+
+
+def test_many_weakened_hosts_are_one_warning_naming_them() -> None:
+    """A thousand subdomains pooled with one parent must not give a thousand lines."""
+    from tests.support.models import config, domain, fake_pin, output
+
+    parent = domain("example.com", [PIN_A, PIN_B], include_subdomains=True)
+    children = [domain(f"h{i}.example.com", [fake_pin(f"{i}a"), fake_pin(f"{i}b")])
+                for i in range(300)]
+    out = output("okhttp", "P.kt", package="a.b")
+    proof = platforms.prove(config([parent, *children], [out]), out)
+    assert not proof.errors and len(proof.warnings) == 1
+    text = str(proof.warnings[0])
+    assert "pins these hosts more weakly than pins.yaml says: h0.example.com, " in text
+    assert "and 295 more. It takes every matching entry, pins pooled" in text
+    assert f"the pins of example.com ({PIN_A}, {PIN_B})" in text
