@@ -580,7 +580,16 @@ class _Judge:
             units.insert(0, self.served_unit)
         families = self.provider.families if self.provider else ()
         return [u for u in units if self.active(u) is not None
-                and (not families or u.family in families or u is self.served_unit)]
+                and (not families or u.family in families or u is self.served_unit)
+                and not self.held_back(u)]
+
+    def held_back(self, unit: Unit) -> bool:
+        """A sibling of the served intermediate, where the provider keeps issuing from one
+        intermediate of a family (its next generation still counts)."""
+        served = self.served_unit
+        return (self.provider is not None and not self.provider.rotates_intermediates
+                and served is not None and unit is not served and not unit.projected
+                and unit.family is not None and unit.family == served.family)
 
     def reference_operators(self) -> list[str]:
         return list(dict.fromkeys(op for op, _ in self.reference()))

@@ -25,8 +25,11 @@ class Provider:
     operators: tuple[str, ...]  # catalog operator ids that may issue; () = whoever issues
     automatic_ca_choice: bool  # the platform picks (and switches) the CA without notice
     sources: tuple[str, ...]
-    rotates_intermediates: bool = True  # the CA moves among sibling intermediates on its own
-    families: tuple[str, ...] = ()  # catalog families it issues from; () = every active one
+    # The CA moves among sibling intermediates on its own (Let's Encrypt, GTS, ACM all do);
+    # False: the platform keeps one intermediate of a family (its next generation counts).
+    rotates_intermediates: bool = True
+    # Catalog families it issues from; () = every family of its operators that issues.
+    families: tuple[str, ...] = ()
 
     @property
     def refuses_leaf_pins(self) -> bool:

@@ -200,3 +200,32 @@ def test_each_code_has_a_trigger_and_its_advice_clears_it(code: str) -> None:
                                               chain, leaf)]
     fixed_lines, fixed_expires = followed(findings, pins, expires)
     assert judge(fixed_lines, fixed_expires, at.date(), provider, chain, leaf) == [], findings
+
+
+def test_a_provider_that_keeps_one_intermediate_has_no_siblings() -> None:
+    from dataclasses import replace
+
+    from pingen.providers import PROVIDERS
+
+    chain, at, _ = served("Amazon_RSA_2048_M02-2025-07-26-1.pem")
+    lines = ["intermediate: Amazon RSA 2048 M02"]
+    expires = at.date() + dt.timedelta(days=365)
+    pins = PinSet((*(pin(line) for line in lines), BACKUP), expires)
+    window = Window.of(at, expires)
+    acm = PROVIDERS["aws-acm"]
+    rotating = futures(pins, acm, window, catalog(), chain)
+    siblings = next(f for f in rotating if f.code == "intermediate-siblings")
+    assert "another Amazon RSA 2048 intermediate" in siblings.message
+    fixed = futures(pins, replace(acm, rotates_intermediates=False), window, catalog(), chain)
+    assert all("another Amazon RSA 2048 intermediate" not in f.message for f in fixed)
+    assert "Amazon Root CA 2" in " ".join(f.message for f in fixed)  # another root still may
+
+
+def test_cloudflare_may_issue_from_four_cas() -> None:
+    chain, at, _ = served("YR1-2026-09-18-1.pem")
+    le_roots = ["root: ISRG Root X1", "root: ISRG Root X2", "root: Root YR", "root: Root YE"]
+    found = judge(le_roots, at.date() + dt.timedelta(days=365), at.date(), "cloudflare", chain)
+    (switch,) = [f for f in found if f.code == "ca-switch"]
+    assert switch.severity.value == "fail"  # Cloudflare picks the CA
+    for name in ("Google Trust Services", "SSL.com", "Sectigo"):
+        assert name in switch.message
