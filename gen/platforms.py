@@ -63,6 +63,9 @@ class Platform:
     expires: bool  # stops pinning at 00:00 on the expiry date (False: pins for ever)
     report_only: bool  # honours `enforce: false` (False: always enforces)
     source: str
+    # A platform's own test that an including entry covers a subdomain, beyond the label
+    # suffix every platform checks (None: the suffix alone).
+    covers: Callable[[str, str], bool] | None = field(default=None, compare=False)
 
 
 # -- the platforms ---------------------------------------------------------------------
@@ -100,6 +103,28 @@ OKHTTP = Platform(
     "CertificatePinner.kt#L216",
 )
 
+def trustkit_is_subdomain(domain: str, host: str) -> bool:
+    """TrustKit (iOS)'s isSubdomain: the host is longer, both have the same registry
+    (public suffix by TrustKit's own 2018 rules), and the host's part before it ends with
+    "." + the domain's part before it. So `amazonaws.com` with include_subdomains does
+    not cover `x.s3.amazonaws.com`, whose registry is `s3.amazonaws.com`.
+
+    datatheorem/TrustKit@c48790f306234926d66ed1eb04acf0c23b3df5a1:
+    TrustKit/configuration_utils.m#L18-L56
+    """
+    from pingen.trustkit_rules import registry_length
+
+    if len(host) <= len(domain):
+        return False
+    registry = registry_length(domain)
+    if registry == 0 or registry_length(host) != registry:
+        return False
+    if domain[len(domain) - registry:] != host[len(host) - registry:]:
+        return False
+    domain_label = "." + domain[:len(domain) - registry - 1]
+    return host[:len(host) - registry - 1].endswith(domain_label)
+
+
 TRUSTKIT_IOS = Platform(
     name="TrustKit (iOS)",
     lookup=Lookup.MOST_SPECIFIC,
@@ -110,6 +135,7 @@ TRUSTKIT_IOS = Platform(
     # entry with the longest match (L74-L80).
     source="datatheorem/TrustKit@c48790f306234926d66ed1eb04acf0c23b3df5a1:"
     "TrustKit/configuration_utils.m#L61-L80",
+    covers=trustkit_is_subdomain,
 )
 
 TRUSTKIT_ANDROID = Platform(
@@ -149,6 +175,7 @@ RN_IOS = Platform(
     # lookup then decides (TRUSTKIT_IOS).
     source="frw/react-native-ssl-public-key-pinning@e35c227ab7b3b8f787d41ee8765535d972d05d8b:"
     "ios/SslPublicKeyPinning.mm#L48",
+    covers=trustkit_is_subdomain,
 )
 
 RN_ANDROID = Platform(
@@ -343,7 +370,8 @@ def candidates(platform: Platform, entries: Sequence[Entry] | EntryIndex,
         if platform.depth is not None and skipped > platform.depth:
             break
         parent = ".".join(labels[skipped:])
-        found.extend(e for e in by_host.get(parent, ()) if e.include_subdomains)
+        found.extend(e for e in by_host.get(parent, ()) if e.include_subdomains
+                     and (platform.covers is None or platform.covers(parent, host)))
     return found
 
 

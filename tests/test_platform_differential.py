@@ -26,6 +26,7 @@ from pingen import platforms
 from pingen.model import Config, Domain, Level, Output
 from pingen.platforms import Entry, Position
 from pingen.render import android_nsc, ios_plist, json_output, okhttp, trustkit
+from pingen.trustkit_rules import registry_length
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.rendering import render
 from tests.test_render_trustkit import configuration
@@ -116,6 +117,20 @@ def okhttp_lookup(patterns: list[tuple[str, list[str], int | None]]) -> Lookup:
 
 # -- TrustKit (iOS): the Swift dictionary and getPinningConfigurationKeyForDomain -----------
 
+def is_subdomain(domain: str, subdomain: str) -> int:
+    """datatheorem/TrustKit@c48790f3:TrustKit/configuration_utils.m#L18-L56, line by line."""
+    if len(subdomain) <= len(domain):
+        return 0
+    domain_registry = registry_length(domain)
+    if registry_length(subdomain) != domain_registry:
+        return 0
+    if domain[len(domain) - domain_registry:] != subdomain[len(subdomain) - domain_registry:]:
+        return 0
+    domain_label = "." + domain[:len(domain) - domain_registry - 1]
+    subdomain_label = subdomain[:len(subdomain) - domain_registry - 1]
+    return len(domain_label) if subdomain_label.split(domain_label)[-1] == "" else 0
+
+
 def trustkit_lookup(policies: dict[str, dict[str, Any]]) -> Lookup:
     def lookup(host: str, day: dt.date) -> Requirements:
         # datatheorem/TrustKit@c48790f3:TrustKit/configuration_utils.m#L58-L100
@@ -123,9 +138,9 @@ def trustkit_lookup(policies: dict[str, dict[str, Any]]) -> Lookup:
         if key is None:
             best = 0
             for name, policy in policies.items():
-                subdomain = policy["TSKIncludeSubdomains"] and host.endswith("." + name)
-                if subdomain and len(name) + 1 > best:
-                    best, key = len(name) + 1, name
+                match = is_subdomain(name, host) if policy["TSKIncludeSubdomains"] else 0
+                if match > best:
+                    best, key = match, name
         if key is None:
             return frozenset()
         expires = policies[key].get("TSKExpirationDate")

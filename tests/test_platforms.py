@@ -67,6 +67,20 @@ def test_trustkit_ios_exact_key_else_longest_match() -> None:
     assert hashes(effective(tk, [PARENT, INNER], "www.example.com")) == {PIN_A, PIN_B}
 
 
+def test_trustkit_ios_subdomain_needs_the_same_registry() -> None:
+    """configuration_utils.m isSubdomain: `if (subdomainRegistryLength !=
+    domainRegistryLength) { return 0; }` — GetRegistryLength by TrustKit's own rules."""
+    aws = Entry("amazonaws.com", True, (A, B))
+    # TrustKit finds no registry for amazonaws.com and s3.amazonaws.com for the host...
+    assert not platforms.trustkit_is_subdomain("amazonaws.com", "x.s3.amazonaws.com")
+    assert not effective(platforms.TRUSTKIT_IOS, [aws], "x.s3.amazonaws.com").pinned
+    # ...but Android takes any label suffix.
+    assert effective(platforms.AOSP_NSC, [aws], "x.s3.amazonaws.com").pinned
+    assert platforms.trustkit_is_subdomain("example.com", "a.b.example.com")
+    assert not platforms.trustkit_is_subdomain("example.com", "a.myexample.com")
+    assert not platforms.trustkit_is_subdomain("example.com", "example.com")
+
+
 def test_trustkit_ios_expired_policy_is_not_pinned_and_has_no_fallback() -> None:
     """TSKPinningValidator.m: `if (expirationDate != nil && [expirationDate compare:[NSDate
     date]] == NSOrderedAscending)` -> TSKTrustDecisionDomainNotPinned (no parent lookup)."""
