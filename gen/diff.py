@@ -836,8 +836,12 @@ def recorded_keys(
     served), completed to a trusted root as of `at`, so that CI without a network can
     still raise the live flags."""
     from pingen.chain import load_trust_store, read_chain_file
+    from pingen.verify import _refuse_other_hosts
 
     served = {host: read_chain_file(path) for host, path in chains.items()}
+    for domain in config.domains:  # another host's chain is the wrong file, as in verify
+        if domain.host in served:
+            _refuse_other_hosts(served[domain.host][0], domain, chains[domain.host])
     store = load_trust_store(config.trust)
     keys: dict[str, frozenset[str]] = {}
     notes: list[str] = []

@@ -40,12 +40,12 @@ def jobs(config: Config, target_name: str | None, into: Path | None,
     if target_name is None:
         if into is not None:
             raise ConfigError("--into goes with --target: name the target to render there")
-        homeless = [t.name for t in config.targets if t.into is None]
+        homeless = [t for t in config.targets if t.into is None]
         if homeless:
             raise ConfigError(
-                f"target(s) without `into:`: {', '.join(homeless)}; build each with "
-                "`pingen build --target NAME --into DIR`, or give it an `into:`",
-                Location(display_path(config.path)),
+                f"target(s) without `into:`: {', '.join(t.name for t in homeless)}; build "
+                "each with `pingen build --target NAME --into DIR`, or give it an `into:`",
+                homeless[0].location or Location(display_path(config.path)),
             )
         revision = _revision(config, source_rev) if config.targets else None
         top = [Job(config.root, config, config.outputs, None)] if config.outputs else []

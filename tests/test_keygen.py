@@ -374,3 +374,17 @@ def test_a_failed_write_removes_the_files_already_written(tmp_path: Path) -> Non
         write_files([(private, b"secret", PRIVATE_MODE),
                      (tmp_path / "no-such-folder" / "k.pub.pem", b"public", 0o644)])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_a_folder_a_target_renders_into(run_pingen: CliRunner, workdir: Path) -> None:
+    """A monorepo's target (`into:`) writes app files below pins.yaml's folder too."""
+    (workdir / "apps" / "android").mkdir(parents=True)
+    (workdir / "pins.yaml").write_text(_CONFIG.replace(
+        "outputs:\n", "targets:\n  android:\n    into: apps/android\n    outputs:\n"
+        "      - type: android-nsc\n        path: app/src/main/res/xml/nsc.xml\n"
+        "outputs:\n"))
+    result = run_pingen("keygen", "k", "--dir", "apps/android/app/src/main/res/xml")
+    assert result.exit_code == 2
+    assert "where pingen writes app/src/main/res/xml/nsc.xml" in result.stderr
+    assert not list(workdir.rglob("*.pem"))
+    assert run_pingen("keygen", "k", "--dir", "apps/keys").exit_code == 0

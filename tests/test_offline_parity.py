@@ -121,3 +121,20 @@ def test_diff_chain_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_diff_chain_of_another_host_is_the_wrong_file(run_pingen: CliRunner,
+                                                      tmp_path: Path) -> None:
+    """As `verify --chain` and `guard` say: a chain whose leaf names only other hosts is
+    bad input (exit 2), not live keys to raise `no-live-match` from."""
+    root = CA.root()
+    write_pem(tmp_path / "roots.pem", root.cert)
+    write_pem(tmp_path / "served.pem", *root.intermediate().issue_leaf("other.test").chain())
+    config = _config(_pin(PIN_B, "a") + _pin(PIN_C, "b", backup=True), expires="never")
+    (tmp_path / "pins.yaml").write_text(config)
+    (tmp_path / "old.yaml").write_text(config)
+    result = run_pingen("diff", "--old", "old.yaml", "--chain", f"{HOST}=served.pem",
+                        cwd=tmp_path)
+    assert result.exit_code == 2, result.stdout
+    assert f"served.pem: its leaf certificate covers other.test, not {HOST}" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -159,7 +159,7 @@ def test_build_without_target_needs_an_into_for_every_target(run_pingen: CliRunn
                                                              org: Path) -> None:
     result = run_pingen("build", cwd=org / "pins")
     assert result.exit_code == 2
-    assert "target(s) without `into:`: ios, android" in result.stderr
+    assert "pins.yaml:16:3: target(s) without `into:`: ios, android" in result.stderr
     assert "pingen build --target NAME --into DIR" in result.stderr
 
 

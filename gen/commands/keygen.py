@@ -118,8 +118,11 @@ def _refuse_output_folder(folder: Path, config: Config, flag: str = "--dir") -> 
     `flag` names the option that chose `folder` (probe's --ca-dir uses this rule too)."""
     target = folder.resolve()
     root = config.root.resolve()
-    for output in config.outputs:
-        output_folder = (root / output.path).parent.resolve()
+    # A target with `into:` (a monorepo) renders app files below pins.yaml's folder too.
+    placed = [(root, o) for o in config.outputs] + [
+        ((root / t.into).resolve(), o) for t in config.targets if t.into for o in t.outputs]
+    for base, output in placed:
+        output_folder = (base / output.path).parent.resolve()
         if output_folder != root and target.is_relative_to(output_folder):
             raise ConfigError(
                 f"{flag} {folder} is inside {display_path(output_folder)}, where pingen writes "
