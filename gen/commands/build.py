@@ -59,7 +59,8 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
       error (exit 2)  a leaf pin on a provider that makes a new key at every renewal;
                       a domain with no `backup: true` pin whose pins all belong to one
                       CA operator of the catalog (opt-out: `allow_no_backup: true`)
-      warning         `expires` within 30 days; futures the CA catalog predicts
+      warning         no pin marked backup among keys the catalog does not know;
+                    `expires` within 30 days; futures the CA catalog predicts
 
     -q keeps every warning: they say what a platform's file cannot express or
     what in pins.yaml is risky, and that is what a quiet CI log must still show.
