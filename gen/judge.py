@@ -97,9 +97,11 @@ def judge_chain(
     catalog: Path | None = None,
     *,
     trustkit_ios: bool = False,
+    urlsession: bool = False,
 ) -> DomainReport:
     """`catalog`: the config's `trust.catalog` (None: the one shipped with pingen);
-    `trustkit_ios`: the config has an output TrustKit (iOS) enforces."""
+    `trustkit_ios`: the config has an output TrustKit (iOS) enforces; `urlsession`: it has
+    a `urlsession` output (Swift that hashes only the key types it has headers for)."""
     from pingen.chain import UntrustedChain, build_verified_chain, levels, served_levels
 
     try:
@@ -118,6 +120,7 @@ def judge_chain(
         *_survivability(domain, verified, at, catalog),
         *_key_mismatches(domain, chain),
         *(_trustkit_problems(domain, chain, matched) if trustkit_ios else []),
+        *(_urlsession_problems(chain, matched) if urlsession else []),
     ]
     return DomainReport(domain.host, address, chain, matched, tuple(problems))
 
@@ -346,6 +349,28 @@ def _trustkit_problems(
             "the chain",
         )]
     return []
+
+
+URLSESSION_UNHASHABLE = "urlsession-unhashable"
+
+
+def _urlsession_problems(chain: Sequence[ChainEntry], matched: Sequence[Match]) -> list[Problem]:
+    """The urlsession output's Swift skips a certificate whose key type it has no SPKI header
+    for (pingen.render.urlsession.SPKI_HEADERS): when every key verify matches is such a
+    key, the app matches none and refuses the server."""
+    from pingen.render.urlsession import hashes
+
+    keys = {entry.sha256: entry.key for entry in chain}
+    unhashable = [m for m in matched if not hashes(keys.get(m.sha256))]
+    if not matched or len(unhashable) < len(matched):
+        return []
+    names = ", ".join(f"{_pin_name(m.label, m.sha256)} ({keys[m.sha256]})" for m in matched)
+    return [Problem(
+        URLSESSION_UNHASHABLE, ProblemSeverity.FAIL,
+        f"the urlsession output's Swift cannot hash the keys verify matches ({names}): it "
+        "hashes RSA 2048/3072/4096 with exponent 65537 and EC P-256/P-384/P-521 only, so the "
+        "app refuses this chain. Pin another key of the chain, or serve one of those types",
+    )]
 
 
 def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:

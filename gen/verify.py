@@ -121,6 +121,11 @@ def uses_trustkit_ios(config: Config) -> bool:
     return any_trustkit_ios(output.type for output in (*config.outputs, *targets))
 
 
+def uses_urlsession(config: Config) -> bool:
+    """The config has a `urlsession` output (it hashes only some key types)."""
+    return any(output.type == "urlsession" for output in config.outputs)
+
+
 def verify_config(
     config: Config,
     *,
@@ -139,6 +144,7 @@ def verify_config(
     when = at or dt.datetime.now(dt.UTC)
     by_host = {domain.host: domain for domain in selected}
     trustkit_ios = uses_trustkit_ios(config)
+    urlsession = uses_urlsession(config)
 
     # Each chain is judged in a worker thread as soon as it arrives: chain building
     # releases the GIL, so it overlaps the handshakes still running in the event loop.
@@ -152,7 +158,8 @@ def verify_config(
             if result.error is not None:
                 return judge_unreachable(domain, result.address, result.error, when)
             return judge_chain(domain, result.certificates(), store_loaded.result(), when,
-                               result.address, config.trust.catalog, trustkit_ios=trustkit_ios)
+                               result.address, config.trust.catalog, trustkit_ios=trustkit_ios,
+                               urlsession=urlsession)
 
         pending: dict[int, Future[DomainReport]] = {}
 
@@ -196,4 +203,5 @@ def verify_chain_file(
     when = at or dt.datetime.now(dt.UTC)
     return VerifyReport((judge_chain(domain, served, store, when, str(chain_file),
                                     config.trust.catalog,
-                                    trustkit_ios=uses_trustkit_ios(config)),))
+                                    trustkit_ios=uses_trustkit_ios(config),
+                                    urlsession=uses_urlsession(config)),))

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import tree_sitter
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given
 
 from pingen import platforms
@@ -43,6 +43,7 @@ from tests.conftest import CliRunner
 from tests.support import rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT
 from tests.support.models import config, domain, fake_pin, output, pin
+from tests.support.pki import CA, pem_of, write_pem
 from tests.test_render_trustkit import parse, swift_string, walk
 
 A, B, C, D = fake_pin("a"), fake_pin("b"), fake_pin("c"), fake_pin("d")
@@ -829,3 +830,47 @@ def test_urlsession_file_and_model_agree(cfg: Config) -> None:
     swift = render(cfg, output("urlsession", OUT, alamofire=True))
     differential.agree(differential.model_lookup(platforms.URLSESSION, cfg),
                        urlsession_lookup(swift), cfg)
+
+
+# -- verify: a live chain whose matched keys the file cannot hash ----------------------------
+
+def verify_problems(run: CliRunner, folder: Path, root: Any, chain: bytes,
+                    pins: list[str], outputs: str) -> tuple[int, list[dict[str, str]]]:
+    write_pem(folder / "roots.pem", root.cert)
+    (folder / "chain.pem").write_bytes(chain)
+    lines = "".join(f"      - sha256: {p}\n" for p in pins)
+    (folder / "pins.yaml").write_text(
+        "version: 1\ndefaults:\n  expires: never\ntrust:\n  ca_file: roots.pem\n"
+        f"domains:\n  api.example.com:\n    pins:\n{lines}outputs:\n{outputs}")
+    result = run("verify", "--chain", "chain.pem", "--domain", "api.example.com",
+                 "--format", "json", cwd=folder)
+    return result.exit_code, json.loads(result.stdout)["domains"][0]["problems"]
+
+
+URLSESSION_OUTPUT = "  - type: urlsession\n    path: ios/PinnedTrust.swift\n"
+
+
+@pytest.mark.parametrize(("leaf_key", "shown"), [
+    (lambda: rsa.generate_private_key(3, 2048), "RSA-2048 (exponent 3)"),
+    (lambda: ed25519.Ed25519PrivateKey.generate(), "Ed25519"),
+])
+def test_verify_fails_a_chain_whose_matched_keys_the_file_cannot_hash(
+    leaf_key: Any, shown: str, run_pingen: CliRunner, workdir: Path
+) -> None:
+    root = CA.root("Test Root P-256")
+    inter = root.intermediate("Test Issuing CA")
+    leaf = inter.issue_leaf("api.example.com", key=leaf_key())
+    chain = pem_of(leaf.chain())
+    code, problems = verify_problems(run_pingen, workdir, root, chain, [leaf.pin, fake_pin("z")],
+                                     URLSESSION_OUTPUT)
+    found = [p for p in problems if p["code"] == "urlsession-unhashable"]
+    assert code == 1 and len(found) == 1 and found[0]["severity"] == "fail"
+    assert shown in found[0]["message"] and "Pin another key of the chain" in found[0]["message"]
+    # A hashable key of the chain pinned as well: the app matches it, nothing to say.
+    code, problems = verify_problems(run_pingen, workdir, root, chain,
+                                     [leaf.pin, inter.pin], URLSESSION_OUTPUT)
+    assert "urlsession-unhashable" not in [p["code"] for p in problems]
+    # Without a urlsession output, nothing runs that check.
+    code, problems = verify_problems(run_pingen, workdir, root, chain, [leaf.pin, fake_pin("z")],
+                                     "  - type: android-nsc\n    path: nsc.xml\n")
+    assert "urlsession-unhashable" not in [p["code"] for p in problems]

@@ -171,7 +171,7 @@ def needed_headers(domains: Sequence[Domain], findings: Findings) -> list[SpkiHe
     match, so a backup key of that type would not save the app at a rotation."""
     for domain in domains:
         for pin in domain.pins:
-            if pin.key is not None and pin.key not in _HEADER_OF:
+            if not hashes(pin.key):
                 findings.error(unhashable(domain, pin, pin.key), pin.location or domain.location)
     unknown = [d for d in domains if any(p.key is None for p in d.pins)]
     findings.warn_domains(
@@ -187,6 +187,11 @@ def needed_headers(domains: Sequence[Domain], findings: Findings) -> list[SpkiHe
 
 
 _HASHABLE = "RSA 2048/3072/4096 with exponent 65537, EC P-256/P-384/P-521"
+
+
+def hashes(key: KeyType | None) -> bool:
+    """Whether the generated Swift can hash a key of this type (None: unknown, assumed so)."""
+    return key is None or key in _HEADER_OF
 
 
 def unhashable(domain: Domain, pin: Pin, key: KeyType) -> str:
