@@ -171,7 +171,7 @@ def needed_headers(domains: Sequence[Domain], findings: Findings) -> list[SpkiHe
     match, so a backup key of that type would not save the app at a rotation."""
     for domain in domains:
         for pin in domain.pins:
-            if not hashes(pin.key):
+            if pin.key is not None and not hashes(pin.key):
                 findings.error(unhashable(domain, pin, pin.key), pin.location or domain.location)
     unknown = [d for d in domains if any(p.key is None for p in d.pins)]
     findings.warn_domains(
