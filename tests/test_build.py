@@ -15,7 +15,8 @@ TWO_OUTPUTS = VALID + "  - template: t.j2\n    path: second/custom.txt\n"
 # Root X1 and X2 alone draw the catalog's `next-root`: Root YR and YE are not pinned).
 QUIET_BACKUP = "B" * 42 + "A="
 QUIET_OUTPUTS = (TWO_OUTPUTS.replace(f"sha256: {PIN_A}", "sha256: " + "A" * 43 + "=")
-                 .replace(f"sha256: {PIN_B}", f"sha256: {QUIET_BACKUP}"))
+                 .replace(f"sha256: {PIN_B}", f"sha256: {QUIET_BACKUP}")
+                 .replace("  expires: 2027-06-30\n", "  expires: 2099-12-31\n"))  # not soon
 
 
 def project(folder: Path, config: str = TWO_OUTPUTS, template: str = "{{ notice }}\n") -> None:
@@ -152,8 +153,8 @@ def warning_project(folder: Path) -> None:
 
     (folder / "backup.key.pem").write_bytes(key_pem(new_key()))
     config = (QUIET_OUTPUTS
-              .replace("  expires: 2027-06-30\n",
-                       "  expires: 2027-06-30\n  report_uris: [https://r.example.com/pins]\n")
+              .replace("  expires: 2099-12-31\n",
+                       "  expires: 2099-12-31\n  report_uris: [https://r.example.com/pins]\n")
               .replace(f"sha256: {QUIET_BACKUP}", "file: backup.key.pem")
               + "  - type: android-nsc\n    path: out/nsc.xml\n")
     project(folder, config)
