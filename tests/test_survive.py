@@ -229,10 +229,15 @@ def verified_real(name: str) -> tuple[list[x509.Certificate], dt.datetime]:
 LE_ROOTS = ("ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE")
 
 
+def real_domain(at: dt.datetime, *pins: Pin, provider: str | None = None) -> Domain:
+    """A set shipped for a year from the judged day (so no test depends on today)."""
+    return domain(*pins, provider=provider, expires=(at + dt.timedelta(days=365)).date())
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in REAL_CHAINS.glob("[REY]*.pem")))
 def test_real_lets_encrypt_chains_with_every_root_pinned_survive(name: str) -> None:
     chain, at = verified_real(name)
-    d = domain(*named_roots(*LE_ROOTS), provider="letsencrypt-certbot")
+    d = real_domain(at, *named_roots(*LE_ROOTS), provider="letsencrypt-certbot")
     assert judge_survivability(d, chain, at) == []
 
 
@@ -240,14 +245,14 @@ def test_real_lets_encrypt_chains_with_every_root_pinned_survive(name: str) -> N
                                   "YE2-2026-10-18-1.pem"])
 def test_real_lets_encrypt_leaf_pin_rotates(name: str) -> None:
     chain, at = verified_real(name)
-    (problem,) = judge_survivability(domain(pin(chain[0], "leaf")), chain, at)
+    (problem,) = judge_survivability(real_domain(at, pin(chain[0], "leaf")), chain, at)
     assert problem.code == "leaf-key-rotates"
     assert "`root: Root YR`" in problem.message and "`root: ISRG Root X2`" in problem.message
 
 
 def test_real_gen_y_chain_pinned_to_x1_only() -> None:
     chain, at = verified_real("YR1-2026-09-18-1.pem")
-    problems = judge_survivability(domain(*named_roots("ISRG Root X1")), chain, at)
+    problems = judge_survivability(real_domain(at, *named_roots("ISRG Root X1")), chain, at)
     assert codes(problems) == ["key-type-switch", "next-root"]
     assert "cross-sign of Root YR" in problems[1].message
 
@@ -257,8 +262,8 @@ def test_real_ecdsa_gen_y_chain_stops_at_x2() -> None:
     # does) stops there, so an X1-only set does not match at all: `no-live-match`.
     chain, at = verified_real("YE1-2026-09-16-1.pem")
     assert pin_of_certificate(chain[-1]) == named_roots("ISRG Root X2")[0].sha256
-    assert judge_survivability(domain(*named_roots("ISRG Root X1")), chain, at) == []
-    problems = judge_survivability(domain(*named_roots("ISRG Root X1", "ISRG Root X2")),
+    assert judge_survivability(real_domain(at, *named_roots("ISRG Root X1")), chain, at) == []
+    problems = judge_survivability(real_domain(at, *named_roots("ISRG Root X1", "ISRG Root X2")),
                                    chain, at)
     # YE1's chains through X2 match; only devices trusting Root YE directly break it
     # (issue 11, case 2: no key-type-switch).
@@ -270,7 +275,7 @@ def test_real_ecdsa_gen_y_chain_completed_to_x1_has_an_x2_path() -> None:
     # The same chain as a client without X2 completes it, up to X1: the X2 path is open.
     certs, at = real_chain("YE1-2026-09-16-1.pem")
     chain = [*certs, lookup_root("ISRG Root X1")]
-    problems = judge_survivability(domain(*named_roots("ISRG Root X1")), chain, at)
+    problems = judge_survivability(real_domain(at, *named_roots("ISRG Root X1")), chain, at)
     # Clients that trust X2 stop there: YE1's served path matches only on devices without
     # X2 (alternate-path), and YE2, YE3 have no chain a client builds with a pin.
     assert codes(problems) == ["intermediate-siblings", "next-root", "alternate-path"]
@@ -279,8 +284,8 @@ def test_real_ecdsa_gen_y_chain_completed_to_x1_has_an_x2_path() -> None:
 
 def test_real_intermediate_pin_misses_siblings() -> None:
     chain, at = verified_real("R13-2026-05-03-1.pem")
-    d = domain(pin(chain[1], "R13", Level.INTERMEDIATE), *named_roots("ISRG Root X2", "Root YE",
-                                                                      "Root YR"))
+    d = real_domain(at, pin(chain[1], "R13", Level.INTERMEDIATE),
+                    *named_roots("ISRG Root X2", "Root YE", "Root YR"))
     problems = judge_survivability(d, chain, at)
     # E5-E9 are cross-signed by X1 too, and X1 is not pinned: their X1 paths hold no pin.
     assert codes(problems) == ["intermediate-siblings", "alternate-path"]
@@ -290,16 +295,36 @@ def test_real_intermediate_pin_misses_siblings() -> None:
 def test_real_gts_chain_on_google_managed_needs_lets_encrypt_too() -> None:
     chain, at = verified_real("WR1-2026-03-26-1.pem")
     gts = named_roots("GTS Root R1", "GTS Root R2", "GTS Root R3", "GTS Root R4")
-    problems = judge_survivability(domain(*gts, provider="google-managed"), chain, at)
+    problems = judge_survivability(real_domain(at, *gts, provider="google-managed"), chain, at)
     assert codes(problems) == ["ca-switch"]
     assert problems[0].severity is ProblemSeverity.FAIL  # Google picks, no LE key pinned
     for name in LE_ROOTS:
         assert f"`root: {name}`" in problems[0].message
-    everything = domain(*gts, *named_roots(*LE_ROOTS), provider="google-managed")
+    everything = real_domain(at, *gts, *named_roots(*LE_ROOTS), provider="google-managed")
     assert judge_survivability(everything, chain, at) == []
 
 
 def test_real_chain_of_a_ca_outside_the_catalog_has_no_catalog_codes() -> None:
     chain, at = verified_real("Sectigo_RSA_Domain_Validation_Secure_Server_CA-2024-08-01-1.pem")
-    d = domain(pin(chain[0], "leaf"), provider="self-managed")
+    d = real_domain(at, pin(chain[0], "leaf"), provider="self-managed")
     assert judge_survivability(d, chain, at) == []
+
+
+def test_private_chain_with_a_providers_roots_has_no_ca_switch_fail() -> None:
+    # Issue 11, case 3 through `trust.ca_file`: the served CA is outside the catalog;
+    # Let's Encrypt's roots X1 and X2 match its Gen Y chains, so only next-root remains.
+    from tests.support.pki import CA
+
+    at = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)  # the real catalog's dates matter here
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    root = CA.root("Private Root", not_before=start, days=3650)
+    intermediate = root.intermediate("Private CA", not_before=start, days=1825)
+    leaf = intermediate.issue_leaf("app.example.test", not_before=start, days=365)
+    chain = [leaf.cert, intermediate.cert, root.cert]
+    d = domain(pin(root.cert, "private root", Level.ROOT),
+               *named_roots("GTS Root R1", "GTS Root R4", "ISRG Root X1", "ISRG Root X2"),
+               provider="google-managed", expires=dt.date(2027, 8, 1))
+    problems = judge_survivability(d, chain, at)
+    assert {p.code: p.severity for p in problems} == {
+        "next-root": ProblemSeverity.WARNING, "ca-switch": ProblemSeverity.WARNING}
+    assert "GTS Root R2" in problems[1].message and "Let's Encrypt" not in problems[1].message
