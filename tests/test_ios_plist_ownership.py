@@ -187,3 +187,40 @@ def test_explain_sees_the_hosts_pinned_by_hand(
     assert {p["sha256"] for p in record["pins"]} == {PIN_C, PIN_D}
     assert record["decided_by"].startswith(
         "the include_subdomains parent example.org (pinned by hand in the Info.plist)")
+
+
+def binary_with_duplicate_key() -> bytes:
+    """A binary plist {"CFBundleVersion": "1", "CFBundleVersion": "2"}, written by hand
+    (plistlib cannot write one): header, 4 objects, offset table, trailer."""
+    objects = [
+        bytes([0xD2, 1, 1, 2, 3]),  # dict of 2: key refs 1, 1; value refs 2, 3
+        bytes([0x5F, 0x10, 15]) + b"CFBundleVersion",  # ASCII string of 15
+        bytes([0x51]) + b"1",
+        bytes([0x51]) + b"2",
+    ]
+    body = b"bplist00"
+    offsets = []
+    for item in objects:
+        offsets.append(len(body))
+        body += item
+    table = len(body)
+    body += bytes(offsets)
+    trailer = bytes(6) + bytes([1, 1]) + (4).to_bytes(8, "big") + (0).to_bytes(8, "big") \
+        + table.to_bytes(8, "big")
+    return body + trailer
+
+
+def test_a_duplicate_key_in_a_binary_plist_is_a_warning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = binary_with_duplicate_key()
+    assert plistlib.loads(data) == {"CFBundleVersion": "2"}  # what plistlib makes of it
+    assert ios_plist.binary_duplicate_keys(data) == ["CFBundleVersion"]
+    code, err, _ = run(tmp_path, config_text("api.example.com"), data, capsys)
+    assert code == 0, err
+    assert "the key 'CFBundleVersion' appears twice" in err
+
+
+def test_binary_duplicate_scan_is_quiet_on_clean_and_broken_files() -> None:
+    clean = plistlib.dumps({"a": {"b": 1, "c": [1, {"b": 2}]}}, fmt=plistlib.FMT_BINARY)
+    assert ios_plist.binary_duplicate_keys(clean) == []
+    assert ios_plist.binary_duplicate_keys(b"bplist00" + b"\xff" * 40) == []

@@ -17,7 +17,7 @@ Two ways to write it:
   pinned by hand and in pins.yaml is taken over (one warning: pins.yaml wins, and
   pingen owns it from then on). Comments cannot survive plistlib (a warning says so).
   A file over 8 MiB, nested deeper than 256 levels or not a property list is exit 2;
-  a duplicate key in an XML plist is a warning (plistlib keeps only the last).
+  a duplicate key (XML or binary) is a warning (plistlib keeps only one).
 
 What ATS cannot say: mixed leaf and CA pins (ATS then requires a match in each list:
 an error), a pin with no level (an error: it must go to one list), report-only
@@ -203,7 +203,10 @@ def load_plist(data: bytes, target: Path, findings: Findings) -> dict[str, Any]:
     """The Info.plist's top dictionary; exit 2 for what is no Info.plist."""
     where = Location(display_path(target))
     binary = data.startswith(_BINARY_MAGIC)
-    if not binary:
+    if binary:
+        for key in binary_duplicate_keys(data):
+            _warn_duplicate(key, findings)
+    else:
         check_xml_shape(data, where, findings)
     try:
         root = plistlib.loads(data, fmt=plistlib.FMT_BINARY if binary else plistlib.FMT_XML)
@@ -280,9 +283,65 @@ def check_xml_shape(data: bytes, where: Location, findings: Findings) -> None:
 
 def _note_key(key: str, seen: set[str], findings: Findings) -> None:
     if key in seen:
-        findings.warn(f"the key {key!r} appears twice in one dictionary of this Info.plist; "
-                      "iOS and plistlib keep only the last one: remove the other")
+        _warn_duplicate(key, findings)
     seen.add(key)
+
+
+def _warn_duplicate(key: str, findings: Findings) -> None:
+    findings.warn(f"the key {key!r} appears twice in one dictionary of this Info.plist; "
+                  "iOS and plistlib keep only one of them: remove the other")
+
+
+def binary_duplicate_keys(data: bytes) -> list[str]:
+    """Keys that appear twice in one dictionary of a binary plist (plistlib keeps one
+    silently). Reads the object table as Apple's format defines it (CFBinaryPList.c): the
+    32-byte trailer, the offset table, each dictionary's key references. Malformed input
+    gives [] here: plistlib then says what is wrong."""
+    try:
+        return list(_binary_duplicates(data))
+    except (IndexError, ValueError, KeyError):
+        return []
+
+
+def _binary_duplicates(data: bytes) -> Iterator[str]:
+    offset_size, ref_size = data[-26], data[-25]
+    count = int.from_bytes(data[-24:-16], "big")
+    table = int.from_bytes(data[-8:], "big")
+    if count * max(offset_size, 1) > len(data):
+        return
+    offsets = [int.from_bytes(data[table + i * offset_size:table + (i + 1) * offset_size],
+                              "big") for i in range(count)]
+
+    def length(at: int) -> tuple[int, int]:  # (count, where the contents start)
+        low = data[at] & 0x0F
+        if low != 0x0F:
+            return low, at + 1
+        width = 1 << (data[at + 1] & 0x0F)
+        return int.from_bytes(data[at + 2:at + 2 + width], "big"), at + 2 + width
+
+    def text(ref: int) -> str | None:
+        at = offsets[ref]
+        kind = data[at] >> 4
+        size, start = length(at)
+        if kind == 0x5:
+            return data[start:start + size].decode("ascii", "replace")
+        if kind == 0x6:
+            return data[start:start + 2 * size].decode("utf-16-be", "replace")
+        return None
+
+    for at in offsets:
+        if data[at] >> 4 != 0xD:
+            continue
+        size, start = length(at)
+        refs = [int.from_bytes(data[start + i * ref_size:start + (i + 1) * ref_size], "big")
+                for i in range(size)]
+        seen: set[str] = set()
+        for ref in refs:
+            key = text(ref)
+            if key is not None and key in seen:
+                yield key
+            if key is not None:
+                seen.add(key)
 
 
 def dump_plist(root: dict[str, Any], data: bytes, target: Path) -> bytes:
