@@ -412,3 +412,21 @@ def test_verify_judges_trustkit_for_a_target_s_outputs_too(
     assert code == 1
     assert [p["code"] for p in problems if p["code"] == "trustkit-unhashable"] == [
         "trustkit-unhashable"]
+
+
+def test_build_warns_when_pins_yaml_leaves_swizzling_unset(run_pingen: CliRunner,
+                                                           workdir: Path) -> None:
+    """Through the loader, which fills every option's default in: unset is not written."""
+    pins = ("      - sha256: AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n        key: rsa-4096\n"
+            "      - sha256: ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM=\n        key: ec-p384\n"
+            "        backup: true\n")  # keys no catalog knows: no catalog warnings
+    project(workdir, "api.example.com", TRUSTKIT, pins)
+    result = run_pingen("build", "--at", "2026-12-04")
+    assert result.exit_code == 0, result.stderr
+    assert "`swizzle_network_delegates` is not set, so it is false" in result.stderr
+    assert run_pingen("build", "--strict", "--check", "--at", "2026-12-04").exit_code == 1
+    project(workdir, "api.example.com", TRUSTKIT + "    swizzle_network_delegates: false\n",
+            pins)
+    result = run_pingen("build", "--strict", "--at", "2026-12-04")
+    assert result.exit_code == 0, result.stderr
+    assert "swizzle_network_delegates" not in result.stderr

@@ -46,7 +46,8 @@ def context(config: Config, output: Output) -> Rendering:
     check_each(config.domains, lambda domain: check_domain(domain, output))
     findings = Findings(output)
     warn_unknown_key_types(config.domains, findings, "TrustKit")
-    if "swizzle_network_delegates" not in output.options:
+    # The loader fills every option's default in, so "left unset" is "not written".
+    if "swizzle_network_delegates" not in output.option_locations:
         findings.warn(
             "`swizzle_network_delegates` is not set, so it is false: TrustKit pins nothing "
             f"until the app's URLSession delegate calls TSKPinningValidator. Give every "

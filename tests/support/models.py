@@ -54,6 +54,8 @@ def output(output_type: str, path: str, **options: Any) -> Output:
         type=output_type,
         options=frozen_mapping(options),
         location=Location(CONFIG_PATH, 40, 5),
+        # as the loader records them: an option given is one written in pins.yaml
+        option_locations=frozen_mapping({key: Location(CONFIG_PATH, 40, 5) for key in options}),
     )
 
 
