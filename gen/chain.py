@@ -17,7 +17,7 @@ import datetime as dt
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -180,8 +180,8 @@ def build_verified_chain(
     subject = _subject(host or _first_dns_name(leaf))
     key = (id(store.store), at, tuple(others))
     shared = _VERIFIED_ISSUERS.get(key)
-    if shared is not None and shared[0] is store.store:
-        chain = _verify_under(leaf, shared[1], subject, at)
+    if shared is not None and shared.store is store.store:
+        chain = _verify_under(leaf, shared, subject, at)
         if chain is not None:
             return chain
     try:
@@ -192,7 +192,7 @@ def build_verified_chain(
     if len(chain) > 2:
         if len(_VERIFIED_ISSUERS) >= 4096:  # a long-lived process: forget old runs
             _VERIFIED_ISSUERS.clear()
-        _VERIFIED_ISSUERS[key] = (store.store, tuple(chain[1:]))  # the store kept: its id
+        _VERIFIED_ISSUERS[key] = _VerifiedPath(store.store, tuple(chain[1:]))
     return chain
 
 
@@ -200,8 +200,21 @@ def build_verified_chain(
 # intermediate to the root, verified once (as of one time, against one store), is
 # reused for every leaf served with them, and only the leaf is verified again, under
 # that intermediate. Keyed by the store object, the time and the served certificates.
+@dataclass(frozen=True)
+class _VerifiedPath:
+    store: Store  # the store it was verified against (kept: the cache is keyed by its id)
+    tail: tuple[x509.Certificate, ...]  # the issuing intermediate first, the root last
+
+    @cached_property
+    def issuer(self) -> Store:
+        """The issuing intermediate alone, as the anchor a leaf is verified under."""
+        from cryptography.x509.verification import Store
+
+        return Store([self.tail[0]])
+
+
 _VERIFIED_ISSUERS: dict[tuple[int, dt.datetime, tuple[x509.Certificate, ...]],
-                        tuple[Store, tuple[x509.Certificate, ...]]] = {}
+                        _VerifiedPath] = {}
 
 
 def _verifier(store: Store, subject: x509.verification.Subject,
@@ -212,22 +225,19 @@ def _verifier(store: Store, subject: x509.verification.Subject,
             .build_server_verifier(subject))
 
 
-def _verify_under(leaf: x509.Certificate, tail: tuple[x509.Certificate, ...],
+def _verify_under(leaf: x509.Certificate, path: _VerifiedPath,
                   subject: x509.verification.Subject,
                   at: dt.datetime) -> list[x509.Certificate] | None:
-    """The verified chain of `leaf` through `tail` (issuing intermediate first, root
-    last, verified already), or None when the leaf is not valid under its first
-    certificate: the full verification then says why."""
-    from cryptography.x509.verification import Store, VerificationError
+    """The verified chain of `leaf` through `path` (verified already), or None when the
+    leaf is not valid under its issuing intermediate (another issuer, a bad signature,
+    another name): the full verification then says why."""
+    from cryptography.x509.verification import VerificationError
 
-    issuer = tail[0]
-    if leaf.issuer != issuer.subject:
-        return None
     try:
-        verified = _verifier(Store([issuer]), subject, at).verify(leaf, [])
+        verified = _verifier(path.issuer, subject, at).verify(leaf, [])
     except VerificationError:
         return None
-    return [verified[0], *tail]
+    return [verified[0], *path.tail]
 
 
 def levels(chain: Sequence[x509.Certificate]) -> list[Level]:
