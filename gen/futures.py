@@ -439,12 +439,13 @@ class _Judge:
 
     # -- entry -----------------------------------------------------------------------
     def findings(self) -> list[Finding]:
-        expiry = self.pins_expire()
+        ca_matched = self.chain is not None and bool(self.pins & {c.pin for c in self.chain})
         if self.chain is not None:
-            ca_matched = bool(self.pins & {c.pin for c in self.chain})
             if not self.chain or not (ca_matched or self.leaf is not None):
                 return []
             self.read_served()
+        expiry = self.pins_expire()
+        if self.chain is not None:
             if self.leaf is not None and self.leaf_key_kept():
                 return expiry  # every future holds the leaf key, the backup covers the rest
             if self.leaf is not None and not ca_matched:
@@ -743,9 +744,13 @@ class _Judge:
                 f"and the pin set never expires: from {last + DAY} no chain can reach a "
                 f"pinned CA key. Set `expires:` to {last} or earlier, and ship a new set "
                 "before then.", expires_by=last)]
-        roots = [Step(root.name, root.pin) for op in self.operators_in_play()
+        operators = self.operators_in_play() if self.chain is not None else list(
+            dict.fromkeys([*self.reference_operators(),
+                           *(self.provider.operators if self.provider else ())]))
+        roots = [Step(root.name, root.pin) for op in operators
                  for root in self.catalog.roots_of(op)
-                 if root.pin not in self.pins and root.cert.not_after.date() >= self.expires]
+                 if root.pin not in self.pins and root.cert.not_after.date() >= self.expires
+                 and root.cert.not_before.date() <= self.start]
         also = f", or add {_pins_text(roots, self.catalog)}" if roots else ""
         return [Finding(
             PINS_EXPIRE, ProblemSeverity.FAIL, last + DAY, (keys,),
