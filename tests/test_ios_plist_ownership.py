@@ -1,5 +1,5 @@
-"""Info.plist merge keeps what pingen does not own (issue 10 item 6) and survives hostile
-plists (issue 12 attack 10)."""
+"""Info.plist merge keeps what pingen does not own (issue 10 item 6). The hostile plists
+of issue 12 attack 10 are in tests/test_security.py."""
 
 from __future__ import annotations
 
@@ -121,58 +121,6 @@ def test_unowned_entries_are_read_as_ios_reads_them(tmp_path: Path) -> None:
     assert all(isinstance(e, Entry) and e.origin == ios_plist.BY_HAND for e in entries)
 
 
-# -- hostile plists (issue 12 attack 10) --------------------------------------------------
-
-def test_deep_nesting_is_exit_2_without_a_traceback(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    deep = b"<array>" * 5000 + b"</array>" * 5000
-    xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>X</key>'
-           + deep + b"</dict></plist>\n")
-    code, err, _ = run(tmp_path, config_text("api.example.com"), xml, capsys)
-    assert code == 2 and "deeper than 256 levels" in err and "Traceback" not in err
-    assert (tmp_path / "Info.plist").read_bytes() == xml
-
-
-def test_deep_binary_nesting_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    value: Any = "leaf"
-    for _ in range(300):
-        value = [value]
-    data = plistlib.dumps({"X": value}, fmt=plistlib.FMT_BINARY)
-    code, err, _ = run(tmp_path, config_text("api.example.com"), data, capsys)
-    assert code == 2 and "deeper than 256 levels" in err
-
-
-def test_a_file_over_8_mib_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    big = plistlib.dumps({"Blob": b"\0" * (6 * 1024 * 1024)})  # base64 makes it ~8.2 MiB
-    assert len(big) > 8 * 1024 * 1024
-    code, err, _ = run(tmp_path, config_text("api.example.com"), big, capsys)
-    assert code == 2 and "over 8 MiB" in err
-
-
-def test_a_shared_ats_object_in_a_binary_plist_is_copied_before_editing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """plistlib's binary writer stores one object for one Python object: both keys point
-    at the same ATS dictionary in the file, and the reader shares it again."""
-    ats: dict[str, Any] = {"NSAllowsArbitraryLoads": False}
-    data = plistlib.dumps({"NSAppTransportSecurity": ats, "Other": ats},
-                          fmt=plistlib.FMT_BINARY)
-    loaded = plistlib.loads(data)
-    assert loaded["Other"] is loaded["NSAppTransportSecurity"]  # shared, as attacked
-    code, err, result = run(tmp_path, config_text("api.example.com"), data, capsys)
-    assert code == 0, err
-    assert result is not None and result["Other"] == {"NSAllowsArbitraryLoads": False}
-    assert "api.example.com" in pinned_of(result)
-
-
-def test_a_duplicate_key_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
-           b"<key>CFBundleVersion</key><string>1</string>"
-           b"<key>CFBundleVersion</key><string>2</string></dict></plist>\n")
-    code, err, _ = run(tmp_path, config_text("api.example.com"), xml, capsys)
-    assert code == 0, err
-    assert "the key 'CFBundleVersion' appears twice" in err
-
-
 def test_explain_sees_the_hosts_pinned_by_hand(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
@@ -187,40 +135,3 @@ def test_explain_sees_the_hosts_pinned_by_hand(
     assert {p["sha256"] for p in record["pins"]} == {PIN_C, PIN_D}
     assert record["decided_by"].startswith(
         "the include_subdomains parent example.org (pinned by hand in the Info.plist)")
-
-
-def binary_with_duplicate_key() -> bytes:
-    """A binary plist {"CFBundleVersion": "1", "CFBundleVersion": "2"}, written by hand
-    (plistlib cannot write one): header, 4 objects, offset table, trailer."""
-    objects = [
-        bytes([0xD2, 1, 1, 2, 3]),  # dict of 2: key refs 1, 1; value refs 2, 3
-        bytes([0x5F, 0x10, 15]) + b"CFBundleVersion",  # ASCII string of 15
-        bytes([0x51]) + b"1",
-        bytes([0x51]) + b"2",
-    ]
-    body = b"bplist00"
-    offsets = []
-    for item in objects:
-        offsets.append(len(body))
-        body += item
-    table = len(body)
-    body += bytes(offsets)
-    trailer = bytes(6) + bytes([1, 1]) + (4).to_bytes(8, "big") + (0).to_bytes(8, "big") \
-        + table.to_bytes(8, "big")
-    return body + trailer
-
-
-def test_a_duplicate_key_in_a_binary_plist_is_a_warning(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = binary_with_duplicate_key()
-    assert plistlib.loads(data) == {"CFBundleVersion": "2"}  # what plistlib makes of it
-    assert ios_plist.binary_duplicate_keys(data) == ["CFBundleVersion"]
-    code, err, _ = run(tmp_path, config_text("api.example.com"), data, capsys)
-    assert code == 0, err
-    assert "the key 'CFBundleVersion' appears twice" in err
-
-
-def test_binary_duplicate_scan_is_quiet_on_clean_and_broken_files() -> None:
-    clean = plistlib.dumps({"a": {"b": 1, "c": [1, {"b": 2}]}}, fmt=plistlib.FMT_BINARY)
-    assert ios_plist.binary_duplicate_keys(clean) == []
-    assert ios_plist.binary_duplicate_keys(b"bplist00" + b"\xff" * 40) == []

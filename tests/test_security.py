@@ -7,13 +7,15 @@ message, having run nothing, written nothing and printed no secret.
 First section (sec): sandboxed templates (attack 1), outputs over `.git` and inputs (2),
 catalog files (3), confinement of every path (6), symbolic links at outputs (7), folders
 swapped before the write (11), files pingen did not write (issue 10, item 7), keygen's
-app asset folders. Second section (edges): attacks 4, 5, 8, 9, 12, 13, 14.
+app asset folders. Second section (edges): attacks 4, 5, 8, 9, 12, 13, 14. Third section
+(platform): attack 10, hostile Info.plists.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import plistlib
 import re
 import subprocess
 import sys
@@ -21,13 +23,17 @@ import time
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from pingen.render import ios_plist
 from tests.conftest import CliRunner
 from tests.support.pki import CA, write_pem
 from tests.support.samples import PIN_A, PIN_B, PIN_C, two_root_config
+from tests.test_ios_plist_ownership import config_text, pinned_of
+from tests.test_ios_plist_ownership import run as run_plist_build
 
 # ---------------------------------------------------------------------------------------
 # sec: attacks 1, 2, 3, 6, 7, 11; issue 10 item 7; keygen's asset folders
@@ -994,3 +1000,93 @@ def test_usage_errors_escape_the_arguments_they_quote(run_pingen: CliRunner,
         assert result.exit_code == 2
         assert "\\x1b" in result.stderr
         assert_inert_terminal(result.stdout + result.stderr)
+
+
+# ---------------------------------------------------------------------------------------
+# platform: attack 10 (Info.plist robustness)
+# ---------------------------------------------------------------------------------------
+def test_deep_nesting_is_exit_2_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = b"<array>" * 5000 + b"</array>" * 5000
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>X</key>'
+           + deep + b"</dict></plist>\n")
+    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), xml, capsys)
+    assert code == 2 and "deeper than 256 levels" in err and "Traceback" not in err
+    assert (tmp_path / "Info.plist").read_bytes() == xml
+
+
+def test_deep_binary_nesting_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    value: Any = "leaf"
+    for _ in range(300):
+        value = [value]
+    data = plistlib.dumps({"X": value}, fmt=plistlib.FMT_BINARY)
+    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
+    assert code == 2 and "deeper than 256 levels" in err
+
+
+def test_a_file_over_8_mib_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = plistlib.dumps({"Blob": b"\0" * (6 * 1024 * 1024)})  # base64 makes it ~8.2 MiB
+    assert len(big) > 8 * 1024 * 1024
+    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), big, capsys)
+    assert code == 2 and "over 8 MiB" in err
+
+
+def test_a_shared_ats_object_in_a_binary_plist_is_copied_before_editing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plistlib's binary writer stores one object for one Python object: both keys point
+    at the same ATS dictionary in the file, and the reader shares it again."""
+    ats: dict[str, Any] = {"NSAllowsArbitraryLoads": False}
+    data = plistlib.dumps({"NSAppTransportSecurity": ats, "Other": ats},
+                          fmt=plistlib.FMT_BINARY)
+    loaded = plistlib.loads(data)
+    assert loaded["Other"] is loaded["NSAppTransportSecurity"]  # shared, as attacked
+    code, err, result = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
+    assert code == 0, err
+    assert result is not None and result["Other"] == {"NSAllowsArbitraryLoads": False}
+    assert "api.example.com" in pinned_of(result)
+
+
+def test_a_duplicate_key_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+           b"<key>CFBundleVersion</key><string>1</string>"
+           b"<key>CFBundleVersion</key><string>2</string></dict></plist>\n")
+    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), xml, capsys)
+    assert code == 0, err
+    assert "the key 'CFBundleVersion' appears twice" in err
+
+
+def binary_with_duplicate_key() -> bytes:
+    """A binary plist {"CFBundleVersion": "1", "CFBundleVersion": "2"}, written by hand
+    (plistlib cannot write one): header, 4 objects, offset table, trailer."""
+    objects = [
+        bytes([0xD2, 1, 1, 2, 3]),  # dict of 2: key refs 1, 1; value refs 2, 3
+        bytes([0x5F, 0x10, 15]) + b"CFBundleVersion",  # ASCII string of 15
+        bytes([0x51]) + b"1",
+        bytes([0x51]) + b"2",
+    ]
+    body = b"bplist00"
+    offsets = []
+    for item in objects:
+        offsets.append(len(body))
+        body += item
+    table = len(body)
+    body += bytes(offsets)
+    trailer = bytes(6) + bytes([1, 1]) + (4).to_bytes(8, "big") + (0).to_bytes(8, "big") \
+        + table.to_bytes(8, "big")
+    return body + trailer
+
+
+def test_a_duplicate_key_in_a_binary_plist_is_a_warning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = binary_with_duplicate_key()
+    assert plistlib.loads(data) == {"CFBundleVersion": "2"}  # what plistlib makes of it
+    assert ios_plist.binary_duplicate_keys(data) == ["CFBundleVersion"]
+    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
+    assert code == 0, err
+    assert "the key 'CFBundleVersion' appears twice" in err
+
+
+def test_binary_duplicate_scan_is_quiet_on_clean_and_broken_files() -> None:
+    clean = plistlib.dumps({"a": {"b": 1, "c": [1, {"b": 2}]}}, fmt=plistlib.FMT_BINARY)
+    assert ios_plist.binary_duplicate_keys(clean) == []
+    assert ios_plist.binary_duplicate_keys(b"bplist00" + b"\xff" * 40) == []
