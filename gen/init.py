@@ -210,8 +210,27 @@ def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
     lines.append("domains:")
     for chain in chains:
         lines += _domain_lines(chain)
-    lines += _OUTPUTS
+    lines += _outputs([chain.start.host for chain in chains])
     return "\n".join(lines) + "\n"
+
+
+def _outputs(hosts: Sequence[str]) -> list[str]:
+    """`outputs:` for Android and iOS. iOS takes `trustkit` unless TrustKit refuses a
+    host (it raises at launch, so `build` refuses it): then `urlsession`, which pins any
+    host name, is the live one and trustkit is left commented out, with the reason."""
+    from pingen.trustkit_rules import ios_refusal
+
+    refused = [host for host in hosts if ios_refusal(host, include_subdomains=False)]
+    if not refused:
+        return _OUTPUTS
+    android, trustkit, urlsession, others = _OUTPUTS[:5], _OUTPUTS[5:8], _OUTPUTS[8:12], \
+        _OUTPUTS[12:]
+    return [*android,
+            *(line.replace("  # - ", "  - ").replace("  #   ", "    ") for line in urlsession),
+            f"  # TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception",
+            "  # at app launch), so `pingen build` refuses a trustkit output for this file:",
+            *("  # " + line[2:] for line in trustkit[1:]),
+            *others]
 
 
 def _domain_lines(chain: HostChain) -> list[str]:

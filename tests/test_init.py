@@ -57,7 +57,10 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     assert "a new key at each renewal" in text
     assert "trust:\n  ca_file: certs/roots.pem\n" in text
     assert f"    connect: \"127.0.0.1:{api_port}\"\n" in text
-    assert "  - type: android-nsc\n" in text and "  - type: trustkit\n" in text
+    # TrustKit refuses `.test` (an exception at launch): iOS gets urlsession instead.
+    assert "  - type: android-nsc\n" in text and "  - type: urlsession\n" in text
+    assert "  # TrustKit refuses api.example.test, cdn.example.test by its own" in text
+    assert "  # - type: trustkit\n  #   path: ios/TrustKitConfig.swift\n" in text
     # The next step is the backup key.
     assert "pingen keygen api-example-test-backup --dir keys" in result.stdout
     assert "pingen keygen cdn-example-test-backup --dir keys" in result.stdout
@@ -69,12 +72,7 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
         (inter.pin, Level.INTERMEDIATE, P256), (root.pin, Level.ROOT, P256)
     ]
     assert config.domains[0].expires == dt.date.fromisoformat(EXPIRES)
-    assert [o.type for o in config.outputs] == ["android-nsc", "trustkit"]
-    # iOS without TrustKit: `urlsession` is offered beside trustkit, ready to uncomment.
-    offered = text.replace("  # - type: urlsession\n  #   path:", "  - type: urlsession\n    path:")
-    (workdir / "offered.yaml").write_text(offered)
-    offered_outputs = load_config(workdir / "offered.yaml").outputs
-    assert [o.type for o in offered_outputs] == ["android-nsc", "trustkit", "urlsession"]
+    assert [o.type for o in config.outputs] == ["android-nsc", "urlsession"]
 
     # ... and with the backup keys `pingen keygen` makes, as the comments say.
     for name in ("api-example-test-backup", "cdn-example-test-backup"):
@@ -85,6 +83,9 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     for domain in config.domains:
         assert len(domain.pins) == 3 and domain.pins[-1].backup
         assert domain.pins[-1].label == "offline backup key"
+    built = run_pingen("build", "--strict")  # as README promises: once done, it builds
+    assert built.exit_code == 0, built.stderr
+    assert (workdir / "ios" / "PinnedTrust.swift").is_file()
 
 
 def test_same_chains_give_the_same_bytes(run_pingen: CliRunner, workdir: Path) -> None:
@@ -347,3 +348,16 @@ def test_real_served_chains_get_every_root_of_their_ca(
     (workdir / "pins.yaml").write_text(uncomment_backup(text))
     (domain,) = load_config(workdir / "pins.yaml").domains
     assert [p.label for p in domain.pins] == [*roots, "offline backup key"]
+
+
+def test_ios_output_is_trustkit_unless_trustkit_refuses_a_host() -> None:
+    from pingen.init import _outputs
+
+    accepted = "\n".join(_outputs(["api.example.com"]))
+    assert "  - type: trustkit\n    path: ios/TrustKitConfig.swift" in accepted
+    assert "  # - type: urlsession\n  #   path: ios/PinnedTrust.swift" in accepted
+    gateway = "abc123.execute-api.eu-west-1.amazonaws.com"  # README: TrustKit refuses it
+    refused = "\n".join(_outputs(["api.example.com", gateway]))
+    assert "  - type: urlsession\n    path: ios/PinnedTrust.swift" in refused
+    assert f"  # TrustKit refuses {gateway} by its own suffix rules" in refused
+    assert "  # - type: trustkit\n  #   path: ios/TrustKitConfig.swift" in refused
