@@ -229,3 +229,36 @@ def test_cloudflare_may_issue_from_four_cas() -> None:
     assert switch.severity.value == "fail"  # Cloudflare picks the CA
     for name in ("Google Trust Services", "SSL.com", "Sectigo"):
         assert name in switch.message
+
+
+# The sets of issue 11's ten cases (tests/test_survival_cases.py): every message's advice,
+# followed, comes out ok. (chain, day, pins, expires, provider)
+GEN_X_RSA = tuple(f"intermediate: R1{n}" for n in range(5))
+ISSUE_CASES = [
+    ("R13-2026-05-03-1.pem", "2026-04-20", GEN_X_RSA, "2027-12-31", None),
+    ("R13-2026-05-03-1.pem", "2026-04-20", ("intermediate: R13",), "2027-12-31", None),
+    ("YR1-2026-09-18-1.pem", "2026-08-01", ("root: ISRG Root X1", "root: ISRG Root X2"),
+     "2027-08-01", None),
+    ("WR1-2026-03-26-1.pem", "2026-03-01", ("root: GTS Root R1", "root: GTS Root R4",
+                                            "root: ISRG Root X1", "root: ISRG Root X2"),
+     "2027-03-01", "google-managed"),
+    ("R10-2025-04-30-1.pem", "2025-03-01", GEN_X_RSA, "2027-01-31", None),
+    ("YR1-2026-09-18-1.pem", "2026-08-01", ("intermediate: YR1", "intermediate: YR2",
+                                            "intermediate: YR3"), "2027-08-01", None),
+    ("Amazon_RSA_2048_M02-2025-07-26-1.pem", "2025-05-01",
+     ("intermediate: Amazon RSA 2048 M02",), "2026-05-01", "aws-acm"),
+    ("WR1-2026-03-26-1.pem", "2026-03-01", ("intermediate: WR1",), "2027-03-01",
+     "google-managed"),
+]
+
+
+@pytest.mark.parametrize(("file", "day", "lines", "until", "provider"), ISSUE_CASES)
+def test_the_advice_of_issue_11s_cases_comes_out_ok(file: str, day: str, lines: tuple[str, ...],
+                                                     until: str, provider: str | None) -> None:
+    chain, _, _ = served(file)
+    at, expires = dt.date.fromisoformat(day), dt.date.fromisoformat(until)
+    findings = judge(list(lines), expires, at, provider, chain)
+    assert findings
+    fixed_lines, fixed_expires = followed(findings, list(lines), expires)
+    assert judge(fixed_lines, fixed_expires, at, provider, chain) == []
+    assert judge(fixed_lines, fixed_expires, at, provider) == []  # build agrees
