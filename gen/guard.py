@@ -140,8 +140,11 @@ def read_chain(path: Path) -> list[x509.Certificate]:
     try:
         certificates = load_certificates(data)
     except ValueError as error:
+        # Neither PEM nor DER: the DER parser's reason is its internals, not the user's.
+        reason = f" ({first_line(error)})" if b"-----BEGIN" in data else ""
         raise GuardInputError(
-            f"{path}: not a PEM or DER certificate chain ({first_line(error)})"
+            f"{path}: not a PEM or DER certificate chain{reason}; give PEM certificates, "
+            "leaf first"
         ) from None
     if not certificates:
         raise GuardInputError(f"{path}: holds no certificate (a chain is PEM CERTIFICATE "
