@@ -481,6 +481,8 @@ def _compare(platform: Platform, entries: EntryIndex, ours: EntryIndex, host: st
     if not actual.pinned:
         return None  # less pinning than intended: the adapter's own warnings say why
     if not intended.pinned:
+        if not platform.expires:
+            return None  # it ignores every expiry: the adapter's own warning says so
         # Pinned after the entry pins.yaml chose has expired (a pooled parent).
         return Divergence(platform, host, intended, actual, blocking=False, at=at)
     wanted = frozenset(pin.sha256 for pin in intended.pins)

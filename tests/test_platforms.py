@@ -318,3 +318,17 @@ def test_many_weakened_hosts_are_one_warning_naming_them() -> None:
     assert "pins these hosts more weakly than pins.yaml says: h0.example.com, " in text
     assert "and 295 more. It takes every matching entry, pins pooled" in text
     assert f"the pins of example.com ({PIN_A}, {PIN_B})" in text
+
+
+def test_a_platform_without_expiry_gets_no_after_expiry_finding() -> None:
+    """NSPinnedDomains ignores `expires` altogether; ios-plist's adapter already warns."""
+    child = Entry("api.example.com", False, (pin(PIN_C, "E", Level.ROOT),
+                                             pin(PIN_D, "F", Level.ROOT)),
+                  expires=dt.date(2029, 1, 1))
+    parent = Entry("example.com", True, (A, B), expires=dt.date(2030, 1, 1))
+    kinds = [d.kind for d in platforms.divergences(platforms.NS_PINNED_DOMAINS,
+                                                   [parent, child], [parent, child])]
+    assert kinds == ["weaker"]  # the CA lists unioned; nothing "after expiry"
+    okhttp = [d.kind for d in platforms.divergences(platforms.OKHTTP, [parent, child],
+                                                    [parent, child])]
+    assert sorted(okhttp) == ["pinned after expiry", "weaker"]
