@@ -313,9 +313,10 @@ class Effective:
     @property
     def decided_by(self) -> str:
         """The rule, and what it requires of the chain when that is more than one pin."""
+        if not self.entries:
+            return self.rule
         if not self.pinned:
-            expired = " (expired)" if self.entries else ""
-            return f"{self.rule}{expired}: not pinned"
+            return f"{self.rule} (expired): not pinned"
         if len(self.requirements) > 1 or self.requirements[0].position is not Position.ANY:
             return f"{self.rule}; requires {self.requires}"
         return self.rule
