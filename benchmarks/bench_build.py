@@ -29,6 +29,9 @@ outputs:
     package: com.example.net
   - type: trustkit
     path: out/TrustKitConfig.swift
+    swizzle_network_delegates: true
+  - type: urlsession
+    path: out/PinnedTrust.swift
   - type: ios-plist
     path: out/Info.plist
   - type: json
@@ -72,7 +75,7 @@ def time_pipeline(folder: Path) -> float:
 
     started = time.perf_counter()
     config = load_config(folder / "pins.yaml")
-    write.write_all(write.plan(config.root, render_all(config)))
+    write.write_all(write.plan(config, render_all(config)))
     return time.perf_counter() - started
 
 

@@ -608,6 +608,8 @@ class _Judge:
         found = []
         for op, units in self.index.units.items():
             for unit in units:
+                if not any(p.pins & self.pins for p in unit.paths):
+                    continue  # covered() needs a pinned key on a path: skip active()
                 span = self.active(unit)
                 if span is not None and self.covered(unit, span.start):
                     found.append((op, unit.key_type))
