@@ -85,12 +85,12 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
 
 
 def _known_target(new: Config, old: Config | None, name: str) -> str:
-    from pingen.errors import ConfigError, Location
+    from pingen.errors import ConfigError, Location, display_path
 
     if new.target(name) is None and (old is None or old.target(name) is None):
         names = ", ".join(t.name for t in new.targets) or "none"
         raise ConfigError(f"--target {name}: no such target in this config (targets: {names})",
-                          Location(new.path))
+                          Location(display_path(new.path)))
     return name
 
 
