@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pingen.errors import display_path
 from pingen.markdown import md_code, md_message, md_text
 from pingen.model import Config, Domain, Output, Pin
 
@@ -702,7 +703,11 @@ def _repository_path(config_path: Path) -> tuple[Path, str]:
     folder = config_path.absolute().parent
     if not folder.is_dir():
         raise GitError(f"{config_path}: its folder does not exist")
-    top = Path(git(["rev-parse", "--show-toplevel"], folder).decode().strip())
+    try:
+        top = Path(git(["rev-parse", "--show-toplevel"], folder).decode().strip())
+    except GitError as error:  # git's own words, then what to do instead
+        raise GitError(f"{display_path(config_path)}: no git repository to take the old "
+                       f"version from ({error}); compare with a file: --old FILE") from None
     try:
         rel = config_path.absolute().resolve().relative_to(top.resolve())
     except ValueError:

@@ -269,6 +269,8 @@ def test_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
     assert broken.stderr.startswith("old.yaml:2:1: unknown key `bogus`")
     not_git = run_pingen("diff", cwd=tmp_path)
     assert not_git.exit_code == 2 and "not a git repository" in not_git.stderr.lower()
+    assert "pins.yaml: no git repository to take the old version from" in not_git.stderr
+    assert "compare with a file: --old FILE" in not_git.stderr
     assert "Traceback" not in not_git.stderr
     # a missing --old is not a missing pins.yaml: no hint to `pingen init` or -c
     missing = run_pingen("diff", "--old", "gone.yaml", cwd=tmp_path)
