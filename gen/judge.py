@@ -115,7 +115,8 @@ def judge_chain(
     matched = match_pins(domain.pins, chain)
     problems = [
         *pin_problems(domain, chain, matched, at, _backup_gap(domain, catalog),
-                      certificate_hashes(verified, chain)),
+                      # only a set that matches nothing is checked for certificate hashes
+                      None if matched else certificate_hashes(verified, chain)),
         *_expiry_problems(domain, at),
         *_survivability(domain, verified, at, catalog),
         *_key_mismatches(domain, chain),
