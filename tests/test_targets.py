@@ -288,3 +288,20 @@ def test_explain_shows_every_target_s_outputs(run_pingen: CliRunner, org: Path) 
     assert [(o["target"], o["output"], o["pinned"]) for o in plist] == [
         ("ios", "Info.plist", True)]  # the app's own hand-pinned host
     assert {o["target"] for o in document["outputs"]} == {"ios", "android"}
+
+
+def test_an_output_and_a_target_s_output_on_one_file_is_bad_input(run_pingen: CliRunner,
+                                                                   org: Path) -> None:
+    """A monorepo: `outputs:` and a target's `into:` may name one file; the second would
+    replace the first, and `--check` would find one stale on every run."""
+    pins = org / "pins"
+    (pins / "apps" / "ios").mkdir(parents=True)
+    (pins / "pins.yaml").write_text(PINS.replace("  ios:\n", "  ios:\n    into: apps/ios\n")
+                                    .replace("  android:\n", "  android:\n    into: apps\n")
+                                    + "outputs:\n  - type: json\n"
+                                      f"    path: apps/ios/{IOS_FILE}\n")
+    result = run_pingen("build", cwd=pins)
+    assert result.exit_code == 2
+    assert (f"pins.yaml:19:9: output target ios's {IOS_FILE} is the same file as the "
+            f"outputs' apps/ios/{IOS_FILE}: give one of them another path") in result.stderr
+    assert not (pins / "apps" / "ios" / "App").exists()  # nothing written

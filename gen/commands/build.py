@@ -19,7 +19,10 @@ from pingen.errors import EXIT_CHECK_FAILED, display_path
 from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
-    from pingen.model import Config
+    from pingen.errors import ConfigError
+    from pingen.model import Config, Output
+    from pingen.render import RenderedFile
+    from pingen.targets import Job
     from pingen.write import Change
 
 
@@ -151,7 +154,7 @@ def _plan(config: Config, target_name: str | None, into: Path | None,
             errors.extend(error.errors)
         except ConfigError as error:
             errors.append(error)
-    raise_together(errors)
+    raise_together(errors + _one_file_twice(rendered))
     changes: list[Change] = []
     warnings = 0
     for job, files in rendered:
@@ -162,6 +165,31 @@ def _plan(config: Config, target_name: str | None, into: Path | None,
         changes += write.plan(job.config, files)
     return [write.Change(c.path, c.old, c.old) if c.old is not None
             and same_but_provenance(c.old, c.new) else c for c in changes], warnings
+
+
+def _one_file_twice(rendered: list[tuple[Job, list[RenderedFile]]]) -> list[ConfigError]:
+    """Errors for outputs of different jobs (`outputs:` and a target's `into:`) that land
+    on one file: the later would silently replace the earlier, and `--check` would find
+    one of them stale on every run. (The loader refuses this within one list.)"""
+    from pingen.confine import file_key
+    from pingen.errors import ConfigError
+
+    def described(job: Job, output: Output) -> str:
+        where = f"target {job.target}'s" if job.target else "the outputs'"
+        return f"{where} {output.path.as_posix()}"
+
+    errors: list[ConfigError] = []
+    seen: dict[str, tuple[Job, Output]] = {}
+    for job, files in rendered:
+        for file in files:
+            key = file_key(job.config.output_root / file.output.path)
+            if key in seen and seen[key][0] is not job:
+                errors.append(ConfigError(
+                    f"output {described(job, file.output)} is the same file as "
+                    f"{described(*seen[key])}: give one of them another path",
+                    file.output.location))
+            seen.setdefault(key, (job, file.output))
+    return errors
 
 
 def _say_written(changes: list[Change]) -> None:
