@@ -332,3 +332,17 @@ def test_a_platform_without_expiry_gets_no_after_expiry_finding() -> None:
     okhttp = [d.kind for d in platforms.divergences(platforms.OKHTTP, [parent, child],
                                                     [parent, child])]
     assert sorted(okhttp) == ["pinned after expiry", "weaker"]
+
+
+def test_explain_at_reads_a_config_whose_expiry_is_past(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Expiry is what `explain --at` judges: a pin set already past its `expires` is
+    explained (as of a day before it, and after), not refused as `build` refuses it."""
+    (tmp_path / "pins.yaml").write_text(CASE.replace("2030-06-30", "2001-06-30")
+                                        + EXPLAIN_OUTPUTS)
+    (tmp_path / "t.j2").write_text("{{ notice }}\n")
+    config = str(tmp_path / "pins.yaml")
+    assert main(["explain", "api.example.com", "--at", "2001-01-01", "-c", config]) == 0
+    assert "pinned, enforced, until 2001-06-30" in capsys.readouterr().out
+    assert main(["explain", "api.example.com", "--at", "2001-07-01", "-c", config]) == 0
+    assert "(expired): not pinned" in capsys.readouterr().out
