@@ -1,6 +1,6 @@
 """Benchmark: `pingen build` of 1,000 domains into every output type.
 
-Budget (PRODUCT.md): under 1 s on a 2-core machine. Run by hand:
+Budget: under 1 s on a 2-core machine. Run by hand:
 
     python benchmarks/bench_build.py [--domains 1000] [--repeat 5]
 

@@ -1,7 +1,7 @@
 """Benchmark: `verify` of N loopback TLS endpoints against a bare asyncio handshake loop
 and a sequential `openssl s_client` loop.
 
-Budgets (PRODUCT.md): at 500 endpoints pingen is within 1.3x of the bare loop at the
+Budgets: at 500 endpoints pingen is within 1.3x of the bare loop at the
 same concurrency measured WHOLE-PROCESS (interpreter start, loading pins.yaml, chains,
 judgement and the JSON report of `pingen verify`, against a fresh interpreter running
 the bare loop), and at least 10x faster than the openssl loop; stalled servers cost

@@ -1,5 +1,5 @@
-"""Judge one domain's pin set against the chain it is served with (PRODUCT.md, "What
-verify judges").
+"""Judge one domain's pin set against the chain it is served with (README, "What `pingen
+verify` judges").
 
     judge_chain(domain, served, store, at, address, catalog) -> DomainReport  # live, --chain
     judge_unreachable(domain, address, reason, at) -> DomainReport

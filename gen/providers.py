@@ -1,8 +1,8 @@
 """What each `provider:` of a domain implies: who rotates the key, which CAs may issue.
 
 The one place these facts live; the survivability judgement and `suggest` read them.
-Sources are the ones gathered in the project's research notes (users.md §3.2, §3.3);
-each provider carries its own so a message can cite it.
+Each provider carries the vendor pages its facts come from (`sources`), so a message
+can cite them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`build`'s offline judgement: what the pins and `provider:` alone tell, as a table of
-configs with their exit codes and messages (PRODUCT.md: "build (and so pre-commit)
-applies the judgement that needs no network")."""
+configs with their exit codes and messages (README, "What `pingen build` refuses without
+the network": build, and so pre-commit, applies the judgement that needs no network)."""
 
 from __future__ import annotations
 

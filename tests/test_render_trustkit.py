@@ -3,7 +3,8 @@
 The Swift file is parsed with no ERROR or MISSING node anywhere; then the dictionary
 literal of `configuration` is turned back into Python values by walking the tree, where
 only string literals become strings and only boolean literals become booleans, so the
-keys and value types TrustKit reads (reference/platforms.md §3.2) are checked exactly.
+keys and value types TrustKit reads are checked exactly (the `kTSK…` string values of
+datatheorem/TrustKit@c48790f306234926d66ed1eb04acf0c23b3df5a1:TrustKit/TSKTrustKitConfig.m).
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def test_valid_config_is_accepted_by_schema_and_loader(tmp_path: Path) -> None:
     assert len(config.domains) == 2 and len(config.outputs) == 6
 
 
-# The example of the contract (PRODUCT.md), word for word.
+# The pins.yaml example the product was specified with, word for word.
 CONTRACT_EXAMPLE = """\
 version: 1
 
@@ -232,7 +232,7 @@ def example_configs() -> dict[str, str]:
     candidates = [REPO / "pins.yaml", *sorted(REPO.glob("examples/**/*.yaml")),
                   *sorted(REPO.glob("docs/**/pins*.yaml"))]
     found = {str(p.relative_to(REPO)): p.read_text() for p in candidates if p.is_file()}
-    return {"PRODUCT.md example": CONTRACT_EXAMPLE, "VALID": VALID, **found}
+    return {"contract example": CONTRACT_EXAMPLE, "VALID": VALID, **found}
 
 
 @pytest.mark.parametrize("name", sorted(example_configs()))

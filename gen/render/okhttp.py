@@ -1,6 +1,6 @@
 """The `okhttp` output: a Kotlin object holding an OkHttp 4.x `CertificatePinner`.
 
-Platform facts (reference/platforms.md §2):
+Platform facts (square/okhttp@parent-4.12.0:okhttp/src/main/kotlin/okhttp3/CertificatePinner.kt):
 - `**.host` matches the host itself and every subdomain at any depth (OkHttp >= 4.3), so
   one pattern carries `include_subdomains`; `host` alone is exact.
 - OkHttp has no expiry: the generated code compares the clock with each domain's expiry

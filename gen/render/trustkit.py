@@ -5,7 +5,7 @@ Keys are written as the string values of TrustKit's `kTSK…` constants
 and can be checked here. TrustKit validates the dictionary in `parseTrustKitConfiguration`
 and throws an NSException (a crash at app start) on what it refuses; every such rule is
 checked here first and reported as a ConfigError that says what to change
-(reference/platforms.md §3.3).
+(datatheorem/TrustKit@c48790f306234926d66ed1eb04acf0c23b3df5a1:TrustKit/parse_configuration.m).
 """
 
 from __future__ import annotations

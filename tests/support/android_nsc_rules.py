@@ -3,8 +3,12 @@
 Android reads the file with `XmlConfigSource` (AOSP, core/java/android/security/net/
 config) on the first TLS check and crashes the app on any violation; TrustKit-Android
 reads the same file with `TrustKitConfigurationParser` and throws at initialisation.
-This checker applies both, from /work/shared/reference/platforms.md §1 and §5, and is
-stricter than the device where the device silently ignores something (an unknown
+This checker applies both, as read in
+aosp-mirror/platform_frameworks_base@0172a23b1af4735bcca3580bc53e37f57a639c7a:
+  core/java/android/security/net/config/XmlConfigSource.java and
+datatheorem/TrustKit-Android@230582dc4ac0b6e10087d29195c643cc0f881dcb:
+  trustkit/src/main/java/com/datatheorem/android/trustkit/config/TrustKitConfigurationParser.java,
+and is stricter than the device where the device silently ignores something (an unknown
 element, a `*` in a host name, padding whitespace): those never do what a user meant.
 
 `problems(xml)` lists every violation (empty when the file is valid);
