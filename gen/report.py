@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from pingen.textsafe import json_text, one_line
@@ -26,7 +27,45 @@ def render(report: VerifyReport, output_format: str, *, colour: bool = False) ->
 
 
 def render_json(report: VerifyReport) -> str:
-    return json_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False)) + "\n"
+    return json_text(indented_json(report.as_json())) + "\n"
+
+
+def indented_json(value: object) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)`, byte for byte, in about half
+    the time: with `indent`, json.dumps leaves its C encoder for a generic generator
+    chain, and a 500-domain verify report (half a megabyte) spent 10 ms in it. Strings
+    still go through json's own (C) escaper; a value of another type (a float) through
+    json.dumps itself."""
+    parts: list[str] = []
+    _indented(value, "\n", parts.append)
+    return "".join(parts)
+
+
+def _indented(value: object, newline: str, write: Callable[[str], object]) -> None:
+    if isinstance(value, str):
+        write(encode_basestring(value))
+    elif isinstance(value, dict | list | tuple) and value:
+        inner = newline + "  "
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        separator = opening + inner
+        if isinstance(value, dict):
+            for key, item in value.items():
+                write(separator)
+                # json.dumps writes a key that is not a string as its JSON text, quoted
+                write(encode_basestring(key if isinstance(key, str) else json.dumps(key)))
+                write(": ")
+                _indented(item, inner, write)
+                separator = "," + inner
+        else:
+            for item in value:
+                write(separator)
+                _indented(item, inner, write)
+                separator = "," + inner
+        write(newline + closing)
+    elif value is None or isinstance(value, bool) or not isinstance(value, int):
+        write(json.dumps(value, ensure_ascii=False))  # null, true, false, {}, [], a float
+    else:
+        write(int.__repr__(value))
 
 
 def matched_text(domain: DomainReport) -> str:

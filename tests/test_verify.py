@@ -392,3 +392,15 @@ def test_quiet_hides_the_progress_line_on_a_terminal(world: World, tmp_path: Pat
 
     assert b"verify: 1/1 ok.test" in stderr_on_a_terminal()
     assert stderr_on_a_terminal("-q") == b""
+
+
+@pytest.mark.parametrize("value", [
+    {"domains": [], "summary": {"ok": 0}, "empty": {}},
+    {"é\u202e\"\\\n\t\x00": ["ünï", 0, -12, 10**30, True, False, None, 1.5, [[], {}]]},
+    {1: "int key", None: "null key", 2.5: ("a", "tuple")}, {True: "bool key"},
+    [], {}, "only a string", 7, None,
+])
+def test_the_json_report_writer_gives_json_dumps_bytes(value: object) -> None:
+    from pingen.report import indented_json
+
+    assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
