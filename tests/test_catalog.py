@@ -19,7 +19,7 @@ from pingen.catalog import (
     mozilla_roots_named,
     shipped_catalog_path,
 )
-from pingen.commands.suggest import PROVIDER_NAMES
+from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
 DATA = Path(__file__).parent / "data"
 CATALOG_DIR = shipped_catalog_path().parent

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 
 from tests.conftest import CliRunner
@@ -284,7 +285,9 @@ def test_every_command_that_dials_takes_the_same_timeout() -> None:
 
     ranges = {}
     for name in ("build", "verify", "suggest", "pin", "diff", "init"):
-        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None, name
         (option,) = [p for p in command.params if p.name == "timeout"]
+        assert isinstance(option.type, click.FloatRange), option.type
         ranges[name] = (tuple(option.opts), option.type.min, option.type.min_open, option.default)
     assert set(ranges.values()) == {(("--timeout",), 0, True, 10.0)}, ranges

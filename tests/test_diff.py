@@ -7,10 +7,12 @@ import datetime as dt
 import json
 import subprocess
 from pathlib import Path
+from typing import Any  # a parsed JSON report: its shape is what the test asserts
 
 import pytest
 
-from pingen.diff import compare, md_text, to_markdown
+from pingen.diff import compare, to_markdown
+from pingen.markdown import md_text
 from pingen.model import Config, Domain, Pin, PinSet, PinSource
 from pingen.term import colour_wanted
 from tests.conftest import CliRunner
@@ -42,17 +44,17 @@ outputs:
 """
 
 
-def diff_json(run_pingen: CliRunner, folder: Path, old: str, new: str) -> dict[str, object]:
+def diff_json(run_pingen: CliRunner, folder: Path, old: str, new: str) -> dict[str, Any]:
     (folder / "old.yaml").write_text(old)
     (folder / "pins.yaml").write_text(new)
     result = run_pingen("diff", "--old", "old.yaml", "--format", "json", cwd=folder)
     assert result.exit_code == 0, result.stderr
-    data: dict[str, object] = json.loads(result.stdout)
+    data: dict[str, Any] = json.loads(result.stdout)
     return data
 
 
-def flag_codes(data: dict[str, object]) -> list[tuple[str, str]]:
-    return [(f["code"], f["domain"]) for f in data["flags"]]  # type: ignore[attr-defined]
+def flag_codes(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f["code"], f["domain"]) for f in data["flags"]]
 
 
 def test_identical_versions_show_no_change(run_pingen: CliRunner, tmp_path: Path) -> None:
@@ -70,7 +72,7 @@ def test_pins_added_and_removed_with_labels(run_pingen: CliRunner, tmp_path: Pat
     new = new.replace(f"      - sha256: {PIN_B}\n        label: offline backup\n",
                       f"      - sha256: {PIN_B}\n        label: offline backup 2027\n")
     data = diff_json(run_pingen, tmp_path, BASE, new)
-    (domain,) = data["domains"]  # type: ignore[misc]
+    (domain,) = data["domains"]
     assert domain["domain"] == "api.example.com" and domain["change"] == "changed"
     assert [(p["sha256"], p["label"]) for p in domain["pins_added"]] == [(PIN_C, "ISRG Root X2")]
     assert [(p["sha256"], p["label"], p["level"]) for p in domain["pins_removed"]] == [
@@ -79,7 +81,7 @@ def test_pins_added_and_removed_with_labels(run_pingen: CliRunner, tmp_path: Pat
     assert domain["pins_changed"][0]["changes"] == [
         {"setting": "label", "old": "offline backup", "new": "offline backup 2027"}
     ]
-    assert data["summary"]["unchanged"] == 1  # type: ignore[index]
+    assert data["summary"]["unchanged"] == 1
     # The backup survived, so the set was not replaced wholesale: nothing to flag.
     assert flag_codes(data) == []
 
@@ -91,7 +93,7 @@ def test_settings_changes_and_their_flags(run_pingen: CliRunner, tmp_path: Path)
         "    expires: 2027-01-31\n    provider: letsencrypt-certbot\n",
     ).replace("  steady.example.com:\n", "  steady.example.com:\n    expires: never\n")
     data = diff_json(run_pingen, tmp_path, BASE, new)
-    api, steady = data["domains"]  # type: ignore[misc]
+    api, steady = data["domains"]
     assert {s["setting"]: (s["old"], s["new"]) for s in api["settings"]} == {
         "include_subdomains": (False, True),
         "enforce": (True, False),
@@ -111,7 +113,7 @@ def test_never_to_a_date_is_an_earlier_expiry(run_pingen: CliRunner, tmp_path: P
     old = BASE.replace("  expires: 2027-06-30", "  expires: never")
     data = diff_json(run_pingen, tmp_path, old, BASE)
     assert ("expiry-earlier", "api.example.com") in flag_codes(data)
-    assert data["domains"][0]["settings"] == [  # type: ignore[index]
+    assert data["domains"][0]["settings"] == [
         {"setting": "expires", "old": "never", "new": "2027-06-30"}
     ]
 
@@ -132,7 +134,7 @@ def test_domains_added_and_removed(run_pingen: CliRunner, tmp_path: Path) -> Non
     new = new.replace(f"      - sha256: {PIN_B}\n        backup: true\n",
                       f"      - sha256: {PIN_B}\n")
     data = diff_json(run_pingen, tmp_path, BASE, new)
-    assert [(d["domain"], d["change"]) for d in data["domains"]] == [  # type: ignore[attr-defined]
+    assert [(d["domain"], d["change"]) for d in data["domains"]] == [
         ("fresh.example.com", "added"), ("steady.example.com", "removed")
     ]
     assert flag_codes(data) == [("no-backup", "fresh.example.com"),
@@ -147,10 +149,10 @@ def test_outputs_added_removed_and_changed(run_pingen: CliRunner, tmp_path: Path
     )
     data = diff_json(run_pingen, tmp_path, BASE, new)
     outputs = data["outputs"]
-    assert [(o["path"], o["change"], o["kind"]) for o in outputs] == [  # type: ignore[attr-defined]
+    assert [(o["path"], o["change"], o["kind"]) for o in outputs] == [
         ("pins.json", "changed", "okhttp"), ("ios/T.swift", "added", "trustkit")
     ]
-    changed = {s["setting"]: (s["old"], s["new"]) for s in outputs[0]["settings"]}  # type: ignore[index]
+    changed = {s["setting"]: (s["old"], s["new"]) for s in outputs[0]["settings"]}
     assert changed == {"type": ("json", "okhttp"), "package": (None, "com.example"),
                        "name": (None, "CertificatePins")}
 
@@ -201,7 +203,7 @@ def test_text_and_markdown_show_each_flag_code_beside_its_message(
         f"      - sha256: {PIN_C}\n      - sha256: {PIN_D}\n",
     )
     data = diff_json(run_pingen, tmp_path, BASE, new)
-    flags = [(f["code"], f["message"]) for f in data["flags"]]  # type: ignore[attr-defined]
+    flags = [(f["code"], f["message"]) for f in data["flags"]]
     assert [code for code, _ in flags] == ["no-backup", "no-common-pin"]
     text = run_pingen("diff", "--old", "old.yaml", cwd=tmp_path).stdout.splitlines()
     assert [line for line in text if line.startswith("! ")] == [

@@ -68,8 +68,8 @@ def judge(lines: list[str], expires: dt.date | None, at: dt.date, provider: str 
 
 CATALOGUED = sorted(f for f in MANIFEST if not f.startswith("Sectigo_RSA_Domain_Validation"
                                                             "_Secure_Server_CA-2024"))
-PROVIDERS_OF = {"Amazon": ["aws-acm"], "WR1": ["google-managed"], "WE1": ["google-managed"],
-                "Sectigo": [None]}
+PROVIDERS_OF: dict[str, list[str | None]] = {
+    "Amazon": ["aws-acm"], "WR1": ["google-managed"], "WE1": ["google-managed"], "Sectigo": [None]}
 
 
 @pytest.mark.parametrize("file", CATALOGUED)

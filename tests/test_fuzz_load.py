@@ -209,7 +209,7 @@ def mutated_documents(draw: st.DrawFn) -> Any:
     return tree
 
 
-def dump(tree: Any, draw: st.DrawFn) -> str:
+def dump(tree: Any, draw: Callable[[st.SearchStrategy[Any]], Any]) -> str:
     return yaml.safe_dump(
         tree,
         allow_unicode=draw(st.booleans()),
@@ -219,7 +219,7 @@ def dump(tree: Any, draw: st.DrawFn) -> str:
 
 
 # -- strategies: text mutations ----------------------------------------------------------------
-def _lines_op(change: Callable[[list[str], int], None]) -> Callable[[str, int], str]:
+def _lines_op(change: Callable[[list[str], int], object]) -> Callable[[str, int], str]:
     def apply(text: str, at: int) -> str:
         lines = text.splitlines(keepends=True) or [""]
         change(lines, at % len(lines))

@@ -143,7 +143,9 @@ def pin_comments(parent: ET.Element, pin_tag: str) -> list[tuple[str, str | None
             if child.tag != pin_tag:
                 continue
             after = children[index + 1] if index + 1 < len(children) else None
-            comment = after.text if after is not None and after.tag is ET.Comment else None
+            # typeshed types Element.tag as str; a comment's tag is the ET.Comment factory
+            is_comment = after is not None and after.tag is ET.Comment  # type: ignore[comparison-overlap]
+            comment = after.text if after is not None and is_comment else None
             # a label of only spaces or control characters leaves an empty comment
             found.append((child.text or "", comment.strip() or None if comment else None))
     return found

@@ -7,12 +7,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any  # a parsed JSON report: its shape is what the test asserts
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from pingen.chain import TrustStore
 from pingen.guard import ConfigReport
 from tests.conftest import CliRunner
 from tests.support.pki import (
@@ -415,14 +417,14 @@ def test_planned_key_alone_counts_only_leaf_pins(run_pingen: CliRunner, workdir:
 CHAIN_ENTRY_KEYS = ["level", "subject", "issuer", "not_after", "sha256"]  # as verify's
 
 
-def guard_json(run_pingen: CliRunner, *args: str) -> tuple[int, dict[str, object]]:
+def guard_json(run_pingen: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
     result = run_pingen("guard", *args, "--format", "json")
     assert result.exit_code in (0, 1), result.stdout + result.stderr
-    data: dict[str, object] = json.loads(result.stdout)  # stdout holds the json alone
+    data: dict[str, Any] = json.loads(result.stdout)  # stdout holds the json alone
     return result.exit_code, data
 
 
-def entry_of(cert: x509.Certificate, level: str) -> dict[str, object]:
+def entry_of(cert: x509.Certificate, level: str) -> dict[str, Any]:
     return {"level": level, "subject": cert.subject.rfc4514_string(),
             "issuer": cert.issuer.rfc4514_string(),
             "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -445,7 +447,7 @@ def test_json_of_a_safe_switch(run_pingen: CliRunner, workdir: Path, pki: Pki) -
     assert data["safe"] is True and data["way_out"] == [] and data["planned_key"] is None
     assert data["covers"] == [HOST, "www.example.test"]
     assert data["leaf"] == entry_of(pki.leaf.cert, "leaf")
-    (config,) = data["configs"]  # type: ignore[misc]
+    (config,) = data["configs"]
     assert list(config) == ["config", "safe", "untrusted_reason", "chain", "domains"]
     assert config["config"] == "pins.yaml" and config["safe"] is True
     assert config["untrusted_reason"] is None
@@ -480,7 +482,7 @@ def test_json_of_an_unsafe_switch_names_each_config_and_the_way_out(
     text = run_pingen("guard", "--chain", "new.pem", *configs)
     code, data = guard_json(run_pingen, "--chain", "new.pem", *configs)
     assert code == text.exit_code == 1 and data["safe"] is False
-    by_path = {c["config"]: c for c in data["configs"]}  # type: ignore[attr-defined]
+    by_path = {c["config"]: c for c in data["configs"]}
     assert list(by_path) == ["v0/pins.yaml", "v1/pins.yaml", "v2/pins.yaml", "other/pins.yaml"]
     status = {path: [(d["domain"], d["status"]) for d in c["domains"]]
               for path, c in by_path.items()}
@@ -495,10 +497,10 @@ def test_json_of_an_unsafe_switch_names_each_config_and_the_way_out(
     for domain in (d for c in by_path.values() for d in c["domains"]):
         assert f"{domain['domain']}  {domain['message']}\n" in text.stdout
     way_out = data["way_out"]
-    assert [step["code"] for step in way_out] == ["keep-pinned-key", "pin-new-key"]  # type: ignore[index]
-    assert "--reuse-key" in way_out[0]["message"]  # type: ignore[index]
-    assert f"(sha256: {new.pin})" in way_out[1]["message"]  # type: ignore[index]
-    assert all("\n" not in step["message"] for step in way_out)  # type: ignore[attr-defined]
+    assert [step["code"] for step in way_out] == ["keep-pinned-key", "pin-new-key"]
+    assert "--reuse-key" in way_out[0]["message"]
+    assert f"(sha256: {new.pin})" in way_out[1]["message"]
+    assert all("\n" not in step["message"] for step in way_out)
 
 
 def test_json_of_an_untrusted_chain(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
@@ -509,11 +511,11 @@ def test_json_of_an_untrusted_chain(run_pingen: CliRunner, workdir: Path, pki: P
     code, data = guard_json(run_pingen, "--chain", "new.pem")
     assert code == 1 and data["safe"] is False
     assert data["leaf"] == entry_of(leaf.cert, "leaf")  # what was judged, though untrusted
-    (config,) = data["configs"]  # type: ignore[misc]
+    (config,) = data["configs"]
     assert "no root in the trust store" in config["untrusted_reason"]
     assert config["chain"] == []
     assert [(d["status"], d["matched"]) for d in config["domains"]] == [("untrusted", [])]
-    assert [step["code"] for step in data["way_out"]] == ["make-chain-verify"]  # type: ignore[attr-defined]
+    assert [step["code"] for step in data["way_out"]] == ["make-chain-verify"]
 
 
 def test_json_of_a_planned_key(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
@@ -530,7 +532,7 @@ def test_json_of_a_planned_key(run_pingen: CliRunner, workdir: Path, pki: Pki) -
     assert code == 0 and data["safe"] is True and data["leaf"] is None
     assert data["planned_key"] == {"file": "spare.pub.pem", "kind": "public key",
                                    "key_type": "EC P-256", "sha256": _pin_of_key(spare)}
-    (config,) = data["configs"]  # type: ignore[misc]
+    (config,) = data["configs"]
     # no certificate yet: no subject or date, but the CA that will issue it
     assert config["chain"] == [
         {"level": "leaf", "subject": None, "issuer": pki.inter.cert.subject.rfc4514_string(),
@@ -545,7 +547,7 @@ def test_json_of_a_planned_key(run_pingen: CliRunner, workdir: Path, pki: Pki) -
     write_chain(workdir, pki.leaf, "current.pem")
     code, same = guard_json(run_pingen, "--key", "same.key.pem", "--chain", "current.pem")
     assert code == 0
-    leaf_entry = same["configs"][0]["chain"][0]  # type: ignore[index]
+    leaf_entry = same["configs"][0]["chain"][0]
     assert leaf_entry["subject"] is None and leaf_entry["sha256"] == pki.leaf.pin
     assert leaf_entry["issuer"] == pki.inter.cert.subject.rfc4514_string()
 
@@ -562,7 +564,7 @@ def test_json_names_the_certificates_of_the_chain_not_a_cross_signed_copy(
     write_pem(workdir / "new.pem", pki.leaf.cert, cross, pki.inter.cert)
     code, data = guard_json(run_pingen, "--chain", "new.pem")
     assert code == 0
-    assert data["configs"][0]["chain"][1:] == [  # type: ignore[index]
+    assert data["configs"][0]["chain"][1:] == [
         entry_of(pki.inter.cert, "intermediate"), entry_of(pki.root.cert, "root")
     ]
 
@@ -678,7 +680,7 @@ def test_affected_domains(names: list[str], expected: list[str]) -> None:
 
 
 def test_a_not_yet_valid_intermediate_is_untrusted(pki: Pki) -> None:
-    from pingen.chain import TrustStore, UntrustedChain
+    from pingen.chain import UntrustedChain
     from pingen.guard import issuers_above
 
     future = pki.root.intermediate(
@@ -691,10 +693,8 @@ def test_a_not_yet_valid_intermediate_is_untrusted(pki: Pki) -> None:
     assert isinstance(store, TrustStore)
 
 
-def _store(*roots: CA) -> object:
+def _store(*roots: CA) -> TrustStore:
     from cryptography.x509.verification import Store
-
-    from pingen.chain import TrustStore
 
     return TrustStore(Store([r.cert for r in roots]), tuple(r.cert for r in roots), "test roots")
 
@@ -712,9 +712,10 @@ def _planned(pins: list[str], issuer: str, at: dt.datetime) -> ConfigReport:
     from pingen.guard import Plan, judge
     from pingen.model import Config, Domain, Level, Pin, PinSet, PinSource, Trust
     from pingen.sources import KeyInfo
+    from pingen.spki import KeyType
     from tests.support.pki import new_key
 
-    key = KeyInfo(_pin_of_key(new_key()), "public key", Level.LEAF, "EC P-256")
+    key = KeyInfo(_pin_of_key(new_key()), "public key", Level.LEAF, KeyType.parse("ec-p256"))
     domain = Domain(HOST, False, True, PinSet(tuple(Pin(p, PinSource.ROOT) for p in pins), None))
     config = Config(Path("pins.yaml").absolute(), 1, (domain,), (), Trust())
     plan = Plan(names=(HOST,), served=(_catalog_cert(issuer),), planned_key=key,

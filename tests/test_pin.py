@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.conftest import CliRunner
 
-KEY_TYPES = {
+KEY_TYPES: dict[str, Callable[[], CertificateIssuerPrivateKeyTypes]] = {
     "rsa-2048": lambda: rsa.generate_private_key(65537, 2048),
     "ec-p256": lambda: ec.generate_private_key(ec.SECP256R1()),
     "ec-p384": lambda: ec.generate_private_key(ec.SECP384R1()),

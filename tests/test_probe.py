@@ -383,6 +383,7 @@ def test_accept_mode_puts_a_key_pinned_as_a_ca_into_an_intermediate(tmp_path: Pa
                        "--connections", "1") as probe:
         leaf = served_leaf(probe.port, API, probe.ca)  # verifies through the intermediate
     key = serialization.load_pem_public_key(public.read_bytes())
+    assert isinstance(key, ec.EllipticCurvePublicKey)  # write_key makes a P-256 key
     assert pin_of_public_key(leaf.public_key()) != pin_of_public_key(key)
     issuer = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     assert issuer.key_identifier == x509.SubjectKeyIdentifier.from_public_key(

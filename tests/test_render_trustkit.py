@@ -55,6 +55,16 @@ def parse(text: str) -> tree_sitter.Node:
     return root
 
 
+def source_bytes(node: tree_sitter.Node | None) -> bytes:
+    """The Swift source a node spans (a parsed node always has it)."""
+    assert node is not None and node.text is not None
+    return node.text
+
+
+def source_of(node: tree_sitter.Node | None) -> str:
+    return source_bytes(node).decode()
+
+
 def walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     nodes = [node]
     for child in node.children:
@@ -69,7 +79,7 @@ _SIMPLE = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "r": "\r", "t": "\t", "0":
 def swift_string(node: tree_sitter.Node) -> str:
     assert node.type == "line_string_literal", node.type
     assert not any(c.type == "interpolated_expression" for c in walk(node)), node.text
-    body = node.text.decode()
+    body = source_of(node)
     assert body.startswith('"') and body.endswith('"')
 
     def unescape(match: re.Match[str]) -> str:
@@ -98,7 +108,7 @@ def swift_value(node: tree_sitter.Node) -> Any:
     if node.type == "line_string_literal":
         return swift_string(node)
     if node.type == "boolean_literal":
-        return {"true": True, "false": False}[node.text.decode()]
+        return {"true": True, "false": False}[source_of(node)]
     raise AssertionError(f"unexpected {node.type}: {node.text!r}")
 
 
@@ -109,13 +119,13 @@ def configuration(text: str) -> tuple[str, Any]:
              and n.child_by_field_name("declaration_kind").type == "enum"]  # type: ignore[union-attr]
     assert len(enums) == 1
     enum = enums[0]
-    name = enum.child_by_field_name("name").text.decode()  # type: ignore[union-attr]
+    name = source_of(enum.child_by_field_name("name"))
     body = enum.child_by_field_name("body")
     assert body is not None
     properties = [n for n in body.children if n.type == "property_declaration"]
     assert len(properties) == 1
     prop = properties[0]
-    assert prop.text.decode().startswith("static let configuration: [String: Any] = [")
+    assert source_of(prop).startswith("static let configuration: [String: Any] = [")
     value = prop.child_by_field_name("value")
     assert value is not None and value.type == "dictionary_literal"
     return name, swift_value(value)
@@ -213,8 +223,8 @@ def test_hostile_hosts_and_labels_neither_break_the_parse_nor_change_values() ->
     assert policy["TSKPublicKeyHashes"] == [A, B]
     assert policy["TSKReportUris"] == ["https://r.example.com/a%20b?x=$y&z='q'"]
     comments = [n for n in walk(parse(text)) if n.type in ("comment", "multiline_comment")]
-    assert all(c.type == "comment" and "\n" not in c.text.decode() for c in comments)
-    assert any(c.text.decode() == '// evil * / / * "q" $x \\(y) \\ back slash   end'
+    assert all(c.type == "comment" and "\n" not in source_of(c) for c in comments)
+    assert any(source_of(c) == '// evil * / / * "q" $x \\(y) \\ back slash   end'
                for c in comments)
 
 
@@ -350,7 +360,7 @@ def test_build_writes_the_swift_file(workdir: Path, run_pingen: CliRunner) -> No
 
 def glue_classes(text: str) -> list[str]:
     root = parse(text)
-    return [n.child_by_field_name("name").text.decode()  # type: ignore[union-attr]
+    return [source_of(n.child_by_field_name("name"))
             for n in walk(root) if n.type == "class_declaration"
             and n.child_by_field_name("declaration_kind").type == "class"]  # type: ignore[union-attr]
 

@@ -44,7 +44,7 @@ from tests.support import rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.pki import CA, pem_of, write_pem
-from tests.test_render_trustkit import parse, swift_string, walk
+from tests.test_render_trustkit import parse, source_bytes, source_of, swift_string, walk
 
 A, B, C, D = fake_pin("a"), fake_pin("b"), fake_pin("c"), fake_pin("d")
 HOSTILE_LABEL = 'evil */ /* "q" $x \\(y) \\ back\nslash\r\u2028 end #endif'
@@ -89,7 +89,7 @@ def named(root: tree_sitter.Node, node_type: str, name: str) -> tree_sitter.Node
 def declared_name(node: tree_sitter.Node) -> str | None:
     for child in node.children:
         if child.type in ("type_identifier", "simple_identifier"):
-            return child.text.decode()
+            return source_of(child)
     return None
 
 
@@ -97,12 +97,12 @@ def signature(function: tree_sitter.Node) -> str:
     """A function declaration up to its body, white space collapsed."""
     body = function.child_by_field_name("body")
     end = body.start_byte if body is not None else function.end_byte
-    text = function.text[: end - function.start_byte].decode()
+    text = source_bytes(function)[: end - function.start_byte].decode()
     return " ".join(text.split())
 
 
 def inherits(cls: tree_sitter.Node) -> list[str]:
-    return [" ".join(c.text.decode().split()) for c in cls.children
+    return [" ".join(source_of(c).split()) for c in cls.children
             if c.type == "inheritance_specifier"]
 
 
@@ -115,7 +115,7 @@ def call_arguments(call: tree_sitter.Node) -> dict[str, tree_sitter.Node]:
         if argument.parent.parent is None or argument.parent.parent.parent != call:
             continue
         label = next(c for c in argument.children if c.type == "value_argument_label")
-        arguments[label.text.decode()] = argument.children[-1]
+        arguments[source_of(label)] = argument.children[-1]
     return arguments
 
 
@@ -153,7 +153,7 @@ def boolean(node: tree_sitter.Node) -> bool:
 def expiry(node: tree_sitter.Node) -> dt.datetime | None:
     if node.text == b"nil":
         return None
-    match = re.fullmatch(r"Date\(timeIntervalSince1970: (\d+)\)", node.text.decode())
+    match = re.fullmatch(r"Date\(timeIntervalSince1970: (\d+)\)", source_of(node))
     assert match, node.text
     return dt.datetime.fromtimestamp(int(match.group(1)), dt.UTC)
 
@@ -186,8 +186,8 @@ def test_hostile_labels_hosts_and_report_uris_neither_break_the_parse_nor_change
     assert table[HOSTILE_HOST]["pins"] == [A, B]
     assert table[HOSTILE_HOST]["report_uris"] == [HOSTILE_URI]
     comments = [n for n in walk(parse(text)) if n.type in ("comment", "multiline_comment")]
-    assert all(c.type == "comment" and "\n" not in c.text.decode() for c in comments)
-    assert any(c.text.decode() == '// evil * / / * "q" $x \\(y) \\ back slash   end #endif'
+    assert all(c.type == "comment" and "\n" not in source_of(c) for c in comments)
+    assert any(source_of(c) == '// evil * / / * "q" $x \\(y) \\ back slash   end #endif'
                for c in comments)
     assert text.count("#if canImport(Alamofire)") == 0  # a label cannot open a compiler block
 
@@ -217,7 +217,7 @@ def test_no_trailing_comma_in_an_argument_list() -> None:
 def test_the_delegate_has_apples_exact_signature() -> None:
     root = parse(render(sample_config()))
     delegate = named(root, "class_declaration", "PinnedTrustDelegate")
-    assert delegate.text.startswith(b"final class PinnedTrustDelegate")
+    assert source_bytes(delegate).startswith(b"final class PinnedTrustDelegate")
     assert inherits(delegate) == ["NSObject", "URLSessionDelegate"]
     methods = [n for n in walk(delegate) if n.type == "function_declaration"]
     by_name = {declared_name(m): m for m in methods}
@@ -225,7 +225,7 @@ def test_the_delegate_has_apples_exact_signature() -> None:
     assert signature(by_name["urlSession"]) == apple
     assert signature(by_name["evaluate"]) == (
         "static func evaluate(_ trust: SecTrust, host: String) -> Decision")
-    assert "case .reportOnly(let violation):" in by_name["urlSession"].text.decode()
+    assert "case .reportOnly(let violation):" in source_of(by_name["urlSession"])
 
 
 def test_the_alamofire_evaluator_and_manager_meet_alamofires_requirements() -> None:
@@ -234,20 +234,20 @@ def test_the_alamofire_evaluator_and_manager_meet_alamofires_requirements() -> N
     assert inherits(evaluator) == ["ServerTrustEvaluating"]
     functions = {declared_name(f): f for f in walk(evaluator) if f.type == "function_declaration"}
     assert signature(functions["evaluate"]) == ALAMOFIRE["ServerTrustEvaluating"].declaration
-    body = functions["evaluate"].text.decode()
+    body = source_of(functions["evaluate"])
     assert body.count("throw AFError.serverTrustEvaluationFailed(") == 2
     manager = named(root, "class_declaration", "PinnedTrustServerTrustManager")
     assert inherits(manager) == ["ServerTrustManager", "Sendable"]
-    assert b": ServerTrustManager, @unchecked Sendable {" in manager.text
+    assert b": ServerTrustManager, @unchecked Sendable {" in source_bytes(manager)
     override = next(f for f in walk(manager) if f.type == "function_declaration")
     requirement = ALAMOFIRE["ServerTrustManager"].declaration.removeprefix("open ")
     assert signature(override) == "override " + requirement
     # Unlisted hosts: nil, so Alamofire's default handling (allHostsMustBeEvaluated: false).
     assert "guard PinnedTrust.policy(forHost: host) != nil else { return nil }\n" \
-        "        return evaluator" in override.text.decode()
-    assert b"allHostsMustBeEvaluated: false" in manager.text
+        "        return evaluator" in source_of(override)
+    assert b"allHostsMustBeEvaluated: false" in source_bytes(manager)
     # Everything Alamofire lives under `#if canImport(Alamofire)`.
-    text = root.text.decode()
+    text = source_of(root)
     first_if = text.index("#if canImport(Alamofire)")
     assert "Alamofire" not in text[:first_if].replace("Alamofire 5", "")
 
@@ -263,12 +263,12 @@ def declared_names(root: tree_sitter.Node) -> set[str]:
     for node in walk(root):
         if node.type in ("simple_identifier", "type_identifier") and node.parent is not None:
             if node.parent.type in declaring and not _is_a_type_use(node):
-                names.add(node.text.decode())
+                names.add(source_of(node))
             following = node.next_sibling
             if node.parent.type in binding and following is not None and following.type == "=":
-                names.add(node.text.decode())
-            if node.text.startswith(b"$"):  # a closure's implicit parameter
-                names.add(node.text.decode())
+                names.add(source_of(node))
+            if source_bytes(node).startswith(b"$"):  # a closure's implicit parameter
+                names.add(source_of(node))
     return names
 
 
@@ -305,9 +305,9 @@ def test_every_name_is_declared_here_swifts_or_a_documented_symbol(
     root = parse(render(sample_config(), output("urlsession", OUT, **options)))
     own = declared_names(root)
     allowed = own | SWIFT | set(APPLE) | set(ALAMOFIRE) | known_members()
-    unknown = sorted({n.text.decode() for n in used_names(root)} - allowed)
+    unknown = sorted({source_of(n) for n in used_names(root)} - allowed)
     assert unknown == []
-    foreign = {n.text.decode() for n in used_names(root)} - own - known_members()
+    foreign = {source_of(n) for n in used_names(root)} - own - known_members()
     # The adapter's list of names a type name must not shadow covers them all.
     assert foreign - SWIFT <= urlsession.FOREIGN_NAMES
 
@@ -323,7 +323,7 @@ def availability_floor(node: tree_sitter.Node, minimum_ios: int) -> int:
                              None)
             first_block = next((c for c in parent.children if c.type == "statements"), None)
             if condition is not None and first_block is not None and child == first_block:
-                version = re.search(rb"iOS (\d+)", condition.text)
+                version = re.search(rb"iOS (\d+)", source_bytes(condition))
                 assert version is not None
                 floor = max(floor, int(version.group(1)))
         child, parent = parent, parent.parent
@@ -337,7 +337,7 @@ def test_every_apple_symbol_is_available_and_not_deprecated_at_the_minimum_ios(
     minimum = options["minimum_ios"]
     root = parse(render(sample_config(), output("urlsession", OUT, **options)))
     for node in used_names(root):
-        symbol = APPLE.get(node.text.decode())
+        symbol = APPLE.get(source_of(node))
         if symbol is None:
             continue
         floor = availability_floor(node, minimum)
@@ -368,10 +368,11 @@ def swift_headers(text: str) -> dict[tuple[str, int], tuple[int, bytes]]:
     headers: dict[tuple[str, int], tuple[int, bytes]] = {}
     for call in calls_of(parse(text), "SPKIHeader"):
         args = call_arguments(call)
-        key_type = args["keyType"].text.decode().removesuffix(" as String")
+        key_type = source_of(args["keyType"]).removesuffix(" as String")
         elements = [e for e in args["bytes"].named_children if e.type == "hex_literal"]
-        data = bytes(int(e.text, 16) for e in elements)
-        headers[(key_type, int(args["bits"].text))] = (int(args["keyLength"].text), data)
+        data = bytes(int(source_bytes(e), 16) for e in elements)
+        bits, length = (int(source_bytes(args[name])) for name in ("bits", "keyLength"))
+        headers[(key_type, bits)] = (length, data)
     return headers
 
 
@@ -387,8 +388,9 @@ def external_representation(key: Any) -> bytes:
     uncompressed point (04 || X || Y) for EC."""
     if isinstance(key, rsa.RSAPublicKey):
         return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    return key.public_bytes(serialization.Encoding.X962,
-                            serialization.PublicFormat.UncompressedPoint)
+    point: bytes = key.public_bytes(serialization.Encoding.X962,
+                                    serialization.PublicFormat.UncompressedPoint)
+    return point
 
 
 @pytest.mark.parametrize("key_type", urlsession.SPKI_HEADERS, ids=lambda k: k.name)
@@ -483,7 +485,7 @@ def step_comments(text: str, marker: str) -> list[str]:
 
 
 def swift_function(text: str, name: str) -> str:
-    return named(parse(text), "function_declaration", name).text.decode()
+    return source_of(named(parse(text), "function_declaration", name))
 
 
 def test_the_swift_decision_and_its_python_mirror_take_the_same_steps() -> None:
@@ -496,7 +498,7 @@ def test_the_swift_decision_and_its_python_mirror_take_the_same_steps() -> None:
     assert swift_decide == python_decide and len(swift_decide) == 5
     # Pure: the decision functions call no Security or Foundation API.
     for name in ("policy", "decide"):
-        names = {n.text.decode() for n in used_names(named(parse(text), "function_declaration",
+        names = {source_of(n) for n in used_names(named(parse(text), "function_declaration",
                                                                  name))}
         assert not names & set(APPLE) - {"Date"}, names
 
@@ -779,7 +781,7 @@ def test_every_path_of_the_delegate_answers_the_challenge_exactly_once() -> None
     entries = [n for n in switch.children if n.type == "switch_entry"]
     answers = {}
     for entry in entries:
-        text = entry.text.decode()
+        text = source_of(entry)
         assert text.count("completionHandler(") == 1, text
         label = text.split(":")[0].removeprefix("case ")
         answers[label] = text.split("completionHandler(")[1].strip()
@@ -791,16 +793,16 @@ def test_every_path_of_the_delegate_answers_the_challenge_exactly_once() -> None
     }
     # The guard for other challenges answers once too.
     guard = next(n for n in walk(method) if n.type == "guard_statement")
-    assert guard.text.decode().count("completionHandler(.performDefaultHandling, nil)") == 1
+    assert source_of(guard).count("completionHandler(.performDefaultHandling, nil)") == 1
 
 
 def test_reports_go_through_a_session_without_pinning_never_waited_for_at_most_daily() -> None:
     text = render(sample_config())
     assert "private static let reportSession = URLSession(configuration: .ephemeral)\n" in text
     assert "reportSession.dataTask(with: request).resume()" in text  # asynchronous: no wait
-    limiter = named(parse(text), "function_declaration", "shouldSend").text.decode()
+    limiter = source_of(named(parse(text), "function_declaration", "shouldSend"))
     assert "now.timeIntervalSince(last) < 24 * 60 * 60" in limiter
-    report = named(parse(text), "function_declaration", "report").text.decode()
+    report = source_of(named(parse(text), "function_declaration", "report"))
     assert report.index("onViolation?(violation)") < report.index("reportLimiter.shouldSend")
 
 

@@ -897,7 +897,7 @@ def test_one_quoting_for_pins_yaml() -> None:
     from pingen.commands import keygen
     from pingen.yamltext import comment, quote
 
-    assert init.quote is quote and suggest.comment is comment
+    assert vars(init)["quote"] is quote and vars(suggest)["comment"] is comment
     assert "_yaml_scalar" not in vars(keygen)
     for text in ["a\x85b", "a\u2028b", "a\u202eb", "\x1b[2K", "yes", "-1", "a: b", "#x"]:
         assert yaml.safe_load(f"k: {quote(text)}") == {"k": text}, text
@@ -914,10 +914,15 @@ def _release(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
+def _name_and_floor(requirement: str) -> tuple[str, str | None]:
+    match = re.fullmatch(r"([a-z0-9_-]+)(?:>=(\S+))?", requirement)
+    assert match, requirement
+    return match[1], match[2]
+
+
 def test_dependency_floors() -> None:
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    floors = dict(re.fullmatch(r"([a-z0-9_-]+)(?:>=(\S+))?", d).groups()  # type: ignore[union-attr]
-                  for d in declared)
+    floors = dict(_name_and_floor(d) for d in declared)
     for name, floor in FLOORS.items():
         assert floors.get(name) == floor, (name, floors.get(name))
         assert _release(version(name)) >= _release(floor), name

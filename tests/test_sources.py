@@ -14,7 +14,8 @@ from pingen.load import load_config
 from pingen.model import Level, PinSource
 from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner
-from tests.test_load import PIN_A, TODAY
+from tests.support.samples import PIN_A
+from tests.test_load import TODAY
 
 CONFIG = """\
 version: 1

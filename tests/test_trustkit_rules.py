@@ -43,9 +43,9 @@ IOS_RULES = data("trustkit_ios_registry.json")["rules"]
 def test_the_registry_is_trustkits_2018_copy_with_its_provenance() -> None:
     about = data("trustkit_ios_registry.json")
     assert len(IOS_RULES) == 8611
-    assert "datatheorem/TrustKit@c48790f" in about["source"]  # type: ignore[operator]
-    assert "registry_tables.h" in about["source"]  # type: ignore[operator]
-    assert "Mozilla Public License" in about["license"]  # type: ignore[operator]
+    assert "datatheorem/TrustKit@c48790f" in about["source"]
+    assert "registry_tables.h" in about["source"]
+    assert "Mozilla Public License" in about["license"]
     # 2018: rules added to the PSL since are not there
     assert "music" not in IOS_RULES and "execute-api.eu-west-1.amazonaws.com" not in IOS_RULES
     assert {"com", "appspot.com", "*.compute.amazonaws.com", "!city.kawasaki.jp"} <= set(
@@ -115,8 +115,8 @@ def test_android_tlds_are_the_2016_arrays_with_their_provenance() -> None:
     about = data("trustkit_android_tlds.json")
     assert (len(about["infrastructure"]), len(about["generic"]),
             len(about["country_code"])) == (1, 999, 292)
-    assert "datatheorem/TrustKit-Android@230582d" in about["source"]  # type: ignore[operator]
-    assert "DomainValidator.java" in about["source"]  # type: ignore[operator]
+    assert "datatheorem/TrustKit-Android@230582d" in about["source"]
+    assert "DomainValidator.java" in about["source"]
 
 
 @pytest.mark.parametrize(("host", "refused"), [

@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography import x509
 
 from pingen.catalog import Catalog, load_catalog
-from tests.support.pki import CA, Leaf, write_pem
+from tests.support.pki import CA, KeyType, Leaf, write_pem
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Hierarchy:
         return load_catalog(self.catalog_path)
 
     def leaf(self, intermediate: str, host: str = "app.example.test") -> Leaf:
-        key_type = "rsa-2048" if intermediate.startswith(("R", "YR")) else "ec-p256"
+        key_type: KeyType = "rsa-2048" if intermediate.startswith(("R", "YR")) else "ec-p256"
         return self.intermediates[intermediate].issue_leaf(host, key_type=key_type)
 
     def served(self, intermediate: str, host: str = "app.example.test") -> list[x509.Certificate]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def pin(sha256: str, label: str | None = None, level: Level | None = None,
 
 def domain(
     host: str,
-    pins: list[Pin] | list[str],
+    pins: Sequence[Pin | str],
     *,
     include_subdomains: bool = False,
     enforce: bool = True,

@@ -63,7 +63,7 @@ def new_key(key_type: KeyType = "ec-p256") -> PrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
-def _hash_for(key: PrivateKey) -> hashes.HashAlgorithm:
+def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
         return hashes.SHA384()
     return hashes.SHA256()
@@ -249,7 +249,7 @@ class CA:
         """This CA and its issuers, up to the root."""
         cas: list[CA] = [self]
         while cas[-1].issuer is not None:
-            cas.append(cas[-1].issuer)  # type: ignore[arg-type]
+            cas.append(cas[-1].issuer)
         return cas
 
     @property

@@ -145,7 +145,7 @@ def server_context(
         if chosen is not fallback:
             sslobj.context = chosen
 
-    fallback.sni_callback = choose  # type: ignore[assignment]
+    fallback.sni_callback = choose
     return fallback
 
 
