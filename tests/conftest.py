@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,19 +28,21 @@ CliRunner = Callable[..., Result]
 _real_getaddrinfo = socket.getaddrinfo
 
 
-def _loopback_only_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+def _loopback_only_getaddrinfo(
+    host: bytes | str | None, *args: Any, **kwargs: Any  # as socket.getaddrinfo takes them
+) -> object:
     """Tests never leave this machine, not even for a DNS query: IP literals and
     `localhost` resolve as usual, every other name fails as on a machine with no
     resolver (which is also how tests check "a name that does not resolve")."""
     if host is None:  # a passive (listening) address
-        return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        return _real_getaddrinfo(host, *args, **kwargs)
     name = host.decode() if isinstance(host, bytes) else str(host)
     try:
         ipaddress.ip_address(name.strip("[]").split("%")[0])
     except ValueError:
         if name.lower() not in ("localhost", "localhost."):
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
-    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+    return _real_getaddrinfo(host, *args, **kwargs)
 
 
 @pytest.fixture(autouse=True)

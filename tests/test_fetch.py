@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 
@@ -10,6 +12,7 @@ from pingen.fetch import Target, fetch_chains
 from pingen.model import Address
 from tests.support.pki import CA, Leaf
 from tests.support.servers import (
+    HostPort,
     closed_port,
     garbage_server,
     handshake_failure_server,
@@ -65,8 +68,10 @@ def test_an_untrusted_chain_is_still_taken(leaves: dict[str, Leaf]) -> None:
         (closed_port, "connection refused by 127.0.0.1:"),
     ],
 )
-def test_faults_are_reasons_not_exceptions(server: object, reason: str) -> None:
-    with server() as (host, port):  # type: ignore[operator]
+def test_faults_are_reasons_not_exceptions(
+    server: Callable[[], AbstractContextManager[HostPort]], reason: str
+) -> None:
+    with server() as (host, port):
         (result,) = fetch_chains([Target("f.test", Address(host, port))], timeout=5)
     assert result.served == ()
     assert result.error is not None and reason in result.error

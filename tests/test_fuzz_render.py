@@ -284,6 +284,7 @@ def test_every_output_reads_back_what_the_config_says(cfg: Config) -> None:
 def test_each_hostile_label_never_changes_the_structure(label: str) -> None:
     """Every label of the list, whatever hypothesis draws (U+FFFE in a label used to make
     the XML outputs unreadable: expat refuses it even in a comment)."""
+    # hypothesis sets .hypothesis on a @given test when it decorates it
     test_a_hostile_label_never_changes_the_structure.hypothesis.inner_test(label)  # type: ignore[attr-defined]
 
 

@@ -12,10 +12,12 @@ from typing import Any  # a parsed JSON report: its shape is what the test asser
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 from pingen.chain import TrustStore
 from pingen.guard import ConfigReport
+from pingen.model import Domain
 from tests.conftest import CliRunner
 from tests.support.pki import (
     CA,
@@ -329,11 +331,11 @@ def test_the_root_comes_from_the_store_when_the_server_sends_only_the_leaf(
 
 # -- --key: a planned key ------------------------------------------------------------
 
-def _csr(key: object, *names: str) -> bytes:
+def _csr(key: CertificateIssuerPrivateKeyTypes, *names: str) -> bytes:
     builder = x509.CertificateSigningRequestBuilder().subject_name(
         x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     ).add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(  # type: ignore[arg-type]
+    return builder.sign(key, hashes.SHA256()).public_bytes(
         serialization.Encoding.PEM
     )
 
@@ -650,7 +652,7 @@ def _encrypted(pki: Pki) -> bytes:
 
 # -- units: which domains a name covers --------------------------------------------------------
 
-def _domains(*specs: tuple[str, bool]) -> list[object]:
+def _domains(*specs: tuple[str, bool]) -> list[Domain]:
     from pingen.model import Domain, PinSet
 
     return [Domain(host, subs, True, PinSet((), None)) for host, subs in specs]
@@ -675,7 +677,7 @@ def test_affected_domains(names: list[str], expected: list[str]) -> None:
 
     domains = _domains(("example.test", True), ("a.example.test", True),
                        ("b.example.test", False))
-    hosts = [d.host for d in affected_domains(names, domains)]  # type: ignore[arg-type]
+    hosts = [d.host for d in affected_domains(names, domains)]
     assert sorted(hosts) == sorted(expected)
 
 

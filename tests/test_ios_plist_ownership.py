@@ -60,7 +60,8 @@ def run(tmp_path: Path, text: str, plist: dict[str, Any] | bytes | None,
 
 def pinned_of(result: dict[str, Any] | None) -> dict[str, Any]:
     assert result is not None
-    return result["NSAppTransportSecurity"]["NSPinnedDomains"]  # type: ignore[no-any-return]
+    domains: dict[str, Any] = result["NSAppTransportSecurity"]["NSPinnedDomains"]
+    return domains
 
 
 def test_hand_entries_are_kept_and_pingen_records_what_it_owns(

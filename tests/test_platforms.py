@@ -12,7 +12,7 @@ from pingen import platforms
 from pingen.cli import main
 from pingen.model import Level
 from pingen.platforms import Entry, Position, effective
-from tests.support.models import pin
+from tests.support.models import output, pin
 from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 
 A = pin(PIN_A, "A", Level.ROOT)
@@ -131,7 +131,7 @@ def test_ns_pinned_domains_exact_or_immediate_parent_unioned_lists_each_required
 def test_react_native_is_trustkit_on_ios_and_okhttp_on_android() -> None:
     """SslPublicKeyPinningModule.java: `builder.add(includeSubdomains ? "**." + domain :
     domain, publicKeyHashesArray)`; SslPublicKeyPinning.mm: `forKey:kTSKIncludeSubdomains`."""
-    out = platforms.OUTPUT_PLATFORMS["json"](None)  # type: ignore[arg-type]
+    out = platforms.OUTPUT_PLATFORMS["json"](output("json", "pins.json"))
     ios, android = (effective(p, [PARENT, CHILD], "api.example.com") for p in out)
     assert hashes(ios) == {PIN_C, PIN_D}
     assert hashes(android) == {PIN_A, PIN_B, PIN_C, PIN_D}

@@ -11,7 +11,7 @@ import pytest
 
 from pingen.errors import ConfigError, ConfigErrors, Location
 from pingen.load import load_config
-from pingen.model import Level, Pin, PinSource
+from pingen.model import Domain, Level, Pin, PinSource
 from pingen.render import android_nsc
 from pingen.render.pipeline import render_output
 from tests.support.android_nsc_rules import assert_valid, parse, problems
@@ -23,12 +23,12 @@ EXPIRES = dt.date(2027, 6, 30)
 HOSTILE = 'x -- y ]]> <b>&amp; "q" \'s\'\nnext line -'
 
 
-def nsc(*domains: object, **options: object) -> Rendered:
-    return render(android_nsc, config(list(domains)),  # type: ignore[arg-type]
+def nsc(*domains: Domain, **options: object) -> Rendered:
+    return render(android_nsc, config(list(domains)),
                   output("android-nsc", "res/xml/network_security_config.xml", **options))
 
 
-def two_domains() -> list[object]:
+def two_domains() -> list[Domain]:
     return [
         domain("api.example.com", [pin(A, "live key"), Pin(B, PinSource.FILE, "spare",
                                                            Level.LEAF, backup=True)],

@@ -60,7 +60,8 @@ def standalone(*domains: Domain) -> Rendered:
 
 def pinned(result: Rendered) -> dict[str, Any]:
     value = plistlib.loads(result.content)
-    return value["NSAppTransportSecurity"]["NSPinnedDomains"]  # type: ignore[no-any-return]
+    domains: dict[str, Any] = value["NSAppTransportSecurity"]["NSPinnedDomains"]
+    return domains
 
 
 # -- standalone -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from pingen.errors import ConfigError, ConfigErrors, Location
 from pingen.load import load_config
+from pingen.model import Domain
 from pingen.render import json_output
 from pingen.render.pipeline import render_output
 from tests.support.models import config, domain, fake_pin, output, pin
@@ -20,12 +21,12 @@ A, B, C = fake_pin("a"), fake_pin("b"), fake_pin("c")
 EXPIRES = dt.date(2027, 6, 30)
 
 
-def as_json(*domains: object) -> Rendered:
-    return render(json_output, config(list(domains)),  # type: ignore[arg-type]
+def as_json(*domains: Domain) -> Rendered:
+    return render(json_output, config(list(domains)),
                   output("json", "config/pins.json"))
 
 
-def sample() -> list[object]:
+def sample() -> list[Domain]:
     return [
         domain("zeta.example.com", [pin(A, "live -- </script>", key="ec-p256"),
                                     pin(B, key="rsa-2048")],

@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from pingen.errors import ConfigError
-from pingen.model import Config, Output
+from pingen.model import Config, Domain, Output
 from pingen.render import RenderedFile, engine, okhttp
 from pingen.render.pipeline import render_output
 from tests.conftest import CliRunner
@@ -73,8 +73,8 @@ def scenarios(pki: Pki) -> dict[str, tuple[Config, Output]]:
     assert root is not None
     live = [pin(BACKUP, "backup"), pin(SPARE, "spare")]  # pins that match no server
 
-    def single(package: str, *domains: object, **options: object) -> tuple[Config, Output]:
-        return config(list(domains)), kt_output(package, **options)  # type: ignore[arg-type]
+    def single(package: str, *domains: Domain, **options: object) -> tuple[Config, Output]:
+        return config(list(domains)), kt_output(package, **options)
 
     many = [
         domain(f"host{i}.example.test", [fake_pin(f"{i}a"), fake_pin(f"{i}b")],

@@ -55,6 +55,13 @@ def parse(text: str) -> tree_sitter.Node:
     return root
 
 
+def field(node: tree_sitter.Node, name: str) -> tree_sitter.Node:
+    """The child a grammar field names (the test fails where the tree has none)."""
+    child = node.child_by_field_name(name)
+    assert child is not None, (name, node.text)
+    return child
+
+
 def source_bytes(node: tree_sitter.Node | None) -> bytes:
     """The Swift source a node spans (a parsed node always has it)."""
     assert node is not None and node.text is not None
@@ -95,7 +102,7 @@ def swift_string(node: tree_sitter.Node) -> str:
 def swift_value(node: tree_sitter.Node) -> Any:
     """A literal as Python: dict, list, str or bool; anything else fails the test."""
     if node.type == "as_expression":
-        return swift_value(node.child_by_field_name("expr"))  # type: ignore[arg-type]
+        return swift_value(field(node, "expr"))
     if node.type == "dictionary_literal":
         keys = node.children_by_field_name("key")
         values = node.children_by_field_name("value")
@@ -116,7 +123,7 @@ def configuration(text: str) -> tuple[str, Any]:
     """(enum name, value of `static let configuration: [String: Any]`)."""
     root = parse(text)
     enums = [n for n in root.children if n.type == "class_declaration"
-             and n.child_by_field_name("declaration_kind").type == "enum"]  # type: ignore[union-attr]
+             and field(n, "declaration_kind").type == "enum"]
     assert len(enums) == 1
     enum = enums[0]
     name = source_of(enum.child_by_field_name("name"))
@@ -362,7 +369,7 @@ def glue_classes(text: str) -> list[str]:
     root = parse(text)
     return [source_of(n.child_by_field_name("name"))
             for n in walk(root) if n.type == "class_declaration"
-            and n.child_by_field_name("declaration_kind").type == "class"]  # type: ignore[union-attr]
+            and field(n, "declaration_kind").type == "class"]
 
 
 def test_swizzling_off_generates_the_delegate_and_says_what_to_add() -> None:

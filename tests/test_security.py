@@ -773,7 +773,9 @@ def test_a_code_span_fence_outgrows_every_backtick_run() -> None:
     assert md_code("a|b", in_table=True) == "`a\\|b`"
     for text in ("``", "x````y", BACKTICKS):
         span = md_code(text)
-        fence = re.match("`+", span).group()  # type: ignore[union-attr]
+        opening = re.match("`+", span)
+        assert opening, span
+        fence = opening.group()
         assert "`" * len(fence) not in span[len(fence):-len(fence)]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pingen.load import idna2003_warning, load_config
-from pingen.model import Level
+from pingen.model import Config, Level
 from pingen.render import android_nsc, ios_plist, okhttp, trustkit
 from pingen.render.escape import comment_text, line_comment_text
 from tests.conftest import CliRunner
@@ -68,7 +68,8 @@ def test_the_loader_warns_at_the_host(tmp_path: Path) -> None:
     loaded = load_config(tmp_path / "pins.yaml", today=TODAY)
     assert [d.host for d in loaded.domains] == ["xn--strae-oqa.de", "xn--bcher-kva.de"]
     (warning,) = loaded.warnings
-    assert (warning.location.line, warning.location.column) == (5, 3)  # type: ignore[union-attr]
+    assert warning.location is not None
+    assert (warning.location.line, warning.location.column) == (5, 3)
     assert "(IDNA2003)" in warning.message and "strasse.de" in warning.message
 
 
@@ -80,7 +81,7 @@ def test_line_comments_keep_double_hyphens_and_xml_comments_do_not() -> None:
     assert comment_text("cdn.xn--bcher-kva.de") == "cdn.xn- -bcher-kva.de"
 
 
-def idn_config() -> object:
+def idn_config() -> Config:
     return config([domain("cdn.xn--bcher-kva.de",
                           [pin(A, "v2--backup", Level.ROOT, key="ec-p256"),
                            pin(B, "live", Level.ROOT, key="ec-p256")],
@@ -89,18 +90,18 @@ def idn_config() -> object:
 
 def test_kotlin_and_swift_comments_keep_xn_hyphens() -> None:
     cfg = idn_config()
-    kt = render(okhttp, cfg, output("okhttp", "P.kt", package="a.b")).text  # type: ignore[arg-type]
+    kt = render(okhttp, cfg, output("okhttp", "P.kt", package="a.b")).text
     assert "// cdn.xn--bcher-kva.de: pinned until" in kt and "// v2--backup" in kt
-    swift = render(trustkit, cfg, output("trustkit", "T.swift")).text  # type: ignore[arg-type]
+    swift = render(trustkit, cfg, output("trustkit", "T.swift")).text
     assert "// v2--backup" in swift and "- -" not in swift
 
 
 def test_xml_comments_still_split_double_hyphens() -> None:
     cfg = idn_config()
-    xml = render(android_nsc, cfg, output("android-nsc", "n.xml")).content  # type: ignore[arg-type]
+    xml = render(android_nsc, cfg, output("android-nsc", "n.xml")).content
     assert_valid(xml)
     assert b"<!-- v2- -backup -->" in xml
-    plist = render(ios_plist, cfg, output("ios-plist", "Info.plist")).text  # type: ignore[arg-type]
+    plist = render(ios_plist, cfg, output("ios-plist", "Info.plist")).text
     assert "v2- -backup" in plist and "v2--backup" not in plist
 
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from pingen.errors import ConfigError
 from pingen.load import load_config
-from pingen.model import Level, PinSource
+from pingen.model import Config, Level, PinSource
 from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner
 from tests.support.samples import PIN_A
@@ -40,7 +40,7 @@ def cert_of(pem: bytes) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem)
 
 
-def load_with(folder: Path, name: str, data: bytes, other: str = PIN_A) -> object:
+def load_with(folder: Path, name: str, data: bytes, other: str = PIN_A) -> Config:
     (folder / name).write_bytes(data)
     (folder / "pins.yaml").write_text(CONFIG.format(first=name, other=other))
     return load_config(folder / "pins.yaml", today=TODAY)
@@ -56,7 +56,7 @@ def test_certificate_levels_are_inferred(
     pem = [root.cert_pem.bytes(), intermediate.cert_pem.bytes(),
            leaf.cert_chain_pems[0].bytes()][which]
     config = load_with(tmp_path, "cert.pem", pem)
-    pin = config.domains[0].pins[0]  # type: ignore[attr-defined]
+    pin = config.domains[0].pins[0]
     assert pin.level is level and pin.source is PinSource.FILE
     assert pin.sha256 == pin_of_certificate(cert_of(pem))
     assert pin.label  # the certificate's subject name
@@ -67,12 +67,12 @@ def test_private_key_pins_its_public_key_with_a_warning(
 ) -> None:
     _, _, leaf = hierarchy
     config = load_with(tmp_path, "leaf.key", leaf.private_key_pem.bytes())
-    pin = config.domains[0].pins[0]  # type: ignore[attr-defined]
+    pin = config.domains[0].pins[0]
     assert pin.sha256 == pin_of_certificate(cert_of(leaf.cert_chain_pems[0].bytes()))
     assert pin.level is Level.LEAF
-    (warning,) = config.warnings  # type: ignore[attr-defined]
+    (warning,) = config.warnings
     assert "private key does not belong in an app repository" in warning.message
-    assert warning.location.line == 6
+    assert warning.location is not None and warning.location.line == 6
 
 
 def test_bundle_is_an_error_listing_each_pin(

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -57,8 +58,8 @@ def verify(run: CliRunner, folder: Path) -> tuple[int, dict[str, object]]:
     return result.exit_code, json.loads(result.stdout)["domains"][0]
 
 
-def problems(entry: dict[str, object]) -> dict[str, dict[str, str]]:
-    return {p["code"]: p for p in entry["problems"]}  # type: ignore[attr-defined]
+def problems(entry: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {p["code"]: p for p in entry["problems"]}
 
 
 def test_app_engine_story_leaf_pin_fails_and_suggest_survives(

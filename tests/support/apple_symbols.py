@@ -10,6 +10,7 @@ Alamofire/Alamofire@3ad624167a00c0341d053caba1b8c966fa62a6e7:Source/Features/Ser
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 APPLE_DOCS = "https://developer.apple.com/documentation/"
 ALAMOFIRE_SOURCE = (
@@ -33,8 +34,8 @@ class Symbol:
     read: bool = True
 
 
-def _apple(framework: str, ios: int, documentation: str, page: str, **more: object) -> Symbol:
-    return Symbol(framework, ios, documentation, APPLE_DOCS + page, **more)  # type: ignore[arg-type]
+def _apple(framework: str, ios: int, documentation: str, page: str, **more: Any) -> Symbol:
+    return Symbol(framework, ios, documentation, APPLE_DOCS + page, **more)
 
 
 APPLE: dict[str, Symbol] = {

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
@@ -113,9 +114,9 @@ def write_catalog(h: Hierarchy, folder: Path) -> None:
         write_pem(folder / name, cert)
 
     def family(name: str, key_type: str, roots: list[str], members: list[str]) -> dict[str, object]:
-        items = [{"name": m, "files": [f"{m.lower()}.pem"]} for m in members]
+        items: list[dict[str, Any]] = [{"name": m, "files": [f"{m.lower()}.pem"]} for m in members]
         if "E1" in members:
-            items[0]["files"].append("e1-by-x1.pem")  # type: ignore[attr-defined]
+            items[0]["files"].append("e1-by-x1.pem")
         return {"name": name, "key_type": key_type, "generation": "test", "roots": roots,
                 "intermediates": items}
 
