@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ _HEX_FINGERPRINT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # the same pins repeat across a config's domains
 def normalize_pin(text: str) -> str:
     """Return the canonical pin for `text`, or raise ValueError saying what is wrong.
 
