@@ -63,8 +63,9 @@ def make_config(domains: int) -> str:
 
 def time_command(folder: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pingen", "build"], cwd=folder, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pingen", "build"], cwd=folder, check=True, capture_output=True
+    )
     return time.perf_counter() - started
 
 

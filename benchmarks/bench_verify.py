@@ -56,19 +56,23 @@ def serve(endpoints: int, folder: str, pipe: Connection) -> None:
 
     root = CA.root("Bench Root")
     inter = root.intermediate("Bench CA")
-    identities = {host_name(i): inter.issue_leaf(host_name(i)).identity()
-                  for i in range(endpoints)}
+    identities = {host_name(i): inter.issue_leaf(host_name(i)).identity() for i in range(endpoints)}
     write_pem(Path(folder) / "roots.pem", root.cert)
-    with tls_server(identities, default=host_name(0)) as (_, port), \
-            stalling_server() as (_, stall_port):
+    with (
+        tls_server(identities, default=host_name(0)) as (_, port),
+        stalling_server() as (_, stall_port),
+    ):
         pipe.send((port, stall_port, root.pin))
         pipe.recv()  # run until the parent says stop
 
 
 def make_config(folder: Path, names: list[tuple[str, int]], root_pin: str) -> Config:
-    pins = (Pin(root_pin, PinSource.SHA256, "bench root"),
-            Pin("Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo=", PinSource.SHA256, "backup",
-                backup=True))
+    pins = (
+        Pin(root_pin, PinSource.SHA256, "bench root"),
+        Pin(
+            "Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo=", PinSource.SHA256, "backup", backup=True
+        ),
+    )
     expires = dt.date.today() + dt.timedelta(days=365)
     domains = tuple(
         Domain(name, False, True, PinSet(pins, expires), connect=Address("127.0.0.1", port))
@@ -87,7 +91,8 @@ async def bare_loop(names: list[tuple[str, int]], concurrency: int, timeout: flo
             try:
                 async with asyncio.timeout(timeout):
                     _, writer = await asyncio.open_connection(
-                        "127.0.0.1", port, ssl=context, server_hostname=name)
+                        "127.0.0.1", port, ssl=context, server_hostname=name
+                    )
             except (OSError, TimeoutError):
                 return False
             writer.close()
@@ -131,20 +136,33 @@ with open(names_file) as names:
 def write_pins_yaml(folder: Path, names: list[tuple[str, int]], root_pin: str) -> Path:
     """The same domains as `make_config`, as the pins.yaml a user's verify would read."""
     expires = dt.date.today() + dt.timedelta(days=365)
-    lines = ["version: 1", "defaults:", f"  expires: {expires.isoformat()}", "trust:",
-             "  ca_file: roots.pem", "domains:"]
+    lines = [
+        "version: 1",
+        "defaults:",
+        f"  expires: {expires.isoformat()}",
+        "trust:",
+        "  ca_file: roots.pem",
+        "domains:",
+    ]
     for name, port in names:
-        lines += [f"  {name}:", f"    connect: 127.0.0.1:{port}", "    pins:",
-                  f"      - sha256: {root_pin}", "        label: bench root",
-                  "      - sha256: Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo=",
-                  "        label: backup", "        backup: true"]
+        lines += [
+            f"  {name}:",
+            f"    connect: 127.0.0.1:{port}",
+            "    pins:",
+            f"      - sha256: {root_pin}",
+            "        label: bench root",
+            "      - sha256: Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo=",
+            "        label: backup",
+            "        backup: true",
+        ]
     path = folder / "pins.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def whole_process_runs(folder: Path, names: list[tuple[str, int]], root_pin: str,
-                       concurrency: int, timeout: float) -> dict[str, Callable[[], object]]:
+def whole_process_runs(
+    folder: Path, names: list[tuple[str, int]], root_pin: str, concurrency: int, timeout: float
+) -> dict[str, Callable[[], object]]:
     """`pingen verify` and the bare loop, each a child process from interpreter start."""
     pins = write_pins_yaml(folder, names, root_pin)
     script = folder / "bare_loop.py"
@@ -158,19 +176,48 @@ def whole_process_runs(folder: Path, names: list[tuple[str, int]], root_pin: str
     # run (~0.04 s) while the bare loop's asyncio and ssl come from their .pyc files: the
     # children write their caches under the temporary folder instead (PYTHONPYCACHEPREFIX;
     # the warm-up run fills it), never into the checkout.
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-           "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPYCACHEPREFIX": str(folder / "pycache"),
+    }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def bare() -> None:
-        subprocess.run([sys.executable, str(script), str(port), str(concurrency), str(timeout),
-                        str(names_file)], check=True, env=env)
+        subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                str(port),
+                str(concurrency),
+                str(timeout),
+                str(names_file),
+            ],
+            check=True,
+            env=env,
+        )
 
     def verify() -> None:
         done = subprocess.run(
-            [sys.executable, "-m", "pingen", "verify", "-c", str(pins), "--format", "json",
-             "--concurrency", str(concurrency), "--timeout", str(timeout)],
-            check=False, capture_output=True, env=env, cwd=folder)
+            [
+                sys.executable,
+                "-m",
+                "pingen",
+                "verify",
+                "-c",
+                str(pins),
+                "--format",
+                "json",
+                "--concurrency",
+                str(concurrency),
+                "--timeout",
+                str(timeout),
+            ],
+            check=False,
+            capture_output=True,
+            env=env,
+            cwd=folder,
+        )
         assert done.returncode == 0, done.stderr.decode()
         assert b'"ok": %d' % len(names) in done.stdout, done.stdout[-300:]
 
@@ -182,14 +229,18 @@ def openssl_loop(names: list[tuple[str, int]]) -> None:
     for name, port in names:
         subprocess.run(
             ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", name],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            check=False, timeout=30,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=30,
         )
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:
     """Wall and CPU seconds of one run: this process (all threads) and the child
     processes it waited for (the whole-process runs)."""
+
     def cpu() -> float:
         times = os.times()
         return time.process_time() + times.children_user + times.children_system
@@ -199,8 +250,9 @@ def timed(run: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, cpu() - started
 
 
-def best_interleaved(repeat: int, runs: dict[str, Callable[[], object]]
-                     ) -> dict[str, tuple[float, float]]:
+def best_interleaved(
+    repeat: int, runs: dict[str, Callable[[], object]]
+) -> dict[str, tuple[float, float]]:
     """Best wall and CPU time of each run; the runs take turns, so a burst of load from
     other processes on a shared machine does not fall on one of them only."""
     best: dict[str, tuple[float, float]] = {}
@@ -226,7 +278,8 @@ def main() -> None:
         folder = Path(tmp)
         parent, child = multiprocessing.Pipe()
         server = multiprocessing.get_context("fork").Process(
-            target=serve, args=(args.endpoints, tmp, child), daemon=True)
+            target=serve, args=(args.endpoints, tmp, child), daemon=True
+        )
         server.start()
         port, stall_port, root_pin = parent.recv()
         try:
@@ -236,8 +289,9 @@ def main() -> None:
             server.join(10)
 
 
-def report(args: argparse.Namespace, folder: Path, port: int, stall_port: int,
-           root_pin: str) -> None:
+def report(
+    args: argparse.Namespace, folder: Path, port: int, stall_port: int, root_pin: str
+) -> None:
     n, c, timeout = args.endpoints, args.concurrency, args.timeout
     names = [(host_name(i), port) for i in range(n)]
     config = make_config(folder, names, root_pin)
@@ -247,14 +301,20 @@ def report(args: argparse.Namespace, folder: Path, port: int, stall_port: int,
     warm = verify_config(config, concurrency=c, timeout=timeout)
     assert warm.summary["ok"] == n, warm.summary
 
-    best = best_interleaved(args.repeat, {
-        "bare": lambda: asyncio.run(bare_loop(names, c, timeout)),
-        "fetch": lambda: fetch_chains(targets, timeout=timeout, concurrency=c),
-        "verify": lambda: verify_config(config, concurrency=c, timeout=timeout),
-        **whole_process_runs(folder, names, root_pin, c, timeout),
-    })
+    best = best_interleaved(
+        args.repeat,
+        {
+            "bare": lambda: asyncio.run(bare_loop(names, c, timeout)),
+            "fetch": lambda: fetch_chains(targets, timeout=timeout, concurrency=c),
+            "verify": lambda: verify_config(config, concurrency=c, timeout=timeout),
+            **whole_process_runs(folder, names, root_pin, c, timeout),
+        },
+    )
     (bare, bare_cpu), (fetch, fetch_cpu), (full, full_cpu) = (
-        best["bare"], best["fetch"], best["verify"])
+        best["bare"],
+        best["fetch"],
+        best["verify"],
+    )
     sample = names[: args.openssl_sample]
     openssl_each = timed(lambda: openssl_loop(sample))[0] / len(sample)
     openssl = openssl_each * n
@@ -266,30 +326,44 @@ def report(args: argparse.Namespace, folder: Path, port: int, stall_port: int,
     with_stalls = time.perf_counter() - started
     assert stalled_report.summary["error"] == args.stalled
 
-    (bare_proc, bare_proc_cpu), (verify_proc, verify_proc_cpu) = (best["bare process"],
-                                                                   best["verify process"])
+    (bare_proc, bare_proc_cpu), (verify_proc, verify_proc_cpu) = (
+        best["bare process"],
+        best["verify process"],
+    )
     load = os.getloadavg()
-    print(f"verify benchmark: {n} loopback TLS endpoints (SNI, one server process), "
-          f"concurrency {c}, best of {args.repeat} (interleaved); wall s, client CPU s; "
-          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores")
+    print(
+        f"verify benchmark: {n} loopback TLS endpoints (SNI, one server process), "
+        f"concurrency {c}, best of {args.repeat} (interleaved); wall s, client CPU s; "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores"
+    )
     print(f"  whole process: bare loop program   {bare_proc:6.3f}  cpu {bare_proc_cpu:6.3f}")
-    print(f"  whole process: pingen verify --format json {verify_proc:6.3f}  cpu "
-          f"{verify_proc_cpu:6.3f}   {verify_proc / bare_proc:4.2f}x bare program (cpu "
-          f"{verify_proc_cpu / bare_proc_cpu:4.2f}x)   budget <= 1.30x: "
-          f"{'PASS' if verify_proc <= 1.3 * bare_proc else 'FAIL'}")
+    print(
+        f"  whole process: pingen verify --format json {verify_proc:6.3f}  cpu "
+        f"{verify_proc_cpu:6.3f}   {verify_proc / bare_proc:4.2f}x bare program (cpu "
+        f"{verify_proc_cpu / bare_proc_cpu:4.2f}x)   budget <= 1.30x: "
+        f"{'PASS' if verify_proc <= 1.3 * bare_proc else 'FAIL'}"
+    )
     print("  in process:")
     print(f"  bare asyncio handshake loop        {bare:6.3f}  cpu {bare_cpu:6.3f}")
-    print(f"  pingen fetch_chains                {fetch:6.3f}  cpu {fetch_cpu:6.3f}"
-          f"   {fetch / bare:4.2f}x bare")
-    print(f"  pingen verify (fetch+chain+judge)  {full:6.3f}  cpu {full_cpu:6.3f}"
-          f"   {full / bare:4.2f}x bare (cpu {full_cpu / bare_cpu:4.2f}x)")
-    print(f"  openssl s_client, sequential      {openssl:7.3f}  (extrapolated from "
-          f"{len(sample)}: {openssl_each * 1000:.1f} ms each)   {openssl / full:4.1f}x pingen"
-          f"   budget >= 10x: {'PASS' if openssl >= 10 * full else 'FAIL'}")
+    print(
+        f"  pingen fetch_chains                {fetch:6.3f}  cpu {fetch_cpu:6.3f}"
+        f"   {fetch / bare:4.2f}x bare"
+    )
+    print(
+        f"  pingen verify (fetch+chain+judge)  {full:6.3f}  cpu {full_cpu:6.3f}"
+        f"   {full / bare:4.2f}x bare (cpu {full_cpu / bare_cpu:4.2f}x)"
+    )
+    print(
+        f"  openssl s_client, sequential      {openssl:7.3f}  (extrapolated from "
+        f"{len(sample)}: {openssl_each * 1000:.1f} ms each)   {openssl / full:4.1f}x pingen"
+        f"   budget >= 10x: {'PASS' if openssl >= 10 * full else 'FAIL'}"
+    )
     extra = with_stalls - full
-    print(f"  verify + {args.stalled} stalled servers (timeout {timeout:g} s) {with_stalls:6.3f}"
-          f"   +{extra:.2f} s over verify   stalls cost the timeout once (<= timeout + 1 s): "
-          f"{'PASS' if extra <= timeout + 1 else 'FAIL'}")
+    print(
+        f"  verify + {args.stalled} stalled servers (timeout {timeout:g} s) {with_stalls:6.3f}"
+        f"   +{extra:.2f} s over verify   stalls cost the timeout once (<= timeout + 1 s): "
+        f"{'PASS' if extra <= timeout + 1 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

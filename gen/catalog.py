@@ -173,8 +173,9 @@ class StoreTrust:
     def trusts(self, day: dt.date) -> bool:
         if self.pending:
             return False
-        return (self.since is None or self.since <= day) and (self.until is None
-                                                              or day < self.until)
+        return (self.since is None or self.since <= day) and (
+            self.until is None or day < self.until
+        )
 
     def describe(self) -> str:
         if self.pending:
@@ -443,8 +444,7 @@ def catalog_from_data(data: Any, base: Path, path: Path | None = None) -> Catalo
 
 
 class _Reader:
-    def __init__(self, base: Path, path: Path | None,
-                 repository: Repository | None = None) -> None:
+    def __init__(self, base: Path, path: Path | None, repository: Repository | None = None) -> None:
         self.base = base
         self.path = path
         self.label = str(path) if path else "CA catalog"
@@ -464,23 +464,38 @@ class _Reader:
         for n, entry in enumerate(self.items(data, "operators", "top level")):
             where = f"operators[{n}]"
             op_id = self.text(entry, "id", where)
-            op_roots = [self.root(r, op_id, f"{where}.roots[{m}]")
-                        for m, r in enumerate(self.items(entry, "roots", where))]
+            op_roots = [
+                self.root(r, op_id, f"{where}.roots[{m}]")
+                for m, r in enumerate(self.items(entry, "roots", where))
+            ]
             roots.extend(op_roots)
-            crosses.extend(self.cross_sign(c, op_id, f"{where}.cross_signs[{m}]")
-                           for m, c in enumerate(self.items(entry, "cross_signs", where, [])))
-            op_families = [self.family(f, op_id, f"{where}.families[{m}]")
-                           for m, f in enumerate(self.items(entry, "families", where, []))]
+            crosses.extend(
+                self.cross_sign(c, op_id, f"{where}.cross_signs[{m}]")
+                for m, c in enumerate(self.items(entry, "cross_signs", where, []))
+            )
+            op_families = [
+                self.family(f, op_id, f"{where}.families[{m}]")
+                for m, f in enumerate(self.items(entry, "families", where, []))
+            ]
             families.extend(op_families)
-            operators.append(Operator(
-                id=op_id, name=self.text(entry, "name", where, op_id),
-                roots=tuple(r.name for r in op_roots),
-                families=tuple(f.name for f in op_families),
-                source=self.optional_text(entry, "source", where),
-                note=self.optional_text(entry, "note", where),
-            ))
-        catalog = Catalog(self.path, tuple(operators), tuple(roots), tuple(crosses),
-                          tuple(families), files=tuple(self.files))
+            operators.append(
+                Operator(
+                    id=op_id,
+                    name=self.text(entry, "name", where, op_id),
+                    roots=tuple(r.name for r in op_roots),
+                    families=tuple(f.name for f in op_families),
+                    source=self.optional_text(entry, "source", where),
+                    note=self.optional_text(entry, "note", where),
+                )
+            )
+        catalog = Catalog(
+            self.path,
+            tuple(operators),
+            tuple(roots),
+            tuple(crosses),
+            tuple(families),
+            files=tuple(self.files),
+        )
         self.check_names(catalog)
         return catalog
 
@@ -497,31 +512,51 @@ class _Reader:
         self.check_key_type(cert, key_type, where)
         aliases = tuple(self.strings(entry, "aliases", where))
         status = self.choice(entry, "status", where, ROOT_STATUSES, default="trusted")
-        return Root(name=cert.name, operator=operator, key_type=key_type, cert=cert,
-                    aliases=aliases, status=status,
-                    note=self.optional_text(entry, "note", where),
-                    trust=self.trust(entry, status, where))
+        return Root(
+            name=cert.name,
+            operator=operator,
+            key_type=key_type,
+            cert=cert,
+            aliases=aliases,
+            status=status,
+            note=self.optional_text(entry, "note", where),
+            trust=self.trust(entry, status, where),
+        )
 
     def trust(self, entry: Any, status: str, where: str) -> tuple[StoreTrust, ...]:
         """`"trust": {"mozilla": "trusted" | "not yet" | "removed" | {"from", "until",
         "source"}, ...}`; a store not named follows `status`."""
         given = entry.get("trust", {})
         if not isinstance(given, dict) or not set(given) <= set(STORES):
-            raise self.fail(where, f'"trust" must map some of {", ".join(STORES)} to a '
-                            f'status ({", ".join(TRUST_WORDS)}) or {{"from", "until", "source"}}')
-        return tuple(self.store_trust(store, given.get(store, status), f"{where}.trust.{store}")
-                     for store in STORES)
+            raise self.fail(
+                where,
+                f'"trust" must map some of {", ".join(STORES)} to a '
+                f'status ({", ".join(TRUST_WORDS)}) or {{"from", "until", "source"}}',
+            )
+        return tuple(
+            self.store_trust(store, given.get(store, status), f"{where}.trust.{store}")
+            for store in STORES
+        )
 
     def store_trust(self, store: str, value: Any, where: str) -> StoreTrust:
         if value in ("trusted", "not yet", "pending", "removed"):
-            return StoreTrust(store, pending=value in ("not yet", "pending"),
-                              until=dt.date.min if value == "removed" else None)
+            return StoreTrust(
+                store,
+                pending=value in ("not yet", "pending"),
+                until=dt.date.min if value == "removed" else None,
+            )
         if not isinstance(value, dict) or not set(value) <= {"from", "until", "source"}:
-            raise self.fail(where, f'must be one of {", ".join(TRUST_WORDS)} or an object '
-                            'with "from", "until" (YYYY-MM-DD) and "source"')
-        return StoreTrust(store, since=self.date(value, "from", where),
-                          until=self.date(value, "until", where),
-                          source=self.optional_text(value, "source", where))
+            raise self.fail(
+                where,
+                f"must be one of {', '.join(TRUST_WORDS)} or an object "
+                'with "from", "until" (YYYY-MM-DD) and "source"',
+            )
+        return StoreTrust(
+            store,
+            since=self.date(value, "from", where),
+            until=self.date(value, "until", where),
+            source=self.optional_text(value, "source", where),
+        )
 
     def date(self, entry: Any, key: str, where: str) -> dt.date | None:
         value = entry.get(key)
@@ -536,11 +571,15 @@ class _Reader:
     def issuance(self, entry: Any, where: str) -> Issuance:
         value = entry.get("issues", {})
         if not isinstance(value, dict) or not set(value) <= {"from", "until", "source"}:
-            raise self.fail(where, '"issues" must be an object with "from", "until" '
-                            '(YYYY-MM-DD or null) and "source"')
-        return Issuance(self.date(value, "from", f"{where}.issues"),
-                        self.date(value, "until", f"{where}.issues"),
-                        self.optional_text(value, "source", f"{where}.issues"))
+            raise self.fail(
+                where,
+                '"issues" must be an object with "from", "until" (YYYY-MM-DD or null) and "source"',
+            )
+        return Issuance(
+            self.date(value, "from", f"{where}.issues"),
+            self.date(value, "until", f"{where}.issues"),
+            self.optional_text(value, "source", f"{where}.issues"),
+        )
 
     def cross_sign(self, entry: Any, operator: str, where: str) -> CrossSign:
         cert = self.one_cert(self.text(entry, "file", where), where)
@@ -569,7 +608,9 @@ class _Reader:
                 self.check_key_type(cert, key_type, at)
             intermediates.append(Intermediate(certs[0].name, name, certs))
         return Family(
-            name=name, operator=operator, key_type=key_type,
+            name=name,
+            operator=operator,
+            key_type=key_type,
             generation=self.text(entry, "generation", where, ""),
             roots=tuple(self.strings(entry, "roots", where)),
             intermediates=tuple(intermediates),
@@ -600,12 +641,16 @@ class _Reader:
             families.add(family.name)
             for root_name in family.roots:
                 if catalog.root(root_name) is None:
-                    raise self.fail(f"family {family.name!r}", f"root {root_name!r} is not "
-                                    "listed in any operator's roots")
+                    raise self.fail(
+                        f"family {family.name!r}",
+                        f"root {root_name!r} is not listed in any operator's roots",
+                    )
             for intermediate in family.intermediates:
                 if _fold(intermediate.name) in intermediates:
-                    raise self.fail(f"family {family.name!r}",
-                                    f"intermediate {intermediate.name!r} is listed twice")
+                    raise self.fail(
+                        f"family {family.name!r}",
+                        f"intermediate {intermediate.name!r} is listed twice",
+                    )
                 intermediates.add(_fold(intermediate.name))
 
     # -- values -------------------------------------------------------------------
@@ -628,8 +673,9 @@ class _Reader:
         from pingen.sources import SourceError, read_small_file
 
         try:
-            path = confine(file, self.base, self.repository) if self.repository else (
-                self.base / file)
+            path = (
+                confine(file, self.base, self.repository) if self.repository else (self.base / file)
+            )
         except ValueError as error:
             raise self.fail(where, f"{file} {error}") from None
         try:
@@ -643,7 +689,7 @@ class _Reader:
         found = _mozilla_index().get(_fold(name), ())
         if len({c.pin for c in found}) != 1:
             problem = "is not in" if not found else "names several roots in"
-            raise self.fail(where, f"{name!r} has no \"file\" and {problem} {MOZILLA}")
+            raise self.fail(where, f'{name!r} has no "file" and {problem} {MOZILLA}')
         return found[0]
 
     def check_key_type(self, cert: NamedCert, key_type: str, where: str) -> None:
@@ -674,8 +720,9 @@ class _Reader:
             raise self.fail(where, f'"{key}" must be a string')
         return value
 
-    def choice(self, entry: Any, key: str, where: str, choices: tuple[str, ...],
-               default: str | None = None) -> str:
+    def choice(
+        self, entry: Any, key: str, where: str, choices: tuple[str, ...], default: str | None = None
+    ) -> str:
         value = entry.get(key, default)
         if value not in choices:
             raise self.fail(where, f'"{key}" must be one of {", ".join(choices)}')
@@ -700,8 +747,9 @@ def lookup_root(name: str, catalog: Catalog | Path | None = None) -> x509.Certif
     found = [*_mozilla_index().get(_fold(name), ()), *(r.cert for r in catalog.roots_named(name))]
     if not found:
         names = [root.name for root in mozilla_roots()] + list(catalog.root_names)
-        raise UnknownName(_unknown("root", name, names, "certifi's Mozilla store or the CA "
-                                   "catalog"))
+        raise UnknownName(
+            _unknown("root", name, names, "certifi's Mozilla store or the CA catalog")
+        )
     return _only_key(name, "root", found).cert
 
 
@@ -710,8 +758,9 @@ def lookup_intermediate(name: str, catalog: Catalog | Path | None = None) -> x50
     catalog = _catalog(catalog)
     found = [cert for i in catalog.intermediates_named(name) for cert in i.certs]
     if not found:
-        raise UnknownName(_unknown("intermediate", name, catalog.intermediate_names,
-                                   "the CA catalog"))
+        raise UnknownName(
+            _unknown("intermediate", name, catalog.intermediate_names, "the CA catalog")
+        )
     return _only_key(name, "intermediate", found).cert
 
 
@@ -738,6 +787,7 @@ def _unknown(kind: str, name: str, names: Iterable[str], where: str) -> str:
     suggestions = list(dict.fromkeys([*close, *sorted(prefix)[:5]]))
     hint = (
         "; did you mean " + ", ".join(repr(by_fold[key]) for key in suggestions) + "?"
-        if suggestions else ""
+        if suggestions
+        else ""
     )
     return f"unknown {kind} {name!r}: not in {where}{hint}"

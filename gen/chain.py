@@ -89,8 +89,10 @@ def read_chain_file(path: Path) -> list[x509.Certificate]:
                 Location(path),
             ) from None
     if not certs:
-        raise ConfigError("holds no certificate; give PEM certificates, leaf first (or one "
-                          "DER certificate)", Location(path))
+        raise ConfigError(
+            "holds no certificate; give PEM certificates, leaf first (or one DER certificate)",
+            Location(path),
+        )
     return certs
 
 
@@ -145,12 +147,12 @@ def _store_from_file(path: str, description: str, named: str) -> TrustStore:
     try:  # like a `file:` pin: a regular file of at most 1 MiB
         roots = load_certificates(read_small_file(Path(path), "PEM file of root certificates"))
     except SourceError as error:
-        raise ConfigError(f"{named}: {str(error).removeprefix(f'{path}: ')}",
-                          Location(Path(path))) from None
+        raise ConfigError(
+            f"{named}: {str(error).removeprefix(f'{path}: ')}", Location(Path(path))
+        ) from None
     except (OSError, ValueError) as error:
         raise ConfigError(
-            f"{named} holds no readable certificates ({error}); it must be PEM "
-            "root certificates",
+            f"{named} holds no readable certificates ({error}); it must be PEM root certificates",
             Location(Path(path)),
         ) from None
     if not roots:
@@ -213,21 +215,26 @@ class _VerifiedPath:
         return Store([self.tail[0]])
 
 
-_VERIFIED_ISSUERS: dict[tuple[int, dt.datetime, tuple[x509.Certificate, ...]],
-                        _VerifiedPath] = {}
+_VERIFIED_ISSUERS: dict[tuple[int, dt.datetime, tuple[x509.Certificate, ...]], _VerifiedPath] = {}
 
 
-def _verifier(store: Store, subject: x509.verification.Subject,
-              at: dt.datetime) -> x509.verification.ServerVerifier:
+def _verifier(
+    store: Store, subject: x509.verification.Subject, at: dt.datetime
+) -> x509.verification.ServerVerifier:
     from cryptography.x509.verification import PolicyBuilder
 
-    return (PolicyBuilder().store(store).time(at).max_chain_depth(MAX_CHAIN_DEPTH)
-            .build_server_verifier(subject))
+    return (
+        PolicyBuilder()
+        .store(store)
+        .time(at)
+        .max_chain_depth(MAX_CHAIN_DEPTH)
+        .build_server_verifier(subject)
+    )
 
 
-def _verify_under(leaf: x509.Certificate, path: _VerifiedPath,
-                  subject: x509.verification.Subject,
-                  at: dt.datetime) -> list[x509.Certificate] | None:
+def _verify_under(
+    leaf: x509.Certificate, path: _VerifiedPath, subject: x509.verification.Subject, at: dt.datetime
+) -> list[x509.Certificate] | None:
     """The verified chain of `leaf` through `path` (verified already), or None when the
     leaf is not valid under its issuing intermediate (another issuer, a bad signature,
     another name): the full verification then says why."""
@@ -315,10 +322,12 @@ def _explain(
     if "subjectAltName MUST NOT be critical" in detail:
         # RFC 5280 section 4.2.1.6: the SAN extension is critical only when the subject
         # is empty; clients that follow it (cryptography's verifier, Go) refuse the leaf.
-        return ("the leaf certificate's subjectAltName is marked critical while its subject "
-                "is not empty, which RFC 5280 (4.2.1.6) forbids and strict verifiers (pingen's, "
-                "Go's) refuse: reissue it with a non-critical subjectAltName (or an empty "
-                "subject)"), False
+        return (
+            "the leaf certificate's subjectAltName is marked critical while its subject "
+            "is not empty, which RFC 5280 (4.2.1.6) forbids and strict verifiers (pingen's, "
+            "Go's) refuse: reissue it with a non-critical subjectAltName (or an empty "
+            "subject)"
+        ), False
     top = served[-1]
     anchored = any(root.subject == top.issuer for root in store.roots) or store.holds(top)
     if not anchored:

@@ -85,8 +85,10 @@ def _resolve(text: str, path: Path) -> Path:
         raise ValueError(f"cannot be resolved ({error.strerror})") from None
 
 
-_GIT_MESSAGE = ("is inside a `.git` folder; pingen never reads or writes git's own files "
-                "(they hold credentials and run commands)")
+_GIT_MESSAGE = (
+    "is inside a `.git` folder; pingen never reads or writes git's own files "
+    "(they hold credentials and run commands)"
+)
 
 
 def _checked(text: str, base: Path, resolved: Path, repository: Repository) -> Path:
@@ -97,8 +99,10 @@ def _checked(text: str, base: Path, resolved: Path, repository: Repository) -> P
     if not resolved.is_relative_to(repository.root):
         lexical = Path(os.path.normpath(Path(os.path.realpath(base)) / text))
         through = " through a symbolic link" if lexical.is_relative_to(repository.root) else ""
-        raise ValueError(f"leaves {repository}{through}; pingen reads and writes only "
-                         "inside it (copy the file in)")
+        raise ValueError(
+            f"leaves {repository}{through}; pingen reads and writes only "
+            "inside it (copy the file in)"
+        )
     if any(is_git_name(part) for part in resolved.relative_to(repository.root).parts):
         raise ValueError(_GIT_MESSAGE)
     _refuse_device(resolved)

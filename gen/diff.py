@@ -196,12 +196,12 @@ def _domain_diff(
 
 def _removed_domain(domain: Domain) -> DomainDiff:
     flag = Flag(
-        "domain-removed", domain.host,
+        "domain-removed",
+        domain.host,
         f"{domain.host} is no longer pinned: apps built from this config connect to it "
         "with the system trust store only",
     )
-    return DomainDiff(domain.host, "removed", removed=domain.pins, flags=(flag,),
-                      pins=domain.pins)
+    return DomainDiff(domain.host, "removed", removed=domain.pins, flags=(flag,), pins=domain.pins)
 
 
 # Domain settings a reviewer sees, and how each reads as a JSON value.
@@ -252,20 +252,26 @@ def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Flag, ...]:
 
     flags = []
     if len(domain.pins) < 2:
-        flags.append(Flag(
-            "too-few-pins", domain.host,
-            f"{domain.host} is left with {len(domain.pins)} pin(s): one key change on the "
-            "server breaks every app that ships this",
-        ))
+        flags.append(
+            Flag(
+                "too-few-pins",
+                domain.host,
+                f"{domain.host} is left with {len(domain.pins)} pin(s): one key change on the "
+                "server breaks every app that ships this",
+            )
+        )
     # What counts as a backup is build's and verify's rule too (pingen.offline): a pin
     # marked `backup: true`, or the root of a second CA.
     if backup_gap(domain, catalog) is not None:
-        flags.append(Flag(
-            "no-backup", domain.host,
-            f"{domain.host} has no backup pin (`backup: true`, or the root of a second CA): if "
-            "the live key must be replaced, no key the apps accept is ready (`pingen keygen` "
-            "makes one)",
-        ))
+        flags.append(
+            Flag(
+                "no-backup",
+                domain.host,
+                f"{domain.host} has no backup pin (`backup: true`, or the root of a second CA): if "
+                "the live key must be replaced, no key the apps accept is ready (`pingen keygen` "
+                "makes one)",
+            )
+        )
     return tuple(flags)
 
 
@@ -275,35 +281,50 @@ def _change_flags(
     flags = []
     host = new.host
     if new.expires is None and old.expires is not None:
-        flags.append(Flag(
-            "expiry-never", host,
-            f"{host}: expiry moved from {expiry_text(old.expires)} to never: a mistake in "
-            "this pin set can strand the apps that ship it for good",
-        ))
+        flags.append(
+            Flag(
+                "expiry-never",
+                host,
+                f"{host}: expiry moved from {expiry_text(old.expires)} to never: a mistake in "
+                "this pin set can strand the apps that ship it for good",
+            )
+        )
     elif new.expires is not None and (old.expires is None or new.expires < old.expires):
-        flags.append(Flag(
-            "expiry-earlier", host,
-            f"{host}: expiry moved earlier, {expiry_text(old.expires)} → "
-            f"{expiry_text(new.expires)}: apps stop pinning sooner",
-        ))
+        flags.append(
+            Flag(
+                "expiry-earlier",
+                host,
+                f"{host}: expiry moved earlier, {expiry_text(old.expires)} → "
+                f"{expiry_text(new.expires)}: apps stop pinning sooner",
+            )
+        )
     if old.enforce and not new.enforce:
-        flags.append(Flag(
-            "enforce-off", host,
-            f"{host}: pinning is now report-only (`enforce: false`): violations no longer "
-            "block connections where the platform supports report-only",
-        ))
+        flags.append(
+            Flag(
+                "enforce-off",
+                host,
+                f"{host}: pinning is now report-only (`enforce: false`): violations no longer "
+                "block connections where the platform supports report-only",
+            )
+        )
     if new.include_subdomains and not old.include_subdomains:
-        flags.append(Flag(
-            "subdomains-added", host,
-            f"{host}: every subdomain is now pinned too: each one must serve a chain that "
-            "holds one of these pins",
-        ))
+        flags.append(
+            Flag(
+                "subdomains-added",
+                host,
+                f"{host}: every subdomain is now pinned too: each one must serve a chain that "
+                "holds one of these pins",
+            )
+        )
     if removed and added and not set(old.pin_set.hashes) & set(new.pin_set.hashes):
-        flags.append(Flag(
-            "no-common-pin", host,
-            f"{host}: no pin of the previous set remains: the apps in the field and this "
-            "build can only both connect if the live chain holds a key of each set",
-        ))
+        flags.append(
+            Flag(
+                "no-common-pin",
+                host,
+                f"{host}: no pin of the previous set remains: the apps in the field and this "
+                "build can only both connect if the live chain holds a key of each set",
+            )
+        )
     return tuple(flags)
 
 
@@ -314,7 +335,8 @@ def _live_flags(
         return ()
     flags = [
         Flag(
-            "live-pin-removed", domain.host,
+            "live-pin-removed",
+            domain.host,
             f"{domain.host}: the removed pin {pin_name(pin)} is live today: apps built "
             "from this config depend on the remaining pins alone",
         )
@@ -322,11 +344,14 @@ def _live_flags(
         if pin.sha256 in live
     ]
     if not set(domain.pin_set.hashes) & live:
-        flags.append(Flag(
-            "no-live-match", domain.host,
-            f"{domain.host}: no pin matches any key the server serves today: shipping "
-            "this bricks the app",
-        ))
+        flags.append(
+            Flag(
+                "no-live-match",
+                domain.host,
+                f"{domain.host}: no pin matches any key the server serves today: shipping "
+                "this bricks the app",
+            )
+        )
     return tuple(flags)
 
 
@@ -348,8 +373,11 @@ def _output_changes(
             changes.append(OutputChange(path, "added", output.kind, target=target))
         elif settings := _output_settings(before[path], output):
             changes.append(OutputChange(path, "changed", output.kind, settings, target))
-    changes += [OutputChange(p, "removed", o.kind, target=target)
-                for p, o in before.items() if p not in after]
+    changes += [
+        OutputChange(p, "removed", o.kind, target=target)
+        for p, o in before.items()
+        if p not in after
+    ]
     return tuple(changes)
 
 
@@ -364,11 +392,15 @@ def _target_output_changes(old: Config | None, new: Config) -> tuple[OutputChang
     return changes
 
 
-def _target_impacts(new: Config, domains_changed: bool,
-                    outputs: tuple[OutputChange, ...]) -> tuple[TargetImpact, ...]:
+def _target_impacts(
+    new: Config, domains_changed: bool, outputs: tuple[OutputChange, ...]
+) -> tuple[TargetImpact, ...]:
     return tuple(
-        TargetImpact(t.name, t.into.as_posix() if t.into else None,
-                     domains_changed or any(o.target == t.name for o in outputs))
+        TargetImpact(
+            t.name,
+            t.into.as_posix() if t.into else None,
+            domains_changed or any(o.target == t.name for o in outputs),
+        )
         for t in new.targets
     )
 
@@ -396,12 +428,16 @@ def to_json(diff: ConfigDiff) -> str:
         "changed": diff.changed,
         "domains": [_domain_json(d) for d in diff.domains],
         "outputs": [
-            {"path": o.path, "target": o.target, "change": o.change, "kind": o.kind,
-             "settings": [_setting_json(s) for s in o.settings]}
+            {
+                "path": o.path,
+                "target": o.target,
+                "change": o.change,
+                "kind": o.kind,
+                "settings": [_setting_json(s) for s in o.settings],
+            }
             for o in diff.outputs
         ],
-        "targets": [{"name": t.name, "into": t.into, "touched": t.touched}
-                    for t in diff.targets],
+        "targets": [{"name": t.name, "into": t.into, "touched": t.touched} for t in diff.targets],
         "flags": [{"code": f.code, "domain": f.host, "message": f.message} for f in diff.flags],
         "notes": list(diff.notes),
         "summary": _summary(diff),
@@ -437,8 +473,7 @@ def _domain_json(domain: DomainDiff) -> dict[str, Any]:
 
 
 def _pin_json(pin: Pin) -> dict[str, Any]:
-    return {"sha256": pin.sha256, "label": pin.label, "level": _level(pin),
-            "backup": pin.backup}
+    return {"sha256": pin.sha256, "label": pin.label, "level": _level(pin), "backup": pin.backup}
 
 
 def _setting_json(change: SettingChange) -> dict[str, Any]:
@@ -496,9 +531,14 @@ def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
     for note in diff.notes:
         yield "", f"note: {note}"
     summary = _summary(diff)
-    yield "", (f"{summary['changed']} domain(s) changed, {summary['added']} added, "
-               f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
-               f"{summary['flags']} flag(s)")
+    yield (
+        "",
+        (
+            f"{summary['changed']} domain(s) changed, {summary['added']} added, "
+            f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
+            f"{summary['flags']} flag(s)"
+        ),
+    )
 
 
 def _domain_text_lines(domain: DomainDiff) -> Iterator[tuple[str, str]]:
@@ -520,8 +560,10 @@ def _md_value(value: Any) -> str:
 
 
 def to_markdown(diff: ConfigDiff) -> str:
-    lines = [f"### pingen: changes to pins ({md_code(diff.old_name)} → "
-             f"{md_code(diff.new_name)})", ""]
+    lines = [
+        f"### pingen: changes to pins ({md_code(diff.old_name)} → {md_code(diff.new_name)})",
+        "",
+    ]
     if diff.flags:
         lines += ["> [!WARNING]", "> **Check before merging**", ">"]
         lines += [f"> - `{flag.code}`: {md_message(flag.message)}" for flag in diff.flags]
@@ -537,13 +579,19 @@ def to_markdown(diff: ConfigDiff) -> str:
                 f"{md_text(s.name)}: {_md_value(s.old)} → {_md_value(s.new)}"
                 for s in output.settings
             )
-            lines.append(f"- {output.change} {md_code(output.display)} ({md_text(output.kind)})"
-                         + (f": {details}" if details else ""))
+            lines.append(
+                f"- {output.change} {md_code(output.display)} ({md_text(output.kind)})"
+                + (f": {details}" if details else "")
+            )
         lines.append("")
     if diff.targets:
         lines += ["#### App repositories", ""]
-        lines += [f"- {md_code(t.name)}" + (f" ({md_code(t.into)})" if t.into else "")
-                  + (": touched" if t.touched else ": not touched") for t in diff.targets]
+        lines += [
+            f"- {md_code(t.name)}"
+            + (f" ({md_code(t.into)})" if t.into else "")
+            + (": touched" if t.touched else ": not touched")
+            for t in diff.targets
+        ]
         lines.append("")
     lines += [f"- {md_message(note)}" for note in diff.notes]
     if diff.notes:
@@ -571,11 +619,9 @@ def _md_domain(domain: DomainDiff) -> list[str]:
     details = [
         f"- pin {md_code(change.pin.sha256)} {md_text(s.name)}: {_md_value(s.old)} → "
         f"{_md_value(s.new)}"
-        for change in domain.pins_changed for s in change.changes
-    ] + [
-        f"- {md_text(s.name)}: {_md_value(s.old)} → {_md_value(s.new)}"
-        for s in domain.settings
-    ]
+        for change in domain.pins_changed
+        for s in change.changes
+    ] + [f"- {md_text(s.name)}: {_md_value(s.old)} → {_md_value(s.new)}" for s in domain.settings]
     if details:
         lines += [*details, ""]
     return lines
@@ -706,8 +752,10 @@ def _repository_path(config_path: Path) -> tuple[Path, str]:
     try:
         top = Path(git(["rev-parse", "--show-toplevel"], folder).decode().strip())
     except GitError as error:  # git's own words, then what to do instead
-        raise GitError(f"{display_path(config_path)}: no git repository to take the old "
-                       f"version from ({error}); compare with a file: --old FILE") from None
+        raise GitError(
+            f"{display_path(config_path)}: no git repository to take the old "
+            f"version from ({error}); compare with a file: --old FILE"
+        ) from None
     try:
         rel = config_path.absolute().resolve().relative_to(top.resolve())
     except ValueError:
@@ -772,8 +820,11 @@ def _catalog_files(copy: Path, repo_path: str) -> list[str]:
 
     walk(data)
     folder = posixpath.dirname(repo_path)
-    paths = (posixpath.normpath(posixpath.join(folder, name)) for name in found
-             if name and not posixpath.isabs(name))
+    paths = (
+        posixpath.normpath(posixpath.join(folder, name))
+        for name in found
+        if name and not posixpath.isabs(name)
+    )
     return sorted({p for p in paths if p != ".." and not p.startswith("../")})
 
 
@@ -806,7 +857,10 @@ def _at_revision(error: Exception, copy: Path, rev: str) -> Exception:
 
 
 def live_keys(
-    config: Config, *, timeout: float, progress: OnFetched | None = None,
+    config: Config,
+    *,
+    timeout: float,
+    progress: OnFetched | None = None,
     skip: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
     """The keys (sha256) each domain's server serves today, with its trusted root.
@@ -819,18 +873,19 @@ def live_keys(
     from pingen.fetch import Target, fetch_chains
 
     store = load_trust_store(config.trust)
-    targets = [Target(domain.host, domain.connect) for domain in config.domains
-               if domain.host not in skip]
+    targets = [
+        Target(domain.host, domain.connect) for domain in config.domains if domain.host not in skip
+    ]
     keys: dict[str, frozenset[str]] = {}
     notes: list[str] = []
     now = dt.datetime.now(dt.UTC)
     for fetched in fetch_chains(targets, timeout=timeout, progress=progress):
         if fetched.error is not None:
-            notes.append(f"{fetched.host}: not checked against the live server "
-                         f"({fetched.error})")
+            notes.append(f"{fetched.host}: not checked against the live server ({fetched.error})")
             continue
-        keys[fetched.host] = _chain_keys(fetched.certificates(), store, fetched.host, now,
-                                         notes, "the served chain")
+        keys[fetched.host] = _chain_keys(
+            fetched.certificates(), store, fetched.host, now, notes, "the served chain"
+        )
     return keys, tuple(notes)
 
 
@@ -851,14 +906,19 @@ def recorded_keys(
     keys: dict[str, frozenset[str]] = {}
     notes: list[str] = []
     for host, certificates in served.items():
-        keys[host] = _chain_keys(certificates, store, host, at, notes,
-                                 f"the chain in {chains[host]}")
+        keys[host] = _chain_keys(
+            certificates, store, host, at, notes, f"the chain in {chains[host]}"
+        )
     return keys, tuple(notes)
 
 
 def _chain_keys(
-    served: list[x509.Certificate], store: TrustStore, host: str, at: dt.datetime,
-    notes: list[str], what: str,
+    served: list[x509.Certificate],
+    store: TrustStore,
+    host: str,
+    at: dt.datetime,
+    notes: list[str],
+    what: str,
 ) -> frozenset[str]:
     from pingen.chain import UntrustedChain, build_verified_chain
     from pingen.spki import pin_of_certificate
@@ -866,7 +926,8 @@ def _chain_keys(
     try:
         chain = build_verified_chain(served, store, host, at)
     except UntrustedChain as error:
-        notes.append(f"{host}: {what} does not verify ({error.reason}); compared with its "
-                     "certificates only")
+        notes.append(
+            f"{host}: {what} does not verify ({error.reason}); compared with its certificates only"
+        )
         chain = served
     return frozenset(pin_of_certificate(cert) for cert in chain)

@@ -79,8 +79,9 @@ class _Edit:
     text: str
 
 
-def plan_expiry(config: Config, text: str, new: dt.date,
-                hosts: Sequence[str] | None = None) -> ExpiryPlan:
+def plan_expiry(
+    config: Config, text: str, new: dt.date, hosts: Sequence[str] | None = None
+) -> ExpiryPlan:
     """The pins.yaml `text` (already loaded as `config`) with every selected domain's
     effective `expires` moved forward to `new`. Without `hosts`: `defaults.expires` and
     every domain's own `expires`. With `hosts`: those domains only, inserting an
@@ -107,8 +108,9 @@ def plan_expiry(config: Config, text: str, new: dt.date,
 
     defaults = sections.get(DEFAULTS)
     default_node = _children(defaults).get("expires") if defaults is not None else None
-    defaults_moved = (hosts is None and isinstance(default_node, yaml.ScalarNode)
-                      and move(DEFAULTS, default_node))
+    defaults_moved = (
+        hosts is None and isinstance(default_node, yaml.ScalarNode) and move(DEFAULTS, default_node)
+    )
     wanted = None if hosts is None else set(hosts)
     moved: list[str] = []
     for host, (key, body) in _domains(sections.get("domains")).items():
@@ -143,8 +145,11 @@ def _children(node: yaml.Node | None) -> dict[str, yaml.Node]:
 def _domains(node: yaml.Node | None) -> dict[str, tuple[yaml.ScalarNode, yaml.Node]]:
     if not isinstance(node, yaml.MappingNode):
         return {}
-    return {normalize_host(key.value): (key, value) for key, value in node.value
-            if isinstance(key, yaml.ScalarNode)}
+    return {
+        normalize_host(key.value): (key, value)
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
 
 
 def _domain(config: Config, host: str) -> Domain:
@@ -163,8 +168,9 @@ def _replace_scalar(text: str, node: yaml.ScalarNode, new: dt.date) -> _Edit:
     return _Edit(start, end, f"{quote}{new.isoformat()}{quote}")
 
 
-def _insert_expiry(text: str, key: yaml.ScalarNode, body: yaml.Node, new: dt.date,
-                   config: Config) -> _Edit:
+def _insert_expiry(
+    text: str, key: yaml.ScalarNode, body: yaml.Node, new: dt.date, config: Config
+) -> _Edit:
     """An `expires:` line before the domain's first key, indented as that key is."""
     if not isinstance(body, yaml.MappingNode) or body.flow_style or not body.value:
         raise ConfigError(
@@ -181,7 +187,7 @@ def _insert_expiry(text: str, key: yaml.ScalarNode, body: yaml.Node, new: dt.dat
 
 def _apply(text: str, edits: Iterable[_Edit]) -> str:
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end:]
+        text = text[: edit.start] + edit.text + text[edit.end :]
     return text
 
 
@@ -199,8 +205,7 @@ def unsurvivable(config: Config, plan: ExpiryPlan, new: dt.date, today: dt.date)
     for host in plan.moved:
         domain = _domain(config, host)
         pin_set = replace(domain.pin_set, expires=new)
-        for finding in futures(pin_set, domain.provider, Window.of(today, new), catalog,
-                               host=host):
+        for finding in futures(pin_set, domain.provider, Window.of(today, new), catalog, host=host):
             if finding.code == PINS_EXPIRE and finding.severity is ProblemSeverity.FAIL:
                 problems.append(f"{host}: {finding.code}: {finding.message}")
     return problems

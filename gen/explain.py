@@ -38,7 +38,8 @@ def explain(config: Config, host: str, at: dt.date | None = None) -> list[View]:
     files are read by the same platforms)."""
     ours = [Entry.of(domain) for domain in config.domains]
     groups: list[tuple[Config | None, tuple[Output, ...], str | None]] = [
-        (config, config.outputs, None)]
+        (config, config.outputs, None)
+    ]
     for target in config.targets:
         # A target's Info.plist is read in its `into:` folder; without one the app's
         # checkout is unknown here, so only pins.yaml's entries count.
@@ -52,8 +53,10 @@ def explain(config: Config, host: str, at: dt.date | None = None) -> list[View]:
                 views.append(View(output, None, None, target_name))
                 continue
             entries = [*ours, *(foreign_entries(where, output) if where else ())]
-            views.extend(View(output, platform, effective(platform, entries, host, at),
-                              target_name) for platform in platforms)
+            views.extend(
+                View(output, platform, effective(platform, entries, host, at), target_name)
+                for platform in platforms
+            )
     return views
 
 
@@ -61,8 +64,9 @@ def _pins(eff: Effective) -> list[dict[str, Any]]:
     def origin(sha256: str) -> str:
         return next(e.described for e in eff.entries if sha256 in {p.sha256 for p in e.pins})
 
-    return [{"sha256": pin.sha256, "label": pin.label, "from": origin(pin.sha256)}
-            for pin in eff.pins]
+    return [
+        {"sha256": pin.sha256, "label": pin.label, "from": origin(pin.sha256)} for pin in eff.pins
+    ]
 
 
 def view_json(view: View) -> dict[str, Any]:
@@ -71,23 +75,33 @@ def view_json(view: View) -> dict[str, Any]:
         record["target"] = view.target
     eff = view.effective
     if eff is None or view.platform is None:
-        return {**record, "platform": None, "pinned": False, "known": False, "pins": [],
-                "expires": None, "enforce": False,
-                "decided_by": "a template of yours: pingen does not know how it is read"}
-    record.update({
-        "platform": view.platform.name,
-        "pinned": eff.pinned,
-        "known": True,
-        "pins": _pins(eff),
-        "expires": eff.expires.isoformat() if eff.pinned and eff.expires else None,
-        "enforce": eff.pinned and eff.enforce,
-        "decided_by": eff.decided_by,
-        "source": view.platform.source,
-    })
+        return {
+            **record,
+            "platform": None,
+            "pinned": False,
+            "known": False,
+            "pins": [],
+            "expires": None,
+            "enforce": False,
+            "decided_by": "a template of yours: pingen does not know how it is read",
+        }
+    record.update(
+        {
+            "platform": view.platform.name,
+            "pinned": eff.pinned,
+            "known": True,
+            "pins": _pins(eff),
+            "expires": eff.expires.isoformat() if eff.pinned and eff.expires else None,
+            "enforce": eff.pinned and eff.enforce,
+            "decided_by": eff.decided_by,
+            "source": view.platform.source,
+        }
+    )
     if any(r.position is not Position.ANY for r in eff.requirements):
-        record["requires"] = [{"position": r.position.name.lower(),
-                               "sha256": [p.sha256 for p in r.pins]}
-                              for r in eff.requirements]
+        record["requires"] = [
+            {"position": r.position.name.lower(), "sha256": [p.sha256 for p in r.pins]}
+            for r in eff.requirements
+        ]
     return record
 
 
@@ -103,8 +117,10 @@ def render_text(host: str, views: list[View]) -> str:
     for view in views:
         record = view_json(view)
         target = f"target {record['target']}: " if "target" in record else ""
-        lines.append(f"  {target}{record['output']} ({record['type']})"
-                     + (f": {record['platform']}" if record["platform"] else ""))
+        lines.append(
+            f"  {target}{record['output']} ({record['type']})"
+            + (f": {record['platform']}" if record["platform"] else "")
+        )
         if not record["known"]:
             lines.append(f"    {record['decided_by']}")
             continue

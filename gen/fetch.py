@@ -73,8 +73,9 @@ def fetch_chains(
     progress: OnFetched | None = None,
 ) -> list[Fetched]:
     """Fetch every target's served chain; results in the order of `targets`."""
-    return asyncio.run(fetch_all(targets, timeout=timeout, concurrency=concurrency,
-                                 progress=progress))
+    return asyncio.run(
+        fetch_all(targets, timeout=timeout, concurrency=concurrency, progress=progress)
+    )
 
 
 async def fetch_all(
@@ -117,8 +118,9 @@ async def fetch_chain(target: Target, context: ssl.SSLContext, timeout: float) -
     except Exception as error:  # every fault is a result, never a traceback
         return Fetched(target.host, dialed, error=describe_error(error, address))
     if not served:
-        return Fetched(target.host, dialed, error="the server completed the handshake but "
-                                                  "sent no certificate")
+        return Fetched(
+            target.host, dialed, error="the server completed the handshake but sent no certificate"
+        )
     return Fetched(target.host, dialed, served=served)
 
 
@@ -130,8 +132,10 @@ class _Stage:
 
     def timeout_reason(self, timeout: float) -> str:
         if self.connected:
-            return (f"the server accepted the connection but did not complete a TLS "
-                    f"handshake within {timeout:g} s")
+            return (
+                f"the server accepted the connection but did not complete a TLS "
+                f"handshake within {timeout:g} s"
+            )
         return f"could not connect within {timeout:g} s"
 
 
@@ -230,8 +234,9 @@ async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, writing: bool) -> 
         if not waiter.done():
             waiter.set_result(None)
 
-    add, remove = (loop.add_writer, loop.remove_writer) if writing else (
-        loop.add_reader, loop.remove_reader)
+    add, remove = (
+        (loop.add_writer, loop.remove_writer) if writing else (loop.add_reader, loop.remove_reader)
+    )
     add(fd, wake)
     try:
         await waiter
@@ -262,16 +267,15 @@ def _der(cert: Any) -> bytes:
 
 _SSL_REASONS = {
     "WRONG_VERSION_NUMBER": "the server answered with something that is not TLS "
-                            "(is this port serving plain HTTP or another protocol?)",
+    "(is this port serving plain HTTP or another protocol?)",
     "RECORD_LAYER_FAILURE": "the server answered with something that is not TLS",
     "PACKET_LENGTH_TOO_LONG": "the server answered with something that is not TLS",
     "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server refused the TLS handshake (alert: "
-                                     "handshake failure): no common protocol version or "
-                                     "cipher, or it does not serve this name",
+    "handshake failure): no common protocol version or "
+    "cipher, or it does not serve this name",
     "TLSV1_ALERT_PROTOCOL_VERSION": "the server refused the TLS handshake (alert: protocol "
-                                    "version): it does not speak TLS 1.2 or 1.3",
-    "TLSV1_UNRECOGNIZED_NAME": "the server does not serve this name (alert: unrecognized "
-                               "name)",
+    "version): it does not speak TLS 1.2 or 1.3",
+    "TLSV1_UNRECOGNIZED_NAME": "the server does not serve this name (alert: unrecognized name)",
     "UNSUPPORTED_PROTOCOL": "the server offers only a TLS version older than 1.2",
 }
 

@@ -59,8 +59,15 @@ ALTERNATE_PATH = "alternate-path"
 CA_SWITCH = "ca-switch"
 PINS_EXPIRE = "pins-expire"
 # The order findings are reported in.
-CODES = (LEAF_KEY_ROTATES, INTERMEDIATE_SIBLINGS, KEY_TYPE_SWITCH, NEXT_ROOT, ALTERNATE_PATH,
-         CA_SWITCH, PINS_EXPIRE)
+CODES = (
+    LEAF_KEY_ROTATES,
+    INTERMEDIATE_SIBLINGS,
+    KEY_TYPE_SWITCH,
+    NEXT_ROOT,
+    ALTERNATE_PATH,
+    CA_SWITCH,
+    PINS_EXPIRE,
+)
 
 FAR = dt.date(9999, 12, 30)
 DAY = dt.timedelta(days=1)
@@ -141,8 +148,11 @@ class Path:
     def built_on(self, day: dt.date) -> bool:
         """A client trusting the anchor that day builds it: valid, and no root it passes
         through is an anchor already (a client that trusts one stops there)."""
-        return (day in self.valid and self.anchor.trusted_on(day)
-                and not any(root.trusted_on(day) for root in self.via))
+        return (
+            day in self.valid
+            and self.anchor.trusted_on(day)
+            and not any(root.trusted_on(day) for root in self.via)
+        )
 
     @functools.cached_property
     def pins(self) -> frozenset[str]:
@@ -152,7 +162,8 @@ class Path:
     def first_root(self) -> Step:
         """The pin that covers this path and every longer one through its cross-signs."""
         known = [step for step in self.steps[1:] if step.pin] or [
-            step for step in self.steps if step.pin]
+            step for step in self.steps if step.pin
+        ]
         return known[0]
 
     @property
@@ -205,16 +216,30 @@ class _Index:
                 if unit is not None:
                     units.append(unit)
             if not family.complete:
-                units.append(self.unknown_unit(
-                    f"another {family.name} intermediate", family.roots, family.key_type,
-                    operator, issues, family.name))
+                units.append(
+                    self.unknown_unit(
+                        f"another {family.name} intermediate",
+                        family.roots,
+                        family.key_type,
+                        operator,
+                        issues,
+                        family.name,
+                    )
+                )
         units += self.next_generations(operator, units)
         reached = {step.pin for unit in units for path in unit.paths for step in path.steps}
         for root in self.catalog.roots_of(operator):
             if root.pin not in reached:
-                units.append(self.unknown_unit(f"an intermediate under {root.name}",
-                                               (root.name,), root.key_type, operator,
-                                               span_of(root.cert), None))
+                units.append(
+                    self.unknown_unit(
+                        f"an intermediate under {root.name}",
+                        (root.name,),
+                        root.key_type,
+                        operator,
+                        span_of(root.cert),
+                        None,
+                    )
+                )
         return units
 
     def next_generations(self, operator: str, units: list[Unit]) -> list[Unit]:
@@ -230,16 +255,35 @@ class _Index:
             if not listed:
                 continue
             after = max(u.issues.end for u in listed) + DAY
-            unit = self.unknown_unit(f"the generation after {family.name}", family.roots,
-                                     family.key_type, operator, Span(after, FAR), family.name)
-            found.append(Unit(unit.name, unit.operator, unit.key_type, unit.issues, unit.paths,
-                              None, family.name, projected=True))
+            unit = self.unknown_unit(
+                f"the generation after {family.name}",
+                family.roots,
+                family.key_type,
+                operator,
+                Span(after, FAR),
+                family.name,
+            )
+            found.append(
+                Unit(
+                    unit.name,
+                    unit.operator,
+                    unit.key_type,
+                    unit.issues,
+                    unit.paths,
+                    None,
+                    family.name,
+                    projected=True,
+                )
+            )
         return found
 
-    def intermediate_unit(self, intermediate: Intermediate, family: Family,
-                          issues: Span) -> Unit | None:
-        validity = Span(min(c.not_before.date() for c in intermediate.certs),
-                        max(c.not_after.date() for c in intermediate.certs))
+    def intermediate_unit(
+        self, intermediate: Intermediate, family: Family, issues: Span
+    ) -> Unit | None:
+        validity = Span(
+            min(c.not_before.date() for c in intermediate.certs),
+            max(c.not_after.date() for c in intermediate.certs),
+        )
         span = issues & validity
         if span is None:
             return None
@@ -249,11 +293,25 @@ class _Index:
             root = self.catalog.root(cert.issuer_name)
             if root is not None:
                 paths += self.upward((first,), root, span_of(cert))
-        return Unit(intermediate.name, family.operator, family.key_type, span,
-                    tuple(dict.fromkeys(paths)), intermediate.pin, family.name)
+        return Unit(
+            intermediate.name,
+            family.operator,
+            family.key_type,
+            span,
+            tuple(dict.fromkeys(paths)),
+            intermediate.pin,
+            family.name,
+        )
 
-    def unknown_unit(self, name: str, roots: Iterable[str], key_type: str, operator: str,
-                     issues: Span, family: str | None) -> Unit:
+    def unknown_unit(
+        self,
+        name: str,
+        roots: Iterable[str],
+        key_type: str,
+        operator: str,
+        issues: Span,
+        family: str | None,
+    ) -> Unit:
         paths: list[Path] = []
         for root_name in roots:
             root = self.catalog.root(root_name)
@@ -261,8 +319,14 @@ class _Index:
                 paths += self.upward((Step(name, None),), root, span_of(root.cert))
         return Unit(name, operator, key_type, issues, tuple(dict.fromkeys(paths)), None, family)
 
-    def upward(self, prefix: tuple[Step, ...], root: Root, valid: Span | None,
-               seen: frozenset[str] = frozenset(), via: tuple[Anchor, ...] = ()) -> list[Path]:
+    def upward(
+        self,
+        prefix: tuple[Step, ...],
+        root: Root,
+        valid: Span | None,
+        seen: frozenset[str] = frozenset(),
+        via: tuple[Anchor, ...] = (),
+    ) -> list[Path]:
         from pingen.catalog import mozilla_roots_named
 
         valid = valid and valid & span_of(root.cert)
@@ -279,13 +343,18 @@ class _Index:
             if through is None:
                 continue
             if issuer is not None:
-                paths += self.upward(steps, issuer, through, seen | {root.name},
-                                     (*via, here))
+                paths += self.upward(steps, issuer, through, seen | {root.name}, (*via, here))
                 continue
             known = mozilla_roots_named(cross.issuer)
             pin = known[0].pin if known else None  # else an anchor of older devices
-            paths.append(Path((*steps, Step(cross.issuer, pin)), through,
-                              Anchor(cross.issuer, pin), (*via, here)))
+            paths.append(
+                Path(
+                    (*steps, Step(cross.issuer, pin)),
+                    through,
+                    Anchor(cross.issuer, pin),
+                    (*via, here),
+                )
+            )
         return paths
 
     def units_of(self, operator: str) -> tuple[Unit, ...]:
@@ -298,8 +367,11 @@ class _Index:
         from pingen.catalog import mozilla_roots
 
         ends: dict[str, tuple[str, dt.date]] = {}
-        for cert in (*self.catalog.certificates(), *(r.cert for r in self.catalog.roots),
-                     *mozilla_roots()):
+        for cert in (
+            *self.catalog.certificates(),
+            *(r.cert for r in self.catalog.roots),
+            *mozilla_roots(),
+        ):
             name, end = ends.get(cert.pin, (cert.name, dt.date.min))
             ends[cert.pin] = (name, max(end, cert.not_after.date()))
         return ends
@@ -308,8 +380,9 @@ class _Index:
 def _family_issuance(family: Family) -> Span | None:
     if not family.intermediates or (not family.active and family.issues.end is None):
         return None
-    start = family.issues.start or min(c.not_before.date() for i in family.intermediates
-                                       for c in i.certs)
+    start = family.issues.start or min(
+        c.not_before.date() for i in family.intermediates for c in i.certs
+    )
     end = family.issues.end - DAY if family.issues.end else FAR
     return Span(start, end) if start <= end else None
 
@@ -383,12 +456,20 @@ def futures(
     # Domains that share pins and CA certificates share one judgement: the leaf is part
     # of the key only when it is pinned (x509 certificates compare by their bytes).
     leaf = named(served[0], "chain") if served else None
-    found = _judge(pins, window.end if window.end else pin_set.expires, facts, window.start,
-                   id(catalog), tuple(served[1:]) if served else None,
-                   served[0] if served and leaf and leaf.pin in pins else None,
-                   leaf.key_type if leaf else "")
-    return [replace(f, message=f.message.replace(_HOST, host or "HOST")) if _HOST in f.message
-            else f for f in found]
+    found = _judge(
+        pins,
+        window.end if window.end else pin_set.expires,
+        facts,
+        window.start,
+        id(catalog),
+        tuple(served[1:]) if served else None,
+        served[0] if served and leaf and leaf.pin in pins else None,
+        leaf.key_type if leaf else "",
+    )
+    return [
+        replace(f, message=f.message.replace(_HOST, host or "HOST")) if _HOST in f.message else f
+        for f in found
+    ]
 
 
 _HOST = "\x00host\x00"  # the domain's name in a cached message, filled in per domain
@@ -399,23 +480,38 @@ def problems_of(findings: Iterable[Finding]) -> list[Problem]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _judge(pins: frozenset[str], expires: dt.date | None, provider: Provider | None,
-           start: dt.date, catalog_id: int, ca_certs: tuple[x509.Certificate, ...] | None,
-           pinned_leaf: x509.Certificate | None, leaf_type: str) -> tuple[Finding, ...]:
+def _judge(
+    pins: frozenset[str],
+    expires: dt.date | None,
+    provider: Provider | None,
+    start: dt.date,
+    catalog_id: int,
+    ca_certs: tuple[x509.Certificate, ...] | None,
+    pinned_leaf: x509.Certificate | None,
+    leaf_type: str,
+) -> tuple[Finding, ...]:
     from pingen.catalog import named
 
     catalog = _INDEXES[catalog_id][0]
-    ca_chain = tuple(named(cert, "chain") for cert in ca_certs) if ca_certs is not None \
-        else None
+    ca_chain = tuple(named(cert, "chain") for cert in ca_certs) if ca_certs is not None else None
     leaf = named(pinned_leaf, "chain") if pinned_leaf is not None else None
-    return tuple(_Judge(pins, expires, provider, start, catalog, ca_chain, leaf,
-                        leaf_type).findings())
+    return tuple(
+        _Judge(pins, expires, provider, start, catalog, ca_chain, leaf, leaf_type).findings()
+    )
 
 
 class _Judge:
-    def __init__(self, pins: frozenset[str], expires: dt.date | None, provider: Provider | None,
-                 start: dt.date, catalog: Catalog, chain: tuple[NamedCert, ...] | None,
-                 leaf: NamedCert | None = None, leaf_type: str = "") -> None:
+    def __init__(
+        self,
+        pins: frozenset[str],
+        expires: dt.date | None,
+        provider: Provider | None,
+        start: dt.date,
+        catalog: Catalog,
+        chain: tuple[NamedCert, ...] | None,
+        leaf: NamedCert | None = None,
+        leaf_type: str = "",
+    ) -> None:
         """`chain`: the served chain's CA certificates (intermediate first, anchor last);
         `leaf`: the served leaf when it is pinned; `leaf_type`: its key type."""
         self.pins = pins
@@ -462,18 +558,32 @@ class _Judge:
             self.operator, self.key_type = family.operator, family.key_type
             known = self.index.by_pin.get(intermediate.pin)
             base = known.paths if known else ()
-            issues = Span(min(self.start, known.issues.start), known.issues.end) if known \
+            issues = (
+                Span(min(self.start, known.issues.start), known.issues.end)
+                if known
                 else self.window
-            self.served_unit = Unit(intermediate.name, family.operator, family.key_type,
-                                    issues, tuple(dict.fromkeys((*base, *paths))),
-                                    intermediate.pin, family.name)
+            )
+            self.served_unit = Unit(
+                intermediate.name,
+                family.operator,
+                family.key_type,
+                issues,
+                tuple(dict.fromkeys((*base, *paths))),
+                intermediate.pin,
+                family.name,
+            )
             return
         self.operator = self.chain_operator()
         self.key_type = self.leaf_type
         end = min(c.not_after.date() for c in self.chain)
-        self.served_unit = Unit(self.chain[0].name, self.operator, self.key_type,
-                                Span(self.start, max(self.start, end)), tuple(paths),
-                                self.chain[0].pin)
+        self.served_unit = Unit(
+            self.chain[0].name,
+            self.operator,
+            self.key_type,
+            Span(self.start, max(self.start, end)),
+            tuple(paths),
+            self.chain[0].pin,
+        )
 
     def chain_operator(self) -> str | None:
         assert self.chain is not None
@@ -497,10 +607,13 @@ class _Judge:
                 continue
             name = root.name if root is not None else cert.name
             steps = (*(Step(c.name, c.pin) for c in self.chain[:end]), Step(name, cert.pin))
-            valid = Span(max(c.not_before.date() for c in self.chain[:end + 1]),
-                         min(c.not_after.date() for c in self.chain[:end + 1]))
-            paths.append(Path(steps, valid, Anchor(name, cert.pin, root),
-                              tuple(p.anchor for p in paths)))
+            valid = Span(
+                max(c.not_before.date() for c in self.chain[: end + 1]),
+                min(c.not_after.date() for c in self.chain[: end + 1]),
+            )
+            paths.append(
+                Path(steps, valid, Anchor(name, cert.pin, root), tuple(p.anchor for p in paths))
+            )
         return paths
 
     # -- the leaf ----------------------------------------------------------------------
@@ -520,17 +633,24 @@ class _Judge:
         else:
             certain = False
             issuer = self.served_unit.name if self.served_unit else leaf.issuer_name
-            why = (f"{issuer} certificates come from clients and platforms that make a new "
-                   "key at each renewal by default (certbot, Caddy, cert-manager, managed "
-                   "platforms)")
+            why = (
+                f"{issuer} certificates come from clients and platforms that make a new "
+                "key at each renewal by default (certbot, Caddy, cert-manager, managed "
+                "platforms)"
+            )
         renewal = (leaf.not_before + (leaf.not_after - leaf.not_before) * 2 / 3).date()
-        when = (f"around {renewal}, or any day the CA asks" if renewal > self.start
-                else "it is due now: two thirds of its life have passed")
+        when = (
+            f"around {renewal}, or any day the CA asks"
+            if renewal > self.start
+            else "it is due now: two thirds of its life have passed"
+        )
         fix = self.durable_roots()
         advice = _pins_text(fix, self.catalog)
         return Finding(
-            LEAF_KEY_ROTATES, ProblemSeverity.FAIL if certain else ProblemSeverity.WARNING,
-            max(self.start, renewal), (leaf.name,),
+            LEAF_KEY_ROTATES,
+            ProblemSeverity.FAIL if certain else ProblemSeverity.WARNING,
+            max(self.start, renewal),
+            (leaf.name,),
             f"only the leaf key matches ({leaf.name}); {why}. The leaf expires "
             f"{leaf.not_after.date()}, and renewal comes earlier ({when}): then nothing "
             f"matches. Add {advice} and an offline backup key (pingen keygen)"
@@ -540,9 +660,12 @@ class _Judge:
 
     def durable_roots(self) -> list[Step]:
         """Every root of the CAs in play that outlives today, not pinned yet."""
-        steps = [Step(root.name, root.pin) for op in self.operators_in_play()
-                 for root in self.catalog.roots_of(op)
-                 if root.pin not in self.pins and self.start <= root.cert.not_after.date()]
+        steps = [
+            Step(root.name, root.pin)
+            for op in self.operators_in_play()
+            for root in self.catalog.roots_of(op)
+            if root.pin not in self.pins and self.start <= root.cert.not_after.date()
+        ]
         if steps or self.chain is None:
             return steps
         above = [c for c in self.chain if c.pin not in self.pins][-1:]
@@ -562,8 +685,7 @@ class _Judge:
         """The days in the window it issues and some chain of it is valid."""
         if not unit.paths:
             return None
-        lasting = Span(min(p.valid.start for p in unit.paths),
-                       max(p.valid.end for p in unit.paths))
+        lasting = Span(min(p.valid.start for p in unit.paths), max(p.valid.end for p in unit.paths))
         span = unit.issues & self.window
         return span and span & lasting
 
@@ -571,26 +693,44 @@ class _Judge:
         if self.chain is not None:
             operators = self.operators_in_play()
         else:
-            operators = list(dict.fromkeys([*self.reference_operators(),
-                                            *(self.provider.operators if self.provider
-                                              else ())]))
-        units = [u for op in operators for u in self.index.units_of(op)
-                 if self.served_unit is None or u.pin != self.served_unit.pin
-                 or u.pin is None]
+            operators = list(
+                dict.fromkeys(
+                    [
+                        *self.reference_operators(),
+                        *(self.provider.operators if self.provider else ()),
+                    ]
+                )
+            )
+        units = [
+            u
+            for op in operators
+            for u in self.index.units_of(op)
+            if self.served_unit is None or u.pin != self.served_unit.pin or u.pin is None
+        ]
         if self.served_unit is not None:
             units.insert(0, self.served_unit)
         families = self.provider.families if self.provider else ()
-        return [u for u in units if self.active(u) is not None
-                and (not families or u.family in families or u is self.served_unit)
-                and not self.held_back(u)]
+        return [
+            u
+            for u in units
+            if self.active(u) is not None
+            and (not families or u.family in families or u is self.served_unit)
+            and not self.held_back(u)
+        ]
 
     def held_back(self, unit: Unit) -> bool:
         """A sibling of the served intermediate, where the provider keeps issuing from one
         intermediate of a family (its next generation still counts)."""
         served = self.served_unit
-        return (self.provider is not None and not self.provider.rotates_intermediates
-                and served is not None and unit is not served and not unit.projected
-                and unit.family is not None and unit.family == served.family)
+        return (
+            self.provider is not None
+            and not self.provider.rotates_intermediates
+            and served is not None
+            and unit is not served
+            and not unit.projected
+            and unit.family is not None
+            and unit.family == served.family
+        )
 
     def reference_operators(self) -> list[str]:
         return list(dict.fromkeys(op for op, _ in self.reference()))
@@ -639,17 +779,31 @@ class _Judge:
         if uncovered == span.start and unit is self.served_unit:
             # The served chain matches, but not along a path clients build: the pinned key
             # is above an anchor they stop at (a root trusted directly).
-            broken = tuple(p for p in unit.usable(uncovered)
-                           if p.built_on(uncovered) and not p.pins & self.pins)
+            broken = tuple(
+                p
+                for p in unit.usable(uncovered)
+                if p.built_on(uncovered) and not p.pins & self.pins
+            )
             return [_Failure(ALTERNATE_PATH, unit, uncovered, False, broken, broken)]
         if uncovered == span.start:
             return [self.unit_failure(unit, uncovered, units)]
         failures = self.path_failures(unit, span)
-        broken = tuple(p for p in unit.usable(uncovered) if not p.pins & self.pins) \
-            if uncovered is not None else ()
+        broken = (
+            tuple(p for p in unit.usable(uncovered) if not p.pins & self.pins)
+            if uncovered is not None
+            else ()
+        )
         if uncovered is not None and broken:  # (no path at all: the unit has ended)
-            failures.append(_Failure(NEXT_ROOT, unit, uncovered, not unit.projected, broken,
-                                     self.fix_paths(unit, span)))
+            failures.append(
+                _Failure(
+                    NEXT_ROOT,
+                    unit,
+                    uncovered,
+                    not unit.projected,
+                    broken,
+                    self.fix_paths(unit, span),
+                )
+            )
         return failures
 
     def check_days(self, unit: Unit, span: Span) -> list[dt.date]:
@@ -659,37 +813,41 @@ class _Judge:
             for anchor in (path.anchor, *path.via):
                 days |= set(anchor.trust_starts())
                 if anchor.root is not None:
-                    days |= {s.until for s in anchor.root.trust
-                             if s.until and s.until != dt.date.min}
+                    days |= {
+                        s.until for s in anchor.root.trust if s.until and s.until != dt.date.min
+                    }
         return sorted(day for day in days if day in span)
 
     def unit_failure(self, unit: Unit, day: dt.date, units: list[Unit]) -> _Failure:
         code = self.cause(unit)
         same = [u for u in units if day in u.issues and u.operator == unit.operator]
         if code == INTERMEDIATE_SIBLINGS:
-            certain = not any(self.covered(u, day) for u in same
-                              if u.key_type == unit.key_type)
+            certain = not any(self.covered(u, day) for u in same if u.key_type == unit.key_type)
         elif code == KEY_TYPE_SWITCH:
             forced = not any(u.key_type == self.key_type for u in same) and self.chain is not None
-            picked = self.automatic and not any(self.covered(u, day) for u in same
-                                                if u.key_type == unit.key_type)
+            picked = self.automatic and not any(
+                self.covered(u, day) for u in same if u.key_type == unit.key_type
+            )
             certain = forced or picked
         else:
             certain = self.automatic and not any(self.covered(u, day) for u in same)
         span = self.active(unit)
         assert span is not None
-        broken = tuple(p for p in unit.paths if (p.valid & span) is not None
-                       and not p.pins & self.pins)
-        return _Failure(code, unit, day, certain and not unit.projected, broken,
-                        self.fix_paths(unit, span))
+        broken = tuple(
+            p for p in unit.paths if (p.valid & span) is not None and not p.pins & self.pins
+        )
+        return _Failure(
+            code, unit, day, certain and not unit.projected, broken, self.fix_paths(unit, span)
+        )
 
     @property
     def automatic(self) -> bool:
         return self.provider is not None and self.provider.automatic_ca_choice
 
     def fix_paths(self, unit: Unit, span: Span) -> tuple[Path, ...]:
-        return tuple(p for p in unit.paths if (p.valid & span) is not None
-                     and not p.pins & self.pins)
+        return tuple(
+            p for p in unit.paths if (p.valid & span) is not None and not p.pins & self.pins
+        )
 
     def cause(self, unit: Unit) -> str:
         pairs = self.reference_pairs
@@ -708,16 +866,17 @@ class _Judge:
             covering = next((p for p in unit.paths if p.pins & self.pins), None)
             anchor = path.anchor
             if anchor.trusted_on(live.start):
-                failures.append(_Failure(ALTERNATE_PATH, unit, live.start, False, (path,),
-                                         (path,)))
+                failures.append(_Failure(ALTERNATE_PATH, unit, live.start, False, (path,), (path,)))
                 continue
             starts = [day for day in anchor.trust_starts() if day in live]
             if starts:
-                failures.append(_Failure(NEXT_ROOT, unit, starts[0], True, (path,), (path,),
-                                         covering))
+                failures.append(
+                    _Failure(NEXT_ROOT, unit, starts[0], True, (path,), (path,), covering)
+                )
             elif anchor.may_be_added:
-                failures.append(_Failure(NEXT_ROOT, unit, live.start, False, (path,), (path,),
-                                         covering))
+                failures.append(
+                    _Failure(NEXT_ROOT, unit, live.start, False, (path,), (path,), covering)
+                )
         return failures
 
     # -- pins-expire -------------------------------------------------------------------
@@ -740,26 +899,53 @@ class _Judge:
         last = self.ca_end
         keys = _names(self.ca_keys)
         if self.expires is None:
-            return [Finding(
-                PINS_EXPIRE, ProblemSeverity.WARNING, last + DAY, (keys,),
-                f"no known certificate for the pinned CA keys ({keys}) is valid after {last}, "
-                f"and the pin set never expires: from {last + DAY} no chain can reach a "
-                f"pinned CA key. Set `expires:` to {last} or earlier, and ship a new set "
-                "before then.", expires_by=last)]
-        operators = self.operators_in_play() if self.chain is not None else list(
-            dict.fromkeys([*self.reference_operators(),
-                           *(self.provider.operators if self.provider else ())]))
-        roots = [Step(root.name, root.pin) for op in operators
-                 for root in self.catalog.roots_of(op)
-                 if root.pin not in self.pins and root.cert.not_after.date() >= self.expires
-                 and root.cert.not_before.date() <= self.start]
+            return [
+                Finding(
+                    PINS_EXPIRE,
+                    ProblemSeverity.WARNING,
+                    last + DAY,
+                    (keys,),
+                    f"no known certificate for the pinned CA keys ({keys}) is valid after {last}, "
+                    f"and the pin set never expires: from {last + DAY} no chain can reach a "
+                    f"pinned CA key. Set `expires:` to {last} or earlier, and ship a new set "
+                    "before then.",
+                    expires_by=last,
+                )
+            ]
+        operators = (
+            self.operators_in_play()
+            if self.chain is not None
+            else list(
+                dict.fromkeys(
+                    [
+                        *self.reference_operators(),
+                        *(self.provider.operators if self.provider else ()),
+                    ]
+                )
+            )
+        )
+        roots = [
+            Step(root.name, root.pin)
+            for op in operators
+            for root in self.catalog.roots_of(op)
+            if root.pin not in self.pins
+            and root.cert.not_after.date() >= self.expires
+            and root.cert.not_before.date() <= self.start
+        ]
         also = f", or add {_pins_text(roots, self.catalog)}" if roots else ""
-        return [Finding(
-            PINS_EXPIRE, ProblemSeverity.FAIL, last + DAY, (keys,),
-            f"no known certificate for the pinned CA keys ({keys}) is valid after {last}, "
-            f"yet the pin set expires {self.expires}: from {last + DAY} no chain can reach a "
-            f"pinned CA key. Set `expires:` to {last} or earlier{also}.",
-            tuple(_pin_line(step, self.catalog) for step in roots), expires_by=last)]
+        return [
+            Finding(
+                PINS_EXPIRE,
+                ProblemSeverity.FAIL,
+                last + DAY,
+                (keys,),
+                f"no known certificate for the pinned CA keys ({keys}) is valid after {last}, "
+                f"yet the pin set expires {self.expires}: from {last + DAY} no chain can reach a "
+                f"pinned CA key. Set `expires:` to {last} or earlier{also}.",
+                tuple(_pin_line(step, self.catalog) for step in roots),
+                expires_by=last,
+            )
+        ]
 
     # -- reports -----------------------------------------------------------------------
     def reports(self, failures: list[_Failure]) -> list[Finding]:
@@ -767,8 +953,10 @@ class _Judge:
         for failure in failures:
             by_code.setdefault(failure.code, []).append(failure)
         writers = {
-            INTERMEDIATE_SIBLINGS: self.siblings_text, KEY_TYPE_SWITCH: self.key_type_text,
-            NEXT_ROOT: self.next_root_text, ALTERNATE_PATH: self.alternate_text,
+            INTERMEDIATE_SIBLINGS: self.siblings_text,
+            KEY_TYPE_SWITCH: self.key_type_text,
+            NEXT_ROOT: self.next_root_text,
+            ALTERNATE_PATH: self.alternate_text,
             CA_SWITCH: self.ca_switch_text,
         }
         findings = []
@@ -780,11 +968,16 @@ class _Judge:
             fixes = self.fixes(code, group)
             text = writers[code](group) + f" Add {_pins_text(fixes, self.catalog)}."
             paths = _chains(group)
-            findings.append(Finding(
-                code, ProblemSeverity.FAIL if group[0].certain else ProblemSeverity.WARNING,
-                min(f.day for f in group), tuple(str(p) for p in paths), text,
-                tuple(dict.fromkeys(_pin_line(step, self.catalog) for step in fixes)),
-            ))
+            findings.append(
+                Finding(
+                    code,
+                    ProblemSeverity.FAIL if group[0].certain else ProblemSeverity.WARNING,
+                    min(f.day for f in group),
+                    tuple(str(p) for p in paths),
+                    text,
+                    tuple(dict.fromkeys(_pin_line(step, self.catalog) for step in fixes)),
+                )
+            )
         return findings
 
     def fixes(self, code: str, group: list[_Failure]) -> list[Step]:
@@ -813,52 +1006,73 @@ class _Judge:
                 f"from {first.day}, {self.who(first.unit.operator)} issues "
                 f"{first.unit.key_type.upper()} certificates only from {names}, and no pin "
                 f"is on their chains ({_paths_text(_chains(certain))}): the first renewal "
-                "after that matches nothing")
+                "after that matches nothing"
+            )
         if possible:
             first = possible[0]
             pinned = self.pinned_intermediates()
-            lead = (f"{_names(pinned)} {'is' if len(pinned) == 1 else 'are'} pinned, but "
-                    if pinned and not certain else "")
+            lead = (
+                f"{_names(pinned)} {'is' if len(pinned) == 1 else 'are'} pinned, but "
+                if pinned and not certain
+                else ""
+            )
             parts.append(
                 f"{lead}{self.who(first.unit.operator)} issues "
                 f"{first.unit.key_type.upper()} certificates from "
                 f"{_names([f.unit.name for f in possible])} too{self.since(first.day)}, and the "
                 f"next certificate can come from any of them "
-                f"({_paths_text(_chains(possible))}): no pin is on those chains")
+                f"({_paths_text(_chains(possible))}): no pin is on those chains"
+            )
         return "; ".join(parts) + "."
 
     def pinned_intermediates(self) -> list[str]:
-        return [unit.name for units in self.index.units.values() for unit in units
-                if unit.pin in self.pins]
+        return [
+            unit.name
+            for units in self.index.units.values()
+            for unit in units
+            if unit.pin in self.pins
+        ]
 
     def key_type_text(self, group: list[_Failure]) -> str:
         first = group[0]
         other = first.unit.key_type.upper()
-        why = (" (certbot 2.0 made ECDSA its default)"
-               if other == "ECDSA" and first.unit.operator == "letsencrypt" else "")
+        why = (
+            " (certbot 2.0 made ECDSA its default)"
+            if other == "ECDSA" and first.unit.operator == "letsencrypt"
+            else ""
+        )
         picked = ""
         if first.certain:
-            picked = (" (the platform picks the key type)" if self.automatic
-                      else " (it issues no other key type then)")
+            picked = (
+                " (the platform picks the key type)"
+                if self.automatic
+                else " (it issues no other key type then)"
+            )
         a = "an" if other[0] in "AEIOU" else "a"
         by_operator: dict[str | None, list[str]] = {}
         for failure in group:
             by_operator.setdefault(failure.unit.operator, []).append(failure.unit.name)
-        moves = " and ".join(f"by {self.who(op)} to {_names(names)}"
-                             for op, names in by_operator.items())
-        return (f"a switch to {a} {other} key{why} moves issuance {moves}"
-                f"{self.since(first.day)}{picked}, where no pin matches "
-                f"({_paths_text(_chains(group))}).")
+        moves = " and ".join(
+            f"by {self.who(op)} to {_names(names)}" for op, names in by_operator.items()
+        )
+        return (
+            f"a switch to {a} {other} key{why} moves issuance {moves}"
+            f"{self.since(first.day)}{picked}, where no pin matches "
+            f"({_paths_text(_chains(group))})."
+        )
 
     def ca_switch_text(self, group: list[_Failure]) -> str:
         first = group[0]
         operators = _names([self.who(f.unit.operator) for f in group])
         who = f"provider {self.provider.name}" if self.provider else "the platform"
-        picked = (" (the platform picks the CA, and none of its keys is pinned)"
-                  if first.certain else "")
-        return (f"{who} may issue from {operators}{self.since(first.day)}{picked}, through "
-                f"{_names([f.unit.name for f in group])}, and no pin is on those chains "
-                f"({_paths_text(_chains(group))}).")
+        picked = (
+            " (the platform picks the CA, and none of its keys is pinned)" if first.certain else ""
+        )
+        return (
+            f"{who} may issue from {operators}{self.since(first.day)}{picked}, through "
+            f"{_names([f.unit.name for f in group])}, and no pin is on those chains "
+            f"({_paths_text(_chains(group))})."
+        )
 
     def next_root_text(self, group: list[_Failure]) -> str:
         certain = [f for f in group if f.certain]
@@ -870,7 +1084,8 @@ class _Judge:
                 f"from {failure.day} chains from {failure.unit.name} can end at {roots} "
                 f"({_paths_text(failure.paths)}), and no pin is on them: the cross-sign that "
                 "carried them to a pinned key ends, or devices start trusting the root "
-                "directly then")
+                "directly then"
+            )
         if possible:
             roots = _names([p.anchor.name for f in possible for p in f.paths])
             starts = _names([f.unit.name for f in possible])
@@ -883,13 +1098,16 @@ class _Judge:
                 f"{'are' if plural else 'is'} not in device trust stores yet, and once "
                 f"devices trust {'them' if plural else 'it'} directly (any day from "
                 f"{possible[0].day}) the chain ends there and holds no pin "
-                f"({_paths_text(_chains(possible))})")
+                f"({_paths_text(_chains(possible))})"
+            )
         return "; ".join(parts) + "."
 
     def alternate_text(self, group: list[_Failure]) -> str:
         paths = _chains(group)
-        return (f"a client can validate along {_paths_text(paths)}{self.since(group[0].day)}, "
-                f"and no pin is on {'that path' if len(paths) == 1 else 'those paths'}.")
+        return (
+            f"a client can validate along {_paths_text(paths)}{self.since(group[0].day)}, "
+            f"and no pin is on {'that path' if len(paths) == 1 else 'those paths'}."
+        )
 
 
 # -- text ------------------------------------------------------------------------------------

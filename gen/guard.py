@@ -90,6 +90,7 @@ class ConfigReport:
 
 # -- reading the inputs -----------------------------------------------------------
 
+
 def only_domain(configs: Sequence[Config]) -> tuple[str, ...]:
     """The host when the configs hold exactly one domain between them, else ()."""
     hosts = {domain.host for config in configs for domain in config.domains}
@@ -97,7 +98,9 @@ def only_domain(configs: Sequence[Config]) -> tuple[str, ...]:
 
 
 def plan_from_files(
-    chain_path: Path | None, key_path: Path | None, domains: Sequence[str],
+    chain_path: Path | None,
+    key_path: Path | None,
+    domains: Sequence[str],
     only_configured: Sequence[str] = (),
 ) -> Plan:
     """The plan from --chain, --key and --domain; GuardInputError on a bad file. A
@@ -106,8 +109,10 @@ def plan_from_files(
     served = tuple(read_chain(chain_path)) if chain_path is not None else ()
     if key_path is None:
         if not served:
-            raise GuardInputError("give --chain NEW.pem (the chain the server will send, "
-                                  "leaf first), or --key for a planned key")
+            raise GuardInputError(
+                "give --chain NEW.pem (the chain the server will send, "
+                "leaf first), or --key for a planned key"
+            )
         leaf = served[0]
         if is_ca(leaf):
             raise GuardInputError(
@@ -143,12 +148,12 @@ def read_chain(path: Path) -> list[x509.Certificate]:
         # Neither PEM nor DER: the DER parser's reason is its internals, not the user's.
         reason = f" ({first_line(error)})" if b"-----BEGIN" in data else ""
         raise GuardInputError(
-            f"{path}: not a PEM or DER certificate chain{reason}; give PEM certificates, "
-            "leaf first"
+            f"{path}: not a PEM or DER certificate chain{reason}; give PEM certificates, leaf first"
         ) from None
     if not certificates:
-        raise GuardInputError(f"{path}: holds no certificate (a chain is PEM CERTIFICATE "
-                              "blocks, leaf first)")
+        raise GuardInputError(
+            f"{path}: holds no certificate (a chain is PEM CERTIFICATE blocks, leaf first)"
+        )
     return certificates
 
 
@@ -162,8 +167,10 @@ def read_planned_key(path: Path) -> tuple[KeyInfo, tuple[str, ...]]:
     except SourceError as error:
         raise GuardInputError(f"{path}: {error}") from None
     if len(found) != 1:
-        raise GuardInputError(f"{path}: holds {len(found) or 'no'} keys; --key takes one "
-                              "public key, private key or CSR")
+        raise GuardInputError(
+            f"{path}: holds {len(found) or 'no'} keys; --key takes one "
+            "public key, private key or CSR"
+        )
     key = found[0]
     names = _csr_names(data) if key.kind == "CSR" else ()
     return key, names
@@ -172,8 +179,7 @@ def read_planned_key(path: Path) -> tuple[KeyInfo, tuple[str, ...]]:
 def _csr_names(data: bytes) -> tuple[str, ...]:
     from cryptography import x509
 
-    csr = (x509.load_pem_x509_csr(data) if b"-----BEGIN" in data
-           else x509.load_der_x509_csr(data))
+    csr = x509.load_pem_x509_csr(data) if b"-----BEGIN" in data else x509.load_der_x509_csr(data)
     return dns_names(csr)
 
 
@@ -187,6 +193,7 @@ def _read(path: Path) -> bytes:
 
 
 # -- which configured domains the new certificate covers ---------------------------
+
 
 def affected_domains(names: Sequence[str], domains: Sequence[Domain]) -> list[Domain]:
     """The configured domains whose pin set applies to a host the names cover.
@@ -213,8 +220,11 @@ def affected_domains(names: Sequence[str], domains: Sequence[Domain]) -> list[Do
 
 
 def _most_specific(host: str, domains: Sequence[Domain]) -> Domain | None:
-    candidates = [d for d in domains
-                  if d.host == host or (d.include_subdomains and host.endswith("." + d.host))]
+    candidates = [
+        d
+        for d in domains
+        if d.host == host or (d.include_subdomains and host.endswith("." + d.host))
+    ]
     return max(candidates, key=lambda d: len(d.host), default=None)
 
 
@@ -229,6 +239,7 @@ def _within(host: str, parent: str) -> bool:
 
 # -- completing the chain ------------------------------------------------------------
 
+
 def completed_chain(plan: Plan, store: TrustStore, at: dt.datetime) -> list[ChainKey]:
     """The keys of the chain a client would build, leaf first, root last.
 
@@ -238,8 +249,7 @@ def completed_chain(plan: Plan, store: TrustStore, at: dt.datetime) -> list[Chai
 
     if plan.planned_key is None:
         chain = build_verified_chain(plan.served, store, _a_covered_host(plan.names), at)
-        return [_chain_key(level, cert) for level, cert in zip(levels(chain), chain,
-                                                               strict=True)]
+        return [_chain_key(level, cert) for level, cert in zip(levels(chain), chain, strict=True)]
     planned = ChainKey(Level.LEAF, plan.planned_key.sha256, f"planned key {plan.planned_from}")
     if not plan.served:
         return [planned]
@@ -249,8 +259,7 @@ def completed_chain(plan: Plan, store: TrustStore, at: dt.datetime) -> list[Chai
     else:  # the current leaf: the planned certificate comes from the same issuer
         cas = issuers_above(first, pool, store, at)
     ca_levels = [Level.INTERMEDIATE] * (len(cas) - 1) + [Level.ROOT]
-    return [planned] + [_chain_key(level, cert) for level, cert in zip(ca_levels, cas,
-                                                                       strict=True)]
+    return [planned] + [_chain_key(level, cert) for level, cert in zip(ca_levels, cas, strict=True)]
 
 
 def _chain_key(level: Level, cert: x509.Certificate) -> ChainKey:
@@ -266,7 +275,9 @@ def _a_covered_host(names: Sequence[str]) -> str:
 
 
 def issuers_above(
-    start: x509.Certificate, pool: Sequence[x509.Certificate], store: TrustStore,
+    start: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    store: TrustStore,
     at: dt.datetime,
 ) -> list[x509.Certificate]:
     """The CAs above `start` up to a root of the store, found by signature.
@@ -321,8 +332,10 @@ def _check_ca_validity(cert: x509.Certificate, at: dt.datetime) -> None:
 
 # -- the judgement ------------------------------------------------------------------------
 
-def judge(plan: Plan, config: Config, at: dt.datetime,
-          stores: dict[Trust, TrustStore] | None = None) -> ConfigReport:
+
+def judge(
+    plan: Plan, config: Config, at: dt.datetime, stores: dict[Trust, TrustStore] | None = None
+) -> ConfigReport:
     """For one config: does every affected domain keep a pin in the new chain?"""
     from pingen.chain import UntrustedChain, load_trust_store
 
@@ -353,6 +366,7 @@ def _verdict(domain: Domain, hashes: set[str], at: dt.datetime) -> DomainVerdict
 
 
 # -- small certificate helpers ---------------------------------------------------------------
+
 
 def is_ca(cert: x509.Certificate) -> bool:
     from pingen.sources import certificate_level

@@ -40,33 +40,41 @@ def render_text(plan: Plan, reports: Sequence[ConfigReport], chain_path: Path | 
     return "\n".join(lines) + "\n"
 
 
-def covers_nothing(plan: Plan, chain_path: Path | None, key_path: Path | None,
-                   configs: Sequence[Config]) -> str:
+def covers_nothing(
+    plan: Plan, chain_path: Path | None, key_path: Path | None, configs: Sequence[Config]
+) -> str:
     """Why a plan that touches no configured domain is probably the wrong file."""
     source = chain_path if plan.planned_key is None else key_path
     configured = sorted({d.host for c in configs for d in c.domains})
     shown = ", ".join(configured[:10]) + (", ..." if len(configured) > 10 else "")
     files = ", ".join(str(display_path(c.path)) for c in configs)
-    return (f"pingen: {source}: covers none of the domains in {files} (it names "
-            f"{', '.join(plan.names)}; configured: {shown or 'none'}). Is it the right "
-            "file, or the right -c?")
+    return (
+        f"pingen: {source}: covers none of the domains in {files} (it names "
+        f"{', '.join(plan.names)}; configured: {shown or 'none'}). Is it the right "
+        "file, or the right -c?"
+    )
 
 
 def _plan_lines(plan: Plan, chain_path: Path | None) -> list[str]:
     if plan.planned_key is None:
         lines = [f"new certificate: {chain_path} ({subject_of(plan.served[0])})"]
     else:
-        lines = [f"planned key: {plan.planned_from} ({plan.planned_key.key_type}, "
-                 f"sha256 {plan.planned_key.sha256})"]
+        lines = [
+            f"planned key: {plan.planned_from} ({plan.planned_key.key_type}, "
+            f"sha256 {plan.planned_key.sha256})"
+        ]
         if not plan.served:
-            lines.append("  no --chain: the CA that will issue it is unknown, so only leaf "
-                         "pins can match")
+            lines.append(
+                "  no --chain: the CA that will issue it is unknown, so only leaf pins can match"
+            )
         elif is_ca(plan.served[0]):
             lines.append(f"  to be issued by: {subject_of(plan.served[0])} (from {chain_path})")
         else:
-            lines.append(f"  to be issued like the current leaf in {chain_path}; a CA that "
-                         "rotates intermediates (Let's Encrypt, Google, Amazon) may use "
-                         "another one, and only root pins survive that")
+            lines.append(
+                f"  to be issued like the current leaf in {chain_path}; a CA that "
+                "rotates intermediates (Let's Encrypt, Google, Amazon) may use "
+                "another one, and only root pins survive that"
+            )
     lines.append(f"  covers: {', '.join(plan.names)}")
     return lines
 
@@ -80,50 +88,65 @@ def _report_lines(report: ConfigReport) -> list[str]:
     else:
         completed = report.chain and report.chain[-1].level is Level.ROOT
         # --key alone: no CA is known, so there is no chain to complete
-        lines = [f"{name}: the new chain, completed to a trusted root:" if completed
-                 else f"{name}: the new leaf (its CA is unknown):"]
+        lines = [
+            f"{name}: the new chain, completed to a trusted root:"
+            if completed
+            else f"{name}: the new leaf (its CA is unknown):"
+        ]
         lines += [f"  {key.level.value:<12}  {key.sha256}  {key.subject}" for key in report.chain]
     lines += [f"  {_MARK[v.outcome]}  {v.domain.host}  {_explain(v)}" for v in report.verdicts]
     return lines
 
 
-_MARK = {Outcome.SAFE: "ok     ", Outcome.EXPIRED: "expired",
-         Outcome.BREAKS: "BREAKS ", Outcome.UNTRUSTED: "BREAKS "}
+_MARK = {
+    Outcome.SAFE: "ok     ",
+    Outcome.EXPIRED: "expired",
+    Outcome.BREAKS: "BREAKS ",
+    Outcome.UNTRUSTED: "BREAKS ",
+}
 
 
 def _explain(verdict: DomainVerdict) -> str:
     if verdict.outcome is Outcome.SAFE:
         return "matches " + "; ".join(_describe_pin(pin) for pin in verdict.matched)
     if verdict.outcome is Outcome.EXPIRED:
-        return (f"no pin matches, but the pin set expired on {verdict.domain.expires}: these "
-                "apps no longer pin it")
+        return (
+            f"no pin matches, but the pin set expired on {verdict.domain.expires}: these "
+            "apps no longer pin it"
+        )
     if verdict.outcome is Outcome.UNTRUSTED:
         return "every app refuses an untrusted chain, pinned or not"
     return f"none of its {len(verdict.domain.pins)} pins is in the new chain"
 
 
 def _describe_pin(pin: Pin) -> str:
-    details = [d for d in (pin.level.value if pin.level else None,
-                           "backup" if pin.backup else None) if d]
+    details = [
+        d for d in (pin.level.value if pin.level else None, "backup" if pin.backup else None) if d
+    ]
     return (pin.label or pin.sha256) + (f" ({', '.join(details)})" if details else "")
 
 
 def _conclusion_lines(reports: Sequence[ConfigReport]) -> list[str]:
     broken = [(r, v) for r in reports for v in r.verdicts if v.unsafe]
     if not broken:
-        return ["SAFE: every app version given keeps a pin for every domain the new "
-                "certificate covers."]
+        return [
+            "SAFE: every app version given keeps a pin for every domain the new certificate covers."
+        ]
     lines = ["UNSAFE: do not deploy. It would break:"]
-    lines += [f"  {verdict.domain.host} in the apps built from "
-              f"{display_path(report.config.path)}" for report, verdict in broken]
+    lines += [
+        f"  {verdict.domain.host} in the apps built from {display_path(report.config.path)}"
+        for report, verdict in broken
+    ]
     lines.append("")
     steps = dict(way_out(reports))
     if MAKE_CHAIN_VERIFY in steps:
         lines.append("The way out: " + _lower_first(steps[MAKE_CHAIN_VERIFY]))
     if KEEP_PINNED_KEY in steps:
-        lines += ["The way out, either:",
-                  "  1. " + _indented(steps[KEEP_PINNED_KEY]),
-                  "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY]))]
+        lines += [
+            "The way out, either:",
+            "  1. " + _indented(steps[KEEP_PINNED_KEY]),
+            "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY])),
+        ]
     if PIN_THE_CA in steps:
         lines.append(steps[PIN_THE_CA])
     if KEEP_PINNED_KEY in steps or PIN_THE_CA in steps:
@@ -173,8 +196,10 @@ def way_out(reports: Sequence[ConfigReport]) -> list[tuple[str, str]]:
     breaks = [(r, v) for r, v in broken if v.outcome is Outcome.BREAKS]
     if any(_rekeying_provider(v.domain.provider) is None for _, v in breaks):
         new_pin = next((r.chain[0].sha256 for r in reports if r.chain), "")
-        steps += [(KEEP_PINNED_KEY, _KEEP_PINNED_KEY),
-                  (PIN_NEW_KEY, _PIN_NEW_KEY.format(pin=new_pin))]
+        steps += [
+            (KEEP_PINNED_KEY, _KEEP_PINNED_KEY),
+            (PIN_NEW_KEY, _PIN_NEW_KEY.format(pin=new_pin)),
+        ]
     rekeyed = [(r, v) for r, v in breaks if _rekeying_provider(v.domain.provider) is not None]
     if rekeyed:
         steps.append((PIN_THE_CA, _pin_the_ca(rekeyed)))
@@ -203,10 +228,12 @@ def _pin_the_ca(rekeyed: Sequence[tuple[ConfigReport, DomainVerdict]]) -> str:
         roots.append(pin_the_ca(verdict.domain.host, provider, catalog))
     platforms = " and ".join(f"provider {name}" for name in providers)
     makes = "makes" if len(providers) == 1 else "make"
-    text = _PIN_THE_CA.format(hosts=", ".join(hosts), platforms=f"P{platforms[1:]} {makes}",
-                              roots="; ".join(dict.fromkeys(roots)))
-    return textwrap.fill(" ".join(text.split()), 84, break_on_hyphens=False,
-                         break_long_words=False)
+    text = _PIN_THE_CA.format(
+        hosts=", ".join(hosts),
+        platforms=f"P{platforms[1:]} {makes}",
+        roots="; ".join(dict.fromkeys(roots)),
+    )
+    return textwrap.fill(" ".join(text.split()), 84, break_on_hyphens=False, break_long_words=False)
 
 
 def _lower_first(text: str) -> str:
@@ -228,12 +255,13 @@ def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
     data = {
         "safe": not any(report.unsafe for report in reports),
         "covers": list(plan.names),
-        "leaf": None if plan.planned_key is not None else _entry_json(plan.served[0],
-                                                                      Level.LEAF),
+        "leaf": None if plan.planned_key is not None else _entry_json(plan.served[0], Level.LEAF),
         "planned_key": _planned_key_json(plan),
         "configs": [_config_json(report) for report in reports],
-        "way_out": [{"code": code, "message": " ".join(message.split())}
-                    for code, message in way_out(reports)],
+        "way_out": [
+            {"code": code, "message": " ".join(message.split())}
+            for code, message in way_out(reports)
+        ],
     }
     from pingen.textsafe import json_text
 
@@ -244,8 +272,12 @@ def _planned_key_json(plan: Plan) -> dict[str, str] | None:
     key = plan.planned_key
     if key is None:
         return None
-    return {"file": str(plan.planned_from), "kind": key.kind, "key_type": key.key_type,
-            "sha256": key.sha256}
+    return {
+        "file": str(plan.planned_from),
+        "kind": key.kind,
+        "key_type": key.key_type,
+        "sha256": key.sha256,
+    }
 
 
 def _config_json(report: ConfigReport) -> dict[str, Any]:
@@ -261,8 +293,10 @@ def _config_json(report: ConfigReport) -> dict[str, Any]:
             {
                 "domain": verdict.domain.host,
                 "status": verdict.outcome.value,
-                "matched": [{"sha256": pin.sha256, "label": pin.label,
-                             "level": level_of[pin.sha256].value} for pin in verdict.matched],
+                "matched": [
+                    {"sha256": pin.sha256, "label": pin.label, "level": level_of[pin.sha256].value}
+                    for pin in verdict.matched
+                ],
                 "message": _explain(verdict),
             }
             for verdict in report.verdicts
@@ -278,9 +312,15 @@ def _chain_json(chain: Sequence[ChainKey]) -> list[dict[str, Any]]:
             entries.append(_entry_json(key.cert, key.level))
             continue
         issuer = chain[index + 1].cert if index + 1 < len(chain) else None
-        entries.append({"level": key.level.value, "subject": None,
-                        "issuer": issuer.subject.rfc4514_string() if issuer else None,
-                        "not_after": None, "sha256": key.sha256})
+        entries.append(
+            {
+                "level": key.level.value,
+                "subject": None,
+                "issuer": issuer.subject.rfc4514_string() if issuer else None,
+                "not_after": None,
+                "sha256": key.sha256,
+            }
+        )
     return entries
 
 

@@ -125,18 +125,33 @@ def fetch_host_chains(
         chains.append(host_chain(start, chain, now, catalog, provider))
     if untrusted:
         # the trust store can help only when no root of it anchors the chain
-        hint = "" if not unanchored else (
-            " (a private or test CA? pass its root with --ca-file)" if trust.ca_file is None
-            else f" (is its root in {trust.ca_file}?)")
-        raise InitError("the chain does not verify, so its pins cannot be trusted: "
-                        + "; ".join(untrusted) + hint, network=False)
+        hint = (
+            ""
+            if not unanchored
+            else (
+                " (a private or test CA? pass its root with --ca-file)"
+                if trust.ca_file is None
+                else f" (is its root in {trust.ca_file}?)"
+            )
+        )
+        raise InitError(
+            "the chain does not verify, so its pins cannot be trusted: "
+            + "; ".join(untrusted)
+            + hint,
+            network=False,
+        )
     if network:
         raise InitError("cannot take the chain: " + "; ".join(network), network=True)
     return chains
 
 
-def host_chain(start: Start, chain: Sequence[x509.Certificate], at: dt.datetime,
-               catalog: Catalog, provider: str | None = None) -> HostChain:
+def host_chain(
+    start: Start,
+    chain: Sequence[x509.Certificate],
+    at: dt.datetime,
+    catalog: Catalog,
+    provider: str | None = None,
+) -> HostChain:
     """What init writes for a host whose verified chain (leaf first, anchor last) is
     `chain`, judged as of `at`."""
     from pingen.offline import backup_step_note
@@ -147,8 +162,13 @@ def host_chain(start: Start, chain: Sequence[x509.Certificate], at: dt.datetime,
     return HostChain(start, written.keys, selection, provider, note)
 
 
-def durable_selection(host: str, chain: Sequence[x509.Certificate], at: dt.datetime,
-                      catalog: Catalog, provider: str | None = None) -> Suggestion | None:
+def durable_selection(
+    host: str,
+    chain: Sequence[x509.Certificate],
+    at: dt.datetime,
+    catalog: Catalog,
+    provider: str | None = None,
+) -> Suggestion | None:
     """`pingen suggest`'s pins for the verified chain, or None when the catalog does not
     describe its CA (init then pins the chain's own CA keys)."""
     from pingen.suggest import suggest
@@ -165,8 +185,13 @@ def _chain_keys(chain: Sequence[x509.Certificate]) -> tuple[ChainKey, ...]:
     from pingen.spki import key_type_of, pin_of_certificate
 
     return tuple(
-        ChainKey(pin_of_certificate(cert), level, common_name(cert.subject),
-                 cert.not_valid_after_utc.date(), key_type_of(cert.public_key()))
+        ChainKey(
+            pin_of_certificate(cert),
+            level,
+            common_name(cert.subject),
+            cert.not_valid_after_utc.date(),
+            key_type_of(cert.public_key()),
+        )
         for cert, level in zip(chain, levels(chain), strict=True)
     )
 
@@ -184,15 +209,20 @@ def backup_key_name(host: str) -> str:
     return host.replace(".", "-") + "-backup"
 
 
-def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
-                   ca_file: str | None = None, catalog: str | None = None) -> str:
+def starter_config(
+    chains: Sequence[HostChain],
+    *,
+    expires: dt.date | None,
+    ca_file: str | None = None,
+    catalog: str | None = None,
+) -> str:
     """The text of the starter pins.yaml (expires None: `never`)."""
     lines = [
         "# pins.yaml: the TLS public-key pins of this app, started by `pingen init` from the",
         "# chains the servers served. Next, required before `pingen build` accepts a domain",
         "# whose pins are all one CA's: make an offline backup key for each domain",
         "# (`pingen keygen`, see the commented `backup` pins), then `pingen verify` and",
-        "# `pingen build`. Reference: README, \"pins.yaml\".",
+        '# `pingen build`. Reference: README, "pins.yaml".',
         "version: 1",
         "",
         "defaults:",
@@ -203,8 +233,11 @@ def starter_config(chains: Sequence[HostChain], *, expires: dt.date | None,
         f"  expires: {expires.isoformat() if expires else 'never'}",
         "",
     ]
-    trust = [f"  {key}: {quote(path)}" for key, path in (("ca_file", ca_file),
-                                                          ("catalog", catalog)) if path]
+    trust = [
+        f"  {key}: {quote(path)}"
+        for key, path in (("ca_file", ca_file), ("catalog", catalog))
+        if path
+    ]
     if trust:
         lines += ["trust:", *trust, ""]
     lines.append("domains:")
@@ -223,14 +256,20 @@ def _outputs(hosts: Sequence[str]) -> list[str]:
     refused = [host for host in hosts if ios_refusal(host, include_subdomains=False)]
     if not refused:
         return _OUTPUTS
-    android, trustkit, urlsession, others = _OUTPUTS[:5], _OUTPUTS[5:8], _OUTPUTS[8:12], \
-        _OUTPUTS[12:]
-    return [*android,
-            *(line.replace("  # - ", "  - ").replace("  #   ", "    ") for line in urlsession),
-            f"  # TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception",
-            "  # at app launch), so `pingen build` refuses a trustkit output for this file:",
-            *("  # " + line[2:] for line in trustkit[1:]),
-            *others]
+    android, trustkit, urlsession, others = (
+        _OUTPUTS[:5],
+        _OUTPUTS[5:8],
+        _OUTPUTS[8:12],
+        _OUTPUTS[12:],
+    )
+    return [
+        *android,
+        *(line.replace("  # - ", "  - ").replace("  #   ", "    ") for line in urlsession),
+        f"  # TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception",
+        "  # at app launch), so `pingen build` refuses a trustkit output for this file:",
+        *("  # " + line[2:] for line in trustkit[1:]),
+        *others,
+    ]
 
 
 def _domain_lines(chain: HostChain) -> list[str]:
@@ -248,9 +287,14 @@ def _domain_lines(chain: HostChain) -> list[str]:
         lines += _ca_pin_lines(chain.selection, cas)
     name = backup_key_name(chain.start.host)
     lines += [
-        *("      " + comment(line) for line in textwrap.wrap(
-            f"An offline backup key, {chain.backup_note}. Run `pingen keygen {name} --dir "
-            f"{KEY_FOLDER}`, keep the private key offline, and uncomment these lines:", 80)),
+        *(
+            "      " + comment(line)
+            for line in textwrap.wrap(
+                f"An offline backup key, {chain.backup_note}. Run `pingen keygen {name} --dir "
+                f"{KEY_FOLDER}`, keep the private key offline, and uncomment these lines:",
+                80,
+            )
+        ),
         f"      # - file: {KEY_FOLDER}/{name}.pub.pem",
         "      #   label: offline backup key",
         "      #   backup: true",
@@ -266,11 +310,16 @@ def _leaf_lines(leaf: ChainKey, provider: str | None) -> list[str]:
 
     facts = PROVIDERS.get(provider or "")
     if facts is not None and facts.refuses_leaf_pins:
-        return [f"      # The leaf key is not pinned: provider {facts.name} makes a new key at",
-                "      # every renewal, and `pingen build` refuses a leaf pin there."]
+        return [
+            f"      # The leaf key is not pinned: provider {facts.name} makes a new key at",
+            "      # every renewal, and `pingen build` refuses a leaf pin there.",
+        ]
     return [
-        "      " + comment(f"The leaf key ({quote(leaf.subject)}, certificate valid "
-                           f"until {leaf.not_after.isoformat()}): many"),
+        "      "
+        + comment(
+            f"The leaf key ({quote(leaf.subject)}, certificate valid "
+            f"until {leaf.not_after.isoformat()}): many"
+        ),
         "      # servers make a new key at each renewal, so it is not pinned by default.",
         *_pin_lines(leaf, "      # "),
     ]
@@ -293,12 +342,10 @@ def ca_pin_count(chain: HostChain) -> int:
 
 
 def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
-    return [prefix + line
-            for line in hash_pin_entry(key.sha256, key.subject, key.level, key.key)]
+    return [prefix + line for line in hash_pin_entry(key.sha256, key.subject, key.level, key.key)]
 
 
-def hash_pin_entry(sha256: str, label: str, level: Level,
-                   key: KeyType | None = None) -> list[str]:
+def hash_pin_entry(sha256: str, label: str, level: Level, key: KeyType | None = None) -> list[str]:
     """A pin given by its hash, as a pins.yaml list item with its name, level and key type
     (the shape `pingen init` and `pingen suggest` both write): TrustKit-based outputs
     need the key type, which a bare hash does not tell."""
@@ -309,7 +356,7 @@ def hash_pin_entry(sha256: str, label: str, level: Level,
 _OUTPUTS = [
     "outputs:",
     "  # Android (API 24+): res/xml/network_security_config.xml; reference it from the",
-    "  # manifest: <application android:networkSecurityConfig=\"@xml/network_security_config\">",
+    '  # manifest: <application android:networkSecurityConfig="@xml/network_security_config">',
     "  - type: android-nsc",
     "    path: android/app/src/main/res/xml/network_security_config.xml",
     "  # iOS: TrustKit's configuration, for TrustKit.initSharedInstance(withConfiguration:)",

@@ -109,14 +109,21 @@ def judge_chain(
     except UntrustedChain as error:
         chain = describe_chain(served, served_levels(served))
         problems = [_untrusted(error.reason), *_expiry_problems(domain, at)]
-        return DomainReport(domain.host, address, chain, match_pins(domain.pins, chain),
-                            tuple(problems))
+        return DomainReport(
+            domain.host, address, chain, match_pins(domain.pins, chain), tuple(problems)
+        )
     chain = describe_chain(verified, levels(verified))
     matched = match_pins(domain.pins, chain)
     problems = [
-        *pin_problems(domain, chain, matched, at, _backup_gap(domain, catalog),
-                      # only a set that matches nothing is checked for certificate hashes
-                      None if matched else certificate_hashes(verified, chain)),
+        *pin_problems(
+            domain,
+            chain,
+            matched,
+            at,
+            _backup_gap(domain, catalog),
+            # only a set that matches nothing is checked for certificate hashes
+            None if matched else certificate_hashes(verified, chain),
+        ),
         *_expiry_problems(domain, at),
         *_survivability(domain, verified, at, catalog),
         *_key_mismatches(domain, chain),
@@ -129,7 +136,8 @@ def judge_chain(
 def judge_unreachable(domain: Domain, address: str, reason: str, at: dt.datetime) -> DomainReport:
     where = "" if address in reason else f" (dialled {address})"
     problem = Problem(
-        "unreachable", ProblemSeverity.ERROR,
+        "unreachable",
+        ProblemSeverity.ERROR,
         f"{reason}{where}. Nothing was judged; check the host (or its `connect:` address) "
         "and run again, with a longer --timeout if the server is slow",
     )
@@ -139,9 +147,7 @@ def judge_unreachable(domain: Domain, address: str, reason: str, at: dt.datetime
 def describe_chain(
     certs: Sequence[x509.Certificate], chain_levels: Sequence[Level]
 ) -> tuple[ChainEntry, ...]:
-    return tuple(
-        _describe(cert, level) for cert, level in zip(certs, chain_levels, strict=True)
-    )
+    return tuple(_describe(cert, level) for cert, level in zip(certs, chain_levels, strict=True))
 
 
 @lru_cache(maxsize=4096)
@@ -188,12 +194,19 @@ def certificate_hashes(
 
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    return {base64.b64encode(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest())
-            .decode("ascii"): entry for cert, entry in zip(certs, chain, strict=True)}
+    return {
+        base64.b64encode(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()).decode(
+            "ascii"
+        ): entry
+        for cert, entry in zip(certs, chain, strict=True)
+    }
 
 
 def pin_problems(
-    domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match], at: dt.datetime,
+    domain: Domain,
+    chain: Sequence[ChainEntry],
+    matched: Sequence[Match],
+    at: dt.datetime,
     gap: BackupGap | None = None,
     certificate_pins: Mapping[str, ChainEntry] | None = None,
 ) -> list[Problem]:
@@ -219,25 +232,30 @@ def _pin_name(label: str | None, sha256: str) -> str:
 
 def _untrusted(reason: str) -> Problem:
     return Problem(
-        "untrusted-chain", ProblemSeverity.FAIL,
+        "untrusted-chain",
+        ProblemSeverity.FAIL,
         f"the served chain does not verify: {reason}. Apps would refuse this server "
         "whatever the pins; fix the server's certificate chain (or `trust.ca_file`) first",
     )
 
 
-def _no_live_match(domain: Domain, chain: Sequence[ChainEntry],
-                   certificate_pins: Mapping[str, ChainEntry]) -> Problem:
+def _no_live_match(
+    domain: Domain, chain: Sequence[ChainEntry], certificate_pins: Mapping[str, ChainEntry]
+) -> Problem:
     keys = "; ".join(f"{e.level.value} {e.name} {e.sha256}" for e in chain)
     ca = next((e for e in reversed(chain) if e.level is Level.ROOT), chain[-1])
-    mistaken = [(pin, certificate_pins[pin.sha256]) for pin in domain.pins
-                if pin.sha256 in certificate_pins]
+    mistaken = [
+        (pin, certificate_pins[pin.sha256]) for pin in domain.pins if pin.sha256 in certificate_pins
+    ]
     hint = "".join(
         f". {_pin_name(pin.label, pin.sha256)} is the SHA-256 of the whole {entry.level.value} "
         f"certificate ({entry.name}), its fingerprint, not of its public key: pin "
         f"`sha256: {entry.sha256}` instead (`pingen pin` prints it)"
-        for pin, entry in mistaken)
+        for pin, entry in mistaken
+    )
     return Problem(
-        "no-live-match", ProblemSeverity.FAIL,
+        "no-live-match",
+        ProblemSeverity.FAIL,
         f"none of the {len(domain.pins)} pins matches a key of the live chain ({keys}): "
         f"shipping this set bricks the app today. Pin a key that is served, e.g. the "
         f"{ca.level.value} `sha256: {ca.sha256}` ({ca.name}), and keep a backup pin{hint}",
@@ -246,7 +264,8 @@ def _no_live_match(domain: Domain, chain: Sequence[ChainEntry],
 
 def _backup_live(match: Match) -> Problem:
     return Problem(
-        "backup-live", ProblemSeverity.WARNING,
+        "backup-live",
+        ProblemSeverity.WARNING,
         f"pin {_pin_name(match.label, match.sha256)} is marked `backup` but is served now "
         f"as the {match.level.value} key: a backup must be a key held offline for the next "
         "rotation. Remove `backup: true` and add a real backup (`pingen keygen NAME`)",
@@ -255,7 +274,8 @@ def _backup_live(match: Match) -> Problem:
 
 def _no_backup(domain: Domain) -> Problem:
     return Problem(
-        "no-backup", ProblemSeverity.WARNING,
+        "no-backup",
+        ProblemSeverity.WARNING,
         f"all {len(domain.pins)} pins are keys of the live chain, so one key change breaks "
         "the app. Add a backup pin that is not served: a key held offline "
         "(`pingen keygen NAME`) or the root of a second CA",
@@ -266,10 +286,14 @@ def _no_backup_offline(domain: Domain, gap: BackupGap) -> Problem:
     """Some pins are not served, but none is a backup as `build` and `diff` count one: a
     key marked `backup: true`, or a second CA's root. A second pin of the serving CA
     is lost with that CA."""
-    who = (f"every pin of a known CA belongs to {gap.operator_name}" if gap.operator_name
-           else "pingen's CA catalog knows none of these keys")
+    who = (
+        f"every pin of a known CA belongs to {gap.operator_name}"
+        if gap.operator_name
+        else "pingen's CA catalog knows none of these keys"
+    )
     return Problem(
-        "no-backup", ProblemSeverity.WARNING,
+        "no-backup",
+        ProblemSeverity.WARNING,
         f"no pin is marked `backup: true` and {who}, so the pins not served today are no "
         "proven way out if the live key or its CA must be replaced. Add a backup pin: a key "
         "held offline (`pingen keygen NAME`) or the root of a second CA, with `backup: true`",
@@ -283,7 +307,8 @@ def _leaf_only(domain: Domain, leaf: ChainEntry, matched: Sequence[Match]) -> Pr
     until = "never expires" if domain.expires is None else f"expires {domain.expires}"
     pins = ", ".join(_pin_name(m.label, m.sha256) for m in matched)
     return Problem(
-        "leaf-only", ProblemSeverity.WARNING,
+        "leaf-only",
+        ProblemSeverity.WARNING,
         f"only the leaf key matches ({pins}); the leaf certificate expires on "
         f"{leaf_expiry.isoformat()} but the pin set {until}: unless the server keeps its "
         "key at renewal, the app breaks then. Pin the issuing intermediate or the root too",
@@ -300,13 +325,15 @@ def _key_mismatches(domain: Domain, chain: Sequence[ChainEntry]) -> list[Problem
     live = {entry.sha256: entry.key for entry in chain if entry.key is not None}
     return [
         Problem(
-            KEY_MISMATCH, ProblemSeverity.WARNING,
+            KEY_MISMATCH,
+            ProblemSeverity.WARNING,
             f"pin {_pin_name(pin.label, pin.sha256)} says `key: {pin.key.name}`, but the live "
             f"key with that hash is {live[pin.sha256]}: write `key: {live[pin.sha256].name}` "
             "(build judges what TrustKit can hash from it)",
         )
         for pin in domain.pins
-        if pin.key is not None and pin.sha256 in live
+        if pin.key is not None
+        and pin.sha256 in live
         and _same_type(pin.key) != _same_type(live[pin.sha256])
     ]
 
@@ -332,23 +359,29 @@ def _trustkit_problems(
     )
     if check.stopped_at is not None:
         entry, key = chain[check.stopped_at], keys[check.stopped_at]
-        return [Problem(
-            TRUSTKIT_UNHASHABLE, ProblemSeverity.FAIL,
-            f"TrustKit (the iOS side of this config's trustkit/json outputs) checks the chain "
-            f"from the root down and cannot hash the {key} key of the {entry.level.value} "
-            f"{entry.name} before it reaches a pinned key: it stops there and blocks the "
-            "connection, even with `enforce: false`. Pin a key above it in the chain, or "
-            "serve a certificate with an RSA-2048/3072/4096 or EC P-256/P-384 key",
-        )]
+        return [
+            Problem(
+                TRUSTKIT_UNHASHABLE,
+                ProblemSeverity.FAIL,
+                f"TrustKit (the iOS side of this config's trustkit/json outputs) checks the chain "
+                f"from the root down and cannot hash the {key} key of the {entry.level.value} "
+                f"{entry.name} before it reaches a pinned key: it stops there and blocks the "
+                "connection, even with `enforce: false`. Pin a key above it in the chain, or "
+                "serve a certificate with an RSA-2048/3072/4096 or EC P-256/P-384 key",
+            )
+        ]
     if check.matched is None and matched:
         names = ", ".join(_pin_name(m.label, m.sha256) for m in matched)
-        return [Problem(
-            TRUSTKIT_UNHASHABLE, ProblemSeverity.FAIL,
-            f"TrustKit (the iOS side of this config's trustkit/json outputs) matches none of "
-            f"the pins verify matches ({names}): it hashes RSA keys under a header written "
-            "for the exponent 65537, and these keys have another one. Pin another key of "
-            "the chain",
-        )]
+        return [
+            Problem(
+                TRUSTKIT_UNHASHABLE,
+                ProblemSeverity.FAIL,
+                f"TrustKit (the iOS side of this config's trustkit/json outputs) matches none of "
+                f"the pins verify matches ({names}): it hashes RSA keys under a header written "
+                "for the exponent 65537, and these keys have another one. Pin another key of "
+                "the chain",
+            )
+        ]
     return []
 
 
@@ -366,12 +399,15 @@ def _urlsession_problems(chain: Sequence[ChainEntry], matched: Sequence[Match]) 
     if not matched or len(unhashable) < len(matched):
         return []
     names = ", ".join(f"{_pin_name(m.label, m.sha256)} ({keys[m.sha256]})" for m in matched)
-    return [Problem(
-        URLSESSION_UNHASHABLE, ProblemSeverity.FAIL,
-        f"the urlsession output's Swift cannot hash the keys verify matches ({names}): it "
-        "hashes RSA 2048/3072/4096 with exponent 65537 and EC P-256/P-384/P-521 only, so the "
-        "app refuses this chain. Pin another key of the chain, or serve one of those types",
-    )]
+    return [
+        Problem(
+            URLSESSION_UNHASHABLE,
+            ProblemSeverity.FAIL,
+            f"the urlsession output's Swift cannot hash the keys verify matches ({names}): it "
+            "hashes RSA 2048/3072/4096 with exponent 65537 and EC P-256/P-384/P-521 only, so the "
+            "app refuses this chain. Pin another key of the chain, or serve one of those types",
+        )
+    ]
 
 
 def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
@@ -384,10 +420,13 @@ def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
         when = f"expired on {domain.expires} ({-days} days ago): apps no longer pin this domain"
     else:
         when = f"expires on {domain.expires}, in {days} days: after it apps stop pinning"
-    return [Problem(
-        "expires-soon", ProblemSeverity.WARNING,
-        f"the pin set {when}. Set a later `expires` and ship an app update before then",
-    )]
+    return [
+        Problem(
+            "expires-soon",
+            ProblemSeverity.WARNING,
+            f"the pin set {when}. Set a later `expires` and ship an app update before then",
+        )
+    ]
 
 
 def _backup_gap(domain: Domain, catalog: Path | None) -> BackupGap | None:

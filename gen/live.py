@@ -60,7 +60,9 @@ def parse_target(source: str) -> tuple[str, Address]:
 
 
 def describe_host(
-    source: str, timeout: float = DEFAULT_TIMEOUT, trust: Trust | None = None,
+    source: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    trust: Trust | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> list[KeyInfo]:
     """Dial `source` (see parse_target) and describe every certificate of its chain;
@@ -71,12 +73,13 @@ def describe_host(
     served = served_chain(host, address, timeout, shown_as=source)
     store = load_trust_store(trust or Trust(), named="--ca-file")  # only pin --ca-file sets one
     try:
-        verified = build_verified_chain(served, store, _verify_name(host),
-                                        dt.datetime.now(dt.UTC))
+        verified = build_verified_chain(served, store, _verify_name(host), dt.datetime.now(dt.UTC))
     except UntrustedChain as error:
         if warn is not None:
-            warn(f"{source}: the chain does not verify ({error.reason}); its certificates "
-                 "are listed as served, marked (untrusted chain)")
+            warn(
+                f"{source}: the chain does not verify ({error.reason}); its certificates "
+                "are listed as served, marked (untrusted chain)"
+            )
         return _untrusted(served)
     return _verified(verified, served)
 
@@ -101,9 +104,7 @@ def _verify_name(host: str) -> str:
         return host
 
 
-def _verified(
-    verified: list[x509.Certificate], served: list[x509.Certificate]
-) -> list[KeyInfo]:
+def _verified(verified: list[x509.Certificate], served: list[x509.Certificate]) -> list[KeyInfo]:
     from pingen.chain import levels
 
     infos = [

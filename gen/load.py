@@ -57,8 +57,9 @@ _PRIVATE_KEY_WARNING = (
 )
 
 
-def load_config(path: Path | str, *, today: dt.date | None = None,
-                repository: Repository | None = None) -> Config:
+def load_config(
+    path: Path | str, *, today: dt.date | None = None, repository: Repository | None = None
+) -> Config:
     """Read and validate pins.yaml. Raises ConfigError (exit 2) on any problem.
 
     `today` decides which expiry dates are in the past (tests pass a fixed one).
@@ -84,8 +85,9 @@ def _refuse_linked_out(path: Path, repository: Repository | None) -> None:
         raise ConfigError(f"a symbolic link that {error}", Location(path)) from None
 
 
-def load_config_text(text: str, path: Path, *, today: dt.date | None = None,
-                     repository: Repository | None = None) -> Config:
+def load_config_text(
+    text: str, path: Path, *, today: dt.date | None = None, repository: Repository | None = None
+) -> Config:
     """`load_config` on text said to be `path`'s (an edit before it is written)."""
     root = _compose(text, path)
     reader = _Reader(path, today or dt.date.today(), repository)
@@ -101,8 +103,10 @@ def _read_text(path: Path) -> str:
         status = path.stat()
         # Opening a FIFO blocks until someone writes, and /dev/zero never ends.
         if not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
-            raise ConfigError("not a regular file (a device, FIFO or socket); pass the "
-                              "pins.yaml file with -c", where)
+            raise ConfigError(
+                "not a regular file (a device, FIFO or socket); pass the pins.yaml file with -c",
+                where,
+            )
         if status.st_size > MAX_CONFIG_BYTES:
             raise ConfigError(
                 f"the file is {status.st_size:,} bytes; pins.yaml is capped at 1 MiB", where
@@ -134,8 +138,10 @@ def _wildcard_hint(text: str, mark: yaml.Mark | None) -> str:
         return ""
     if not lines[mark.line].lstrip(" -").startswith("*."):
         return ""
-    return ("; a leading `*` starts a YAML alias, and a wildcard host is not allowed "
-            "anyway: pin the parent domain with `include_subdomains: true`")
+    return (
+        "; a leading `*` starts a YAML alias, and a wildcard host is not allowed "
+        "anyway: pin the parent domain with `include_subdomains: true`"
+    )
 
 
 def _location_of_offset(path: Path, data: bytes, offset: int) -> Location:
@@ -166,8 +172,10 @@ def _refuse_deep_nesting(text: str, path: Path) -> None:
 def _nested_too_deeply(text: str, path: Path, offset: int) -> None:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    raise ConfigError(f"YAML nested more than {MAX_NESTING} levels deep; a pins.yaml needs "
-                      "about six", Location(path, line, column))
+    raise ConfigError(
+        f"YAML nested more than {MAX_NESTING} levels deep; a pins.yaml needs about six",
+        Location(path, line, column),
+    )
 
 
 def _compose(text: str, path: Path) -> yaml.Node:
@@ -182,13 +190,15 @@ def _compose(text: str, path: Path) -> yaml.Node:
         mark = error.problem_mark or error.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         problem = error.problem or error.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax: {problem}{_wildcard_hint(text, mark)}",
-                          where) from None
+        raise ConfigError(f"YAML syntax: {problem}{_wildcard_hint(text, mark)}", where) from None
     except yaml.reader.ReaderError as error:
         # Not a MarkedYAMLError: it has an offset (libyaml's counts UTF-8 bytes).
         data = text.encode()
-        offset = error.position if loader is not yaml.SafeLoader else len(
-            text[: error.position].encode())
+        offset = (
+            error.position
+            if loader is not yaml.SafeLoader
+            else len(text[: error.position].encode())
+        )
         raise ConfigError(
             f"character #x{error.character:04x} is not allowed in YAML ({error.reason}); "
             "remove it or write it as an escape in a double-quoted string",
@@ -199,8 +209,9 @@ def _compose(text: str, path: Path) -> yaml.Node:
     except RecursionError:
         raise ConfigError("YAML nested too deeply", Location(path)) from None
     if node is None:
-        raise ConfigError("the file is empty; it needs `version: 1` and `domains:`",
-                          Location(path, 1, 1))
+        raise ConfigError(
+            "the file is empty; it needs `version: 1` and `domains:`", Location(path, 1, 1)
+        )
     return node
 
 
@@ -272,22 +283,24 @@ class _Reader:
                 self.error(node, f"{section.name} is missing `{key}:` ({spec.description})")
         return values
 
-    def pairs(
-        self, node: yaml.Node, what: str
-    ) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
+    def pairs(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
         import yaml
 
         self.count(node)
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what} must be a mapping of `key: value` lines, "
-                             f"not {_describe(node)}")
+            self.error(
+                node, f"{what} must be a mapping of `key: value` lines, not {_describe(node)}"
+            )
             return None
         seen: dict[str, yaml.Node] = {}
         pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self.error(key_node, "YAML merge keys (`<<`) are not supported; write the "
-                                     "keys out, or put shared settings in `defaults:`")
+                self.error(
+                    key_node,
+                    "YAML merge keys (`<<`) are not supported; write the "
+                    "keys out, or put shared settings in `defaults:`",
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.error(key_node, f"keys in {what} must be plain names")
@@ -295,8 +308,11 @@ class _Reader:
             key = key_node.value
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                self.error(key_node, f"duplicate key `{key}` in {what} (first on line "
-                                     f"{first}); YAML would silently keep only the last one")
+                self.error(
+                    key_node,
+                    f"duplicate key `{key}` in {what} (first on line "
+                    f"{first}); YAML would silently keep only the last one",
+                )
                 continue
             seen[key] = key_node
             pairs.append((str(key), key_node, value_node))
@@ -307,8 +323,9 @@ class _Reader:
 
         self.count(node)
         if not isinstance(node, yaml.SequenceNode):
-            self.error(node, f"{what} must be a list (lines starting with `- `), "
-                             f"not {_describe(node)}")
+            self.error(
+                node, f"{what} must be a list (lines starting with `- `), not {_describe(node)}"
+            )
             return None
         return list(node.value)
 
@@ -368,8 +385,12 @@ class _Reader:
         if spec.choices and text not in spec.choices:
             close = difflib.get_close_matches(text, spec.choices, n=1)
             hint = f"did you mean `{close[0]}`? " if close else ""
-            self.error(node, f"`{key}: {text}` is not one of {', '.join(spec.choices)}; "
-                             f"{hint}".rstrip("; ").rstrip())
+            self.error(
+                node,
+                f"`{key}: {text}` is not one of {', '.join(spec.choices)}; {hint}".rstrip(
+                    "; "
+                ).rstrip(),
+            )
             return None
         return text
 
@@ -392,8 +413,10 @@ class _Reader:
         if text == "never":
             return "never"
         if not _ISO_DATE.match(text):
-            self.error(node, f"`{key}: {text}` is not a date; write yyyy-mm-dd "
-                             "(e.g. 2027-06-30) or `never`")
+            self.error(
+                node,
+                f"`{key}: {text}` is not a date; write yyyy-mm-dd (e.g. 2027-06-30) or `never`",
+            )
             return None
         try:
             date = dt.date.fromisoformat(text)
@@ -401,9 +424,12 @@ class _Reader:
             self.error(node, f"`{key}: {text}` is not a real calendar date")
             return None
         if date <= self.today:
-            self.error(node, f"`{key}: {text}` is not in the future (today is "
-                             f"{self.today.isoformat()}); after it the apps stop pinning. "
-                             "Choose a later date or `never`")
+            self.error(
+                node,
+                f"`{key}: {text}` is not in the future (today is "
+                f"{self.today.isoformat()}); after it the apps stop pinning. "
+                "Choose a later date or `never`",
+            )
             return None
         return date
 
@@ -429,8 +455,11 @@ class _Reader:
             return None
         version = top.get("version")
         if version is not None and version.value != schema.VERSION:
-            self.error(version.node, f"`version: {version.value}` is not supported; this "
-                                     f"pingen reads version {schema.VERSION}")
+            self.error(
+                version.node,
+                f"`version: {version.value}` is not supported; this "
+                f"pingen reads version {schema.VERSION}",
+            )
             return None
         defaults = top["defaults"].value if "defaults" in top else {}
         trust = self.trust(top["trust"].value if "trust" in top else {})
@@ -488,12 +517,16 @@ class _Reader:
             return None
         if not is_file:
             problem = "not a regular file" if path.exists() else "no such file"
-            self.error(value.node, f"{value.value}: {problem} (paths are relative to "
-                                   f"{self.path.name})")
+            self.error(
+                value.node, f"{value.value}: {problem} (paths are relative to {self.path.name})"
+            )
             return None
         if path.stat().st_size > MAX_KEY_FILE_BYTES:  # read like a `file:` pin
-            self.error(value.node, f"{value.value}: larger than 1 MiB; that is no "
-                                   f"{'CA file' if key == 'ca_file' else 'CA catalog'}")
+            self.error(
+                value.node,
+                f"{value.value}: larger than 1 MiB; that is no "
+                f"{'CA file' if key == 'ca_file' else 'CA catalog'}",
+            )
             return None
         return path
 
@@ -507,17 +540,23 @@ class _Reader:
         hosts: dict[str, yaml.Node] = {}
         for key, key_node, domain_node in value.value:
             if key in schema.DOMAIN.fields:  # a domain's setting, indented one level short
-                self.error(key_node, f"`{key}:` sits directly under `domains:`, where each "
-                                     "key is a host name; indent it under its domain (two "
-                                     "more spaces, below the host's line)")
+                self.error(
+                    key_node,
+                    f"`{key}:` sits directly under `domains:`, where each "
+                    "key is a host name; indent it under its domain (two "
+                    "more spaces, below the host's line)",
+                )
                 continue
             host = self.host(key, key_node)
             if host is None:
                 continue
             if host in hosts:
                 line = hosts[host].start_mark.line + 1
-                self.error(key_node, f"`{key}` is the same host as the one on line {line} "
-                                     f"({host}); each host may appear once")
+                self.error(
+                    key_node,
+                    f"`{key}` is the same host as the one on line {line} "
+                    f"({host}); each host may appear once",
+                )
                 continue
             hosts[host] = key_node
             domain = self.domain(host, key_node, domain_node, defaults)
@@ -547,9 +586,12 @@ class _Reader:
         # a wrong `expires:` (here or in defaults) has its own error already
         written = own.present | getattr(defaults, "present", frozenset(defaults))
         if expires is None and "expires" not in written:
-            self.error(key_node, f"{host} has no `expires:`; add `expires: yyyy-mm-dd` "
-                                 "(pins stop being enforced after it) or `expires: never` "
-                                 "to the domain or to `defaults:`")
+            self.error(
+                key_node,
+                f"{host} has no `expires:`; add `expires: yyyy-mm-dd` "
+                "(pins stop being enforced after it) or `expires: never` "
+                "to the domain or to `defaults:`",
+            )
         pins = self.pins(own.get("pins"), host)  # judged even then: every error at once
         connect = self.connect(own["connect"]) if "connect" in own else None
         report_uris = self.report_uris(settings.get("report_uris"))
@@ -600,16 +642,22 @@ class _Reader:
                 continue
             if pin.sha256 in seen:
                 line = seen[pin.sha256].start_mark.line + 1
-                self.error(pin_node, f"this pin ({pin.sha256}) is already listed for {host} "
-                                     f"on line {line}; remove one")
+                self.error(
+                    pin_node,
+                    f"this pin ({pin.sha256}) is already listed for {host} "
+                    f"on line {line}; remove one",
+                )
                 ok = False
                 continue
             seen[pin.sha256] = pin_node
             pins.append(pin)
         if ok and len(pins) < schema.DOMAIN.fields["pins"].min_items:
-            self.error(value.node, f"{host} has {len(pins)} pin(s); at least two are needed: "
-                                   "the live key and a backup (`pingen keygen NAME` makes one), "
-                                   "or pins of two CAs that can issue for it")
+            self.error(
+                value.node,
+                f"{host} has {len(pins)} pin(s); at least two are needed: "
+                "the live key and a backup (`pingen keygen NAME` makes one), "
+                "or pins of two CAs that can issue for it",
+            )
             return None
         return tuple(pins) if ok else None
 
@@ -620,8 +668,11 @@ class _Reader:
         sources = [s for s in schema.PIN_SOURCES if s in fields]
         if len(sources) != 1:
             given = ", ".join(f"`{s}`" for s in sources) or "none"
-            self.error(node, f"a pin needs exactly one of `sha256:`, `file:`, `root:` or "
-                             f"`intermediate:` (given: {given})")
+            self.error(
+                node,
+                f"a pin needs exactly one of `sha256:`, `file:`, `root:` or "
+                f"`intermediate:` (given: {given})",
+            )
             return None
         source = PinSource(sources[0])
         found = self.resolve_source(source, fields[source.value])
@@ -653,16 +704,19 @@ class _Reader:
             self.error(value.node, f"`key:` {error}")
             return known
         if known is not None and (known.algorithm, known.bits, known.curve) != (
-            stated.algorithm, stated.bits, stated.curve
+            stated.algorithm,
+            stated.bits,
+            stated.curve,
         ):
-            self.error(value.node, f"`key: {value.value}` contradicts the {source.value}, whose "
-                                   f"key is {known.name}; remove `key:` (the {source.value} "
-                                   "tells)")
+            self.error(
+                value.node,
+                f"`key: {value.value}` contradicts the {source.value}, whose "
+                f"key is {known.name}; remove `key:` (the {source.value} "
+                "tells)",
+            )
         return known or stated
 
-    def resolve_source(
-        self, source: PinSource, value: _Value
-    ) -> _Resolved | None:
+    def resolve_source(self, source: PinSource, value: _Value) -> _Resolved | None:
         text: str = value.value
         if source is PinSource.SHA256:
             try:
@@ -690,8 +744,11 @@ class _Reader:
             return None
         if len(keys) > 1:
             listing = "; ".join(f"{k.subject or k.kind}: sha256 {k.sha256}" for k in keys)
-            self.error(value.node, f"{value.value} holds {len(keys)} certificates; a pin names "
-                                   f"one key. Use `sha256:` with the one you mean: {listing}")
+            self.error(
+                value.node,
+                f"{value.value} holds {len(keys)} certificates; a pin names "
+                f"one key. Use `sha256:` with the one you mean: {listing}",
+            )
             return None
         key = keys[0]
         if key.is_private_key:
@@ -699,15 +756,15 @@ class _Reader:
         label = key.subject or PurePosixPath(value.value).name
         return key.sha256, key.level, label, key.key
 
-    def catalog_pin(
-        self, source: PinSource, value: _Value
-    ) -> _Resolved | None:
+    def catalog_pin(self, source: PinSource, value: _Value) -> _Resolved | None:
         from pingen import catalog
         from pingen.sources import common_name
         from pingen.spki import key_type_of, pin_of_certificate
 
-        lookups = {PinSource.ROOT: catalog.lookup_root,
-                   PinSource.INTERMEDIATE: catalog.lookup_intermediate}
+        lookups = {
+            PinSource.ROOT: catalog.lookup_root,
+            PinSource.INTERMEDIATE: catalog.lookup_intermediate,
+        }
         try:
             cert = lookups[source](value.value, self.catalog)
         except LookupError as error:
@@ -718,8 +775,10 @@ class _Reader:
             except LookupError:
                 pass
             else:
-                message = (f"{value.value!r} is {_A_LEVEL[other]}, not {_A_LEVEL[source]}: "
-                           f"write `{other.value}: {value.value}`")
+                message = (
+                    f"{value.value!r} is {_A_LEVEL[other]}, not {_A_LEVEL[source]}: "
+                    f"write `{other.value}: {value.value}`"
+                )
             self.error(value.node, message)
             return None
         level = Level.ROOT if source is PinSource.ROOT else Level.INTERMEDIATE
@@ -736,8 +795,11 @@ class _Reader:
         targets: list[Target] = []
         for name, key_node, node in value.value:
             if not re.match(schema.TARGET_NAME, name):
-                self.error(key_node, f"target name `{name}`: use lower-case letters, digits, "
-                                     "`-` and `_` (it names branches, e.g. pingen/ios)")
+                self.error(
+                    key_node,
+                    f"target name `{name}`: use lower-case letters, digits, "
+                    "`-` and `_` (it names branches, e.g. pingen/ios)",
+                )
                 continue
             fields = self.mapping(node, schema.TARGET)
             if fields is None:
@@ -783,9 +845,11 @@ class _Reader:
         import yaml
 
         output_type = None
-        type_node = next(
-            (v for k, v in node.value if getattr(k, "value", None) == "type"), None
-        ) if isinstance(node, yaml.MappingNode) else None
+        type_node = (
+            next((v for k, v in node.value if getattr(k, "value", None) == "type"), None)
+            if isinstance(node, yaml.MappingNode)
+            else None
+        )
         if type_node is not None:
             output_type = self.string(type_node, schema.OUTPUT_COMMON["type"], "type")
             if output_type is None:
@@ -794,8 +858,11 @@ class _Reader:
         if fields is None:
             return None
         if ("type" in fields) == ("template" in fields):
-            self.error(node, "an output needs exactly one of `type:` (one of "
-                             f"{', '.join(schema.OUTPUT_TYPES)}) or `template:`")
+            self.error(
+                node,
+                "an output needs exactly one of `type:` (one of "
+                f"{', '.join(schema.OUTPUT_TYPES)}) or `template:`",
+            )
             return None
         path = self.output_path(fields.get("path"), in_target)
         template = self.template_path(fields["template"]) if "template" in fields else None
@@ -814,7 +881,8 @@ class _Reader:
             options=frozen_mapping(options),
             location=self.where(node),
             option_locations=frozen_mapping(
-                {key: self.where(fields[key].node) for key in options if key in fields}),
+                {key: self.where(fields[key].node) for key in options if key in fields}
+            ),
         )
 
     def refuse_outputs_over_inputs(self, outputs: list[Output]) -> None:
@@ -826,16 +894,26 @@ class _Reader:
             key = file_key(self.root / output.path)
             name = output.path.as_posix()
             if key in inputs:
-                what = ("pins.yaml itself" if inputs[key] == Path(os.path.realpath(self.path))
-                        else f"{inputs[key].name}, a file pins.yaml reads")
-                self.errors.append(ConfigError(
-                    f"output path {name!r} would overwrite {what}; write the output elsewhere",
-                    output.location))
+                what = (
+                    "pins.yaml itself"
+                    if inputs[key] == Path(os.path.realpath(self.path))
+                    else f"{inputs[key].name}, a file pins.yaml reads"
+                )
+                self.errors.append(
+                    ConfigError(
+                        f"output path {name!r} would overwrite {what}; write the output elsewhere",
+                        output.location,
+                    )
+                )
             elif key in written:
                 other = written[key].path.as_posix()
-                self.errors.append(ConfigError(
-                    f"output path {name!r} and {other!r} differ only in letter case: one file "
-                    "on macOS and Windows; give them different names", output.location))
+                self.errors.append(
+                    ConfigError(
+                        f"output path {name!r} and {other!r} differ only in letter case: one file "
+                        "on macOS and Windows; give them different names",
+                        output.location,
+                    )
+                )
             written.setdefault(key, output)
 
     def output_path(self, value: _Value | None, in_target: bool) -> Path | None:
@@ -867,8 +945,10 @@ class _Reader:
             self.error(value.node, f"template {value.value}: {error.strerror}")
             return None
         if not is_file:
-            self.error(value.node, f"template {value.value}: no such file (paths are relative "
-                                   f"to {self.path.name})")
+            self.error(
+                value.node,
+                f"template {value.value}: no such file (paths are relative to {self.path.name})",
+            )
             return None
         return relative
 
@@ -895,22 +975,30 @@ def normalize_host(text: str) -> str:
     if len(host.removesuffix(".")) > MAX_HOST_LENGTH:
         # before IDNA: idna < 3.7 took minutes on a crafted long name (CVE-2024-3651),
         # and no DNS name is longer (RFC 1035 section 2.3.4 with RFC 2181 section 11)
-        raise ValueError(f"`{host[:40]}…` is {len(host)} characters long; a host name has "
-                         f"at most {MAX_HOST_LENGTH}")
+        raise ValueError(
+            f"`{host[:40]}…` is {len(host)} characters long; a host name has "
+            f"at most {MAX_HOST_LENGTH}"
+        )
     if "://" in host:
-        raise ValueError(f"`{text}` has a scheme; write only the host name "
-                         f"(`{host.split('://', 1)[1].split('/')[0]}`)")
+        raise ValueError(
+            f"`{text}` has a scheme; write only the host name "
+            f"(`{host.split('://', 1)[1].split('/')[0]}`)"
+        )
     if "/" in host:
         raise ValueError(f"`{text}` has a path; write only the host name")
     if "*" in host:
-        raise ValueError(f"`{text}` is a wildcard; pin the parent domain with "
-                         "`include_subdomains: true` instead")
+        raise ValueError(
+            f"`{text}` is a wildcard; pin the parent domain with `include_subdomains: true` instead"
+        )
     if _is_ip(host):
-        raise ValueError(f"`{text}` is an IP address; pinning needs a host name "
-                         "(use `connect:` to dial an address)")
+        raise ValueError(
+            f"`{text}` is an IP address; pinning needs a host name "
+            "(use `connect:` to dial an address)"
+        )
     if ":" in host:
-        raise ValueError(f"`{text}` has a port; write only the host name (use `connect:` "
-                         "for another port)")
+        raise ValueError(
+            f"`{text}` has a port; write only the host name (use `connect:` for another port)"
+        )
     if " " in host or "\t" in host:
         raise ValueError(f"`{text}` contains white space")
     host = host.rstrip(".") if host.endswith(".") and not host.endswith("..") else host
@@ -927,15 +1015,20 @@ def normalize_host(text: str) -> str:
             raise ValueError(f"`{text}` is not a valid host name: {error}") from None
     labels = ascii_host.split(".")
     if len(labels) < 2:
-        raise ValueError(f"`{text}` is a single label; pin a full host name such as "
-                         "api.example.com")
+        raise ValueError(
+            f"`{text}` is a single label; pin a full host name such as api.example.com"
+        )
     bad = [label for label in labels if not _LABEL.match(label)]
     if bad:
-        raise ValueError(f"`{text}` has an invalid label `{bad[0]}` (letters, digits and "
-                         "inner hyphens only, at most 63 characters)")
+        raise ValueError(
+            f"`{text}` has an invalid label `{bad[0]}` (letters, digits and "
+            "inner hyphens only, at most 63 characters)"
+        )
     if len(ascii_host) > MAX_HOST_LENGTH:
-        raise ValueError(f"`{text}` is longer than {MAX_HOST_LENGTH} characters as an "
-                         f"A-label ({len(ascii_host)}: `{ascii_host[:40]}…`)")
+        raise ValueError(
+            f"`{text}` is longer than {MAX_HOST_LENGTH} characters as an "
+            f"A-label ({len(ascii_host)}: `{ascii_host[:40]}…`)"
+        )
     return ascii_host
 
 
@@ -965,14 +1058,18 @@ def idna2003_warning(host: str) -> str | None:
             raise UnicodeError("unassigned in Unicode 3.2")
         legacy = unicode.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        return (f"{unicode} ({host}): OkHttp 4.12 (IDNA2003, Unicode 3.2) cannot parse a URL "
-                f"with this host in Unicode; write it as {host} in the app's URLs")
+        return (
+            f"{unicode} ({host}): OkHttp 4.12 (IDNA2003, Unicode 3.2) cannot parse a URL "
+            f"with this host in Unicode; write it as {host} in the app's URLs"
+        )
     if legacy == host:
         return None
-    return (f"{unicode} is pinned as {host} (UTS-46), but OkHttp 4.12 (the okhttp output, "
-            f"and Android's react-native pinning) maps the URL host {unicode} to {legacy} "
-            f"(IDNA2003), which these pins do not cover: pin {legacy} too, or write the host "
-            f"as {host} in the app's URLs")
+    return (
+        f"{unicode} is pinned as {host} (UTS-46), but OkHttp 4.12 (the okhttp output, "
+        f"and Android's react-native pinning) maps the URL host {unicode} to {legacy} "
+        f"(IDNA2003), which these pins do not cover: pin {legacy} too, or write the host "
+        f"as {host} in the app's URLs"
+    )
 
 
 def _is_ip(text: str) -> bool:
@@ -1058,4 +1155,3 @@ def _describe(node: yaml.Node) -> str:
     if node.tag == "tag:yaml.org,2002:null":
         return "nothing (an empty value)"
     return repr(node.value)
-

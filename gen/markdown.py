@@ -22,8 +22,15 @@ _MD_SPECIAL = frozenset("\\`*_[]!|~")
 # (dependabot/dependabot-core@05c98de7cafaa61734a92b60fcec83665ba72abc:common/lib/
 # dependabot/pull_request_creator/message_builder/link_and_mention_sanitizer.rb#L220).
 _ZERO_WIDTH_SPACE = "&#8203;"
-_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;",
-         "@": "@" + _ZERO_WIDTH_SPACE, "#": "#" + _ZERO_WIDTH_SPACE}
+_HTML = {
+    "<": "&lt;",
+    ">": "&gt;",
+    "&": "&amp;",
+    '"': "&quot;",
+    "'": "&#39;",
+    "@": "@" + _ZERO_WIDTH_SPACE,
+    "#": "#" + _ZERO_WIDTH_SPACE,
+}
 # GitHub's autolinks: `scheme://…` and `www.…` (GFM spec, "Autolinks (extension)").
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
 
@@ -64,8 +71,10 @@ def regenerated_files(porcelain: bytes) -> str:
     if not entries:
         return ""
     paths = [entry[3:].decode("utf-8", "surrogateescape") for entry in entries]
-    return "\n".join(["", "#### Regenerated files", "",
-                      *(f"- {md_code(path)}" for path in paths)]) + "\n"
+    return (
+        "\n".join(["", "#### Regenerated files", "", *(f"- {md_code(path)}" for path in paths)])
+        + "\n"
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -118,7 +118,8 @@ class Output:
     location: Location | None = field(default=None, compare=False)
     # where each option given in pins.yaml sits, so an error points at its own line
     option_locations: Mapping[str, Location] = field(
-        default_factory=lambda: frozen_mapping({}), compare=False)
+        default_factory=lambda: frozen_mapping({}), compare=False
+    )
 
     @property
     def kind(self) -> str:
@@ -186,8 +187,11 @@ class Config:
             return self.confinement
         import os
 
-        return Repository(Path(os.path.realpath(self.into)), in_git=False,
-                          shown=f"the target's folder {self.into}")
+        return Repository(
+            Path(os.path.realpath(self.into)),
+            in_git=False,
+            shown=f"the target's folder {self.into}",
+        )
 
     def target(self, name: str) -> Target | None:
         return next((target for target in self.targets if target.name == name), None)

@@ -78,8 +78,7 @@ def rekeyed_leaf_pins(domain: Domain, catalog: Catalog) -> list[ConfigError]:
     ]
 
 
-def _rekeyed_leaf_message(domain: Domain, pin: Pin, provider: Provider,
-                          catalog: Catalog) -> str:
+def _rekeyed_leaf_message(domain: Domain, pin: Pin, provider: Provider, catalog: Catalog) -> str:
     return (
         f"{pin_name(pin)} is a leaf pin, but {domain.host} has `provider: {provider.name}`: "
         f"{provider.description}. The next renewal (the platform picks the day) serves a "
@@ -146,8 +145,14 @@ def operator_of_pin(sha256: str, catalog: Catalog) -> str | None:
 def no_backup_message(domain: Domain, gap: BackupGap, catalog: Catalog) -> str:
     assert gap.operator is not None
     who = gap.operator_name
-    others = (f" ({_names([pin_name(p) for p in gap.unknown])}: not a key of a CA pingen's "
-              "catalog knows, so not a second CA)") if gap.unknown else ""
+    others = (
+        (
+            f" ({_names([pin_name(p) for p in gap.unknown])}: not a key of a CA pingen's "
+            "catalog knows, so not a second CA)"
+        )
+        if gap.unknown
+        else ""
+    )
     return (
         f"{domain.host} has no backup: no pin is marked `backup: true`, and every pin of a "
         f"known CA belongs to {who}{others}. If {who} stops issuing for {domain.host} (a CA "
@@ -170,14 +175,26 @@ def unknown_backup_message(domain: Domain) -> str:
 
 
 def _backup_advice(domain: Domain, operator: str, catalog: Catalog) -> str:
-    key = ("an offline key (`pingen keygen NAME`, pinned with `backup: true`; deployable as "
-           "an uploaded certificate of your own)")
-    second = next((root for op in catalog.operators if op.id != operator
-                   for root in catalog.roots_of(op.id) if not root.pending), None)
+    key = (
+        "an offline key (`pingen keygen NAME`, pinned with `backup: true`; deployable as "
+        "an uploaded certificate of your own)"
+    )
+    second = next(
+        (
+            root
+            for op in catalog.operators
+            if op.id != operator
+            for root in catalog.roots_of(op.id)
+            if not root.pending
+        ),
+        None,
+    )
     if second is None:
         return key
-    return (f"{key}, or the root of a second CA you could move to, e.g. "
-            f"`root: {second.name}` with `backup: true`")
+    return (
+        f"{key}, or the root of a second CA you could move to, e.g. "
+        f"`root: {second.name}` with `backup: true`"
+    )
 
 
 def backup_step_note(host: str, hashes: Sequence[str], catalog: Catalog) -> str:
@@ -188,13 +205,15 @@ def backup_step_note(host: str, hashes: Sequence[str], catalog: Catalog) -> str:
     pins = tuple(Pin(sha256, PinSource.SHA256) for sha256 in hashes)
     gap = backup_gap(Domain(host, False, True, PinSet(pins, None)), catalog)
     if gap is None:
-        return ("recommended: the pins above span two CAs, and a key of your own outlives "
-                "both")
+        return "recommended: the pins above span two CAs, and a key of your own outlives both"
     if gap.operator_name is not None:
-        return (f"required: every pin above belongs to {gap.operator_name}, and `pingen "
-                "build` refuses this domain without a backup")
-    return ("required: `pingen build` warns (and `--strict` fails) until a pin is marked "
-            "`backup: true`")
+        return (
+            f"required: every pin above belongs to {gap.operator_name}, and `pingen "
+            "build` refuses this domain without a backup"
+        )
+    return (
+        "required: `pingen build` warns (and `--strict` fails) until a pin is marked `backup: true`"
+    )
 
 
 # -- expiry -------------------------------------------------------------------------------
@@ -224,13 +243,22 @@ def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[D
     from pingen.futures import Window, futures
     from pingen.verdict import ProblemSeverity
 
-    found = futures(domain.pin_set, domain.provider, Window.of(at, domain.expires), catalog,
-                    None, host=domain.host)
+    found = futures(
+        domain.pin_set,
+        domain.provider,
+        Window.of(at, domain.expires),
+        catalog,
+        None,
+        host=domain.host,
+    )
     certain = " (certain: verify fails on it)"
     return [
-        Diagnostic(f"{domain.host}: {finding.code}"
-                   f"{certain if finding.severity is ProblemSeverity.FAIL else ''}: "
-                   f"{finding.message}", domain.location)
+        Diagnostic(
+            f"{domain.host}: {finding.code}"
+            f"{certain if finding.severity is ProblemSeverity.FAIL else ''}: "
+            f"{finding.message}",
+            domain.location,
+        )
         for finding in found
     ]
 

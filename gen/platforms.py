@@ -99,9 +99,9 @@ OKHTTP = Platform(
     report_only=False,
     # `findMatchingPins(hostname) = pins.filterList { matchesHostname(hostname) }` (L216);
     # KDoc: "If multiple patterns match a hostname, any match is sufficient" (L110).
-    source="square/okhttp@parent-4.12.0:okhttp/src/main/kotlin/okhttp3/"
-    "CertificatePinner.kt#L216",
+    source="square/okhttp@parent-4.12.0:okhttp/src/main/kotlin/okhttp3/CertificatePinner.kt#L216",
 )
+
 
 def trustkit_is_subdomain(domain: str, host: str) -> bool:
     """TrustKit (iOS)'s isSubdomain: the host is longer, both have the same registry
@@ -119,10 +119,10 @@ def trustkit_is_subdomain(domain: str, host: str) -> bool:
     registry = registry_length(domain)
     if registry == 0 or registry_length(host) != registry:
         return False
-    if domain[len(domain) - registry:] != host[len(host) - registry:]:
+    if domain[len(domain) - registry :] != host[len(host) - registry :]:
         return False
-    domain_label = "." + domain[:len(domain) - registry - 1]
-    return host[:len(host) - registry - 1].endswith(domain_label)
+    domain_label = "." + domain[: len(domain) - registry - 1]
+    return host[: len(host) - registry - 1].endswith(domain_label)
 
 
 TRUSTKIT_IOS = Platform(
@@ -256,8 +256,15 @@ class Entry:
 
     @classmethod
     def of(cls, domain: Domain) -> Entry:
-        return cls(domain.host, domain.include_subdomains, domain.pins, domain.expires,
-                   domain.enforce, PINS_YAML, domain.location)
+        return cls(
+            domain.host,
+            domain.include_subdomains,
+            domain.pins,
+            domain.expires,
+            domain.enforce,
+            PINS_YAML,
+            domain.location,
+        )
 
     @property
     def described(self) -> str:
@@ -323,12 +330,14 @@ class Effective:
 
     @property
     def requires(self) -> str:
-        return " AND ".join(f"{r.position.value} in [{_pin_list(r.pins)}]"
-                            for r in self.requirements)
+        return " AND ".join(
+            f"{r.position.value} in [{_pin_list(r.pins)}]" for r in self.requirements
+        )
 
 
-def effective(platform: Platform, entries: Sequence[Entry] | EntryIndex, host: str,
-              at: dt.date | None = None) -> Effective:
+def effective(
+    platform: Platform, entries: Sequence[Entry] | EntryIndex, host: str, at: dt.date | None = None
+) -> Effective:
     """What `platform` enforces for `host`, given the entries of one file.
 
     `at`: a day on which entries whose expiry has passed no longer pin (where the
@@ -360,8 +369,7 @@ class EntryIndex:
             self.by_host.setdefault(entry.host, []).append(entry)
 
 
-def candidates(platform: Platform, entries: Sequence[Entry] | EntryIndex,
-               host: str) -> list[Entry]:
+def candidates(platform: Platform, entries: Sequence[Entry] | EntryIndex, host: str) -> list[Entry]:
     """The entries that match `host` under `platform`'s rules, the most specific first:
     the exact entry, then including parents from the nearest out (up to `depth`)."""
     by_host = (entries if isinstance(entries, EntryIndex) else EntryIndex(entries)).by_host
@@ -371,8 +379,11 @@ def candidates(platform: Platform, entries: Sequence[Entry] | EntryIndex,
         if platform.depth is not None and skipped > platform.depth:
             break
         parent = ".".join(labels[skipped:])
-        found.extend(e for e in by_host.get(parent, ()) if e.include_subdomains
-                     and (platform.covers is None or platform.covers(parent, host)))
+        found.extend(
+            e
+            for e in by_host.get(parent, ())
+            if e.include_subdomains and (platform.covers is None or platform.covers(parent, host))
+        )
     return found
 
 
@@ -387,8 +398,11 @@ def _requirements(platform: Platform, entries: list[Entry]) -> tuple[Requirement
         return (Requirement(Position.ANY, _unique(p for e in entries for p in e.pins)),)
     leaf = _unique(p for e in entries for p in e.pins if not _is_ca(p))
     ca = _unique(p for e in entries for p in e.pins if _is_ca(p))
-    return tuple(Requirement(position, pins)
-                 for position, pins in ((Position.LEAF, leaf), (Position.CA, ca)) if pins)
+    return tuple(
+        Requirement(position, pins)
+        for position, pins in ((Position.LEAF, leaf), (Position.CA, ca))
+        if pins
+    )
 
 
 def _is_ca(pin: Pin) -> bool:
@@ -454,8 +468,9 @@ class Divergence:
         return (self.platform.name, owner, hosts, self.kind)
 
 
-def divergences(platform: Platform, entries: Sequence[Entry],
-                ours: Sequence[Entry]) -> list[Divergence]:
+def divergences(
+    platform: Platform, entries: Sequence[Entry], ours: Sequence[Entry]
+) -> list[Divergence]:
     """Where `platform`, reading `entries`, enforces something else than pins.yaml (whose
     own entries are `ours`) for an overlapping host. A host matched by one entry only is
     left to the output's adapter, which already says what the platform cannot express
@@ -475,8 +490,9 @@ def divergences(platform: Platform, entries: Sequence[Entry],
     return list(found.values())
 
 
-def _compare(platform: Platform, entries: EntryIndex, ours: EntryIndex, host: str,
-             at: dt.date | None) -> Divergence | None:
+def _compare(
+    platform: Platform, entries: EntryIndex, ours: EntryIndex, host: str, at: dt.date | None
+) -> Divergence | None:
     intended = effective(INTENDED, ours, host, at)
     actual = effective(platform, entries, host, at)
     if not actual.pinned:
@@ -487,12 +503,12 @@ def _compare(platform: Platform, entries: EntryIndex, ours: EntryIndex, host: st
         # Pinned after the entry pins.yaml chose has expired (a pooled parent).
         return Divergence(platform, host, intended, actual, blocking=False, at=at)
     wanted = frozenset(pin.sha256 for pin in intended.pins)
-    blocking = (
-        any(not wanted <= requirement.hashes for requirement in actual.requirements)
-        or (actual.enforce and not intended.enforce)
+    blocking = any(not wanted <= requirement.hashes for requirement in actual.requirements) or (
+        actual.enforce and not intended.enforce
     )
     weaker = frozenset(pin.sha256 for pin in actual.pins) != wanted or (
-        intended.enforce and not actual.enforce)
+        intended.enforce and not actual.enforce
+    )
     if blocking or weaker:
         return Divergence(platform, host, intended, actual, blocking, at)
     return None
@@ -526,8 +542,7 @@ def prove(config: Config, output: Output, foreign: Sequence[Entry] = ()) -> Proo
             # One line for many hosts weakened by the same entries: a config with a
             # thousand subdomains must not drown the real news.
             text = explain_divergence(group[0]) if len(group) == 1 else explain_group(group)
-            proof.warnings.append(
-                Diagnostic(prefix + text, _location(group[0]) or output.location))
+            proof.warnings.append(Diagnostic(prefix + text, _location(group[0]) or output.location))
     return proof
 
 

@@ -53,12 +53,16 @@ MAX_HEAD = 16 * 1024  # an HTTP request head (or CONNECT) longer than this is re
 MAX_ATTEMPTS_KEPT = 50  # per host: the report keeps the first ones, counts all
 MAX_NAMES = 1000  # distinct names a run issues certificates for / remembers
 TLS_HANDSHAKE = 0x16  # the first byte of a TLS record carrying a ClientHello
-_NEVER_FORWARDS = (b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
-                   b"Content-Length: 78\r\nConnection: close\r\n\r\n"
-                   b"pingen probe answers only for the hosts under test and never forwards "
-                   b"traffic\n")
-_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 46\r\n"
-           b"Connection: close\r\n\r\npingen probe: this request reached the probe.\n")
+_NEVER_FORWARDS = (
+    b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 78\r\nConnection: close\r\n\r\n"
+    b"pingen probe answers only for the hosts under test and never forwards "
+    b"traffic\n"
+)
+_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 46\r\n"
+    b"Connection: close\r\n\r\npingen probe: this request reached the probe.\n"
+)
 # No header lines: the Android emulator's -http-proxy client fails HTTPS when the
 # CONNECT answer carries any (Android issue 72551; the workaround
 # tmurakam/android-emulator-proxy-forwarder exists only to strip them).
@@ -141,6 +145,7 @@ class HostVerdict:
 
 # -- verdicts ------------------------------------------------------------------------------
 
+
 def judge(logs: Iterable[HostLog]) -> list[HostVerdict]:
     """A verdict for every host under test, then for the control host (if any)."""
     logs = list(logs)
@@ -159,34 +164,56 @@ def _judge_host(log: HostLog, control_ok: bool) -> HostVerdict:
         return HostVerdict(target.host, target.expect, value, reason)
 
     if target.expect == "refuse" and log.requests:
-        return verdict("FAIL", f"a request arrived ({_request_seen(log)}): the app does not "
-                               "enforce pinning for this host")
+        return verdict(
+            "FAIL",
+            f"a request arrived ({_request_seen(log)}): the app does not "
+            "enforce pinning for this host",
+        )
     if not log.count:
         return verdict("UNTESTED", "nobody dialled it: make the app's test reach this host")
     if not control_ok:
-        return verdict("UNTESTED", "the control host got no request, so the device may not "
-                                   "trust the probe CA and a refusal proves nothing")
+        return verdict(
+            "UNTESTED",
+            "the control host got no request, so the device may not "
+            "trust the probe CA and a refusal proves nothing",
+        )
     if target.expect == "refuse":
-        return verdict("PASS", f"the client went away without a request "
-                               f"({_connections(log.count)}; {log.attempts[-1].detail})")
+        return verdict(
+            "PASS",
+            f"the client went away without a request "
+            f"({_connections(log.count)}; {log.attempts[-1].detail})",
+        )
     if log.tls_requests:
-        return verdict("PASS", f"the client accepted the pinned key and sent "
-                               f"{_request_seen(log)}")
-    return verdict("FAIL", f"the client refused a chain whose leaf holds the pinned key "
-                           f"({_connections(log.count)}; {log.attempts[-1].detail})")
+        return verdict("PASS", f"the client accepted the pinned key and sent {_request_seen(log)}")
+    return verdict(
+        "FAIL",
+        f"the client refused a chain whose leaf holds the pinned key "
+        f"({_connections(log.count)}; {log.attempts[-1].detail})",
+    )
 
 
 def _judge_control(log: HostLog) -> HostVerdict:
     host = log.target.host
     if log.tls_requests:
-        return HostVerdict(host, "control", "PASS", f"a request arrived over TLS "
-                                                    f"({_request_seen(log)}): the device "
-                                                    "trusts the probe CA")
-    what = (f"{_connections(log.count)}; {log.attempts[-1].detail}" if log.count
-            else "nobody dialled it")
-    return HostVerdict(host, "control", "FAIL", f"no request over TLS ({what}): install the "
-                                                "probe CA as trusted and route the traffic "
-                                                "to the probe")
+        return HostVerdict(
+            host,
+            "control",
+            "PASS",
+            f"a request arrived over TLS ({_request_seen(log)}): the device trusts the probe CA",
+        )
+    what = (
+        f"{_connections(log.count)}; {log.attempts[-1].detail}"
+        if log.count
+        else "nobody dialled it"
+    )
+    return HostVerdict(
+        host,
+        "control",
+        "FAIL",
+        f"no request over TLS ({what}): install the "
+        "probe CA as trusted and route the traffic "
+        "to the probe",
+    )
 
 
 def _request_seen(log: HostLog) -> str:
@@ -205,6 +232,7 @@ def _connections(count: int) -> str:
 
 
 # -- the server ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -243,8 +271,9 @@ class _Silent(Exception):
 class ProbeServer:
     """Serves a `Plan` until `stop()`, a duration, or a number of finished connections."""
 
-    def __init__(self, plan: Plan, folder: Path,
-                 log: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self, plan: Plan, folder: Path, log: Callable[[str, str], None] | None = None
+    ) -> None:
         self.plan = plan
         self.log = log  # (host, what happened), as each connection to a host ends
         self.folder = folder  # private (0700): certificate chains and the leaf key file
@@ -297,16 +326,18 @@ class ProbeServer:
 
         certificates, kind, key = self._chain_for(name, target)
         chain = self.folder / f"chain-{len(self._contexts)}.pem"
-        chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM)
-                                   for c in certificates))
+        chain.write_bytes(
+            b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+        )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.set_alpn_protocols(["http/1.1"])  # the probe speaks HTTP/1.1 only
         context.load_cert_chain(chain, self._key_file(kind, key))
         return context
 
-    def _chain_for(self, name: str, target: Target
-                   ) -> tuple[list[x509.Certificate], str, PrivateKeyTypes]:
+    def _chain_for(
+        self, name: str, target: Target
+    ) -> tuple[list[x509.Certificate], str, PrivateKeyTypes]:
         """The chain served for `name` (leaf first), and the leaf's key with its kind."""
         import datetime as dt
 
@@ -320,8 +351,11 @@ class ProbeServer:
             if self._intermediate is None:
                 self._intermediate = plan.ca.intermediate(signer, now)
             issuer: ProbeCA = self._intermediate
-            return ([issuer.issue([name], plan.refuse_key, now), issuer.cert], "refuse",
-                    plan.refuse_key)
+            return (
+                [issuer.issue([name], plan.refuse_key, now), issuer.cert],
+                "refuse",
+                plan.refuse_key,
+            )
         if accept_key is not None:
             return [plan.ca.issue([name], accept_key, now)], "accept", accept_key
         return [plan.ca.issue([name], plan.refuse_key, now)], "refuse", plan.refuse_key
@@ -335,17 +369,24 @@ class ProbeServer:
             from pingen.keys import PRIVATE_MODE, write_files
 
             path = self.folder / f"{kind}.key.pem"
-            pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+            pem = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
             write_files([(path, pem, PRIVATE_MODE)])
             self._key_files[kind] = path
         return self._key_files[kind]
 
     # -- running
-    async def serve(self, sock: socket.socket, *, duration: float | None,
-                    connections: int | None,
-                    ready: Callable[[tuple[str, int]], None]) -> Outcome:
+    async def serve(
+        self,
+        sock: socket.socket,
+        *,
+        duration: float | None,
+        connections: int | None,
+        ready: Callable[[tuple[str, int]], None],
+    ) -> Outcome:
         """Serve on the listening `sock` (see `listening_socket`) until stopped."""
         self._stopping = asyncio.Event()
         self._limit = connections
@@ -402,8 +443,7 @@ class ProbeServer:
         except TimeoutError:
             raise _Stop from None
 
-    async def _connection(self, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         first = await self._receive(reader)
         if not first:
             return
@@ -413,8 +453,9 @@ class ProbeServer:
             await self._plain(reader, writer, first)
 
     # -- plain HTTP: CONNECT, or a cleartext request
-    async def _plain(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                     data: bytes) -> None:
+    async def _plain(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+    ) -> None:
         head, rest = await self._head(reader, data)
         method, request_target, host_header = _parse_head(head)
         if method == "CONNECT":
@@ -426,8 +467,10 @@ class ProbeServer:
             self._note_other(name or "(no host)")
         else:
             request = Request(method, _path_of(request_target), cleartext=True)
-            self._record(target, Attempt(name or target.host, "http", "none",
-                                         f"the client sent {request}", request))
+            self._record(
+                target,
+                Attempt(name or target.host, "http", "none", f"the client sent {request}", request),
+            )
         writer.write(_NEVER_FORWARDS)
         await writer.drain()
 
@@ -442,8 +485,9 @@ class ProbeServer:
         head, _, rest = data.partition(b"\r\n\r\n")
         return head, rest
 
-    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      name: str, rest: bytes) -> None:
+    async def _tunnel(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, name: str, rest: bytes
+    ) -> None:
         target = self.target_for(name) if name else None
         if target is None:
             self._note_other(name or "(no host)")
@@ -454,23 +498,34 @@ class ProbeServer:
         await writer.drain()
         data = rest or await self._receive(reader)
         if not data:
-            self._record(target, Attempt(name, "connect", "none",
-                                         "the client opened a tunnel and sent nothing"))
+            self._record(
+                target,
+                Attempt(name, "connect", "none", "the client opened a tunnel and sent nothing"),
+            )
         elif data[0] == TLS_HANDSHAKE:
             await self._tls(reader, writer, data, "connect", name)
         else:
             head, _ = await self._head(reader, data)
             method, request_target, _host = _parse_head(head)
             request = Request(method, _path_of(request_target), cleartext=True)
-            self._record(target, Attempt(name, "connect", "none",
-                                         f"the client sent {request} inside the tunnel",
-                                         request))
+            self._record(
+                target,
+                Attempt(
+                    name, "connect", "none", f"the client sent {request} inside the tunnel", request
+                ),
+            )
             writer.write(_NEVER_FORWARDS)
             await writer.drain()
 
     # -- TLS
-    async def _tls(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   data: bytes, via: Via, fallback_name: str | None) -> None:
+    async def _tls(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        data: bytes,
+        via: Via,
+        fallback_name: str | None,
+    ) -> None:
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = self._base.wrap_bio(incoming, outgoing, server_side=True)
         if fallback_name:
@@ -491,8 +546,15 @@ class ProbeServer:
         try:
             request, detail = await session.request()
         except asyncio.CancelledError:  # the probe stops: what the client did so far counts
-            self._record(target, Attempt(name, via, "completed", "handshake completed; no "
-                                         "request yet when the probe stopped"))
+            self._record(
+                target,
+                Attempt(
+                    name,
+                    via,
+                    "completed",
+                    "handshake completed; no request yet when the probe stopped",
+                ),
+            )
             raise
         self._record(target, Attempt(name, via, "completed", detail, request))
         if request is not None:
@@ -502,9 +564,15 @@ class ProbeServer:
 class _Session:
     """One server-side TLS session over a MemoryBIO pair."""
 
-    def __init__(self, tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
-                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 server: ProbeServer) -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLObject,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        server: ProbeServer,
+    ) -> None:
         self.tls, self.incoming, self.outgoing = tls, incoming, outgoing
         self.reader, self.writer, self.server = reader, writer, server
 
@@ -520,8 +588,7 @@ class _Session:
         it sent nothing for the idle timeout."""
         await self._flush()
         try:
-            data = await asyncio.wait_for(self.reader.read(65536),
-                                          self.server.plan.idle_timeout)
+            data = await asyncio.wait_for(self.reader.read(65536), self.server.plan.idle_timeout)
         except TimeoutError:
             raise _Silent from None
         except OSError:
@@ -540,8 +607,10 @@ class _Session:
                     if not await self._fill():
                         return "the client hung up during the TLS handshake"
                 except _Silent:
-                    return (f"the client sent nothing for {self.server.plan.idle_timeout:g} s "
-                            "during the TLS handshake")
+                    return (
+                        f"the client sent nothing for {self.server.plan.idle_timeout:g} s "
+                        "during the TLS handshake"
+                    )
                 continue
             except ssl.SSLError as error:
                 await self._flush()
@@ -558,11 +627,15 @@ class _Session:
             except ssl.SSLWantReadError:
                 try:
                     if not await self._fill():
-                        return None, ("handshake completed; the client closed the "
-                                      "connection before sending a request")
+                        return None, (
+                            "handshake completed; the client closed the "
+                            "connection before sending a request"
+                        )
                 except _Silent:
-                    return None, (f"handshake completed; the client sent no request for "
-                                  f"{self.server.plan.idle_timeout:g} s")
+                    return None, (
+                        f"handshake completed; the client sent no request for "
+                        f"{self.server.plan.idle_timeout:g} s"
+                    )
                 continue
             except ssl.SSLZeroReturnError:
                 return None, "handshake completed; the client closed TLS before a request"
@@ -596,6 +669,7 @@ def describe_tls_error(error: ssl.SSLError) -> str:
 
 
 # -- small parsers (the client's bytes are untrusted: nothing here raises on them) --------
+
 
 def _normal_name(text: str) -> str:
     return text.strip().rstrip(".").lower()[:253]
@@ -655,9 +729,13 @@ def _bind_message(host: str, port: int, error: OSError) -> str:
 
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if error.errno == errno.EADDRINUSE:
-        return f"--listen {shown}: the port is in use; stop what listens there or choose " \
-               "another port (--listen 127.0.0.1:PORT)"
+        return (
+            f"--listen {shown}: the port is in use; stop what listens there or choose "
+            "another port (--listen 127.0.0.1:PORT)"
+        )
     if error.errno == errno.EACCES:
-        return f"--listen {shown}: no permission to listen there (ports below 1024 need " \
-               "privileges); choose a port above 1023"
+        return (
+            f"--listen {shown}: no permission to listen there (ports below 1024 need "
+            "privileges); choose a port above 1023"
+        )
     return f"--listen {shown}: cannot listen there ({error.strerror or error})"

@@ -77,12 +77,14 @@ class ProbeCA:
             .not_valid_after(now + dt.timedelta(days=LEAF_DAYS))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(cert_sign=False, key_encipherment=is_rsa), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
-                           critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public),  # type: ignore[arg-type]
-                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(public),  # type: ignore[arg-type]
+                critical=False,
+            )
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),  # type: ignore[arg-type]
                 critical=False,
@@ -96,13 +98,17 @@ class ProbeCA:
         from cryptography import x509
         from cryptography.x509.oid import NameOID
 
-        name = x509.Name([
-            x509.NameAttribute(NameOID.COMMON_NAME, "pingen probe intermediate (the pinned "
-                                                    "test key)"),
-        ])
+        name = x509.Name(
+            [
+                x509.NameAttribute(
+                    NameOID.COMMON_NAME, "pingen probe intermediate (the pinned test key)"
+                ),
+            ]
+        )
         days = (self.cert.not_valid_after_utc - now).days
-        cert = _ca_certificate(name, key, self, now, days=max(1, min(days, LEAF_DAYS)),
-                               path_length=0)
+        cert = _ca_certificate(
+            name, key, self, now, days=max(1, min(days, LEAF_DAYS)), path_length=0
+        )
         return ProbeCA(cert, key)
 
 
@@ -120,14 +126,24 @@ def issuer_key(key: PrivateKeyTypes) -> CertificateIssuerPrivateKeyTypes | None:
     """`key` if it can sign certificates (RSA, EC, Ed25519, Ed448), else None."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-    kinds = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
-             ed448.Ed448PrivateKey)
+    kinds = (
+        rsa.RSAPrivateKey,
+        ec.EllipticCurvePrivateKey,
+        ed25519.Ed25519PrivateKey,
+        ed448.Ed448PrivateKey,
+    )
     return key if isinstance(key, kinds) else None
 
 
-def _ca_certificate(name: x509.Name, key: CertificateIssuerPrivateKeyTypes,
-                    issuer: ProbeCA | None, now: dt.datetime, *, days: int,
-                    path_length: int) -> x509.Certificate:
+def _ca_certificate(
+    name: x509.Name,
+    key: CertificateIssuerPrivateKeyTypes,
+    issuer: ProbeCA | None,
+    now: dt.datetime,
+    *,
+    days: int,
+    path_length: int,
+) -> x509.Certificate:
     """A CA certificate for `key` named `name`, self-signed when `issuer` is None."""
     from cryptography import x509
 
@@ -157,9 +173,15 @@ def _key_usage(*, cert_sign: bool, key_encipherment: bool) -> x509.KeyUsage:
     from cryptography import x509
 
     return x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=key_encipherment,
-        data_encipherment=False, key_agreement=False, key_cert_sign=cert_sign,
-        crl_sign=cert_sign, encipher_only=False, decipher_only=False,
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=key_encipherment,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -176,11 +198,15 @@ def fresh_ca(now: dt.datetime, *, days: int = FRESH_CA_DAYS) -> ProbeCA:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_NAME_PREFIX} {secrets.token_hex(4)}"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pingen probe - for tests only - never "
-                                                      "trust in production"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_NAME_PREFIX} {secrets.token_hex(4)}"),
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_NAME,
+                "pingen probe - for tests only - never trust in production",
+            ),
+        ]
+    )
     # path length 1: accept mode may put an intermediate with the pinned key under it
     return ProbeCA(_ca_certificate(name, key, None, now, days=days, path_length=1), key)
 
@@ -205,15 +231,19 @@ def kept_ca(folder: Path, now: dt.datetime) -> tuple[ProbeCA, bool]:
         return _read_kept(cert_path, key_path, now), False
     if present:
         missing = key_path if present[0] == cert_path else cert_path
-        raise ProbePkiError(f"{present[0]} exists but {missing} does not: the probe CA is "
-                            f"kept as the pair; remove {present[0]} or restore {missing.name}")
+        raise ProbePkiError(
+            f"{present[0]} exists but {missing} does not: the probe CA is "
+            f"kept as the pair; remove {present[0]} or restore {missing.name}"
+        )
     ca = fresh_ca(now, days=KEPT_CA_DAYS)
     try:
         keys.make_folder(folder)
-        keys.write_files([
-            (key_path, _private_pem(ca.key), keys.PRIVATE_MODE),
-            (cert_path, ca.pem(), keys.PUBLIC_MODE),
-        ])
+        keys.write_files(
+            [
+                (key_path, _private_pem(ca.key), keys.PRIVATE_MODE),
+                (cert_path, ca.pem(), keys.PUBLIC_MODE),
+            ]
+        )
     except keys.KeyFileError as error:
         raise ProbePkiError(str(error)) from None
     return ca, True
@@ -222,8 +252,9 @@ def kept_ca(folder: Path, now: dt.datetime) -> tuple[ProbeCA, bool]:
 def _private_pem(key: PrivateKeyTypes) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
@@ -234,24 +265,32 @@ def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
     if not stat.S_ISREG(mode):
         raise ProbePkiError(f"{key_path} is not a regular file")
     if mode & 0o077:
-        raise ProbePkiError(f"{key_path} is readable by others (mode {stat.S_IMODE(mode):o}): "
-                            f"run `chmod 600 {key_path}`, or remove the --ca-dir folder to "
-                            "start a new probe CA")
+        raise ProbePkiError(
+            f"{key_path} is readable by others (mode {stat.S_IMODE(mode):o}): "
+            f"run `chmod 600 {key_path}`, or remove the --ca-dir folder to "
+            "start a new probe CA"
+        )
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError) as error:
-        raise ProbePkiError(f"{cert_path.parent}: the kept probe CA does not load ({error}); "
-                            "remove the folder to start a new one") from None
+        raise ProbePkiError(
+            f"{cert_path.parent}: the kept probe CA does not load ({error}); "
+            "remove the folder to start a new one"
+        ) from None
     if not is_probe_ca(cert) or pin_of_public_key(key.public_key()) != pin_of_public_key(
         cert.public_key()
     ):
-        raise ProbePkiError(f"{cert_path.parent} does not hold a probe CA made by pingen "
-                            "(certificate and key must be its pair); use another --ca-dir")
+        raise ProbePkiError(
+            f"{cert_path.parent} does not hold a probe CA made by pingen "
+            "(certificate and key must be its pair); use another --ca-dir"
+        )
     if cert.not_valid_after_utc <= now + dt.timedelta(days=LEAF_DAYS):
-        raise ProbePkiError(f"the probe CA in {cert_path.parent} ends "
-                            f"{cert.not_valid_after_utc:%Y-%m-%d}: remove the folder to "
-                            "make a new one (and install the new CA on the devices)")
+        raise ProbePkiError(
+            f"the probe CA in {cert_path.parent} ends "
+            f"{cert.not_valid_after_utc:%Y-%m-%d}: remove the folder to "
+            "make a new one (and install the new CA on the devices)"
+        )
     return ProbeCA(cert, key)  # type: ignore[arg-type]
 
 
@@ -271,9 +310,13 @@ def read_private_key(path: Path) -> PrivateKeyTypes:
         try:
             return loader(data, password=None)
         except TypeError:
-            raise ProbePkiError(f"{path}: the private key is encrypted; give the probe a "
-                                "decrypted copy of a dedicated test key") from None
+            raise ProbePkiError(
+                f"{path}: the private key is encrypted; give the probe a "
+                "decrypted copy of a dedicated test key"
+            ) from None
         except (ValueError, UnsupportedAlgorithm):
             continue  # not this encoding
-    raise ProbePkiError(f"{path}: holds no private key (PEM or DER); accept mode needs the "
-                        "private key of a key pins.yaml pins")
+    raise ProbePkiError(
+        f"{path}: holds no private key (PEM or DER); accept mode needs the "
+        "private key of a key pins.yaml pins"
+    )

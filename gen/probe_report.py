@@ -27,18 +27,26 @@ def table(outcome: Outcome) -> list[str]:
     rows = [("HOST", "EXPECT", "VERDICT", "WHAT HAPPENED")]
     rows += [(safe(v.host), v.expect, v.verdict, safe(v.reason)) for v in verdicts]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
-             + "  " + row[3] for row in rows]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + "  "
+        + row[3]
+        for row in rows
+    ]
     counts = summary(verdicts)
     lines.append("")
-    lines.append(", ".join(f"{counts[v.lower()]} {v}" for v in VERDICTS)
-                 + (": every host passed" if outcome.passed else ""))
+    lines.append(
+        ", ".join(f"{counts[v.lower()]} {v}" for v in VERDICTS)
+        + (": every host passed" if outcome.passed else "")
+    )
     if outcome.other_names:
-        shown = ", ".join(f"{safe(name)} ({count})" for name, count
-                          in sorted(outcome.other_names.items())[:20])
+        shown = ", ".join(
+            f"{safe(name)} ({count})" for name, count in sorted(outcome.other_names.items())[:20]
+        )
         more = len(outcome.other_names) - 20
-        lines.append(f"not under test, refused: {shown}" + (f" and {more} more" if more > 0
-                                                            else ""))
+        lines.append(
+            f"not under test, refused: {shown}" + (f" and {more} more" if more > 0 else "")
+        )
     return lines
 
 
@@ -80,7 +88,11 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
         "via": attempt.via,
         "handshake": attempt.handshake,
         "detail": attempt.detail,
-        "request": None if request is None else {
-            "method": request.method, "path": request.path, "cleartext": request.cleartext,
+        "request": None
+        if request is None
+        else {
+            "method": request.method,
+            "path": request.path,
+            "cleartext": request.cleartext,
         },
     }

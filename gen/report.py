@@ -91,9 +91,7 @@ def _style(text: str, status: Status, colour: bool) -> str:
     return paint(text, status.value, colour)
 
 
-def render_text(
-    report: VerifyReport, *, colour: bool = False, only_problems: bool = False
-) -> str:
+def render_text(report: VerifyReport, *, colour: bool = False, only_problems: bool = False) -> str:
     """The table, each problem's details and the summary. `only_problems` (verify -q)
     leaves out the domains without problems, and is "" when every domain is ok; the
     summary still counts every domain checked."""
@@ -103,8 +101,12 @@ def render_text(
     header = ("STATUS", "DOMAIN", "MATCHED", "PROBLEMS")
     # certificate names and labels are data: shown escaped, one line each
     rows = [
-        (d.status.value, one_line(d.domain), one_line(matched_text(d)),
-         ", ".join(p.code for p in d.problems) or "-")
+        (
+            d.status.value,
+            one_line(d.domain),
+            one_line(matched_text(d)),
+            ", ".join(p.code for p in d.problems) or "-",
+        )
         for d in shown
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
@@ -123,7 +125,7 @@ def _row(
 ) -> str:
     padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
     padded[0] = paint_status(padded[0])
-    return "  ".join([*padded, *cells[len(widths):]]).rstrip()
+    return "  ".join([*padded, *cells[len(widths) :]]).rstrip()
 
 
 def _details(domain: DomainReport, colour: bool) -> list[str]:
@@ -139,7 +141,10 @@ def _status_of_severity(severity: str) -> Status:
 
 
 _MARK = {
-    Status.OK: "✅ ok", Status.WARN: "⚠️ warn", Status.FAIL: "❌ fail", Status.ERROR: "⛔ error",
+    Status.OK: "✅ ok",
+    Status.WARN: "⚠️ warn",
+    Status.FAIL: "❌ fail",
+    Status.ERROR: "⛔ error",
 }
 
 
@@ -156,12 +161,15 @@ def render_markdown(report: VerifyReport) -> str:
     ]
     for d in report.domains:
         codes = ", ".join(f"`{p.code}`" for p in d.problems) or "-"
-        lines.append(f"| {_MARK[d.status]} | {md_code(d.domain, in_table=True)} | "
-                     f"{md_text(matched_text(d))} | {codes} |")
+        lines.append(
+            f"| {_MARK[d.status]} | {md_code(d.domain, in_table=True)} | "
+            f"{md_text(matched_text(d))} | {codes} |"
+        )
     for d in report.domains:
         if not d.problems:
             continue
         lines += ["", f"**{md_text(d.domain)}** ({md_text(d.address)})", ""]
-        lines += [f"- **{p.severity.value}** `{p.code}`: {md_message(p.message)}"
-                  for p in d.problems]
+        lines += [
+            f"- **{p.severity.value}** `{p.code}`: {md_message(p.message)}" for p in d.problems
+        ]
     return "\n".join(lines) + "\n"

@@ -56,7 +56,8 @@ PIN_SOURCES = tuple(source.value for source in PinSource)
 # Settings a domain inherits from `defaults:` and may override.
 DOMAIN_SETTINGS: dict[str, Field] = {
     "include_subdomains": Field(
-        Kind.BOOL, "Pin every subdomain too (any depth on Android, OkHttp and TrustKit).",
+        Kind.BOOL,
+        "Pin every subdomain too (any depth on Android, OkHttp and TrustKit).",
         default=False,
     ),
     "enforce": Field(
@@ -70,7 +71,8 @@ DOMAIN_SETTINGS: dict[str, Field] = {
         "Required, here or in defaults.",
     ),
     "report_uris": Field(
-        Kind.STRING_LIST, "Where TrustKit (iOS/Android) sends pin-violation reports.",
+        Kind.STRING_LIST,
+        "Where TrustKit (iOS/Android) sends pin-violation reports.",
         default=(),
     ),
 }
@@ -79,12 +81,13 @@ PIN = Section(
     "pin",
     {
         "sha256": Field(
-            Kind.STRING, "base64 SHA-256 of the DER SubjectPublicKeyInfo (44 characters); "
-            "a leading `sha256/` is accepted."
+            Kind.STRING,
+            "base64 SHA-256 of the DER SubjectPublicKeyInfo (44 characters); "
+            "a leading `sha256/` is accepted.",
         ),
         "file": Field(
-            Kind.STRING, "A certificate, public key, private key or CSR (PEM or DER), "
-            "relative to pins.yaml."
+            Kind.STRING,
+            "A certificate, public key, private key or CSR (PEM or DER), relative to pins.yaml.",
         ),
         "root": Field(Kind.STRING, "The common name of a root in the Mozilla store or catalog."),
         "intermediate": Field(
@@ -92,16 +95,19 @@ PIN = Section(
         ),
         "label": Field(Kind.STRING, "A name, carried into the generated files as a comment."),
         "key": Field(
-            Kind.STRING, "The key's type, for a sha256 pin: ec-p256, ec-p384, ec-p521, "
+            Kind.STRING,
+            "The key's type, for a sha256 pin: ec-p256, ec-p384, ec-p521, "
             "rsa-2048, rsa-3072, rsa-4096, ed25519, ... (file, root and intermediate pins "
-            "tell their own). TrustKit can hash only some types."
+            "tell their own). TrustKit can hash only some types.",
         ),
         "level": Field(
-            Kind.STRING, "leaf, intermediate or root (inferred where the source tells).",
+            Kind.STRING,
+            "leaf, intermediate or root (inferred where the source tells).",
             choices=LEVELS,
         ),
         "backup": Field(
-            Kind.BOOL, "A key held offline for the next rotation; must not be live today.",
+            Kind.BOOL,
+            "A key held offline for the next rotation; must not be live today.",
             default=False,
         ),
     },
@@ -124,7 +130,10 @@ DOMAIN = Section(
             default=False,
         ),
         "pins": Field(
-            Kind.SECTION_LIST, "At least two pins, no duplicates.", required=True, section=PIN,
+            Kind.SECTION_LIST,
+            "At least two pins, no duplicates.",
+            required=True,
+            section=PIN,
             min_items=2,
         ),
     },
@@ -137,20 +146,24 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
             Kind.BOOL, "cleartextTrafficPermitted on each pinned domain.", default=False
         ),
         "debug_overrides": Field(
-            Kind.BOOL, "Trust user-installed CAs in debug builds (<debug-overrides>).",
+            Kind.BOOL,
+            "Trust user-installed CAs in debug builds (<debug-overrides>).",
             default=False,
         ),
         "debug_overrides_keep_pins": Field(
-            Kind.BOOL, "Debug builds still enforce the pins against user-installed CAs "
-            "(overridePins=\"false\"), e.g. to test pinning with `pingen probe`.",
+            Kind.BOOL,
+            "Debug builds still enforce the pins against user-installed CAs "
+            '(overridePins="false"), e.g. to test pinning with `pingen probe`.',
             default=False,
         ),
         "trustkit": Field(
             Kind.BOOL, "Add TrustKit-Android's <trustkit-config> to each domain.", default=False
         ),
         "default_report_uri": Field(
-            Kind.BOOL, "With `trustkit`: also send reports to TrustKit-Android's default "
-            "(Data Theorem) server.", default=False,
+            Kind.BOOL,
+            "With `trustkit`: also send reports to TrustKit-Android's default "
+            "(Data Theorem) server.",
+            default=False,
         ),
     },
     "okhttp": {
@@ -160,11 +173,13 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
     "trustkit": {
         "name": Field(Kind.STRING, "The Swift enum's name.", default="TrustKitConfig"),
         "swizzle_network_delegates": Field(
-            Kind.BOOL, "TSKSwizzleNetworkDelegates: let TrustKit hook URLSession delegates.",
+            Kind.BOOL,
+            "TSKSwizzleNetworkDelegates: let TrustKit hook URLSession delegates.",
             default=False,
         ),
         "default_report_uri": Field(
-            Kind.BOOL, "Also send reports to TrustKit's default (Data Theorem) server.",
+            Kind.BOOL,
+            "Also send reports to TrustKit's default (Data Theorem) server.",
             default=False,
         ),
     },
@@ -172,15 +187,18 @@ OUTPUT_OPTIONS: dict[str, dict[str, Field]] = {
     "json": {},
     "urlsession": {
         "name": Field(
-            Kind.STRING, "Prefix of the Swift types: NAME, NAMEDelegate, NAMEServerTrustManager.",
+            Kind.STRING,
+            "Prefix of the Swift types: NAME, NAMEDelegate, NAMEServerTrustManager.",
             default="PinnedTrust",
         ),
         "alamofire": Field(
-            Kind.BOOL, "Add an Alamofire 5 evaluator and ServerTrustManager (#if canImport).",
+            Kind.BOOL,
+            "Add an Alamofire 5 evaluator and ServerTrustManager (#if canImport).",
             default=False,
         ),
         "minimum_ios": Field(
-            Kind.INTEGER, "The app's minimum iOS version, at least 12: decides which Apple "
+            Kind.INTEGER,
+            "The app's minimum iOS version, at least 12: decides which Apple "
             "APIs the code calls (CryptoKit from 13, SecTrustCopyCertificateChain from 15).",
             default=13,
         ),
@@ -221,13 +239,17 @@ TARGET = Section(
     "target",
     {
         "into": Field(
-            Kind.STRING, "The app repository's checkout that `pingen build` renders this "
+            Kind.STRING,
+            "The app repository's checkout that `pingen build` renders this "
             "target into, relative to pins.yaml and inside its repository; without it, "
-            "`pingen build --target NAME --into DIR`."
+            "`pingen build --target NAME --into DIR`.",
         ),
         "outputs": Field(
-            Kind.SECTION_LIST, "The files this target writes, relative to its folder.",
-            required=True, section=output_section(None), min_items=1,
+            Kind.SECTION_LIST,
+            "The files this target writes, relative to its folder.",
+            required=True,
+            section=output_section(None),
+            min_items=1,
         ),
     },
 )
@@ -237,21 +259,27 @@ CONFIG = Section(
     {
         "version": Field(Kind.INTEGER, "The format version: 1.", required=True),
         "defaults": Field(
-            Kind.SECTION, "Settings every domain inherits.",
+            Kind.SECTION,
+            "Settings every domain inherits.",
             section=Section("defaults", DOMAIN_SETTINGS),
         ),
         "trust": Field(Kind.SECTION, "Roots the resolver trusts.", section=TRUST),
         "domains": Field(
-            Kind.SECTION_MAP, "The pinned hosts; each key is a host name.", required=True,
+            Kind.SECTION_MAP,
+            "The pinned hosts; each key is a host name.",
+            required=True,
             section=DOMAIN,
         ),
         "outputs": Field(
             Kind.SECTION_LIST, "The files `pingen build` writes.", section=output_section(None)
         ),
         "targets": Field(
-            Kind.SECTION_MAP, "Outputs grouped by app repository: each key names a target "
+            Kind.SECTION_MAP,
+            "Outputs grouped by app repository: each key names a target "
             "(`ios`, `android`) that `pingen build --target NAME --into DIR` renders into "
-            "that repository's checkout.", section=TARGET, key_pattern=TARGET_NAME,
+            "that repository's checkout.",
+            section=TARGET,
+            key_pattern=TARGET_NAME,
         ),
     },
 )

@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
 MAX_KEY_FILE_BYTES = 1024 * 1024
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
-)
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 
 
 class SourceError(Exception):
@@ -68,8 +66,9 @@ def read_key_file(path: Path, *, streams: bool = False) -> list[KeyInfo]:
 def keys_in(data: bytes, source: Path | str) -> list[KeyInfo]:
     """Every key in `data`, read from `source`; SourceError("SOURCE: why not")."""
     if not data.strip():
-        raise SourceError(f"{source}: an empty file; it should hold a certificate, public "
-                          "key or CSR (PEM or DER)")
+        raise SourceError(
+            f"{source}: an empty file; it should hold a certificate, public key or CSR (PEM or DER)"
+        )
     try:
         keys = read_key_bytes(data)
     except SourceError as error:
@@ -93,8 +92,9 @@ def read_small_file(path: Path, what: str, *, streams: bool = False) -> bytes:
             raise SourceError(f"{path}: is a folder, not a {what}")
         stream = stat.S_ISFIFO(kind) or stat.S_ISCHR(kind)
         if not (stat.S_ISREG(kind) or (streams and stream)):
-            raise SourceError(f"{path}: not a regular file (a device, FIFO or socket); "
-                              f"name a {what}")
+            raise SourceError(
+                f"{path}: not a regular file (a device, FIFO or socket); name a {what}"
+            )
         data = _read_capped(path)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
@@ -213,9 +213,7 @@ def _csr_info(csr: x509.CertificateSigningRequest) -> KeyInfo:
 
 
 def _key_info(key: PublicKeyTypes, kind: str) -> KeyInfo:
-    return KeyInfo(
-        sha256=pin_of_public_key(key), kind=kind, level=Level.LEAF, key=key_type_of(key)
-    )
+    return KeyInfo(sha256=pin_of_public_key(key), kind=kind, level=Level.LEAF, key=key_type_of(key))
 
 
 def certificate_level(cert: x509.Certificate) -> Level:

@@ -127,8 +127,10 @@ class KeyType:
         """A `key:` value (`ec-p256`, `rsa-2048`, ...), or ValueError saying what is allowed."""
         value = text
         if not KEY_TYPE_NAME.match(value):
-            raise ValueError(f"{text!r} is not a key type; write one of {KEY_TYPE_EXAMPLES} "
-                             "(or rsa-BITS, ed448), in lower case")
+            raise ValueError(
+                f"{text!r} is not a key type; write one of {KEY_TYPE_EXAMPLES} "
+                "(or rsa-BITS, ed448), in lower case"
+            )
         if value.startswith("rsa-"):
             return cls("rsa", int(value[4:]))
         if value.startswith("ec-"):

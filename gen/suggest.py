@@ -115,12 +115,14 @@ def suggest(
     remaining = _judge(host, pins, served, at, catalog, provider, verified, expires)
     warning = _provider_warning(facts, serving, served_by, catalog) if facts else None
     note = backup_step_note(host, [pin.sha256 for pin in pins], catalog)
-    return Suggestion(host, served_by, provider, tuple(pins), tuple(remaining), catalogued,
-                      warning, note)
+    return Suggestion(
+        host, served_by, provider, tuple(pins), tuple(remaining), catalogued, warning, note
+    )
 
 
-def serving_operator(chain: Sequence[NamedCert], intermediate: Intermediate | None,
-                     catalog: Catalog) -> str | None:
+def serving_operator(
+    chain: Sequence[NamedCert], intermediate: Intermediate | None, catalog: Catalog
+) -> str | None:
     """The catalog operator whose CA issued the chain: the family of its intermediate,
     else the catalog root the chain holds or names as the issuer of its top."""
     if intermediate is not None:
@@ -138,29 +140,35 @@ def serving_operator(chain: Sequence[NamedCert], intermediate: Intermediate | No
     return None
 
 
-def _operator_pins(operator: str, catalog: Catalog,
-                   window: tuple[dt.date, dt.date]) -> list[SuggestedPin]:
+def _operator_pins(
+    operator: str, catalog: Catalog, window: tuple[dt.date, dt.date]
+) -> list[SuggestedPin]:
     """The operator's roots valid at some day of the window (a root made for the next
     generation counts before its chains are served)."""
     start, end = window
-    return [_root_pin(root, catalog, max(root.cert.not_before, _midnight(start)))
-            for root in catalog.roots_of(operator)
-            if root.cert.not_before.date() <= end and start <= root.cert.not_after.date()]
+    return [
+        _root_pin(root, catalog, max(root.cert.not_before, _midnight(start)))
+        for root in catalog.roots_of(operator)
+        if root.cert.not_before.date() <= end and start <= root.cert.not_after.date()
+    ]
 
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
-def _provider_warning(facts: Provider, serving: str | None, served_by: str,
-                      catalog: Catalog) -> str | None:
+def _provider_warning(
+    facts: Provider, serving: str | None, served_by: str, catalog: Catalog
+) -> str | None:
     if not facts.operators or serving in facts.operators:
         return None
     named_cas = ", ".join(_operator_name(op, catalog) for op in facts.operators)
     today = _operator_name(serving, catalog) if serving else served_by
-    return (f"the chain's CA, {today}, is not one that provider {facts.name} names "
-            f"({named_cas}): a wrong --provider, or the setup changed? The pins below "
-            "cover both")
+    return (
+        f"the chain's CA, {today}, is not one that provider {facts.name} names "
+        f"({named_cas}): a wrong --provider, or the setup changed? The pins below "
+        "cover both"
+    )
 
 
 def _operator_name(operator_id: str, catalog: Catalog) -> str:
@@ -195,9 +203,14 @@ def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
             for path in finder.of_intermediate(intermediate):
                 _note_path(path, root, intermediate.name, direct, crossed)
     source, value = _source(root.name, root.pin, catalog)
-    return SuggestedPin(source, value, root.pin, root.name,
-                        _reason(root, catalog, direct, crossed),
-                        key=key_type_of(root.cert.cert.public_key()))
+    return SuggestedPin(
+        source,
+        value,
+        root.pin,
+        root.name,
+        _reason(root, catalog, direct, crossed),
+        key=key_type_of(root.cert.cert.public_key()),
+    )
 
 
 def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
@@ -211,8 +224,9 @@ def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
     return source, value
 
 
-def _note_path(path: CandidatePath, root: Root, name: str, direct: list[str],
-               crossed: dict[str, list[str]]) -> None:
+def _note_path(
+    path: CandidatePath, root: Root, name: str, direct: list[str], crossed: dict[str, list[str]]
+) -> None:
     if path.anchor.pin != root.pin:
         return
     if len(path.steps) == 2:
@@ -221,8 +235,7 @@ def _note_path(path: CandidatePath, root: Root, name: str, direct: list[str],
         crossed.setdefault(path.steps[1].name, []).append(name)
 
 
-def _reason(root: Root, catalog: Catalog, direct: list[str],
-            crossed: dict[str, list[str]]) -> str:
+def _reason(root: Root, catalog: Catalog, direct: list[str], crossed: dict[str, list[str]]) -> str:
     parts = []
     if direct:
         parts.append(f"anchors {_ranges(direct)} directly")
@@ -232,13 +245,15 @@ def _reason(root: Root, catalog: Catalog, direct: list[str],
         parts.append(f"a root {_operator_name(root.operator, catalog)} may issue under")
     text = "; ".join(parts)
     if root.pending:
-        text += ("; not in device trust stores yet: pinned now, chains still match once "
-                 "devices trust it directly")
+        text += (
+            "; not in device trust stores yet: pinned now, chains still match once "
+            "devices trust it directly"
+        )
     return text
 
 
 def _ranges(names: Sequence[str]) -> str:
-    """"R10, R11, R12" -> "R10-R12" where names share a prefix and count up."""
+    """ "R10, R11, R12" -> "R10-R12" where names share a prefix and count up."""
     import re
 
     groups: list[list[tuple[str, int, str]]] = []
@@ -257,8 +272,9 @@ def _ranges(names: Sequence[str]) -> str:
     return ", ".join(shown)
 
 
-def _chain_anchor_pins(chain: Sequence[NamedCert], catalog: Catalog,
-                       verified: bool) -> list[SuggestedPin]:
+def _chain_anchor_pins(
+    chain: Sequence[NamedCert], catalog: Catalog, verified: bool
+) -> list[SuggestedPin]:
     """For a CA the catalog does not describe: the roots the served chain reaches (a
     verified chain's own anchor, else certifi's Mozilla roots it holds or names)."""
     from pingen.catalog import mozilla_pins, mozilla_roots
@@ -267,28 +283,47 @@ def _chain_anchor_pins(chain: Sequence[NamedCert], catalog: Catalog,
     top = chain[-1]
     found = [top] if verified else [cert for cert in chain[1:] if cert.pin in anchors]
     if top.cert.subject != top.cert.issuer and not found:
-        found = [root for root in mozilla_roots()
-                 if root.cert.subject == top.cert.issuer and signed_by(top.cert, root.cert)]
+        found = [
+            root
+            for root in mozilla_roots()
+            if root.cert.subject == top.cert.issuer and signed_by(top.cert, root.cert)
+        ]
     if not found:
         raise NoSuggestion(
             f"the chain ends at {top.name}, issued by {top.issuer_name}, which is neither in "
             "certifi's Mozilla store nor in the CA catalog; pass its root with --ca-file"
         )
-    reason = ("a root the served chain reaches; pingen's catalog does not describe this CA, "
-              "so its other roots and families are unknown")
+    reason = (
+        "a root the served chain reaches; pingen's catalog does not describe this CA, "
+        "so its other roots and families are unknown"
+    )
     level = Level.ROOT if len(chain) > 1 else Level.LEAF
-    return [SuggestedPin(*_source(cert.name, cert.pin, catalog), cert.pin, cert.name, reason,
-                         level, key_type_of(cert.cert.public_key()))
-            for cert in found]
+    return [
+        SuggestedPin(
+            *_source(cert.name, cert.pin, catalog),
+            cert.pin,
+            cert.name,
+            reason,
+            level,
+            key_type_of(cert.cert.public_key()),
+        )
+        for cert in found
+    ]
 
 
-def _served_by(chain: Sequence[NamedCert], intermediate: Intermediate | None,
-               serving: str | None, catalog: Catalog) -> str:
+def _served_by(
+    chain: Sequence[NamedCert],
+    intermediate: Intermediate | None,
+    serving: str | None,
+    catalog: Catalog,
+) -> str:
     if intermediate is None:
         if serving is None:
             return f"{chain[0].issuer_name} (not in pingen's CA catalog)"
-        return (f"{chain[0].issuer_name} (an intermediate pingen's CA catalog does not list), "
-                f"{_operator_name(serving, catalog)}")
+        return (
+            f"{chain[0].issuer_name} (an intermediate pingen's CA catalog does not list), "
+            f"{_operator_name(serving, catalog)}"
+        )
     family = catalog.family(intermediate.family)
     operator = catalog.operator(family.operator) if family else None
     return f"{intermediate.name}, {intermediate.family}" + (
@@ -296,9 +331,16 @@ def _served_by(chain: Sequence[NamedCert], intermediate: Intermediate | None,
     )
 
 
-def _judge(host: str, pins: Sequence[SuggestedPin], served: Sequence[x509.Certificate],
-           at: dt.datetime, catalog: Catalog, provider: str | None,
-           verified: bool, expires: dt.date) -> list[Problem]:
+def _judge(
+    host: str,
+    pins: Sequence[SuggestedPin],
+    served: Sequence[x509.Certificate],
+    at: dt.datetime,
+    catalog: Catalog,
+    provider: str | None,
+    verified: bool,
+    expires: dt.date,
+) -> list[Problem]:
     """What the survivability judgement says of the suggested set, on the served chain."""
     from pingen.catalog import lookup_root
     from pingen.model import Domain, Pin, PinSet, PinSource
@@ -348,9 +390,14 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     lines.append("  pins:")
     lines += pin_lines(suggestion, "    ")
     lines += [
-        *("    " + comment(line) for line in textwrap.wrap(
-            f"An offline backup key, {suggestion.backup_note}. It is the way out if you must "
-            "leave these CAs. Make it with", 80)),
+        *(
+            "    " + comment(line)
+            for line in textwrap.wrap(
+                f"An offline backup key, {suggestion.backup_note}. It is the way out if you must "
+                "leave these CAs. Make it with",
+                80,
+            )
+        ),
         f"    #   pingen keygen {backup} --dir keys",
         "    # keep the private key off every server, then uncomment:",
         f"    # - file: keys/{backup}.pub.pem",
@@ -372,5 +419,7 @@ def pin_lines(suggestion: Suggestion, indent: str) -> list[str]:
 
 def open_lines(suggestion: Suggestion, indent: str) -> list[str]:
     """What the judgement still says of the suggested set, as comments."""
-    return [indent + comment(f"still open ({problem.code}): {problem.message}")
-            for problem in suggestion.remaining]
+    return [
+        indent + comment(f"still open ({problem.code}): {problem.message}")
+        for problem in suggestion.remaining
+    ]

@@ -130,8 +130,16 @@ def judge_survivability(
     if not verified_chain:
         return []
     window = Window.of(at, domain.expires)
-    return problems_of(futures(domain.pin_set, domain.provider, window,
-                               catalog or load_catalog(), verified_chain, host=domain.host))
+    return problems_of(
+        futures(
+            domain.pin_set,
+            domain.provider,
+            window,
+            catalog or load_catalog(),
+            verified_chain,
+            host=domain.host,
+        )
+    )
 
 
 # -- message text ----------------------------------------------------------------------

@@ -33,8 +33,9 @@ class Job:
     target: str | None  # None: the top-level `outputs:`
 
 
-def jobs(config: Config, target_name: str | None, into: Path | None,
-         source_rev: str | None) -> list[Job]:
+def jobs(
+    config: Config, target_name: str | None, into: Path | None, source_rev: str | None
+) -> list[Job]:
     """What `build` renders: the named target into `into` (else its `into:`), or, with
     no target named, the top-level outputs and every target that has an `into:`."""
     if target_name is None:
@@ -49,14 +50,21 @@ def jobs(config: Config, target_name: str | None, into: Path | None,
             )
         revision = _revision(config, source_rev) if config.targets else None
         top = [Job(config.root, config, config.outputs, None)] if config.outputs else []
-        return top + [_job(config, t, config.root / t.into, revision)  # type: ignore[operator]
-                      for t in config.targets]
+        return top + [
+            _job(config, t, config.root / t.into, revision)  # type: ignore[operator]
+            for t in config.targets
+        ]
     target = _target(config, target_name)
-    folder = into if into is not None else (
-        config.root / target.into if target.into is not None else None)
+    folder = (
+        into
+        if into is not None
+        else (config.root / target.into if target.into is not None else None)
+    )
     if folder is None:
-        raise ConfigError(f"target {target.name} has no `into:`; give --into DIR (the app "
-                          "repository's checkout)", target.location)
+        raise ConfigError(
+            f"target {target.name} has no `into:`; give --into DIR (the app repository's checkout)",
+            target.location,
+        )
     return [_job(config, target, folder, _revision(config, source_rev))]
 
 
@@ -64,8 +72,10 @@ def _target(config: Config, name: str) -> Target:
     target = config.target(name)
     if target is None:
         names = ", ".join(t.name for t in config.targets) or "none"
-        raise ConfigError(f"--target {name}: no such target in this config (targets: {names})",
-                          Location(display_path(config.path)))
+        raise ConfigError(
+            f"--target {name}: no such target in this config (targets: {names})",
+            Location(display_path(config.path)),
+        )
     return target
 
 
@@ -73,11 +83,13 @@ def _job(config: Config, target: Target, folder: Path, revision: str | None) -> 
     """The target's outputs below `folder`, confined to it when they are written
     (pingen.write: no `..`, nothing in `.git`, no symbolic link out)."""
     if not folder.is_dir():
-        raise ConfigError(f"target {target.name}: {display_path(folder)} is not a folder (the "
-                          "app repository's checkout)", target.location)
+        raise ConfigError(
+            f"target {target.name}: {display_path(folder)} is not a folder (the "
+            "app repository's checkout)",
+            target.location,
+        )
     root = folder.resolve()
-    return Job(root, replace(config, provenance=revision, into=root), target.outputs,
-               target.name)
+    return Job(root, replace(config, provenance=revision, into=root), target.outputs, target.name)
 
 
 # -- provenance ----------------------------------------------------------------------
@@ -88,8 +100,10 @@ def _revision(config: Config, source_rev: str | None) -> str | None:
     None outside git (the header then names no revision)."""
     if source_rev is not None:
         if not REVISION.match(source_rev):
-            raise ConfigError(f"--source-rev {source_rev!r}: give a commit hash or a name of "
-                              "letters, digits and . _ / + -")
+            raise ConfigError(
+                f"--source-rev {source_rev!r}: give a commit hash or a name of "
+                "letters, digits and . _ / + -"
+            )
         return source_rev
     from pingen.diff import GitError, git, referenced_files
 

@@ -51,8 +51,8 @@ class _Named(Protocol):
 class Progress:
     """One status line on stderr, rewritten in place; silent unless stderr is a terminal.
 
-        with Progress(quiet=quiet) as progress:
-            fetch_chains(targets, progress=progress.counter("verify", len(targets)))
+    with Progress(quiet=quiet) as progress:
+        fetch_chains(targets, progress=progress.counter("verify", len(targets)))
     """
 
     def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:

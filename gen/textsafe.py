@@ -42,13 +42,15 @@ def one_line(text: str) -> str:
     tabs included."""
     if text.isprintable():  # the common case: nothing to escape (space is printable)
         return text
-    return "".join(visible(c) if is_hidden(c) or (c.isspace() and c != " ") else c
-                   for c in text)
+    return "".join(visible(c) if is_hidden(c) or (c.isspace() and c != " ") else c for c in text)
 
 
 def _line(line: str) -> str:
-    text = line if line.isprintable() else "".join(
-        visible(c) if is_hidden(c) and c != "\t" else c for c in line)
+    text = (
+        line
+        if line.isprintable()
+        else "".join(visible(c) if is_hidden(c) and c != "\t" else c for c in line)
+    )
     # GitHub's runner reads a line as a workflow command when it starts with `::` after
     # leading white space (actions/runner@079cdb1d05fe0ec50f8c51de5a4fa51d0eb189b0:
     # src/Runner.Common/ActionCommand.cs#L61), and finds the older `##[` form anywhere

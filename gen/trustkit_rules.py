@@ -91,15 +91,19 @@ def ios_refusal(host: str, include_subdomains: bool) -> str | None:
     """Why TrustKit (iOS) raises at launch on this domain, or None when it accepts it."""
     length = registry_length(host)
     if length == 0:
-        return (f"TrustKit refuses {host} (\"TrustKit was initialized with an invalid "
-                f"domain\", an exception at launch): {_no_registry_reason(host)}. TrustKit "
-                "cannot pin this host: pin a host name TrustKit knows the suffix of, or keep "
-                "this one out of the pins.yaml your TrustKit-based outputs are built from")
+        return (
+            f'TrustKit refuses {host} ("TrustKit was initialized with an invalid '
+            f'domain", an exception at launch): {_no_registry_reason(host)}. TrustKit '
+            "cannot pin this host: pin a host name TrustKit knows the suffix of, or keep "
+            "this one out of the pins.yaml your TrustKit-based outputs are built from"
+        )
     if include_subdomains and length == len(host):
-        return (f"TrustKit refuses `include_subdomains: true` on {host} (\"initialized with "
-                "includeSubdomains for a domain suffix\", an exception at launch): it is a "
-                "public suffix in TrustKit's list, so it would pin other people's domains; set "
-                "it to false, or pin your own domain under it")
+        return (
+            f'TrustKit refuses `include_subdomains: true` on {host} ("initialized with '
+            'includeSubdomains for a domain suffix", an exception at launch): it is a '
+            "public suffix in TrustKit's list, so it would pin other people's domains; set "
+            "it to false, or pin your own domain under it"
+        )
     return None
 
 
@@ -109,8 +113,10 @@ def _no_registry_reason(host: str) -> str:
     labels = host.split(".")
     node = _ios_trie()
     if labels[-1] not in node.children:
-        return (f"its 2018 suffix list has no `.{labels[-1]}` (a top-level domain added "
-                "since, or not public)")
+        return (
+            f"its 2018 suffix list has no `.{labels[-1]}` (a top-level domain added "
+            "since, or not public)"
+        )
     deepest = ""
     for label in reversed(labels):
         child = node.children.get(label)
@@ -119,9 +125,11 @@ def _no_registry_reason(host: str) -> str:
         deepest = f"{label}.{deepest}" if deepest else label
         node = child
     example = min(_rules_under(node, deepest), default=deepest)
-    return (f"no rule of its 2018 suffix list covers it: the lookup reaches `{deepest}`, "
-            f"which the list holds only as the parent of longer rules such as `{example}`, "
-            "and then keeps no match (registry_search.c)")
+    return (
+        f"no rule of its 2018 suffix list covers it: the lookup reaches `{deepest}`, "
+        f"which the list holds only as the parent of longer rules such as `{example}`, "
+        "and then keeps no match (registry_search.c)"
+    )
 
 
 def _rules_under(node: _Node, suffix: str) -> Iterable[str]:
@@ -156,32 +164,43 @@ def android_refusal(host: str) -> str | None:
     """
     top = host.rsplit(".", 1)[-1].lower()
     if len(host) > 253 or not _ANDROID_TOP_LABEL.match(top):
-        return (f"TrustKit-Android refuses {host} (\"Tried to pin an invalid domain\", an "
-                "exception at initialisation): its DomainValidator refuses the syntax")
+        return (
+            f'TrustKit-Android refuses {host} ("Tried to pin an invalid domain", an '
+            "exception at initialisation): its DomainValidator refuses the syntax"
+        )
     if top not in android_tlds():
-        return (f"TrustKit-Android refuses {host} (\"Tried to pin an invalid domain\", an "
-                "exception at initialisation): its DomainValidator knows the top-level "
-                f"domains of 2016 only, and `.{top}` is not among them")
+        return (
+            f'TrustKit-Android refuses {host} ("Tried to pin an invalid domain", an '
+            "exception at initialisation): its DomainValidator knows the top-level "
+            f"domains of 2016 only, and `.{top}` is not among them"
+        )
     return None
 
 
 # -- TrustKit (iOS): which keys it can hash ----------------------------------------------
 
-HASHABLE = frozenset(KeyType.parse(name) for name in
-                     ("rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384"))
+HASHABLE = frozenset(
+    KeyType.parse(name) for name in ("rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384")
+)
 
 
 def hash_refusal(key: KeyType) -> str | None:
     """Why TrustKit (iOS) can never match a pin of this key, or None when it can."""
-    if key.algorithm == "rsa" and key.exponent is not None and KeyType("rsa", key.bits) in (
-        HASHABLE
+    if (
+        key.algorithm == "rsa"
+        and key.exponent is not None
+        and KeyType("rsa", key.bits) in (HASHABLE)
     ):
-        return (f"TrustKit hashes {key} keys under a fixed header written for the exponent "
-                "65537 (TSKSPKIHashCache.m), so the hash it computes is not this pin")
+        return (
+            f"TrustKit hashes {key} keys under a fixed header written for the exponent "
+            "65537 (TSKSPKIHashCache.m), so the hash it computes is not this pin"
+        )
     if key not in HASHABLE:
-        return (f"TrustKit cannot hash {key} keys: it knows only RSA-2048, RSA-3072, "
-                "RSA-4096, EC P-256 and EC P-384 (TSKSPKIHashCache.m), and stops the pin "
-                "check at a certificate with another key")
+        return (
+            f"TrustKit cannot hash {key} keys: it knows only RSA-2048, RSA-3072, "
+            "RSA-4096, EC P-256 and EC P-384 (TSKSPKIHashCache.m), and stops the pin "
+            "check at a certificate with another key"
+        )
     return None
 
 
@@ -201,8 +220,9 @@ class VersionNeed:
 _VERSION_NEEDS = {
     KeyType("rsa", 3072): VersionNeed("3.0.5", "RSA-3072 keys are hashed since 3.0.5"),
     KeyType("rsa", 2048): VersionNeed(
-        "3.0.7", "RSA-2048 keys failed to hash in 3.0.4 (datatheorem/TrustKit#352), "
-        "reported fixed in 3.0.7"),
+        "3.0.7",
+        "RSA-2048 keys failed to hash in 3.0.4 (datatheorem/TrustKit#352), reported fixed in 3.0.7",
+    ),
 }
 
 
@@ -210,8 +230,9 @@ def minimum_version(keys: Iterable[KeyType | None]) -> list[VersionNeed]:
     """What the pins' key types need of TrustKit, newest version first; [] when any 3.x
     will do."""
     needs = {_VERSION_NEEDS[k] for k in keys if k is not None and k in _VERSION_NEEDS}
-    return sorted(needs, key=lambda need: tuple(int(p) for p in need.version.split(".")),
-                  reverse=True)
+    return sorted(
+        needs, key=lambda need: tuple(int(p) for p in need.version.split(".")), reverse=True
+    )
 
 
 # The output types whose pins TrustKit (iOS) enforces: `trustkit`, and `json` (the iOS

@@ -149,9 +149,16 @@ def verify_config(
         domain = by_host[result.host]
         if result.error is not None:
             return judge_unreachable(domain, result.address, result.error, when)
-        return judge_chain(domain, result.certificates(), store, when, result.address,
-                           config.trust.catalog, trustkit_ios=trustkit_ios,
-                           urlsession=urlsession)
+        return judge_chain(
+            domain,
+            result.certificates(),
+            store,
+            when,
+            result.address,
+            config.trust.catalog,
+            trustkit_ios=trustkit_ios,
+            urlsession=urlsession,
+        )
 
     # The chains are judged once every handshake is done, in this thread. Judging each
     # in a worker thread as it arrived overlapped network waits, but the judge's Python
@@ -160,8 +167,7 @@ def verify_config(
     # 0.12 s more CPU per 500 domains than judging afterwards; over a real network the
     # judging (about 0.4 ms a domain, its CA work shared) is small beside the dialling.
     targets = [Target(domain.host, domain.connect) for domain in selected]
-    fetched = fetch_chains(targets, timeout=timeout, concurrency=concurrency,
-                           progress=progress)
+    fetched = fetch_chains(targets, timeout=timeout, concurrency=concurrency, progress=progress)
     reports = [judge(result) for result in fetched]
     return VerifyReport(tuple(reports))
 
@@ -174,9 +180,11 @@ def _refuse_other_hosts(leaf: x509.Certificate, domain: Domain, chain_file: Path
 
     names = dns_names(leaf)
     if names and not affected_domains(names, [domain]):
-        raise ConfigError(f"its leaf certificate covers {', '.join(names)}, not "
-                          f"{domain.host}: is it the right file, or the right --domain?",
-                          Location(chain_file))
+        raise ConfigError(
+            f"its leaf certificate covers {', '.join(names)}, not "
+            f"{domain.host}: is it the right file, or the right --domain?",
+            Location(chain_file),
+        )
 
 
 def verify_chain_file(
@@ -191,7 +199,17 @@ def verify_chain_file(
     _refuse_other_hosts(served[0], domain, chain_file)
     store = load_trust_store(config.trust)
     when = at or dt.datetime.now(dt.UTC)
-    return VerifyReport((judge_chain(domain, served, store, when, str(chain_file),
-                                    config.trust.catalog,
-                                    trustkit_ios=uses_trustkit_ios(config),
-                                    urlsession=uses_urlsession(config)),))
+    return VerifyReport(
+        (
+            judge_chain(
+                domain,
+                served,
+                store,
+                when,
+                str(chain_file),
+                config.trust.catalog,
+                trustkit_ios=uses_trustkit_ios(config),
+                urlsession=uses_urlsession(config),
+            ),
+        )
+    )

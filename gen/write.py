@@ -50,17 +50,28 @@ def plan(config: Config, files: list[RenderedFile]) -> list[Change]:
     for file in files:
         real = checked_target(config, file.output)
         if config.into is not None and real in config.inputs:  # a target in pins.yaml's repo
-            raise ConfigError(f"output {file.output.path.as_posix()} would overwrite "
-                              f"{real.name}, a file pins.yaml reads; write it elsewhere",
-                              file.output.location)
+            raise ConfigError(
+                f"output {file.output.path.as_posix()} would overwrite "
+                f"{real.name}, a file pins.yaml reads; write it elsewhere",
+                file.output.location,
+            )
         old = _read_existing(real, file.output)
         if old is not None and not is_pingens(file.output, old):
             raise ConfigError(
                 f"output {file.output.path.as_posix()} exists and pingen did not write it "
                 "(it lacks pingen's notice): pingen never overwrites such a file. Delete or "
-                "move it, or write the output to another path", file.output.location)
-        changes.append(Change(config.output_root / file.output.path, old, file.content, real,
-                              config.output_confinement.root))
+                "move it, or write the output to another path",
+                file.output.location,
+            )
+        changes.append(
+            Change(
+                config.output_root / file.output.path,
+                old,
+                file.content,
+                real,
+                config.output_confinement.root,
+            )
+        )
     return changes
 
 
@@ -77,20 +88,24 @@ def checked_target(config: Config, output: Output) -> Path:
     except FileNotFoundError:
         return real
     except NotADirectoryError:
-        raise ConfigError(f"output {name}: a file is in the way of one of its folders",
-                          output.location) from None
+        raise ConfigError(
+            f"output {name}: a file is in the way of one of its folders", output.location
+        ) from None
     except OSError as error:
         raise ConfigError(f"output {name}: {error.strerror}", output.location) from None
     if stat.S_ISLNK(mode):
         raise ConfigError(
             f"output {name} is a symbolic link: pingen never reads or replaces a link at an "
             "output path. Delete the link (`git rm` it) and run `pingen build`",
-            output.location)
+            output.location,
+        )
     if stat.S_ISDIR(mode):
         raise ConfigError(f"output {name} is a folder on disk", output.location)
     if not stat.S_ISREG(mode):  # reading a FIFO to compare would block
-        raise ConfigError(f"output {name} is not a regular file on disk (a device, FIFO or "
-                          "socket)", output.location)
+        raise ConfigError(
+            f"output {name} is not a regular file on disk (a device, FIFO or socket)",
+            output.location,
+        )
     return real
 
 
@@ -100,8 +115,9 @@ def _read_existing(real: Path, output: Output) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise ConfigError(f"output {output.path.as_posix()}: {error.strerror}",
-                          output.location) from None
+        raise ConfigError(
+            f"output {output.path.as_posix()}: {error.strerror}", output.location
+        ) from None
     with os.fdopen(fd, "rb") as stream:
         return stream.read()
 
@@ -129,8 +145,11 @@ def _has_json_output_shape(data: bytes) -> bool:
     if not isinstance(value, dict):
         return False
     for entry in value.values():
-        if not isinstance(entry, dict) or not {"includeSubdomains", "publicKeyHashes"} <= set(
-                entry) or not set(entry) <= set(_JSON_DOMAIN_KEYS):
+        if (
+            not isinstance(entry, dict)
+            or not {"includeSubdomains", "publicKeyHashes"} <= set(entry)
+            or not set(entry) <= set(_JSON_DOMAIN_KEYS)
+        ):
             return False
         if not all(isinstance(entry[key], _JSON_DOMAIN_KEYS[key]) for key in entry):
             return False
@@ -172,8 +191,9 @@ class _Writer:
         folder = self.folder(change.repository or real.parent, real.parent)
         temporary = f".{real.name}.{secrets.token_hex(4)}.tmp"
         mode = _mode_of(folder, real.name)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode,
-                     dir_fd=folder)
+        fd = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=folder
+        )
         self.staged.append((folder, temporary, real.name, real))
         with os.fdopen(fd, "wb") as stream:
             stream.write(change.new)
@@ -202,8 +222,10 @@ class _Writer:
     def commit(self) -> None:
         for folder, _, name, real in self.staged:  # checked again right before replacing
             if stat.S_ISLNK(_lstat_mode(name, folder)):
-                raise ConfigError(f"{display_path(real)} became a symbolic link while pingen "
-                                  "was writing; nothing was written")
+                raise ConfigError(
+                    f"{display_path(real)} became a symbolic link while pingen "
+                    "was writing; nothing was written"
+                )
         for folder, temporary, name, _ in self.staged:
             os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
         self.staged = []
@@ -228,8 +250,10 @@ def _open_folder(name: str, parent: int) -> int:
         raise
     except OSError:
         if stat.S_ISLNK(_lstat_mode(name, parent)):
-            raise ConfigError(f"the folder {name} became a symbolic link while pingen was "
-                              "writing; nothing was written") from None
+            raise ConfigError(
+                f"the folder {name} became a symbolic link while pingen was "
+                "writing; nothing was written"
+            ) from None
         raise
 
 
@@ -257,4 +281,3 @@ def unified_diff(change: Change, name: str) -> str:
     new = change.new.decode("utf-8", "replace").splitlines(keepends=True)
     before = f"a/{name}" if change.old is not None else "/dev/null"
     return "".join(difflib.unified_diff(old, new, before, f"b/{name}"))
-

@@ -24,8 +24,12 @@ def quote(text: str) -> str:
     """`text` as a YAML scalar that no YAML reader takes for anything but that string:
     plain where that is unambiguous, else double-quoted with every control, format
     and line-break character escaped."""
-    if (_PLAIN.match(text) and text.lower() not in _YAML_WORDS and not _numberish(text)
-            and not text.endswith(" ")):
+    if (
+        _PLAIN.match(text)
+        and text.lower() not in _YAML_WORDS
+        and not _numberish(text)
+        and not text.endswith(" ")
+    ):
         return text
     # A JSON string is a YAML double-quoted one; JSON leaves U+0085, U+2028, bidi
     # controls and the like raw, so they are escaped here.

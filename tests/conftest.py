@@ -29,7 +29,9 @@ _real_getaddrinfo = socket.getaddrinfo
 
 
 def _loopback_only_getaddrinfo(
-    host: bytes | str | None, *args: Any, **kwargs: Any  # as socket.getaddrinfo takes them
+    host: bytes | str | None,
+    *args: Any,
+    **kwargs: Any,  # as socket.getaddrinfo takes them
 ) -> object:
     """Tests never leave this machine, not even for a DNS query: IP literals and
     `localhost` resolve as usual, every other name fails as on a machine with no

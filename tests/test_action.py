@@ -63,12 +63,23 @@ def run_action(workspace: Path, **given: str) -> tuple[int, dict[str, str], str,
             continue
         if not condition(step.get("if"), inputs):
             continue
-        env = {**os.environ, "PATH": BIN_FIRST, "GITHUB_OUTPUT": str(output_file),
-               "GITHUB_STEP_SUMMARY": str(summary_file), "RUNNER_TEMP": str(workspace.parent)}
+        env = {
+            **os.environ,
+            "PATH": BIN_FIRST,
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary_file),
+            "RUNNER_TEMP": str(workspace.parent),
+        }
         env.update({k: evaluate(str(v), inputs) for k, v in step.get("env", {}).items()})
         folder = workspace / evaluate(step.get("working-directory", "."), inputs)
-        done = subprocess.run(["bash", "-e", "-c", evaluate(step["run"], inputs)], cwd=folder,
-                              env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["bash", "-e", "-c", evaluate(step["run"], inputs)],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         log += done.stdout + done.stderr
         if done.returncode != 0:
             return done.returncode, {}, summary_file.read_text(), log
@@ -98,8 +109,12 @@ def read_outputs(text: str) -> dict[str, str]:
 
 
 def git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                   cwd=folder, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture
@@ -208,11 +223,12 @@ def pins_and_app(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_update_mode_renders_a_target_into_the_app_checkout(
-    pins_and_app: tuple[Path, Path]
+    pins_and_app: tuple[Path, Path],
 ) -> None:
     pins, app = pins_and_app
-    code, outputs, _, log = run_action(pins, mode="update", target="ios", into="../app",
-                                       base="HEAD~1")
+    code, outputs, _, log = run_action(
+        pins, mode="update", target="ios", into="../app", base="HEAD~1"
+    )
     assert code == 0, log
     assert outputs["changed"] == "true"
     body = Path(outputs["diff-file"]).read_text()
@@ -225,8 +241,9 @@ def test_update_mode_renders_a_target_into_the_app_checkout(
     git(app, "add", "-A")
     git(app, "commit", "-q", "-m", "pingen")
     # A re-run with nothing new changes nothing: the bot pushes nothing.
-    code, outputs, _, log = run_action(pins, mode="update", target="ios", into="../app",
-                                       base="0" * 40)
+    code, outputs, _, log = run_action(
+        pins, mode="update", target="ios", into="../app", base="0" * 40
+    )
     assert code == 0, log
     assert outputs["changed"] == "false"
 

@@ -15,9 +15,11 @@ TWO_OUTPUTS = VALID + "  - template: t.j2\n    path: second/custom.txt\n"
 # The same project with keys no CA catalog knows: build has nothing to warn of (ISRG
 # Root X1 and X2 alone draw the catalog's `next-root`: Root YR and YE are not pinned).
 QUIET_BACKUP = "B" * 42 + "A="
-QUIET_OUTPUTS = (TWO_OUTPUTS.replace(f"sha256: {PIN_A}", "sha256: " + "A" * 43 + "=")
-                 .replace(f"sha256: {PIN_B}", f"sha256: {QUIET_BACKUP}")
-                 .replace("  expires: 2027-06-30\n", "  expires: 2099-12-31\n"))  # not soon
+QUIET_OUTPUTS = (
+    TWO_OUTPUTS.replace(f"sha256: {PIN_A}", "sha256: " + "A" * 43 + "=")
+    .replace(f"sha256: {PIN_B}", f"sha256: {QUIET_BACKUP}")
+    .replace("  expires: 2027-06-30\n", "  expires: 2099-12-31\n")
+)  # not soon
 
 
 def project(folder: Path, config: str = TWO_OUTPUTS, template: str = "{{ notice }}\n") -> None:
@@ -28,9 +30,12 @@ def project(folder: Path, config: str = TWO_OUTPUTS, template: str = "{{ notice 
 def test_build_writes_every_output_and_is_byte_identical(
     run_pingen: CliRunner, workdir: Path
 ) -> None:
-    project(workdir, template="# {{ notice }}\n{% for d in domains %}{{ d.host }} {{ d.expires }}\n"
-                              "{% for p in d.pins %}  {{ p.sha256 }} {{ p.label }} {{ p.backup }}\n"
-                              "{% endfor %}{% endfor %}")
+    project(
+        workdir,
+        template="# {{ notice }}\n{% for d in domains %}{{ d.host }} {{ d.expires }}\n"
+        "{% for p in d.pins %}  {{ p.sha256 }} {{ p.label }} {{ p.backup }}\n"
+        "{% endfor %}{% endfor %}",
+    )
     result = run_pingen("build")
     assert result.exit_code == 0, result.stderr
     first = (workdir / "out/custom.txt").read_bytes()
@@ -111,8 +116,7 @@ def test_a_failed_write_leaves_every_file_as_it_was(
     real_open = os.open
     calls = []
 
-    def failing_open(path: str, flags: int, mode: int = 0o777, *, dir_fd: int | None = None
-                     ) -> int:
+    def failing_open(path: str, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
         if flags & os.O_CREAT:
             calls.append(path)
             if len(calls) == 2:
@@ -138,9 +142,13 @@ def test_existing_file_mode_is_kept(run_pingen: CliRunner, workdir: Path) -> Non
 
 def test_user_template_sees_escaping_filters(run_pingen: CliRunner, workdir: Path) -> None:
     config = VALID.replace("label: live", "label: 'a \"b\" <c> -- $d'")
-    project(workdir, config, "{{ notice }}\n{% for d in domains %}{% for p in d.pins %}"
-                             "{% if p.label %}{{ p.label | kotlin_string }} {{ p.label | xml }}\n"
-                             "{% endif %}{% endfor %}{% endfor %}")
+    project(
+        workdir,
+        config,
+        "{{ notice }}\n{% for d in domains %}{% for p in d.pins %}"
+        "{% if p.label %}{{ p.label | kotlin_string }} {{ p.label | xml }}\n"
+        "{% endif %}{% endfor %}{% endfor %}",
+    )
     assert run_pingen("build").exit_code == 0
     expected = '"a \\"b\\" <c> -- \\$d" a &#34;b&#34; &lt;c&gt; -- $d\n'
     assert (workdir / "out/custom.txt").read_text() == f"{NOTICE}\n{expected}"
@@ -152,11 +160,13 @@ def warning_project(folder: Path) -> None:
     from tests.support.pki import key_pem, new_key
 
     (folder / "backup.key.pem").write_bytes(key_pem(new_key()))
-    config = (QUIET_OUTPUTS
-              .replace("  expires: 2099-12-31\n",
-                       "  expires: 2099-12-31\n  report_uris: [https://r.example.com/pins]\n")
-              .replace(f"sha256: {QUIET_BACKUP}", "file: backup.key.pem")
-              + "  - type: android-nsc\n    path: out/nsc.xml\n")
+    config = (
+        QUIET_OUTPUTS.replace(
+            "  expires: 2099-12-31\n",
+            "  expires: 2099-12-31\n  report_uris: [https://r.example.com/pins]\n",
+        ).replace(f"sha256: {QUIET_BACKUP}", "file: backup.key.pem")
+        + "  - type: android-nsc\n    path: out/nsc.xml\n"
+    )
     project(folder, config)
 
 

@@ -36,8 +36,12 @@ def project(folder: Path, root: CA, address: tuple[str, int], live: str) -> None
     backup = pin_of_public_key(new_key().public_key())
     (folder / "pins.yaml").write_text(
         # Shipped for a year: the test root lives ten, so its certificate outlives the set.
-        CONFIG.format(address=f"{address[0]}:{address[1]}", live=live, backup=backup,
-                      expires=dt.date.today() + dt.timedelta(days=365))
+        CONFIG.format(
+            address=f"{address[0]}:{address[1]}",
+            live=live,
+            backup=backup,
+            expires=dt.date.today() + dt.timedelta(days=365),
+        )
     )
 
 

@@ -117,16 +117,27 @@ def test_the_catalog_carries_dates(shipped: Catalog) -> None:
     assert gen_y.issues.end is None and gen_x.issues.source and gen_y.issues.source
     r2 = shipped.root("GTS Root R2")
     assert r2 is not None and not mozilla_roots_named("GTS Root R2")  # certifi dropped it
-    assert [s.describe() for s in r2.trust] == ["mozilla: removed", "apple: trusted",
-                                                "android: trusted"]
+    assert [s.describe() for s in r2.trust] == [
+        "mozilla: removed",
+        "apple: trusted",
+        "android: trusted",
+    ]
     assert r2.trusted_on(dt.date(2026, 12, 1))  # phones
     yr = shipped.root("Root YR")
     assert yr is not None and yr.may_be_added and not yr.trusted_on(dt.date(2026, 12, 1))
     assert {f.name for f in shipped.families if not f.complete} == {
-        "GTS RSA", "GTS ECDSA", "Amazon RSA 2048", "Sectigo RSA DV"}
+        "GTS RSA",
+        "GTS ECDSA",
+        "Amazon RSA 2048",
+        "Sectigo RSA DV",
+    }
     assert {r.name for r in shipped.roots_of("amazon")} == {
-        "Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4",
-        "Starfield Services Root Certificate Authority - G2"}
+        "Amazon Root CA 1",
+        "Amazon Root CA 2",
+        "Amazon Root CA 3",
+        "Amazon Root CA 4",
+        "Starfield Services Root Certificate Authority - G2",
+    }
 
 
 def test_roots_named_without_a_file_come_from_mozilla(shipped: Catalog) -> None:
@@ -155,9 +166,25 @@ def test_catalog_of_your_own_loads_relative_files(tmp_path: Path) -> None:
     pem = (CATALOG_DIR / "letsencrypt" / "isrgrootx1.pem").read_bytes()
     (tmp_path / "roots").mkdir()
     (tmp_path / "roots" / "x1.pem").write_bytes(pem)
-    path = write(tmp_path, {"format": "pingen-ca-catalog/1", "operators": [
-        {"id": "mine", "roots": [{"name": "isrg root x1", "key_type": "rsa",
-                                  "file": "roots/x1.pem", "aliases": ["My Root"]}]}]})
+    path = write(
+        tmp_path,
+        {
+            "format": "pingen-ca-catalog/1",
+            "operators": [
+                {
+                    "id": "mine",
+                    "roots": [
+                        {
+                            "name": "isrg root x1",
+                            "key_type": "rsa",
+                            "file": "roots/x1.pem",
+                            "aliases": ["My Root"],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
     catalog = load_catalog(path)
     root = catalog.root("My Root")
     assert root is not None and root.name == "ISRG Root X1" and catalog.path == path.resolve()
@@ -166,35 +193,108 @@ def test_catalog_of_your_own_loads_relative_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("operators", "message"),
     [
-        ([{"id": "a", "roots": [{"name": "Nope", "key_type": "rsa"}]}],
-         "operators[0].roots[0]: 'Nope' has no \"file\" and is not in certifi's Mozilla store"),
-        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "ecdsa"}]}],
-         "operators[0].roots[0]: 'GTS Root R1' has an rsa key, not ecdsa"),
-        ([{"id": "a", "roots": [{"name": "X", "key_type": "rsa", "file": "missing.pem"}]}],
-         "operators[0].roots[0]: missing.pem: no such file"),
-        ([{"id": "a", "roots": [], "families": [
-            {"name": "F", "key_type": "rsa", "roots": ["Nope"], "intermediates": []}]}],
-         "family 'F': root 'Nope' is not listed in any operator's roots"),
-        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa", "status": "soon"}]}],
-         '"status" must be one of trusted, pending'),
+        (
+            [{"id": "a", "roots": [{"name": "Nope", "key_type": "rsa"}]}],
+            "operators[0].roots[0]: 'Nope' has no \"file\" and is not in certifi's Mozilla store",
+        ),
+        (
+            [{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "ecdsa"}]}],
+            "operators[0].roots[0]: 'GTS Root R1' has an rsa key, not ecdsa",
+        ),
+        (
+            [{"id": "a", "roots": [{"name": "X", "key_type": "rsa", "file": "missing.pem"}]}],
+            "operators[0].roots[0]: missing.pem: no such file",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "roots": [],
+                    "families": [
+                        {"name": "F", "key_type": "rsa", "roots": ["Nope"], "intermediates": []}
+                    ],
+                }
+            ],
+            "family 'F': root 'Nope' is not listed in any operator's roots",
+        ),
+        (
+            [{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa", "status": "soon"}]}],
+            '"status" must be one of trusted, pending',
+        ),
         ([{"roots": []}], 'operators[0]: "id" must be a non-empty string'),
-        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa",
-                                 "trust": {"windows": "trusted"}}]}],
-         'operators[0].roots[0]: "trust" must map some of mozilla, apple, android'),
-        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa",
-                                 "trust": {"apple": {"from": "soon"}}}]}],
-         'operators[0].roots[0].trust.apple: "from" must be a date YYYY-MM-DD'),
-        ([{"id": "a", "roots": [{"name": "GTS Root R1", "key_type": "rsa",
-                                 "trust": {"apple": "maybe"}}]}],
-         'trust.apple: must be one of trusted, not yet, removed or an object'),
-        ([{"id": "a", "roots": [], "families": [
-            {"name": "F", "key_type": "rsa", "roots": [], "intermediates": [],
-             "issues": {"from": "2026-13-01"}}]}],
-         'operators[0].families[0].issues: "from" must be a date YYYY-MM-DD'),
-        ([{"id": "a", "roots": [], "families": [
-            {"name": "F", "key_type": "rsa", "roots": [], "intermediates": [],
-             "complete": "no"}]}],
-         'operators[0].families[0]: "complete" must be true or false'),
+        (
+            [
+                {
+                    "id": "a",
+                    "roots": [
+                        {"name": "GTS Root R1", "key_type": "rsa", "trust": {"windows": "trusted"}}
+                    ],
+                }
+            ],
+            'operators[0].roots[0]: "trust" must map some of mozilla, apple, android',
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "roots": [
+                        {
+                            "name": "GTS Root R1",
+                            "key_type": "rsa",
+                            "trust": {"apple": {"from": "soon"}},
+                        }
+                    ],
+                }
+            ],
+            'operators[0].roots[0].trust.apple: "from" must be a date YYYY-MM-DD',
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "roots": [
+                        {"name": "GTS Root R1", "key_type": "rsa", "trust": {"apple": "maybe"}}
+                    ],
+                }
+            ],
+            "trust.apple: must be one of trusted, not yet, removed or an object",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "roots": [],
+                    "families": [
+                        {
+                            "name": "F",
+                            "key_type": "rsa",
+                            "roots": [],
+                            "intermediates": [],
+                            "issues": {"from": "2026-13-01"},
+                        }
+                    ],
+                }
+            ],
+            'operators[0].families[0].issues: "from" must be a date YYYY-MM-DD',
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "roots": [],
+                    "families": [
+                        {
+                            "name": "F",
+                            "key_type": "rsa",
+                            "roots": [],
+                            "intermediates": [],
+                            "complete": "no",
+                        }
+                    ],
+                }
+            ],
+            'operators[0].families[0]: "complete" must be true or false',
+        ),
     ],
 )
 def test_broken_catalogs_say_where(tmp_path: Path, operators: object, message: str) -> None:
@@ -218,10 +318,26 @@ def test_not_a_catalog(tmp_path: Path) -> None:
 def test_intermediate_with_the_wrong_name(tmp_path: Path) -> None:
     pem = (CATALOG_DIR / "letsencrypt" / "2024_r10.pem").read_bytes()
     (tmp_path / "r10.pem").write_bytes(pem)
-    path = write(tmp_path, {"format": "pingen-ca-catalog/1", "operators": [{
-        "id": "a", "roots": [{"name": "ISRG Root X1", "key_type": "rsa"}],
-        "families": [{"name": "F", "key_type": "rsa", "roots": ["ISRG Root X1"],
-                      "intermediates": [{"name": "R11", "files": ["r10.pem"]}]}]}]})
+    path = write(
+        tmp_path,
+        {
+            "format": "pingen-ca-catalog/1",
+            "operators": [
+                {
+                    "id": "a",
+                    "roots": [{"name": "ISRG Root X1", "key_type": "rsa"}],
+                    "families": [
+                        {
+                            "name": "F",
+                            "key_type": "rsa",
+                            "roots": ["ISRG Root X1"],
+                            "intermediates": [{"name": "R11", "files": ["r10.pem"]}],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
     with pytest.raises(CatalogError, match=r"r10\.pem is 'R10', not 'R11'"):
         load_catalog(path)
 

@@ -143,7 +143,9 @@ def test_served_levels_marks_a_sent_self_signed_root(pki: tuple[CA, CA]) -> None
     _, inter = pki
     leaf = inter.issue_leaf("a.test")
     assert served_levels(leaf.chain(include_root=True)) == [
-        Level.LEAF, Level.INTERMEDIATE, Level.ROOT,
+        Level.LEAF,
+        Level.INTERMEDIATE,
+        Level.ROOT,
     ]
     assert served_levels([leaf.cert]) == [Level.LEAF]
 
@@ -190,8 +192,7 @@ def test_a_leaf_the_shared_path_does_not_verify_is_judged_in_full(
 
     root, inter = pki
     store = load_trust_store(store_of(tmp_path, root))
-    build_verified_chain(inter.issue_leaf("a.example.test").chain(), store, "a.example.test",
-                         NOW)
+    build_verified_chain(inter.issue_leaf("a.example.test").chain(), store, "a.example.test", NOW)
     if case == "wrong host":
         bad, host = inter.issue_leaf("b.example.test").chain(), "c.example.test"
     elif case == "another issuer":  # a leaf of another CA, sent with this CA's intermediate

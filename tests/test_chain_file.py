@@ -37,8 +37,9 @@ def test_reads_pem_leaf_first_and_one_der_certificate(tmp_path: Path) -> None:
         ("missing.pem", None, "cannot read the chain file"),
     ],
 )
-def test_bad_chain_files_name_the_file(tmp_path: Path, name: str, data: bytes | None,
-                                       message: str) -> None:
+def test_bad_chain_files_name_the_file(
+    tmp_path: Path, name: str, data: bytes | None, message: str
+) -> None:
     path = tmp_path / name
     if data is not None:
         path.write_bytes(data)
@@ -72,8 +73,9 @@ domains:
     ],
 )
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
-def test_a_fifo_or_device_is_refused_not_read(tmp_path: Path, args: list[str],
-                                               special: str) -> None:
+def test_a_fifo_or_device_is_refused_not_read(
+    tmp_path: Path, args: list[str], special: str
+) -> None:
     (tmp_path / "pins.yaml").write_text(_PINS)
     file = special
     if special == "fifo":
@@ -81,7 +83,10 @@ def test_a_fifo_or_device_is_refused_not_read(tmp_path: Path, args: list[str],
         file = "new.pem"
     result = subprocess.run(
         [sys.executable, "-m", "pingen", *(a.format(file=file) for a in args)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2, result.stderr
     assert f"{file}: " in result.stderr and "not a regular file" in result.stderr

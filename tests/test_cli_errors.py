@@ -98,8 +98,9 @@ CASES = [
     case("empty.pem", "verify", "--chain", "empty.pem", "--domain", HOST),
     case("a-fifo", "verify", "--chain", "a-fifo", "--domain", HOST),
     case("--domain", "verify", "--chain", "chain.pem"),
-    case("--domain", "verify", "--chain", "chain.pem", "--domain", HOST, "--domain",
-         "b.example.com"),
+    case(
+        "--domain", "verify", "--chain", "chain.pem", "--domain", HOST, "--domain", "b.example.com"
+    ),
     case("--at", "verify", "--chain", "chain.pem", "--domain", HOST, "--at", "2027-02-30"),
     case("--at", "verify", "--at", "2027-01-01"),
     case("other.example.org", "verify", "--domain", "other.example.org"),
@@ -114,8 +115,7 @@ CASES = [
     case("missing.json", "suggest", HOST, "--chain", "chain.pem", "--catalog", "missing.json"),
     case("--connect", "suggest", HOST, "--connect", "127.0.0.1:99999"),
     case("--at", "suggest", HOST, "--chain", "chain.pem", "--at", "yesterday"),
-    case("http://api.example.com/x", "suggest", "http://api.example.com/x", "--chain",
-         "chain.pem"),
+    case("http://api.example.com/x", "suggest", "http://api.example.com/x", "--chain", "chain.pem"),
     case("HOST", "suggest", "a: b", "--chain", "chain.pem"),
     # pin
     case("SOURCE", "pin"),
@@ -184,8 +184,9 @@ CASES = [
     case("--connections", "probe", "--connections", "0"),
     case("--duration", "probe", "--duration", "nan"),
     case("garbage.pem", "probe", "--mode", "accept", "--key", "garbage.pem", "--duration", "5"),
-    case("backup.pub.pem", "probe", "--mode", "accept", "--key", "backup.pub.pem",
-         "--duration", "5"),
+    case(
+        "backup.pub.pem", "probe", "--mode", "accept", "--key", "backup.pub.pem", "--duration", "5"
+    ),
     case("a-fifo", "probe", "--mode", "accept", "--key", "a-fifo", "--duration", "5"),
     case("--control", "probe", "--control", "http://x.example/", "--duration", "5"),
     # schema
@@ -254,10 +255,19 @@ def test_bad_input_exits_2_naming_it_and_writes_nothing(
 
 
 SUBPROCESS_CASES = [
-    c for c in CASES
-    if c.id in ("build -c not-utf8.yaml", "build -c broken.yaml", "pin garbage.pem",
-                "guard --chain a-fifo", "keygen existing", "diff --old afolder",
-                "schema -o afolder", "build -c /dev/zero")
+    c
+    for c in CASES
+    if c.id
+    in (
+        "build -c not-utf8.yaml",
+        "build -c broken.yaml",
+        "pin garbage.pem",
+        "guard --chain a-fifo",
+        "keygen existing",
+        "diff --old afolder",
+        "schema -o afolder",
+        "build -c /dev/zero",
+    )
 ]
 
 
@@ -265,8 +275,12 @@ SUBPROCESS_CASES = [
 def test_a_real_process_prints_no_traceback(project: Path, bad: Case) -> None:
     before = snapshot(project)
     done = subprocess.run(
-        [sys.executable, "-m", "pingen", *bad.args], cwd=project, capture_output=True,
-        text=True, timeout=60, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "pingen", *bad.args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and bad.names in done.stderr

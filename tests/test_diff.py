@@ -61,17 +61,21 @@ def flag_codes(data: dict[str, Any]) -> list[tuple[str, str]]:
 def test_identical_versions_show_no_change(run_pingen: CliRunner, tmp_path: Path) -> None:
     data = diff_json(run_pingen, tmp_path, BASE, BASE)
     assert data["changed"] is False and data["domains"] == [] and data["flags"] == []
-    assert data["summary"] == {"added": 0, "removed": 0, "changed": 0, "unchanged": 2,
-                               "flags": 0}
+    assert data["summary"] == {"added": 0, "removed": 0, "changed": 0, "unchanged": 2, "flags": 0}
     text = run_pingen("diff", "--old", "old.yaml", cwd=tmp_path)
     assert text.exit_code == 0 and "no changes to pins or outputs" in text.stdout
 
 
 def test_pins_added_and_removed_with_labels(run_pingen: CliRunner, tmp_path: Path) -> None:
-    new = BASE.replace(f"      - sha256: {PIN_A}\n        label: ISRG Root X1\n",
-                       f"      - sha256: {PIN_C}\n        label: ISRG Root X2\n", 1)
-    new = new.replace(f"      - sha256: {PIN_B}\n        label: offline backup\n",
-                      f"      - sha256: {PIN_B}\n        label: offline backup 2027\n")
+    new = BASE.replace(
+        f"      - sha256: {PIN_A}\n        label: ISRG Root X1\n",
+        f"      - sha256: {PIN_C}\n        label: ISRG Root X2\n",
+        1,
+    )
+    new = new.replace(
+        f"      - sha256: {PIN_B}\n        label: offline backup\n",
+        f"      - sha256: {PIN_B}\n        label: offline backup 2027\n",
+    )
     data = diff_json(run_pingen, tmp_path, BASE, new)
     (domain,) = data["domains"]
     assert domain["domain"] == "api.example.com" and domain["change"] == "changed"
@@ -126,20 +130,26 @@ def test_backup_dropped_and_set_replaced(run_pingen: CliRunner, tmp_path: Path) 
         f"      - sha256: {PIN_C}\n      - sha256: {PIN_D}\n",
     )
     data = diff_json(run_pingen, tmp_path, BASE, new)
-    assert flag_codes(data) == [("no-backup", "api.example.com"),
-                                ("no-common-pin", "api.example.com")]
+    assert flag_codes(data) == [
+        ("no-backup", "api.example.com"),
+        ("no-common-pin", "api.example.com"),
+    ]
 
 
 def test_domains_added_and_removed(run_pingen: CliRunner, tmp_path: Path) -> None:
     new = BASE.replace("steady.example.com", "fresh.example.com")
-    new = new.replace(f"      - sha256: {PIN_B}\n        backup: true\n",
-                      f"      - sha256: {PIN_B}\n")
+    new = new.replace(
+        f"      - sha256: {PIN_B}\n        backup: true\n", f"      - sha256: {PIN_B}\n"
+    )
     data = diff_json(run_pingen, tmp_path, BASE, new)
     assert [(d["domain"], d["change"]) for d in data["domains"]] == [
-        ("fresh.example.com", "added"), ("steady.example.com", "removed")
+        ("fresh.example.com", "added"),
+        ("steady.example.com", "removed"),
     ]
-    assert flag_codes(data) == [("no-backup", "fresh.example.com"),
-                                ("domain-removed", "steady.example.com")]
+    assert flag_codes(data) == [
+        ("no-backup", "fresh.example.com"),
+        ("domain-removed", "steady.example.com"),
+    ]
 
 
 def test_outputs_added_removed_and_changed(run_pingen: CliRunner, tmp_path: Path) -> None:
@@ -151,11 +161,15 @@ def test_outputs_added_removed_and_changed(run_pingen: CliRunner, tmp_path: Path
     data = diff_json(run_pingen, tmp_path, BASE, new)
     outputs = data["outputs"]
     assert [(o["path"], o["change"], o["kind"]) for o in outputs] == [
-        ("pins.json", "changed", "okhttp"), ("ios/T.swift", "added", "trustkit")
+        ("pins.json", "changed", "okhttp"),
+        ("ios/T.swift", "added", "trustkit"),
     ]
     changed = {s["setting"]: (s["old"], s["new"]) for s in outputs[0]["settings"]}
-    assert changed == {"type": ("json", "okhttp"), "package": (None, "com.example"),
-                       "name": (None, "CertificatePins")}
+    assert changed == {
+        "type": ("json", "okhttp"),
+        "package": (None, "com.example"),
+        "name": (None, "CertificatePins"),
+    }
 
 
 def test_a_domain_left_with_one_pin_is_flagged() -> None:
@@ -173,10 +187,13 @@ def test_markdown_is_a_pull_request_body_with_inert_labels(
     run_pingen: CliRunner, tmp_path: Path
 ) -> None:
     nasty = "a | <img src=x onerror=alert(1)> *b*"
-    new = BASE.replace("label: offline backup", f"label: \"{nasty}\"")
+    new = BASE.replace("label: offline backup", f'label: "{nasty}"')
     new = new.replace("  expires: 2027-06-30", "  expires: 2027-01-01")
-    new = new.replace("        level: root\n", f"        level: root\n"
-                      f"      - sha256: {PIN_C}\n        label: \"{nasty}\"\n", 1)
+    new = new.replace(
+        "        level: root\n",
+        f'        level: root\n      - sha256: {PIN_C}\n        label: "{nasty}"\n',
+        1,
+    )
     (tmp_path / "old.yaml").write_text(BASE)
     (tmp_path / "pins.yaml").write_text(new)
     result = run_pingen("diff", "--old", "old.yaml", "--format", "markdown", cwd=tmp_path)
@@ -186,8 +203,9 @@ def test_markdown_is_a_pull_request_body_with_inert_labels(
     assert "> [!WARNING]" in body and "expiry moved earlier" in body
     # In the table the label is escaped text: a pipe cannot split the row, no HTML.
     row = next(line for line in body.splitlines() if line.startswith("| added |"))
-    assert row == (f"| added | `{PIN_C}` | a \\| &lt;img src=x onerror=alert(1)&gt; "
-                   "\\*b\\* |  |  |")
+    assert row == (
+        f"| added | `{PIN_C}` | a \\| &lt;img src=x onerror=alert(1)&gt; \\*b\\* |  |  |"
+    )
     # Elsewhere user text only ever appears in a code span, which Markdown shows as is.
     assert body.count("<img") == body.count(f"`{nasty}`") == 1
     assert "- label:" not in body and f"label: `offline backup` → `{nasty}`" in body
@@ -210,16 +228,17 @@ def test_text_and_markdown_show_each_flag_code_beside_its_message(
     assert [line for line in text if line.startswith("! ")] == [
         f"! {code}: {message}" for code, message in flags
     ]
-    body = run_pingen("diff", "--old", "old.yaml", "--format", "markdown",
-                      cwd=tmp_path).stdout.splitlines()
+    body = run_pingen(
+        "diff", "--old", "old.yaml", "--format", "markdown", cwd=tmp_path
+    ).stdout.splitlines()
     listed = [line for line in body if line.startswith("> - ")]
-    assert [line.split(":", 1)[0] for line in listed] == [
-        "> - `no-backup`", "> - `no-common-pin`"
-    ]
+    assert [line.split(":", 1)[0] for line in listed] == ["> - `no-backup`", "> - `no-common-pin`"]
     # the message follows, its `code spans` kept
-    assert listed[0] == ("> - `no-backup`: api.example.com has no backup pin (`backup: true`, "
-                         "or the root of a second CA): if the live key must be replaced, no key "
-                         "the apps accept is ready (`pingen keygen` makes one)")
+    assert listed[0] == (
+        "> - `no-backup`: api.example.com has no backup pin (`backup: true`, "
+        "or the root of a second CA): if the live key must be replaced, no key "
+        "the apps accept is ready (`pingen keygen` makes one)"
+    )
 
 
 def test_the_readme_flag_table_lists_every_flag_code() -> None:
@@ -289,7 +308,10 @@ def test_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
 def git(folder: Path, *args: str) -> str:
     result = subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=folder, capture_output=True, text=True, check=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -310,8 +332,10 @@ def test_base_revision_with_its_own_key_files(
     app = repo / "app"
     (app / "keys").mkdir(parents=True)
     (app / "keys" / "backup.pub.pem").write_bytes(public_key_pem(old_key))
-    config = BASE.replace(f"      - sha256: {PIN_B}\n        label: offline backup\n",
-                          "      - file: keys/backup.pub.pem\n        label: offline backup\n")
+    config = BASE.replace(
+        f"      - sha256: {PIN_B}\n        label: offline backup\n",
+        "      - file: keys/backup.pub.pem\n        label: offline backup\n",
+    )
     (app / "pins.yaml").write_text(config)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "first")
@@ -320,8 +344,9 @@ def test_base_revision_with_its_own_key_files(
     git(repo, "commit", "-q", "-am", "rotate the backup key")
 
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    result = run_pingen("diff", "--base", "HEAD~1", "-c", str(app / "pins.yaml"),
-                        "--format", "json", cwd=elsewhere)
+    result = run_pingen(
+        "diff", "--base", "HEAD~1", "-c", str(app / "pins.yaml"), "--format", "json", cwd=elsewhere
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["old"] == "HEAD~1:app/pins.yaml"
@@ -345,7 +370,8 @@ def test_base_where_pins_yaml_did_not_exist_yet(run_pingen: CliRunner, repo: Pat
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert [(d["domain"], d["change"]) for d in data["domains"]] == [
-        ("api.example.com", "added"), ("steady.example.com", "added")
+        ("api.example.com", "added"),
+        ("steady.example.com", "added"),
     ]
     assert [o["change"] for o in data["outputs"]] == ["added"]
 
@@ -404,15 +430,18 @@ domains:
         backup: true
 """
         new = config.replace(f"      - sha256: {inter.pin}\n        label: Test Issuing CA\n", "")
-        gone = new.replace(f"      - sha256: {root.pin}\n        label: Test Root\n",
-                           f"      - sha256: {PIN_C}\n")
+        gone = new.replace(
+            f"      - sha256: {root.pin}\n        label: Test Root\n", f"      - sha256: {PIN_C}\n"
+        )
         (tmp_path / "old.yaml").write_text(config)
         (tmp_path / "pins.yaml").write_text(new)
-        result = run_pingen("diff", "--old", "old.yaml", "--verify", "--format", "json",
-                            cwd=tmp_path)
+        result = run_pingen(
+            "diff", "--old", "old.yaml", "--verify", "--format", "json", cwd=tmp_path
+        )
         (tmp_path / "pins.yaml").write_text(gone)
-        worse = run_pingen("diff", "--old", "old.yaml", "--verify", "--format", "json",
-                           cwd=tmp_path)
+        worse = run_pingen(
+            "diff", "--old", "old.yaml", "--verify", "--format", "json", cwd=tmp_path
+        )
     assert result.exit_code == 0, result.stderr
     assert flag_codes(json.loads(result.stdout)) == [("live-pin-removed", "api.example.test")]
     assert "Test Issuing CA" in json.loads(result.stdout)["flags"][0]["message"]
@@ -421,17 +450,26 @@ domains:
     assert codes == ["live-pin-removed", "live-pin-removed", "no-live-match"]
 
 
-def test_verify_with_an_unreachable_host_still_diffs(run_pingen: CliRunner,
-                                                     tmp_path: Path) -> None:
+def test_verify_with_an_unreachable_host_still_diffs(run_pingen: CliRunner, tmp_path: Path) -> None:
     from tests.support.servers import closed_port
 
     with closed_port() as (host, port):
-        config = BASE.replace("  api.example.com:\n",
-                              f"  api.example.com:\n    connect: {host}:{port}\n")
+        config = BASE.replace(
+            "  api.example.com:\n", f"  api.example.com:\n    connect: {host}:{port}\n"
+        )
         (tmp_path / "old.yaml").write_text(BASE)
         (tmp_path / "pins.yaml").write_text(config)
-        result = run_pingen("diff", "--old", "old.yaml", "--verify", "--timeout", "2",
-                            "--format", "markdown", cwd=tmp_path)
+        result = run_pingen(
+            "diff",
+            "--old",
+            "old.yaml",
+            "--verify",
+            "--timeout",
+            "2",
+            "--format",
+            "markdown",
+            cwd=tmp_path,
+        )
     assert result.exit_code == 0, result.stderr
     assert "api.example.com: not checked against the live server (connection refused" in (
         result.stdout

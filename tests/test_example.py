@@ -50,9 +50,7 @@ CONTEXT_TEMPLATE = """\
 """
 
 
-def test_readme_reference_example_builds_as_written(
-    run_pingen: CliRunner, workdir: Path
-) -> None:
+def test_readme_reference_example_builds_as_written(run_pingen: CliRunner, workdir: Path) -> None:
     """The pins.yaml reference, given the files it names, builds every output."""
     import json
 
@@ -65,11 +63,26 @@ def test_readme_reference_example_builds_as_written(
     root = CA.root("Example Private Root")
     write_pem(workdir / "certs/roots.pem", root.cert)
     write_pem(workdir / "certs/backup-ca-root.pem", CA.root("Second CA Root").cert)
-    (workdir / "certs/catalog.json").write_text(json.dumps({
-        "format": "pingen-ca-catalog/1",
-        "operators": [{"id": "example", "name": "Example", "roots": [
-            {"name": "Example Private Root", "key_type": "ecdsa", "file": "roots.pem"}]}],
-    }))
+    (workdir / "certs/catalog.json").write_text(
+        json.dumps(
+            {
+                "format": "pingen-ca-catalog/1",
+                "operators": [
+                    {
+                        "id": "example",
+                        "name": "Example",
+                        "roots": [
+                            {
+                                "name": "Example Private Root",
+                                "key_type": "ecdsa",
+                                "file": "roots.pem",
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     (workdir / "pinning").mkdir()
     (workdir / "pinning/custom.txt.j2").write_text(CONTEXT_TEMPLATE)
     result = run_pingen("build", "--at", AS_OF)
@@ -80,6 +93,8 @@ def test_readme_reference_example_builds_as_written(
     assert custom[0].endswith(" pins.yaml build/custom.txt")
     assert custom[1] == "api.example.com True True 2027-06-30 [] letsencrypt-certbot"
     assert [line.split()[1:4] for line in custom[2:]] == [
-        ["root", "False", "sha256"], ["root", "False", "root"], ["root", "True", "file"],
+        ["root", "False", "sha256"],
+        ["root", "False", "root"],
+        ["root", "True", "file"],
     ]
     assert custom[4].endswith(' backup CA "backup CA" "backup CA" "backup CA"')

@@ -54,8 +54,9 @@ def project(tmp_path: Path) -> Path:
 
 
 def changed_lines(before: str, after: str) -> list[str]:
-    return [line for line in difflib.ndiff(before.splitlines(), after.splitlines())
-            if line[:1] in "+-"]
+    return [
+        line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"
+    ]
 
 
 def test_every_date_moves_and_nothing_else_changes(run_pingen: CliRunner, project: Path) -> None:
@@ -63,20 +64,24 @@ def test_every_date_moves_and_nothing_else_changes(run_pingen: CliRunner, projec
     assert result.exit_code == 0, result.stderr
     after = (project / "pins.yaml").read_text()
     assert after == HAND_WRITTEN.replace("2027-01-31", "2027-12-31").replace(
-        "'2027-02-28'", "'2027-12-31'")
+        "'2027-02-28'", "'2027-12-31'"
+    )
     assert "+  expires:   2027-12-31      # bump each release" in result.stdout  # the diff
     assert "old.example.com: left as it is: expires: never" in result.stderr
     config = load_config(project / "pins.yaml", today=dt.date(2026, 12, 4))
     expiries = {d.host: d.expires for d in config.domains}
-    assert expiries == {"api.example.com": dt.date(2027, 12, 31),
-                        "cdn.example.com": dt.date(2027, 12, 31),
-                        "old.example.com": None, "flow.example.com": dt.date(2027, 12, 31)}
+    assert expiries == {
+        "api.example.com": dt.date(2027, 12, 31),
+        "cdn.example.com": dt.date(2027, 12, 31),
+        "old.example.com": None,
+        "flow.example.com": dt.date(2027, 12, 31),
+    }
 
 
-def test_one_domain_that_inherits_gets_its_own_line(run_pingen: CliRunner,
-                                                    project: Path) -> None:
-    result = run_pingen("expires", "--extend", "18m", "--domain", "API.example.com.",
-                        "--at", AT, cwd=project)
+def test_one_domain_that_inherits_gets_its_own_line(run_pingen: CliRunner, project: Path) -> None:
+    result = run_pingen(
+        "expires", "--extend", "18m", "--domain", "API.example.com.", "--at", AT, cwd=project
+    )
     assert result.exit_code == 0, result.stderr
     after = (project / "pins.yaml").read_text()
     assert changed_lines(HAND_WRITTEN, after) == ["+     expires: 2028-06-04"]
@@ -84,8 +89,9 @@ def test_one_domain_that_inherits_gets_its_own_line(run_pingen: CliRunner,
 
 
 def test_a_flow_style_domain_is_left_to_the_user(run_pingen: CliRunner, project: Path) -> None:
-    result = run_pingen("expires", "--to", "2027-12-31", "--domain", "flow.example.com",
-                        "--at", AT, cwd=project)
+    result = run_pingen(
+        "expires", "--to", "2027-12-31", "--domain", "flow.example.com", "--at", AT, cwd=project
+    )
     assert result.exit_code == 2
     assert "flow.example.com is written in flow style" in result.stderr
     assert "pins.yaml:23:3:" in result.stderr
@@ -102,14 +108,15 @@ def test_a_later_date_is_never_moved_back(run_pingen: CliRunner, project: Path) 
     ]
 
 
-def test_a_date_the_pins_cannot_survive_is_refused(run_pingen: CliRunner,
-                                                   project: Path) -> None:
+def test_a_date_the_pins_cannot_survive_is_refused(run_pingen: CliRunner, project: Path) -> None:
     """ISRG Root X1's certificates end in 2035, GTS Root R1's in 2036: past that no chain
     can reach either key, whatever the server does."""
     result = run_pingen("expires", "--to", "2040-01-01", "--at", AT, cwd=project)
     assert result.exit_code == 1
-    assert ("refused: api.example.com: pins-expire: no known certificate for the pinned CA "
-            "keys (GTS Root R1 and ISRG Root X1) is valid after 2036-06-22") in result.stderr
+    assert (
+        "refused: api.example.com: pins-expire: no known certificate for the pinned CA "
+        "keys (GTS Root R1 and ISRG Root X1) is valid after 2036-06-22"
+    ) in result.stderr
     assert "Set `expires:` to 2036-06-22 or earlier" in result.stderr
     assert (project / "pins.yaml").read_text() == HAND_WRITTEN
     fine = run_pingen("expires", "--to", "2036-06-22", "--at", AT, cwd=project)
@@ -124,17 +131,23 @@ def test_dry_run_writes_nothing(run_pingen: CliRunner, project: Path) -> None:
     assert (project / "pins.yaml").read_text() == HAND_WRITTEN
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "give the new expiry: --to DATE or --extend DURATION"),
-    (("--to", "2027-12-31", "--extend", "1y"), "--to DATE or --extend DURATION (one)"),
-    (("--to", "31/12/2027"), "'31/12/2027' is not a date; write YYYY-MM-DD"),
-    (("--to", "2026-01-01"), "2026-01-01 is not after today (2026-12-04)"),
-    (("--extend", "a while"), "'a while' is not a duration; write e.g. 90d, 6w, 12m or 1y"),
-    (("--to", "2027-12-31", "--domain", "nope.example.com"),
-     "--domain nope.example.com: no such domain in this config"),
-])
-def test_bad_input_changes_nothing(run_pingen: CliRunner, project: Path,
-                                   args: tuple[str, ...], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give the new expiry: --to DATE or --extend DURATION"),
+        (("--to", "2027-12-31", "--extend", "1y"), "--to DATE or --extend DURATION (one)"),
+        (("--to", "31/12/2027"), "'31/12/2027' is not a date; write YYYY-MM-DD"),
+        (("--to", "2026-01-01"), "2026-01-01 is not after today (2026-12-04)"),
+        (("--extend", "a while"), "'a while' is not a duration; write e.g. 90d, 6w, 12m or 1y"),
+        (
+            ("--to", "2027-12-31", "--domain", "nope.example.com"),
+            "--domain nope.example.com: no such domain in this config",
+        ),
+    ],
+)
+def test_bad_input_changes_nothing(
+    run_pingen: CliRunner, project: Path, args: tuple[str, ...], message: str
+) -> None:
     result = run_pingen("expires", *args, "--at", AT, cwd=project)
     assert result.exit_code == 2, result.stdout + result.stderr
     assert message in result.stderr
@@ -147,14 +160,21 @@ def test_crlf_files_keep_their_line_endings(run_pingen: CliRunner, project: Path
     (project / "pins.yaml").write_bytes(crlf)
     result = run_pingen("expires", "--to", "2027-12-31", "--at", AT, cwd=project)
     assert result.exit_code == 0, result.stderr
-    assert (project / "pins.yaml").read_bytes() == crlf.replace(b"2027-01-31", b"2027-12-31") \
-        .replace(b"'2027-02-28'", b"'2027-12-31'")
+    assert (project / "pins.yaml").read_bytes() == crlf.replace(
+        b"2027-01-31", b"2027-12-31"
+    ).replace(b"'2027-02-28'", b"'2027-12-31'")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("90d", dt.date(2027, 3, 4)), ("6w", dt.date(2027, 1, 15)),
-    ("12m", dt.date(2027, 12, 4)), ("1y", dt.date(2027, 12, 4)), ("2Y", dt.date(2028, 12, 4)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90d", dt.date(2027, 3, 4)),
+        ("6w", dt.date(2027, 1, 15)),
+        ("12m", dt.date(2027, 12, 4)),
+        ("1y", dt.date(2027, 12, 4)),
+        ("2Y", dt.date(2028, 12, 4)),
+    ],
+)
 def test_durations(text: str, expected: dt.date) -> None:
     assert parse_duration(text, dt.date(2026, 12, 4)) == expected
 
@@ -164,14 +184,15 @@ def test_a_month_later_lands_on_the_last_day_of_a_shorter_month() -> None:
     assert parse_duration("1m", dt.date(2028, 1, 31)) == dt.date(2028, 2, 29)
 
 
-def test_an_inserted_line_ends_as_the_file_s_lines_do(run_pingen: CliRunner,
-                                                      project: Path) -> None:
+def test_an_inserted_line_ends_as_the_file_s_lines_do(run_pingen: CliRunner, project: Path) -> None:
     (project / "pins.yaml").write_bytes(HAND_WRITTEN.replace("\n", "\r\n").encode())
-    result = run_pingen("expires", "--to", "2027-12-31", "--domain", "api.example.com",
-                        "--at", AT, cwd=project)
+    result = run_pingen(
+        "expires", "--to", "2027-12-31", "--domain", "api.example.com", "--at", AT, cwd=project
+    )
     assert result.exit_code == 0, result.stderr
-    assert b"# the API\r\n    expires: 2027-12-31\r\n    pins:" in (
-        project / "pins.yaml").read_bytes()
+    assert (
+        b"# the API\r\n    expires: 2027-12-31\r\n    pins:" in (project / "pins.yaml").read_bytes()
+    )
 
 
 def test_a_date_already_past_is_moved(run_pingen: CliRunner, project: Path) -> None:
@@ -185,8 +206,9 @@ def test_a_date_already_past_is_moved(run_pingen: CliRunner, project: Path) -> N
     assert run_pingen("build", "--at", AT, cwd=project).exit_code == 0
 
     (project / "pins.yaml").write_text(past)
-    one = run_pingen("expires", "--to", "2027-12-31", "--domain", "cdn.example.com",
-                     "--at", AT, cwd=project)
+    one = run_pingen(
+        "expires", "--to", "2027-12-31", "--domain", "cdn.example.com", "--at", AT, cwd=project
+    )
     assert one.exit_code == 2
     assert "pins.yaml:5:14: `expires: 2026-11-30` is not in the future" in one.stderr
     assert "Traceback" not in one.stderr

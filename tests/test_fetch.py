@@ -107,8 +107,10 @@ def test_stalled_servers_cost_their_timeout_once_and_block_no_one(
         results = fetch_chains(targets, timeout=timeout, concurrency=4)
         elapsed = time.monotonic() - started
     stalled, served = results[:4], results[4:]
-    assert all(r.error and f"did not complete a TLS handshake within {timeout:g} s" in r.error
-               for r in stalled)
+    assert all(
+        r.error and f"did not complete a TLS handshake within {timeout:g} s" in r.error
+        for r in stalled
+    )
     assert all(r.error is None for r in served)
     # 4 stalls on 4 slots run side by side: about one timeout, not four
     assert elapsed < timeout * 2.5
@@ -119,8 +121,9 @@ def test_concurrency_bounds_open_connections(leaves: dict[str, Leaf]) -> None:
     timeout = 0.3
     with stalling_server() as stall:
         started = time.monotonic()
-        results = fetch_chains([Target("s.test", Address(*stall))] * 6, timeout=timeout,
-                               concurrency=2)
+        results = fetch_chains(
+            [Target("s.test", Address(*stall))] * 6, timeout=timeout, concurrency=2
+        )
         elapsed = time.monotonic() - started
     assert all(r.error for r in results)
     assert timeout * 3 <= elapsed < timeout * 3 + 1.5
@@ -129,6 +132,9 @@ def test_concurrency_bounds_open_connections(leaves: dict[str, Leaf]) -> None:
 def test_progress_reports_every_domain(leaves: dict[str, Leaf]) -> None:
     seen: list[str] = []
     with tls_server(leaves["a.test"].identity()) as (host, port), closed_port() as closed:
-        fetch_chains([Target("a.test", Address(host, port)), Target("c.test", Address(*closed))],
-                     timeout=5, progress=lambda r: seen.append(r.host))
+        fetch_chains(
+            [Target("a.test", Address(host, port)), Target("c.test", Address(*closed))],
+            timeout=5,
+            progress=lambda r: seen.append(r.host),
+        )
     assert sorted(seen) == ["a.test", "c.test"]

@@ -130,17 +130,75 @@ def test_the_unmutated_document_loads(project: Path) -> None:
 
 
 # -- strategies: odd values --------------------------------------------------------------------
-HOSTILE_TEXT = st.sampled_from([
-    "", " ", "\t", "~", "null", "NULL", "yes", "no", "on", "off", "True", "0x1F", "0o17",
-    "1e400", ".inf", "-.nan", "2027-02-30", "2027-13-01", "0000-01-01", "9999-12-31",
-    "2027-06-30T00:00:00Z", "never ", "Never", "sha256/", "=" * 44, "A" * 43 + "=",
-    "../../etc/passwd", "/etc/passwd", "/dev/zero", "/dev/stdin", "a-folder", "a-fifo",
-    "x" * 300, "a/" * 200 + "b", "C:\\x", "a\\b", "a\0b", "\u2028", "\u202e", "\ufeff",
-    "☃.example", "xn--", "xn--zz.example", "-bad.example", "a..b", ".", "..",
-    "http://x.example", "*.example.com", "[::1]:443", "[::1", "host:99999", "host:0",
-    "1.2.3.4", "::1", "ISRG Root", "isrg root x1", "{{ x }}", "{% raw %}", "$(rm -rf /)",
-    "%s%n", "\x1b[31m", "\ud800", "\U0001d518\U0001d52b", "😀" * 10,
-])
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "\t",
+        "~",
+        "null",
+        "NULL",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "True",
+        "0x1F",
+        "0o17",
+        "1e400",
+        ".inf",
+        "-.nan",
+        "2027-02-30",
+        "2027-13-01",
+        "0000-01-01",
+        "9999-12-31",
+        "2027-06-30T00:00:00Z",
+        "never ",
+        "Never",
+        "sha256/",
+        "=" * 44,
+        "A" * 43 + "=",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "/dev/zero",
+        "/dev/stdin",
+        "a-folder",
+        "a-fifo",
+        "x" * 300,
+        "a/" * 200 + "b",
+        "C:\\x",
+        "a\\b",
+        "a\0b",
+        "\u2028",
+        "\u202e",
+        "\ufeff",
+        "☃.example",
+        "xn--",
+        "xn--zz.example",
+        "-bad.example",
+        "a..b",
+        ".",
+        "..",
+        "http://x.example",
+        "*.example.com",
+        "[::1]:443",
+        "[::1",
+        "host:99999",
+        "host:0",
+        "1.2.3.4",
+        "::1",
+        "ISRG Root",
+        "isrg root x1",
+        "{{ x }}",
+        "{% raw %}",
+        "$(rm -rf /)",
+        "%s%n",
+        "\x1b[31m",
+        "\ud800",
+        "\U0001d518\U0001d52b",
+        "😀" * 10,
+    ]
+)
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
@@ -155,18 +213,49 @@ SCALARS = st.one_of(
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.one_of(HOSTILE_TEXT, st.text(max_size=8), st.integers()), inner,
-                      max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.one_of(HOSTILE_TEXT, st.text(max_size=8), st.integers()), inner, max_size=3
+        )
+    ),
     max_leaves=8,
 )
-KNOWN_KEYS = sorted({
-    "version", "defaults", "trust", "domains", "outputs", "include_subdomains", "enforce",
-    "expires", "report_uris", "ca_file", "catalog", "connect", "provider", "pins", "sha256",
-    "file", "root", "intermediate", "label", "level", "backup", "type", "template", "path",
-    "package", "name", "cleartext_permitted", "debug_overrides", "trustkit",
-    "swizzle_network_delegates", "default_report_uri",
-})
+KNOWN_KEYS = sorted(
+    {
+        "version",
+        "defaults",
+        "trust",
+        "domains",
+        "outputs",
+        "include_subdomains",
+        "enforce",
+        "expires",
+        "report_uris",
+        "ca_file",
+        "catalog",
+        "connect",
+        "provider",
+        "pins",
+        "sha256",
+        "file",
+        "root",
+        "intermediate",
+        "label",
+        "level",
+        "backup",
+        "type",
+        "template",
+        "path",
+        "package",
+        "name",
+        "cleartext_permitted",
+        "debug_overrides",
+        "trustkit",
+        "swizzle_network_delegates",
+        "default_report_uri",
+    }
+)
 
 
 def containers(tree: Any) -> list[Any]:
@@ -236,21 +325,28 @@ TEXT_MUTATIONS: dict[str, Callable[[str, int], str]] = {
     "duplicate line": _lines_op(lambda lines, i: lines.insert(i, lines[i])),
     "drop line": _lines_op(lambda lines, i: lines.pop(i)),
     "indent line": _lines_op(lambda lines, i: lines.__setitem__(i, "   " + lines[i])),
-    "anchor and alias": lambda text, at: text.replace(": ", ": &x ", 1).replace(
-        ": ", ": *x ", 1 + at % 3) if ": " in text else text,
+    "anchor and alias": lambda text, at: (
+        text.replace(": ", ": &x ", 1).replace(": ", ": *x ", 1 + at % 3) if ": " in text else text
+    ),
     "recursive alias": lambda text, at: text + "domains: &loop\n  a.example.com: *loop\n",
     "alias to nothing": lambda text, at: text.replace(": ", ": *nowhere\n#", 1),
     "merge key": lambda text, at: text + "defaults:\n  <<: {expires: never}\n",
     "truncate": lambda text, at: text[: at % (len(text) + 1)],
-    "stray character": lambda text, at: text[: at % (len(text) + 1)] + "\0\x07\x1b{[&*!|>%@`"[
-        at % 10] + text[at % (len(text) + 1):],
+    "stray character": lambda text, at: (
+        text[: at % (len(text) + 1)]
+        + "\0\x07\x1b{[&*!|>%@`"[at % 10]
+        + text[at % (len(text) + 1) :]
+    ),
     "odd tag": lambda text, at: text.replace(": ", ": !!python/object:os.system ", 1),
     "binary tag": lambda text, at: text.replace(": ", ": !!binary AAAA ", 1),
     "document marker": lambda text, at: "%YAML 1.1\n---\n" + text + "...\n---\nversion: 2\n",
     "deep nesting": lambda text, at: text + "x: " + "[" * (200 + at * 40) + "]" * (200 + at * 40),
-    "alias bomb": lambda text, at: text + "".join(
-        f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 9 if i else ["1"] * 9) + "]\n"
-        for i in range(9)
+    "alias bomb": lambda text, at: (
+        text
+        + "".join(
+            f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 9 if i else ["1"] * 9) + "]\n"
+            for i in range(9)
+        )
     ),
     "huge number": lambda text, at: text.replace("version: 1", "version: " + "9" * 5000),
     "line separator": lambda text, at: text.replace("\n", "\u2028", 1 + at % 3),
@@ -287,11 +383,11 @@ def test_random_bytes_load_or_explain(project: Path, data: bytes) -> None:
 
 
 @settings(FUZZ, max_examples=120)
-@given(value=HOSTILE_TEXT | st.text(max_size=30),
-       where=st.sampled_from(["file", "ca_file", "catalog", "path", "template", "host"]))
-def test_hostile_names_and_paths_load_or_explain(
-    project: Path, value: str, where: str
-) -> None:
+@given(
+    value=HOSTILE_TEXT | st.text(max_size=30),
+    where=st.sampled_from(["file", "ca_file", "catalog", "path", "template", "host"]),
+)
+def test_hostile_names_and_paths_load_or_explain(project: Path, value: str, where: str) -> None:
     tree = valid_document()
     if where == "file":
         tree["domains"]["api.example.com"]["pins"][1]["file"] = value
@@ -353,8 +449,12 @@ def test_invalid_utf8_names_its_line(project: Path) -> None:
     bad = text.replace(b"label: live", b"label: l\xffve")
     with pytest.raises(ConfigError) as caught:
         load_config(write(project / "pins.yaml", bad), today=TODAY)
-    line = text.decode().splitlines().index(
-        next(x for x in text.decode().splitlines() if "label: live" in x)) + 1
+    line = (
+        text.decode()
+        .splitlines()
+        .index(next(x for x in text.decode().splitlines() if "label: live" in x))
+        + 1
+    )
     assert caught.value.location is not None and caught.value.location.line == line
     assert "UTF-8" in caught.value.message
 
@@ -382,18 +482,23 @@ def sample_key_files() -> dict[str, bytes]:
         "ec private pem": key_pem(ec_key),
         "rsa public pem": public_key_pem(rsa_key),
         "rsa public der": rsa_key.public_key().public_bytes(
-            der, serialization.PublicFormat.SubjectPublicKeyInfo),
+            der, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
         "pkcs1 rsa public": rsa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.PKCS1),
+            serialization.Encoding.PEM, serialization.PublicFormat.PKCS1
+        ),
         "ed25519 private der": ed.private_bytes(
-            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
         "csr pem": csr.public_bytes(serialization.Encoding.PEM),
         "csr der": csr.public_bytes(der),
         "encrypted": ec_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"secret")),
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        ),
         "ec parameters": b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
-                         b"-----END EC PARAMETERS-----\n",
+        b"-----END EC PARAMETERS-----\n",
     }
 
 
@@ -423,14 +528,28 @@ def corrupted_key_files(draw: st.DrawFn) -> bytes:
         elif action == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=8))
         elif action == "label":
-            label = draw(st.sampled_from([
-                b"CERTIFICATE", b"PUBLIC KEY", b"RSA PUBLIC KEY", b"PRIVATE KEY",
-                b"RSA PRIVATE KEY", b"EC PRIVATE KEY", b"CERTIFICATE REQUEST",
-                b"ENCRYPTED PRIVATE KEY", b"TRUSTED CERTIFICATE", b"X509 CRL", b"DSA PRIVATE KEY",
-            ]))
+            label = draw(
+                st.sampled_from(
+                    [
+                        b"CERTIFICATE",
+                        b"PUBLIC KEY",
+                        b"RSA PUBLIC KEY",
+                        b"PRIVATE KEY",
+                        b"RSA PRIVATE KEY",
+                        b"EC PRIVATE KEY",
+                        b"CERTIFICATE REQUEST",
+                        b"ENCRYPTED PRIVATE KEY",
+                        b"TRUSTED CERTIFICATE",
+                        b"X509 CRL",
+                        b"DSA PRIVATE KEY",
+                    ]
+                )
+            )
             data = bytearray(
-                bytes(data).replace(b"BEGIN ", b"BEGIN " + label + b" ", 1)
-                .replace(b"END ", b"END " + label + b" ", 1))
+                bytes(data)
+                .replace(b"BEGIN ", b"BEGIN " + label + b" ", 1)
+                .replace(b"END ", b"END " + label + b" ", 1)
+            )
         elif action == "crlf":
             data = bytearray(bytes(data).replace(b"\n", b"\r\n"))
         else:
@@ -451,14 +570,29 @@ def test_random_bytes_are_no_key_file(data: bytes) -> None:
 
 
 @FUZZ
-@given(body=st.binary(max_size=200), label=st.sampled_from([
-    "CERTIFICATE", "PUBLIC KEY", "RSA PUBLIC KEY", "PRIVATE KEY", "EC PRIVATE KEY",
-    "CERTIFICATE REQUEST", "OPENSSH PRIVATE KEY", "DH PARAMETERS"]))
+@given(
+    body=st.binary(max_size=200),
+    label=st.sampled_from(
+        [
+            "CERTIFICATE",
+            "PUBLIC KEY",
+            "RSA PUBLIC KEY",
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "CERTIFICATE REQUEST",
+            "OPENSSH PRIVATE KEY",
+            "DH PARAMETERS",
+        ]
+    ),
+)
 def test_pem_armour_around_random_bytes(body: bytes, label: str) -> None:
     import base64
 
-    armoured = (f"-----BEGIN {label}-----\n".encode() + base64.encodebytes(body)
-                + f"-----END {label}-----\n".encode())
+    armoured = (
+        f"-----BEGIN {label}-----\n".encode()
+        + base64.encodebytes(body)
+        + f"-----END {label}-----\n".encode()
+    )
     assert_reads_or_explains(armoured)
 
 

@@ -40,28 +40,89 @@ FUZZ = settings(
 )
 
 HOSTILE_LABELS = [
-    'say "hi"', "it's", "back\\slash", "trailing\\", "$x ${x} \\(x)", "*/ /* */", "-->",
-    "<!-- x -->", "a--b---c", "-", "]]>", "<![CDATA[x]]>", "&amp; &lt; <tag/>", "\u2028x\u2029",
-    "\u202eevil\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd", "\U0001f512\U0001f600", "\x00nul",
-    "\x07\x1b[31mred", "line\nbreak\r\nand\rmore", "\t tabs \t", "\x85next", "\ufeffbom",
-    "\ufffe\uffff", "{{ x }} {% if %}", "%s %n %d", "'''\"\"\"", "\\u0041 \\n", "   ",
-    "//", "#", "a" * 300, "ISRG Root X1",
+    'say "hi"',
+    "it's",
+    "back\\slash",
+    "trailing\\",
+    "$x ${x} \\(x)",
+    "*/ /* */",
+    "-->",
+    "<!-- x -->",
+    "a--b---c",
+    "-",
+    "]]>",
+    "<![CDATA[x]]>",
+    "&amp; &lt; <tag/>",
+    "\u2028x\u2029",
+    "\u202eevil\u202c",
+    "\u200f\u05e9\u05dc\u05d5\u05dd",
+    "\U0001f512\U0001f600",
+    "\x00nul",
+    "\x07\x1b[31mred",
+    "line\nbreak\r\nand\rmore",
+    "\t tabs \t",
+    "\x85next",
+    "\ufeffbom",
+    "\ufffe\uffff",
+    "{{ x }} {% if %}",
+    "%s %n %d",
+    "'''\"\"\"",
+    "\\u0041 \\n",
+    "   ",
+    "//",
+    "#",
+    "a" * 300,
+    "ISRG Root X1",
 ]
 LABELS = st.one_of(st.none(), st.sampled_from(HOSTILE_LABELS), st.text(max_size=30))
 
 HOST_LABELS = st.one_of(
-    st.sampled_from(["api", "www", "a-b", "xn--bcher-kva", "b\u00fccher", "\u65e5\u672c",
-                     "\u043f\u0440\u0438\u043c\u0435\u0440", "ma\u00dfe", "0", "x1", "CDN"]),
-    st.text(alphabet="abcxyz0189-\u00e4\u00f6\u00e9\u00f1\u03b1\u4e2d", min_size=1,
-            max_size=12),
+    st.sampled_from(
+        [
+            "api",
+            "www",
+            "a-b",
+            "xn--bcher-kva",
+            "b\u00fccher",
+            "\u65e5\u672c",
+            "\u043f\u0440\u0438\u043c\u0435\u0440",
+            "ma\u00dfe",
+            "0",
+            "x1",
+            "CDN",
+        ]
+    ),
+    st.text(alphabet="abcxyz0189-\u00e4\u00f6\u00e9\u00f1\u03b1\u4e2d", min_size=1, max_size=12),
 )
 TLDS = st.sampled_from(["com", "org", "de", "jp", "co.uk", "xn--p1ai", "\u0440\u0444", "io"])
 
 URI_PATHS = st.one_of(
-    st.sampled_from(['a"b', "a'b", "$x", "${x}", "\\(x)", "<x>", "&amp;", "*/", "-->", "]]>",
-                     "?a=1&b=2", "#frag", "%20", "\u00fcber", "\U0001f512", "\\"]),
-    st.text(alphabet=st.characters(blacklist_categories=["Cc", "Cs", "Zs", "Zl", "Zp", "Cn",
-                                                         "Co", "Cf"]), max_size=15),
+    st.sampled_from(
+        [
+            'a"b',
+            "a'b",
+            "$x",
+            "${x}",
+            "\\(x)",
+            "<x>",
+            "&amp;",
+            "*/",
+            "-->",
+            "]]>",
+            "?a=1&b=2",
+            "#frag",
+            "%20",
+            "\u00fcber",
+            "\U0001f512",
+            "\\",
+        ]
+    ),
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=["Cc", "Cs", "Zs", "Zl", "Zp", "Cn", "Co", "Cf"]
+        ),
+        max_size=15,
+    ),
 )
 
 
@@ -84,17 +145,24 @@ def domains(draw: st.DrawFn, host: str, seed: int) -> Domain:
             source=PinSource.SHA256,
             label=draw(LABELS),
             # one domain mixes no leaf and CA pins: NSPinnedDomains cannot say it
-            level=level if level is Level.LEAF else draw(
-                st.sampled_from([Level.INTERMEDIATE, Level.ROOT])),
+            level=level
+            if level is Level.LEAF
+            else draw(st.sampled_from([Level.INTERMEDIATE, Level.ROOT])),
             backup=draw(st.booleans()),
         )
         for index in range(count)
     )
-    uris = draw(st.lists(
-        st.builds(lambda scheme, path: f"{scheme}://reports.{host}/{path}",
-                  st.sampled_from(["https", "http"]), URI_PATHS),
-        max_size=2, unique=True,
-    ))
+    uris = draw(
+        st.lists(
+            st.builds(
+                lambda scheme, path: f"{scheme}://reports.{host}/{path}",
+                st.sampled_from(["https", "http"]),
+                URI_PATHS,
+            ),
+            max_size=2,
+            unique=True,
+        )
+    )
     expires = draw(st.one_of(st.none(), st.dates(dt.date(2027, 1, 1), dt.date(9999, 12, 31))))
     return Domain(
         host=host,
@@ -109,11 +177,20 @@ def domains(draw: st.DrawFn, host: str, seed: int) -> Domain:
 def configs(draw: st.DrawFn) -> Config:
     names = draw(st.lists(hosts(), min_size=1, max_size=4, unique=True))
     outputs = [
-        output("android-nsc", "nsc.xml", trustkit=draw(st.booleans()),
-               debug_overrides=draw(st.booleans()), cleartext_permitted=draw(st.booleans())),
-        output("trustkit", "TrustKitConfig.swift", name="TrustKitConfig",
-               swizzle_network_delegates=draw(st.booleans()),
-               default_report_uri=draw(st.booleans())),
+        output(
+            "android-nsc",
+            "nsc.xml",
+            trustkit=draw(st.booleans()),
+            debug_overrides=draw(st.booleans()),
+            cleartext_permitted=draw(st.booleans()),
+        ),
+        output(
+            "trustkit",
+            "TrustKitConfig.swift",
+            name="TrustKitConfig",
+            swizzle_network_delegates=draw(st.booleans()),
+            default_report_uri=draw(st.booleans()),
+        ),
         output("ios-plist", "Pins.plist"),
         output("json", "pins.json"),
         output("okhttp", "Pins.kt", package="com.example.net", name="CertificatePins"),
@@ -171,8 +248,11 @@ def check_ios_plist(cfg: Config, content: bytes) -> None:
     assert sorted(pinned) == sorted(d.host for d in cfg.domains)
     for domain in cfg.domains:
         policy = pinned[domain.host]
-        key = "NSPinnedLeafIdentities" if domain.pins[0].level is Level.LEAF else (
-            "NSPinnedCAIdentities")
+        key = (
+            "NSPinnedLeafIdentities"
+            if domain.pins[0].level is Level.LEAF
+            else ("NSPinnedCAIdentities")
+        )
         assert [i["SPKI-SHA256-BASE64"] for i in policy[key]] == list(domain.pin_set.hashes)
         assert policy["NSIncludesSubdomains"] is domain.include_subdomains
     comments = dict(pin_comments(xml_with_comments(content), "string"))
@@ -189,7 +269,8 @@ def check_json(cfg: Config, content: bytes) -> None:
         assert policy["publicKeyHashes"] == list(domain.pin_set.hashes)
         assert policy["includeSubdomains"] is domain.include_subdomains
         assert policy.get("expirationDate") == (
-            domain.expires.isoformat() if domain.expires else None)
+            domain.expires.isoformat() if domain.expires else None
+        )
 
 
 _SWIFT_PIN_LINE = re.compile(r'^ *"([A-Za-z0-9+/=]{44})",(?: // (.*))?$')
@@ -222,7 +303,8 @@ def check_okhttp(cfg: Config, content: bytes) -> None:
 
 CHECKS = {
     "android-nsc": lambda cfg, file: check_android_nsc(
-        cfg, file.content, file.output.options["trustkit"]),
+        cfg, file.content, file.output.options["trustkit"]
+    ),
     "ios-plist": lambda cfg, file: check_ios_plist(cfg, file.content),
     "json": lambda cfg, file: check_json(cfg, file.content),
     "trustkit": lambda cfg, file: check_trustkit(cfg, file.content),
@@ -236,8 +318,11 @@ _URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
 def refusal_is_expected(kind: str, error: ConfigError, cfg: Config) -> bool:
     """TrustKit (iOS) takes report URIs with URL characters only: pingen refuses others."""
     uris = [u for d in cfg.domains for u in d.report_uris]
-    return (kind == "trustkit" and "report URI" in error.message
-            and any(not _URL_CHARACTERS.match(u) for u in uris))
+    return (
+        kind == "trustkit"
+        and "report URI" in error.message
+        and any(not _URL_CHARACTERS.match(u) for u in uris)
+    )
 
 
 def render_each(cfg: Config) -> dict[str, RenderedFile | list[ConfigError]]:
@@ -293,20 +378,28 @@ def test_each_hostile_label_never_changes_the_structure(label: str) -> None:
 def test_a_hostile_label_never_changes_the_structure(label: str) -> None:
     """One label at a time, every output: the most direct form of the property above."""
     domain = Domain(
-        host="api.example.com", include_subdomains=False, enforce=True,
-        pin_set=PinSet((
-            Pin(fake_pin("a"), PinSource.SHA256, label=label, level=Level.ROOT),
-            Pin(fake_pin("b"), PinSource.SHA256, label=label, level=Level.ROOT, backup=True),
-        ), dt.date(2030, 1, 1)),
+        host="api.example.com",
+        include_subdomains=False,
+        enforce=True,
+        pin_set=PinSet(
+            (
+                Pin(fake_pin("a"), PinSource.SHA256, label=label, level=Level.ROOT),
+                Pin(fake_pin("b"), PinSource.SHA256, label=label, level=Level.ROOT, backup=True),
+            ),
+            dt.date(2030, 1, 1),
+        ),
         report_uris=("https://r.example.com/x",),
     )
-    cfg = config([domain], [
-        output("android-nsc", "nsc.xml", trustkit=True),
-        output("trustkit", "TrustKitConfig.swift", name="TrustKitConfig"),
-        output("ios-plist", "Pins.plist"),
-        output("json", "pins.json"),
-        output("okhttp", "Pins.kt", package="com.example.net", name="CertificatePins"),
-    ])
+    cfg = config(
+        [domain],
+        [
+            output("android-nsc", "nsc.xml", trustkit=True),
+            output("trustkit", "TrustKitConfig.swift", name="TrustKitConfig"),
+            output("ios-plist", "Pins.plist"),
+            output("json", "pins.json"),
+            output("okhttp", "Pins.kt", package="com.example.net", name="CertificatePins"),
+        ],
+    )
     assert check_all(cfg) == len(CHECKS)
 
 
@@ -318,24 +411,57 @@ def test_plain_labels_survive_verbatim() -> None:
         Pin(fake_pin("a"), PinSource.SHA256, label=label, level=Level.ROOT),
         Pin(fake_pin("b"), PinSource.SHA256, label="backup", level=Level.ROOT),
     )
-    cfg = config([Domain("api.example.com", False, True, PinSet(pins, None))],
-                 [output("android-nsc", "nsc.xml"), output("ios-plist", "Pins.plist"),
-                  output("trustkit", "TrustKitConfig.swift", name="TrustKitConfig")])
+    cfg = config(
+        [Domain("api.example.com", False, True, PinSet(pins, None))],
+        [
+            output("android-nsc", "nsc.xml"),
+            output("ios-plist", "Pins.plist"),
+            output("trustkit", "TrustKitConfig.swift", name="TrustKitConfig"),
+        ],
+    )
     for file in render_all(cfg):
         assert label in file.content.decode(), file.output.kind
 
 
 @FUZZ
-@given(name=st.one_of(
-    st.sampled_from(["enum", "Type", "self", "Any", "_", "`x`", "a b", "1x", "x.y", "\u00e9t\u00e9",
-                     "TrustKitConfig", "Self", "protocol", "init", "x\ny", ""]),
-    st.text(max_size=12),
-))
+@given(
+    name=st.one_of(
+        st.sampled_from(
+            [
+                "enum",
+                "Type",
+                "self",
+                "Any",
+                "_",
+                "`x`",
+                "a b",
+                "1x",
+                "x.y",
+                "\u00e9t\u00e9",
+                "TrustKitConfig",
+                "Self",
+                "protocol",
+                "init",
+                "x\ny",
+                "",
+            ]
+        ),
+        st.text(max_size=12),
+    )
+)
 def test_a_hostile_swift_enum_name_is_refused_or_parses(name: str) -> None:
-    domain = Domain("api.example.com", False, True, PinSet((
-        Pin(fake_pin("a"), PinSource.SHA256, level=Level.ROOT),
-        Pin(fake_pin("b"), PinSource.SHA256, level=Level.ROOT),
-    ), None))
+    domain = Domain(
+        "api.example.com",
+        False,
+        True,
+        PinSet(
+            (
+                Pin(fake_pin("a"), PinSource.SHA256, level=Level.ROOT),
+                Pin(fake_pin("b"), PinSource.SHA256, level=Level.ROOT),
+            ),
+            None,
+        ),
+    )
     cfg = config([domain], [output("trustkit", "T.swift", name=name)])
     try:
         (file,) = render_all(cfg)

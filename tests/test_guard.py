@@ -59,14 +59,22 @@ def pki() -> Pki:
 
 
 def pin_line(pin: str, label: str, *, backup: bool = False, level: str | None = None) -> str:
-    return (f"      - sha256: {pin}\n        label: {label}\n"
-            + (f"        level: {level}\n" if level else "")
-            + ("        backup: true\n" if backup else ""))
+    return (
+        f"      - sha256: {pin}\n        label: {label}\n"
+        + (f"        level: {level}\n" if level else "")
+        + ("        backup: true\n" if backup else "")
+    )
 
 
-def write_config(folder: Path, domains: dict[str, Sequence[str]], *, name: str = "pins.yaml",
-                 roots: Sequence[CA] = (), subdomains: Sequence[str] = (),
-                 expires: str = "never") -> Path:
+def write_config(
+    folder: Path,
+    domains: dict[str, Sequence[str]],
+    *,
+    name: str = "pins.yaml",
+    roots: Sequence[CA] = (),
+    subdomains: Sequence[str] = (),
+    expires: str = "never",
+) -> Path:
     """A pins.yaml with `trust: ca_file` holding the test roots; domains -> pin lines."""
     folder.mkdir(parents=True, exist_ok=True)
     write_pem(folder / "roots.pem", *(ca.cert for ca in roots))
@@ -103,10 +111,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 # -- certificates -----------------------------------------------------------------
 
-def test_renewal_that_keeps_the_key_is_safe(run_pingen: CliRunner, workdir: Path,
-                                            pki: Pki) -> None:
-    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]},
-                 roots=[pki.root])
+
+def test_renewal_that_keeps_the_key_is_safe(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    write_config(
+        workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]}, roots=[pki.root]
+    )
     renewed = pki.leaf.renewed(new_key=False)
     write_chain(workdir, renewed)
     result = run_pingen("guard", "--chain", "new.pem")
@@ -117,17 +126,21 @@ def test_renewal_that_keeps_the_key_is_safe(run_pingen: CliRunner, workdir: Path
     assert f"root          {pki.root.pin}  Guard Test Root" in result.stdout
 
 
-def test_a_new_key_that_no_app_pins_is_unsafe(run_pingen: CliRunner, workdir: Path,
-                                              pki: Pki) -> None:
-    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]},
-                 roots=[pki.root])
+def test_a_new_key_that_no_app_pins_is_unsafe(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
+    write_config(
+        workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]}, roots=[pki.root]
+    )
     write_chain(workdir, pki.leaf.renewed(new_key=True))
     before = snapshot(workdir)
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 1
     assert f"BREAKS   {HOST}  none of its 2 pins is in the new chain" in result.stdout
-    assert f"UNSAFE: do not deploy. It would break:\n  {HOST} in the apps built from pins.yaml" \
+    assert (
+        f"UNSAFE: do not deploy. It would break:\n  {HOST} in the apps built from pins.yaml"
         in result.stdout
+    )
     assert "--reuse-key" in result.stdout and "ship an app update" in result.stdout
     assert snapshot(workdir) == before  # guard writes nothing
 
@@ -138,8 +151,9 @@ def test_the_way_out_where_the_provider_re_keys_is_to_pin_the_ca(
 ) -> None:
     """The platform makes a new key at every renewal: `--reuse-key` or pinning the new
     key cannot last, so guard says to pin the CA."""
-    path = write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]},
-                        roots=[pki.root])
+    path = write_config(
+        workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]}, roots=[pki.root]
+    )
     text = path.read_text().replace(f"  {HOST}:\n", f"  {HOST}:\n    provider: {provider}\n")
     path.write_text(text)
     write_chain(workdir, pki.leaf.renewed(new_key=True))
@@ -154,12 +168,18 @@ def test_the_way_out_where_the_provider_re_keys_is_to_pin_the_ca(
     assert [step["code"] for step in data["way_out"]] == ["pin-the-ca"]
 
 
-def test_a_new_key_pinned_as_backup_is_safe(run_pingen: CliRunner, workdir: Path,
-                                            pki: Pki) -> None:
+def test_a_new_key_pinned_as_backup_is_safe(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
     promoted = pki.inter.issue_leaf(HOST)
-    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"),
-                                  pin_line(promoted.pin, "spare key", backup=True)]},
-                 roots=[pki.root])
+    write_config(
+        workdir,
+        {
+            HOST: [
+                pin_line(pki.leaf.pin, "current leaf"),
+                pin_line(promoted.pin, "spare key", backup=True),
+            ]
+        },
+        roots=[pki.root],
+    )
     write_chain(workdir, promoted)
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -171,14 +191,19 @@ def test_a_new_intermediate_breaks_an_intermediate_pin_but_not_a_root_pin(
 ) -> None:
     sibling = pki.root.intermediate("Guard Issuing CA 2")
     write_chain(workdir, sibling.issue_leaf(HOST))
-    write_config(workdir / "old", {HOST: [pin_line(pki.inter.pin, "Issuing CA 1"),
-                                          backup_pin()]}, roots=[pki.root])
+    write_config(
+        workdir / "old",
+        {HOST: [pin_line(pki.inter.pin, "Issuing CA 1"), backup_pin()]},
+        roots=[pki.root],
+    )
     unsafe = run_pingen("guard", "--chain", "new.pem", "-c", "old/pins.yaml")
     assert unsafe.exit_code == 1
     assert f"BREAKS   {HOST}" in unsafe.stdout
     assert "Guard Issuing CA 2" in unsafe.stdout  # the chain it judged is shown
-    rooted = [pin_line(pki.inter.pin, "Issuing CA 1"),
-              pin_line(pki.root.pin, "Guard Test Root", level="root")]
+    rooted = [
+        pin_line(pki.inter.pin, "Issuing CA 1"),
+        pin_line(pki.root.pin, "Guard Test Root", level="root"),
+    ]
     write_config(workdir / "rooted", {HOST: rooted}, roots=[pki.root])
     safe = run_pingen("guard", "--chain", "new.pem", "-c", "rooted/pins.yaml")
     assert safe.exit_code == 0, safe.stdout
@@ -191,8 +216,9 @@ def test_an_older_app_version_without_the_new_key_is_unsafe(
     new = pki.inter.issue_leaf(HOST)
     old_pins = [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]
     write_config(workdir / "v1", {HOST: old_pins}, roots=[pki.root])
-    write_config(workdir / "v2", {HOST: [*old_pins, pin_line(new.pin, "next key")]},
-                 roots=[pki.root])
+    write_config(
+        workdir / "v2", {HOST: [*old_pins, pin_line(new.pin, "next key")]}, roots=[pki.root]
+    )
     write_chain(workdir, new)
     newest_only = run_pingen("guard", "--chain", "new.pem", "-c", "v2/pins.yaml")
     assert newest_only.exit_code == 0
@@ -203,13 +229,16 @@ def test_an_older_app_version_without_the_new_key_is_unsafe(
     assert "v2/pins.yaml: the new chain" in both.stdout
 
 
-def test_every_covered_domain_is_judged(run_pingen: CliRunner, workdir: Path,
-                                        pki: Pki) -> None:
-    write_config(workdir, {
-        HOST: [pin_line(pki.root.pin, "root"), backup_pin()],
-        "www.example.test": [backup_pin(1), backup_pin(2)],
-        "other.example.test": [backup_pin(3), backup_pin(4)],
-    }, roots=[pki.root])
+def test_every_covered_domain_is_judged(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    write_config(
+        workdir,
+        {
+            HOST: [pin_line(pki.root.pin, "root"), backup_pin()],
+            "www.example.test": [backup_pin(1), backup_pin(2)],
+            "other.example.test": [backup_pin(3), backup_pin(4)],
+        },
+        roots=[pki.root],
+    )
     write_chain(workdir, pki.leaf)
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 1
@@ -220,12 +249,17 @@ def test_every_covered_domain_is_judged(run_pingen: CliRunner, workdir: Path,
 
 # -- names: wildcards and include_subdomains ----------------------------------------------
 
+
 def test_wildcard_leaf_covers_one_label(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
-    write_config(workdir, {
-        HOST: [backup_pin(1), backup_pin(2)],
-        "deep.api.example.test": [backup_pin(3), backup_pin(4)],
-        "example.test": [backup_pin(5), backup_pin(6)],
-    }, roots=[pki.root])
+    write_config(
+        workdir,
+        {
+            HOST: [backup_pin(1), backup_pin(2)],
+            "deep.api.example.test": [backup_pin(3), backup_pin(4)],
+            "example.test": [backup_pin(5), backup_pin(6)],
+        },
+        roots=[pki.root],
+    )
     write_chain(workdir, pki.inter.issue_leaf("*.example.test"))
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 1
@@ -237,12 +271,20 @@ def test_wildcard_leaf_covers_one_label(run_pingen: CliRunner, workdir: Path, pk
 def test_wildcard_leaf_affects_a_parent_with_subdomains(
     run_pingen: CliRunner, workdir: Path, pki: Pki
 ) -> None:
-    write_config(workdir, {"example.test": [pin_line(pki.root.pin, "root"), backup_pin()]},
-                 roots=[pki.root], subdomains=["example.test"])
+    write_config(
+        workdir,
+        {"example.test": [pin_line(pki.root.pin, "root"), backup_pin()]},
+        roots=[pki.root],
+        subdomains=["example.test"],
+    )
     write_chain(workdir, pki.inter.issue_leaf("*.example.test"))
     assert run_pingen("guard", "--chain", "new.pem").exit_code == 0
-    write_config(workdir, {"example.test": [backup_pin(1), backup_pin(2)]},
-                 roots=[pki.root], subdomains=["example.test"])
+    write_config(
+        workdir,
+        {"example.test": [backup_pin(1), backup_pin(2)]},
+        roots=[pki.root],
+        subdomains=["example.test"],
+    )
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 1
     assert "BREAKS   example.test" in result.stdout
@@ -252,10 +294,15 @@ def test_subdomain_leaf_is_judged_by_the_most_specific_domain(
     run_pingen: CliRunner, workdir: Path, pki: Pki
 ) -> None:
     leaf = pki.inter.issue_leaf("v2.api.example.test")
-    write_config(workdir, {
-        "example.test": [backup_pin(1), backup_pin(2)],
-        HOST: [pin_line(leaf.pin, "v2 leaf"), backup_pin(3)],
-    }, roots=[pki.root], subdomains=["example.test", HOST])
+    write_config(
+        workdir,
+        {
+            "example.test": [backup_pin(1), backup_pin(2)],
+            HOST: [pin_line(leaf.pin, "v2 leaf"), backup_pin(3)],
+        },
+        roots=[pki.root],
+        subdomains=["example.test", HOST],
+    )
     write_chain(workdir, leaf)
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 0, result.stdout
@@ -278,18 +325,20 @@ def test_a_chain_that_covers_no_configured_domain_is_bad_input(
 def test_an_app_version_without_the_domain_is_not_affected(
     run_pingen: CliRunner, workdir: Path, pki: Pki
 ) -> None:
-    write_config(workdir / "v1", {"old.example.test": [backup_pin(1), backup_pin(2)]},
-                 roots=[pki.root])
-    write_config(workdir / "v2", {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]},
-                 roots=[pki.root])
+    write_config(
+        workdir / "v1", {"old.example.test": [backup_pin(1), backup_pin(2)]}, roots=[pki.root]
+    )
+    write_config(
+        workdir / "v2", {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]}, roots=[pki.root]
+    )
     write_chain(workdir, pki.leaf)
-    result = run_pingen("guard", "--chain", "new.pem", "-c", "v1/pins.yaml", "-c",
-                        "v2/pins.yaml")
+    result = run_pingen("guard", "--chain", "new.pem", "-c", "v1/pins.yaml", "-c", "v2/pins.yaml")
     assert result.exit_code == 0
     assert "v1/pins.yaml: pins none of the names" in result.stdout
 
 
 # -- trust and time ----------------------------------------------------------------------------
+
 
 def test_a_chain_the_trust_store_does_not_trust_is_unsafe(
     run_pingen: CliRunner, workdir: Path, pki: Pki
@@ -304,15 +353,16 @@ def test_a_chain_the_trust_store_does_not_trust_is_unsafe(
     assert "every app refuses an untrusted chain" in result.stdout
 
 
-def test_an_expired_pin_set_no_longer_pins(run_pingen: CliRunner, workdir: Path,
-                                           pki: Pki) -> None:
-    write_config(workdir, {HOST: [backup_pin(1), backup_pin(2)]}, roots=[pki.root],
-                 expires="2020-01-31")
+def test_an_expired_pin_set_no_longer_pins(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
+    write_config(
+        workdir, {HOST: [backup_pin(1), backup_pin(2)]}, roots=[pki.root], expires="2020-01-31"
+    )
     write_chain(workdir, pki.leaf)
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert f"expired  {HOST}  no pin matches, but the pin set expired on 2020-01-31" \
-        in result.stdout
+    assert (
+        f"expired  {HOST}  no pin matches, but the pin set expired on 2020-01-31" in result.stdout
+    )
 
 
 def test_the_root_comes_from_the_store_when_the_server_sends_only_the_leaf(
@@ -320,9 +370,11 @@ def test_the_root_comes_from_the_store_when_the_server_sends_only_the_leaf(
 ) -> None:
     root = CA.root("Direct Root")
     leaf = root.issue_leaf(HOST)
-    write_config(workdir, {HOST: [pin_line(root.pin, "Direct Root", level="root"),
-                                  backup_pin()]},
-                 roots=[root])
+    write_config(
+        workdir,
+        {HOST: [pin_line(root.pin, "Direct Root", level="root"), backup_pin()]},
+        roots=[root],
+    )
     write_pem(workdir / "new.pem", leaf.cert)
     result = run_pingen("guard", "--chain", "new.pem")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -331,13 +383,14 @@ def test_the_root_comes_from_the_store_when_the_server_sends_only_the_leaf(
 
 # -- --key: a planned key ------------------------------------------------------------
 
+
 def _csr(key: CertificateIssuerPrivateKeyTypes, *names: str) -> bytes:
-    builder = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    ).add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(
-        serialization.Encoding.PEM
+    builder = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
     )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 def test_planned_key_pinned_as_backup_with_the_current_chain(
@@ -347,9 +400,16 @@ def test_planned_key_pinned_as_backup_with_the_current_chain(
 
     spare = new_key()
     (workdir / "spare.pub.pem").write_bytes(public_key_pem(spare))
-    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"),
-                                  pin_line(_pin_of_key(spare), "spare", backup=True)]},
-                 roots=[pki.root])
+    write_config(
+        workdir,
+        {
+            HOST: [
+                pin_line(pki.leaf.pin, "current leaf"),
+                pin_line(_pin_of_key(spare), "spare", backup=True),
+            ]
+        },
+        roots=[pki.root],
+    )
     write_chain(workdir, pki.leaf, "current.pem")
     result = run_pingen("guard", "--key", "spare.pub.pem", "--chain", "current.pem")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -368,8 +428,9 @@ def test_planned_key_with_the_issuing_ca_counts_root_pins(
 ) -> None:
     from tests.support.pki import new_key
 
-    write_config(workdir, {HOST: [pin_line(pki.root.pin, "Guard Test Root"), backup_pin()]},
-                 roots=[pki.root])
+    write_config(
+        workdir, {HOST: [pin_line(pki.root.pin, "Guard Test Root"), backup_pin()]}, roots=[pki.root]
+    )
     write_pem(workdir / "ca.pem", pki.inter.cert)  # the intermediate; the root from the store
     (workdir / "next.csr.pem").write_bytes(_csr(new_key(), HOST))
     result = run_pingen("guard", "--key", "next.csr.pem", "--chain", "ca.pem")
@@ -387,8 +448,7 @@ def test_planned_key_from_a_ca_the_store_does_not_trust(
 ) -> None:
     from tests.support.pki import new_key
 
-    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]},
-                 roots=[pki.root])
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]}, roots=[pki.root])
     write_pem(workdir / "ca.pem", CA.root("Elsewhere").intermediate("Elsewhere CA").cert)
     (workdir / "k.pub.pem").write_bytes(public_key_pem(new_key()))
     result = run_pingen("guard", "--key", "k.pub.pem", "--chain", "ca.pem", "--domain", HOST)
@@ -396,21 +456,24 @@ def test_planned_key_from_a_ca_the_store_does_not_trust(
     assert "no root in the trust store" in result.stdout and "Elsewhere CA" in result.stdout
 
 
-def test_planned_key_alone_counts_only_leaf_pins(run_pingen: CliRunner, workdir: Path,
-                                                 pki: Pki) -> None:
+def test_planned_key_alone_counts_only_leaf_pins(
+    run_pingen: CliRunner, workdir: Path, pki: Pki
+) -> None:
     from tests.support.pki import new_key
 
     key = new_key()
     (workdir / "k.pub.pem").write_bytes(public_key_pem(key))
-    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]},
-                 roots=[pki.root])
+    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"), backup_pin()]}, roots=[pki.root])
     unsafe = run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST.upper())
     assert unsafe.exit_code == 1
     assert "only leaf pins can match" in unsafe.stdout
     assert "pins.yaml: the new leaf (its CA is unknown):" in unsafe.stdout
     assert "completed to a trusted root" not in unsafe.stdout
-    write_config(workdir, {HOST: [pin_line(pki.root.pin, "root"),
-                                  pin_line(_pin_of_key(key), "planned")]}, roots=[pki.root])
+    write_config(
+        workdir,
+        {HOST: [pin_line(pki.root.pin, "root"), pin_line(_pin_of_key(key), "planned")]},
+        roots=[pki.root],
+    )
     assert run_pingen("guard", "--key", "k.pub.pem", "--domain", HOST).exit_code == 0
 
 
@@ -427,10 +490,13 @@ def guard_json(run_pingen: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
 
 
 def entry_of(cert: x509.Certificate, level: str) -> dict[str, Any]:
-    return {"level": level, "subject": cert.subject.rfc4514_string(),
-            "issuer": cert.issuer.rfc4514_string(),
-            "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "sha256": _pin_of_cert(cert)}
+    return {
+        "level": level,
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sha256": _pin_of_cert(cert),
+    }
 
 
 def _pin_of_cert(cert: x509.Certificate) -> str:
@@ -440,8 +506,11 @@ def _pin_of_cert(cert: x509.Certificate) -> str:
 
 
 def test_json_of_a_safe_switch(run_pingen: CliRunner, workdir: Path, pki: Pki) -> None:
-    write_config(workdir, {HOST: [pin_line(pki.root.pin, "Guard Test Root", level="root"),
-                                  backup_pin()]}, roots=[pki.root])
+    write_config(
+        workdir,
+        {HOST: [pin_line(pki.root.pin, "Guard Test Root", level="root"), backup_pin()]},
+        roots=[pki.root],
+    )
     write_chain(workdir, pki.leaf)
     code, data = guard_json(run_pingen, "--chain", "new.pem")
     assert code == 0
@@ -454,15 +523,20 @@ def test_json_of_a_safe_switch(run_pingen: CliRunner, workdir: Path, pki: Pki) -
     assert config["config"] == "pins.yaml" and config["safe"] is True
     assert config["untrusted_reason"] is None
     # the chain completed with the root from the store, described as verify describes it
-    assert config["chain"] == [entry_of(pki.leaf.cert, "leaf"),
-                               entry_of(pki.inter.cert, "intermediate"),
-                               entry_of(pki.root.cert, "root")]
+    assert config["chain"] == [
+        entry_of(pki.leaf.cert, "leaf"),
+        entry_of(pki.inter.cert, "intermediate"),
+        entry_of(pki.root.cert, "root"),
+    ]
     assert all(list(entry) == CHAIN_ENTRY_KEYS for entry in config["chain"])
-    assert config["domains"] == [{
-        "domain": HOST, "status": "safe",
-        "matched": [{"sha256": pki.root.pin, "label": "Guard Test Root", "level": "root"}],
-        "message": "matches Guard Test Root (root)",
-    }]
+    assert config["domains"] == [
+        {
+            "domain": HOST,
+            "status": "safe",
+            "matched": [{"sha256": pki.root.pin, "label": "Guard Test Root", "level": "root"}],
+            "message": "matches Guard Test Root (root)",
+        }
+    ]
     again = run_pingen("guard", "--chain", "new.pem", "--format", "json")
     assert again.stdout == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -473,23 +547,38 @@ def test_json_of_an_unsafe_switch_names_each_config_and_the_way_out(
     new = pki.leaf.renewed(new_key=True)
     old_pins = [pin_line(pki.leaf.pin, "current leaf"), backup_pin()]
     write_config(workdir / "v1", {HOST: old_pins}, roots=[pki.root])
-    write_config(workdir / "v2", {HOST: [*old_pins, pin_line(new.pin, "next key")]},
-                 roots=[pki.root])
+    write_config(
+        workdir / "v2", {HOST: [*old_pins, pin_line(new.pin, "next key")]}, roots=[pki.root]
+    )
     write_config(workdir / "v0", {HOST: old_pins}, roots=[pki.root], expires="2020-01-31")
-    write_config(workdir / "other", {"other.example.test": [backup_pin(1), backup_pin(2)]},
-                 roots=[pki.root])
+    write_config(
+        workdir / "other", {"other.example.test": [backup_pin(1), backup_pin(2)]}, roots=[pki.root]
+    )
     write_chain(workdir, new)
-    configs = ["-c", "v0/pins.yaml", "-c", "v1/pins.yaml", "-c", "v2/pins.yaml",
-               "-c", "other/pins.yaml"]
+    configs = [
+        "-c",
+        "v0/pins.yaml",
+        "-c",
+        "v1/pins.yaml",
+        "-c",
+        "v2/pins.yaml",
+        "-c",
+        "other/pins.yaml",
+    ]
     text = run_pingen("guard", "--chain", "new.pem", *configs)
     code, data = guard_json(run_pingen, "--chain", "new.pem", *configs)
     assert code == text.exit_code == 1 and data["safe"] is False
     by_path = {c["config"]: c for c in data["configs"]}
     assert list(by_path) == ["v0/pins.yaml", "v1/pins.yaml", "v2/pins.yaml", "other/pins.yaml"]
-    status = {path: [(d["domain"], d["status"]) for d in c["domains"]]
-              for path, c in by_path.items()}
-    assert status == {"v0/pins.yaml": [(HOST, "expired")], "v1/pins.yaml": [(HOST, "breaks")],
-                      "v2/pins.yaml": [(HOST, "safe")], "other/pins.yaml": []}
+    status = {
+        path: [(d["domain"], d["status"]) for d in c["domains"]] for path, c in by_path.items()
+    }
+    assert status == {
+        "v0/pins.yaml": [(HOST, "expired")],
+        "v1/pins.yaml": [(HOST, "breaks")],
+        "v2/pins.yaml": [(HOST, "safe")],
+        "other/pins.yaml": [],
+    }
     assert [c["safe"] for c in by_path.values()] == [True, False, True, True]
     assert by_path["other/pins.yaml"]["chain"] == []  # not affected: nothing was judged
     assert by_path["v2/pins.yaml"]["domains"][0]["matched"] == [
@@ -525,21 +614,39 @@ def test_json_of_a_planned_key(run_pingen: CliRunner, workdir: Path, pki: Pki) -
 
     spare = new_key()
     (workdir / "spare.pub.pem").write_bytes(public_key_pem(spare))
-    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "current leaf"),
-                                  pin_line(_pin_of_key(spare), "spare", backup=True)]},
-                 roots=[pki.root])
+    write_config(
+        workdir,
+        {
+            HOST: [
+                pin_line(pki.leaf.pin, "current leaf"),
+                pin_line(_pin_of_key(spare), "spare", backup=True),
+            ]
+        },
+        roots=[pki.root],
+    )
     write_pem(workdir / "ca.pem", pki.inter.cert)
-    code, data = guard_json(run_pingen, "--key", "spare.pub.pem", "--chain", "ca.pem",
-                            "--domain", HOST)
+    code, data = guard_json(
+        run_pingen, "--key", "spare.pub.pem", "--chain", "ca.pem", "--domain", HOST
+    )
     assert code == 0 and data["safe"] is True and data["leaf"] is None
-    assert data["planned_key"] == {"file": "spare.pub.pem", "kind": "public key",
-                                   "key_type": "EC P-256", "sha256": _pin_of_key(spare)}
+    assert data["planned_key"] == {
+        "file": "spare.pub.pem",
+        "kind": "public key",
+        "key_type": "EC P-256",
+        "sha256": _pin_of_key(spare),
+    }
     (config,) = data["configs"]
     # no certificate yet: no subject or date, but the CA that will issue it
     assert config["chain"] == [
-        {"level": "leaf", "subject": None, "issuer": pki.inter.cert.subject.rfc4514_string(),
-         "not_after": None, "sha256": _pin_of_key(spare)},
-        entry_of(pki.inter.cert, "intermediate"), entry_of(pki.root.cert, "root"),
+        {
+            "level": "leaf",
+            "subject": None,
+            "issuer": pki.inter.cert.subject.rfc4514_string(),
+            "not_after": None,
+            "sha256": _pin_of_key(spare),
+        },
+        entry_of(pki.inter.cert, "intermediate"),
+        entry_of(pki.root.cert, "root"),
     ]
     assert config["domains"][0]["matched"] == [
         {"sha256": _pin_of_key(spare), "label": "spare", "level": "leaf"}
@@ -561,13 +668,15 @@ def test_json_names_the_certificates_of_the_chain_not_a_cross_signed_copy(
     the chain verified against this store goes through the copy its root issued."""
     old_root = CA.root("Guard Old Root")
     cross = old_root.cross_sign(pki.inter)
-    write_config(workdir, {HOST: [pin_line(pki.inter.pin, "Issuing CA 1"), backup_pin()]},
-                 roots=[pki.root])
+    write_config(
+        workdir, {HOST: [pin_line(pki.inter.pin, "Issuing CA 1"), backup_pin()]}, roots=[pki.root]
+    )
     write_pem(workdir / "new.pem", pki.leaf.cert, cross, pki.inter.cert)
     code, data = guard_json(run_pingen, "--chain", "new.pem")
     assert code == 0
     assert data["configs"][0]["chain"][1:] == [
-        entry_of(pki.inter.cert, "intermediate"), entry_of(pki.root.cert, "root")
+        entry_of(pki.inter.cert, "intermediate"),
+        entry_of(pki.root.cert, "root"),
     ]
 
 
@@ -587,17 +696,22 @@ def test_help_and_readme_name_every_json_status_and_way_out_code(run_pingen: Cli
 
     help_text = " ".join(run_pingen("guard", "--help").stdout.split())
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for code in [*(o.value for o in Outcome), KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY,
-                 PIN_THE_CA]:
+    for code in [
+        *(o.value for o in Outcome),
+        KEEP_PINNED_KEY,
+        MAKE_CHAIN_VERIFY,
+        PIN_NEW_KEY,
+        PIN_THE_CA,
+    ]:
         assert code in help_text and f"`{code}`" in readme, code
 
 
 # -- bad input: exit 2, a message, nothing written ---------------------------------------------
 
+
 @pytest.fixture
 def configured(workdir: Path, pki: Pki) -> Path:
-    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "leaf"), backup_pin()]},
-                 roots=[pki.root])
+    write_config(workdir, {HOST: [pin_line(pki.leaf.pin, "leaf"), backup_pin()]}, roots=[pki.root])
     write_chain(workdir, pki.leaf)
     return workdir
 
@@ -606,10 +720,12 @@ def configured(workdir: Path, pki: Pki) -> Path:
     ("args", "files", "message"),
     [
         (["--chain", "missing.pem"], {}, "missing.pem: no such file"),
-        (["--chain", "junk.pem"], {"junk.pem": b"not a certificate\n"},
-         "junk.pem: not a PEM or DER certificate chain; give PEM certificates, leaf first"),
-        (["--chain", "cut.pem"], {"cut.pem": b"-----BEGIN CERTIFICATE-----\nMIIB\n"},
-         "cut.pem:"),
+        (
+            ["--chain", "junk.pem"],
+            {"junk.pem": b"not a certificate\n"},
+            "junk.pem: not a PEM or DER certificate chain; give PEM certificates, leaf first",
+        ),
+        (["--chain", "cut.pem"], {"cut.pem": b"-----BEGIN CERTIFICATE-----\nMIIB\n"}, "cut.pem:"),
         (["--chain", "empty.pem"], {"empty.pem": b""}, "empty.pem:"),
         (["--chain", "key-only.pem"], {"key-only.pem": b"KEY"}, "key-only.pem:"),
         (["--chain", "ca-first.pem"], {"ca-first.pem": b"CA"}, "the first certificate is a CA"),
@@ -618,21 +734,37 @@ def configured(workdir: Path, pki: Pki) -> Path:
         (["--chain", "new.pem", "--domain", HOST], {}, "--domain goes with --key"),
         ([], {}, "give --chain NEW.pem"),
         # (with one configured domain, the key is for it: see test_rough_edges.py)
-        (["--key", "k.pub.pem", "-c", "two.yaml"], {"k.pub.pem": b"PUB", "two.yaml": b"TWO"},
-         "a key names no host"),
-        (["--key", "k.pub.pem", "--domain", "https://x.example.test"], {"k.pub.pem": b"PUB"},
-         "--domain https://x.example.test"),
+        (
+            ["--key", "k.pub.pem", "-c", "two.yaml"],
+            {"k.pub.pem": b"PUB", "two.yaml": b"TWO"},
+            "a key names no host",
+        ),
+        (
+            ["--key", "k.pub.pem", "--domain", "https://x.example.test"],
+            {"k.pub.pem": b"PUB"},
+            "--domain https://x.example.test",
+        ),
         (["--key", "enc.pem", "--domain", HOST], {"enc.pem": b"ENC"}, "encrypted private key"),
         (["--key", "junk.pem", "--domain", HOST], {"junk.pem": b"\x00\x01junk"}, "junk.pem:"),
         (["--key", "new.pem", "--domain", HOST], {}, "holds 2 keys"),
         (["--chain", "."], {}, "."),
     ],
 )
-def test_bad_input(run_pingen: CliRunner, configured: Path, pki: Pki, args: list[str],
-                   files: dict[str, bytes], message: str) -> None:
-    special = {b"KEY": key_pem(pki.leaf.key), b"CA": pem_of([pki.inter.cert, pki.root.cert]),
-               b"PUB": public_key_pem(pki.leaf.key), b"ENC": _encrypted(pki),
-               b"TWO": TWO_DOMAINS.encode()}
+def test_bad_input(
+    run_pingen: CliRunner,
+    configured: Path,
+    pki: Pki,
+    args: list[str],
+    files: dict[str, bytes],
+    message: str,
+) -> None:
+    special = {
+        b"KEY": key_pem(pki.leaf.key),
+        b"CA": pem_of([pki.inter.cert, pki.root.cert]),
+        b"PUB": public_key_pem(pki.leaf.key),
+        b"ENC": _encrypted(pki),
+        b"TWO": TWO_DOMAINS.encode(),
+    }
     for name, data in files.items():
         (configured / name).write_bytes(special.get(data, data))
     before = snapshot(configured)
@@ -645,12 +777,14 @@ def test_bad_input(run_pingen: CliRunner, configured: Path, pki: Pki, args: list
 
 def _encrypted(pki: Pki) -> bytes:
     return pki.leaf.key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"pass"),
     )
 
 
 # -- units: which domains a name covers --------------------------------------------------------
+
 
 def _domains(*specs: tuple[str, bool]) -> list[Domain]:
     from pingen.model import Domain, PinSet
@@ -675,8 +809,7 @@ def _domains(*specs: tuple[str, bool]) -> list[Domain]:
 def test_affected_domains(names: list[str], expected: list[str]) -> None:
     from pingen.guard import affected_domains
 
-    domains = _domains(("example.test", True), ("a.example.test", True),
-                       ("b.example.test", False))
+    domains = _domains(("example.test", True), ("a.example.test", True), ("b.example.test", False))
     hosts = [d.host for d in affected_domains(names, domains)]
     assert sorted(hosts) == sorted(expected)
 
@@ -703,6 +836,7 @@ def _store(*roots: CA) -> TrustStore:
 
 # -- real Let's Encrypt intermediates (pingen's catalog) against certifi's roots -----------
 
+
 def _catalog_cert(name: str) -> x509.Certificate:
     from importlib import resources
 
@@ -720,8 +854,9 @@ def _planned(pins: list[str], issuer: str, at: dt.datetime) -> ConfigReport:
     key = KeyInfo(_pin_of_key(new_key()), "public key", Level.LEAF, KeyType.parse("ec-p256"))
     domain = Domain(HOST, False, True, PinSet(tuple(Pin(p, PinSource.ROOT) for p in pins), None))
     config = Config(Path("pins.yaml").absolute(), 1, (domain,), (), Trust())
-    plan = Plan(names=(HOST,), served=(_catalog_cert(issuer),), planned_key=key,
-                planned_from="k.pub.pem")
+    plan = Plan(
+        names=(HOST,), served=(_catalog_cert(issuer),), planned_key=key, planned_from="k.pub.pem"
+    )
     return judge(plan, config, at)
 
 

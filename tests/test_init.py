@@ -43,21 +43,31 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     cdn = inter.issue_leaf("cdn.example.test")
     write_pem(workdir / "certs" / "roots.pem", root.cert)
     with tls_server(api.identity()) as (host, api_port), tls_server(cdn.identity()) as (_, port):
-        result = run_pingen("init", f"api.example.test={host}:{api_port}",
-                            f"cdn.example.test={host}:{port}", "--ca-file", "certs/roots.pem",
-                            "--expires", EXPIRES)
+        result = run_pingen(
+            "init",
+            f"api.example.test={host}:{api_port}",
+            f"cdn.example.test={host}:{port}",
+            "--ca-file",
+            "certs/roots.pem",
+            "--expires",
+            EXPIRES,
+        )
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""  # no progress off a terminal
     text = (workdir / "pins.yaml").read_text()
     # The CA pins are live; the leaf pin is there, commented out, with the reason.
-    assert f"      - sha256: {inter.pin}\n        label: Loopback Issuing CA 1\n" \
-           "        level: intermediate\n" in text
-    assert f"      - sha256: {root.pin}\n        label: Loopback Root R1\n" \
-           "        level: root\n        key: ec-p256\n" in text  # what TrustKit needs to know
+    assert (
+        f"      - sha256: {inter.pin}\n        label: Loopback Issuing CA 1\n"
+        "        level: intermediate\n" in text
+    )
+    assert (
+        f"      - sha256: {root.pin}\n        label: Loopback Root R1\n"
+        "        level: root\n        key: ec-p256\n" in text
+    )  # what TrustKit needs to know
     assert f"      # - sha256: {api.pin}\n      #   label: api.example.test\n" in text
     assert "a new key at each renewal" in text
     assert "trust:\n  ca_file: certs/roots.pem\n" in text
-    assert f"    connect: \"127.0.0.1:{api_port}\"\n" in text
+    assert f'    connect: "127.0.0.1:{api_port}"\n' in text
     # TrustKit refuses `.test` (an exception at launch): iOS gets urlsession instead.
     assert "  - type: android-nsc\n" in text and "  - type: urlsession\n" in text
     assert "  # TrustKit refuses api.example.test, cdn.example.test by its own" in text
@@ -70,7 +80,8 @@ def test_init_writes_ca_pins_and_loads_once_a_backup_is_added(
     config = load_config(workdir / "pins.yaml")
     assert [d.host for d in config.domains] == ["api.example.test", "cdn.example.test"]
     assert [(p.sha256, p.level, p.key) for p in config.domains[0].pins] == [
-        (inter.pin, Level.INTERMEDIATE, P256), (root.pin, Level.ROOT, P256)
+        (inter.pin, Level.INTERMEDIATE, P256),
+        (root.pin, Level.ROOT, P256),
     ]
     assert config.domains[0].expires == dt.date.fromisoformat(EXPIRES)
     assert [o.type for o in config.outputs] == ["android-nsc", "urlsession"]
@@ -95,8 +106,17 @@ def test_same_chains_give_the_same_bytes(run_pingen: CliRunner, workdir: Path) -
     write_pem(workdir / "roots.pem", root.cert)
     with tls_server(leaf.identity()) as (host, port):
         for name in ("a.yaml", "b.yaml"):
-            result = run_pingen("init", f"api.example.test={host}:{port}", "-o", name,
-                                "--ca-file", "roots.pem", "--expires", EXPIRES, "-q")
+            result = run_pingen(
+                "init",
+                f"api.example.test={host}:{port}",
+                "-o",
+                name,
+                "--ca-file",
+                "roots.pem",
+                "--expires",
+                EXPIRES,
+                "-q",
+            )
             assert result.exit_code == 0, result.stderr
             assert result.stdout == ""  # --quiet
     assert (workdir / "a.yaml").read_bytes() == (workdir / "b.yaml").read_bytes()
@@ -112,8 +132,16 @@ def test_default_expiry_is_a_year_out_and_never_is_allowed(
     write_pem(workdir / "roots.pem", root.cert)
     with tls_server(leaf.identity()) as (host, port):
         dated = run_pingen("init", f"api.example.test={host}:{port}", "--ca-file", "roots.pem")
-        never = run_pingen("init", f"api.example.test={host}:{port}", "-o", "never.yaml",
-                           "--ca-file", "roots.pem", "--expires", "never")
+        never = run_pingen(
+            "init",
+            f"api.example.test={host}:{port}",
+            "-o",
+            "never.yaml",
+            "--ca-file",
+            "roots.pem",
+            "--expires",
+            "never",
+        )
     assert dated.exit_code == 0 and never.exit_code == 0
     year = default_expiry(dt.date.today()).isoformat()
     assert f"  expires: {year}\n" in (workdir / "pins.yaml").read_text()
@@ -126,8 +154,14 @@ def test_a_root_that_issues_the_leaf_directly(run_pingen: CliRunner, workdir: Pa
     leaf = root.issue_leaf("api.example.test")
     write_pem(workdir / "roots.pem", root.cert)
     with tls_server(leaf.identity()) as (host, port):
-        result = run_pingen("init", f"api.example.test={host}:{port}",
-                            "--ca-file", "roots.pem", "--expires", EXPIRES)
+        result = run_pingen(
+            "init",
+            f"api.example.test={host}:{port}",
+            "--ca-file",
+            "roots.pem",
+            "--expires",
+            EXPIRES,
+        )
     assert result.exit_code == 0, result.stderr
     text = (workdir / "pins.yaml").read_text()
     early = run_pingen("build", "--check")  # one pin: not loadable yet, and it says why
@@ -145,8 +179,14 @@ def test_hostile_names_stay_labels(run_pingen: CliRunner, workdir: Path) -> None
     leaf = root.intermediate(evil).issue_leaf("api.example.test")
     write_pem(workdir / "roots.pem", root.cert)
     with tls_server(leaf.identity()) as (host, port):
-        result = run_pingen("init", f"api.example.test={host}:{port}",
-                            "--ca-file", "roots.pem", "--expires", EXPIRES)
+        result = run_pingen(
+            "init",
+            f"api.example.test={host}:{port}",
+            "--ca-file",
+            "roots.pem",
+            "--expires",
+            EXPIRES,
+        )
     assert result.exit_code == 0, result.stderr
     (domain,) = load_config(workdir / "pins.yaml").domains
     assert [p.label for p in domain.pins] == [evil, "yes"]
@@ -214,8 +254,16 @@ def test_output_in_a_subfolder_keeps_paths_relative_to_it(
     write_pem(workdir / "certs" / "roots.pem", root.cert)
     (workdir / "app").mkdir()
     with tls_server(leaf.identity()) as (host, port):
-        result = run_pingen("init", f"api.example.test={host}:{port}", "-o", "app/pins.yaml",
-                            "--ca-file", "certs/roots.pem", "--expires", EXPIRES)
+        result = run_pingen(
+            "init",
+            f"api.example.test={host}:{port}",
+            "-o",
+            "app/pins.yaml",
+            "--ca-file",
+            "certs/roots.pem",
+            "--expires",
+            EXPIRES,
+        )
     assert result.exit_code == 0, result.stderr
     assert "pingen keygen api-example-test-backup --dir app/keys -c app/pins.yaml" in (
         result.stdout
@@ -261,8 +309,11 @@ def pins_block(text: str, indent: str) -> list[str]:
         if "Backup:" in line or "An offline backup key" in line:
             break
         block.append(line.removeprefix(indent))
-    return [line for line in block if not line.startswith(("# - sha256", "#   ", "# The leaf",
-                                                             "# servers make"))]
+    return [
+        line
+        for line in block
+        if not line.startswith(("# - sha256", "#   ", "# The leaf", "# servers make"))
+    ]
 
 
 def test_init_writes_suggests_roots_for_a_catalogued_ca(
@@ -279,12 +330,32 @@ def test_init_writes_suggests_roots_for_a_catalogued_ca(
     catalog = "ca/catalog.json"
     with tls_server(Identity((leaf.cert, *pki.upper("R1")), leaf.key)) as (host, port):
         address = f"app.example.test={host}:{port}"
-        written = [run_pingen("init", address, "-o", name, "--ca-file", "roots.pem",
-                              "--catalog", catalog, "--expires", EXPIRES)
-                   for name in ("pins.yaml", "again.yaml")]
+        written = [
+            run_pingen(
+                "init",
+                address,
+                "-o",
+                name,
+                "--ca-file",
+                "roots.pem",
+                "--catalog",
+                catalog,
+                "--expires",
+                EXPIRES,
+            )
+            for name in ("pins.yaml", "again.yaml")
+        ]
         assert [r.exit_code for r in written] == [0, 0], written[0].stderr
-        suggested = run_pingen("suggest", "app.example.test", "--connect", f"{host}:{port}",
-                               "--ca-file", "roots.pem", "--catalog", catalog)
+        suggested = run_pingen(
+            "suggest",
+            "app.example.test",
+            "--connect",
+            f"{host}:{port}",
+            "--ca-file",
+            "roots.pem",
+            "--catalog",
+            catalog,
+        )
         text = (workdir / "pins.yaml").read_text()
         assert text == (workdir / "again.yaml").read_text()  # deterministic
         assert "wrote pins.yaml: 1 domain(s), 4 CA pin(s)" in written[0].stdout
@@ -315,14 +386,29 @@ def test_init_writes_suggests_roots_for_a_catalogued_ca(
 REAL = Path(__file__).parent / "data" / "real-chains"
 
 
-@pytest.mark.parametrize(("chain", "host", "at", "roots"), [
-    ("R12-2026-04-30-1.pem", "stanorg.ru", "2026-03-01",
-     ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"]),
-    ("YE2-2026-10-18-1.pem", "poliban-english-verse.duckdns.org", "2026-09-01",
-     ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"]),
-    ("WR1-2026-03-26-1.pem", "app.vercel.app", "2026-02-01",
-     ["GTS Root R1", "GTS Root R2", "GTS Root R3", "GTS Root R4"]),
-])
+@pytest.mark.parametrize(
+    ("chain", "host", "at", "roots"),
+    [
+        (
+            "R12-2026-04-30-1.pem",
+            "stanorg.ru",
+            "2026-03-01",
+            ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"],
+        ),
+        (
+            "YE2-2026-10-18-1.pem",
+            "poliban-english-verse.duckdns.org",
+            "2026-09-01",
+            ["ISRG Root X1", "ISRG Root X2", "Root YR", "Root YE"],
+        ),
+        (
+            "WR1-2026-03-26-1.pem",
+            "app.vercel.app",
+            "2026-02-01",
+            ["GTS Root R1", "GTS Root R2", "GTS Root R3", "GTS Root R4"],
+        ),
+    ],
+)
 def test_real_served_chains_get_every_root_of_their_ca(
     workdir: Path, chain: str, host: str, at: str, roots: list[str]
 ) -> None:
@@ -337,15 +423,19 @@ def test_real_served_chains_get_every_root_of_their_ca(
     verified = build_verified_chain(served, load_trust_store(Trust()), host, when)
     written = host_chain(Start(host), verified, when, load_catalog())
     text = starter_config([written], expires=None)
-    assert text == starter_config([host_chain(Start(host), verified, when, load_catalog())],
-                                  expires=None)
+    assert text == starter_config(
+        [host_chain(Start(host), verified, when, load_catalog())], expires=None
+    )
     assert re.findall(r"(?m)^      - root: (.+)$", text) == roots
     assert "level: intermediate" not in text and "still open" not in text
     assert pin_of_certificate(verified[1]) not in text  # the intermediate rotates among siblings
     public = ec.generate_private_key(ec.SECP256R1()).public_key()
     (workdir / "keys").mkdir()
-    (workdir / "keys" / f"{backup_key_name(host)}.pub.pem").write_bytes(public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (workdir / "keys" / f"{backup_key_name(host)}.pub.pem").write_bytes(
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     (workdir / "pins.yaml").write_text(uncomment_backup(text))
     (domain,) = load_config(workdir / "pins.yaml").domains
     assert [p.label for p in domain.pins] == [*roots, "offline backup key"]

@@ -42,27 +42,29 @@ def public_pem(key: PublicKeyTypes) -> bytes:
     )
 
 
-@pytest.mark.parametrize(("text", "expected", "shown"), [
-    ("ec-p256", KeyType("ec", 256, "p256"), "EC P-256"),
-    ("ec-p384", KeyType("ec", 384, "p384"), "EC P-384"),
-    ("ec-p521", KeyType("ec", 521, "p521"), "EC P-521"),
-    ("rsa-2048", KeyType("rsa", 2048), "RSA-2048"),
-    ("rsa-3072", KeyType("rsa", 3072), "RSA-3072"),
-    ("rsa-4096", KeyType("rsa", 4096), "RSA-4096"),
-    ("ed25519", KeyType("ed25519"), "Ed25519"),
-    ("ed448", KeyType("ed448"), "Ed448"),
-])
-def test_key_names_parse_round_trip_and_read_well(
-    text: str, expected: KeyType, shown: str
-) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected", "shown"),
+    [
+        ("ec-p256", KeyType("ec", 256, "p256"), "EC P-256"),
+        ("ec-p384", KeyType("ec", 384, "p384"), "EC P-384"),
+        ("ec-p521", KeyType("ec", 521, "p521"), "EC P-521"),
+        ("rsa-2048", KeyType("rsa", 2048), "RSA-2048"),
+        ("rsa-3072", KeyType("rsa", 3072), "RSA-3072"),
+        ("rsa-4096", KeyType("rsa", 4096), "RSA-4096"),
+        ("ed25519", KeyType("ed25519"), "Ed25519"),
+        ("ed448", KeyType("ed448"), "Ed448"),
+    ],
+)
+def test_key_names_parse_round_trip_and_read_well(text: str, expected: KeyType, shown: str) -> None:
     parsed = KeyType.parse(text)
     assert parsed == expected
     assert parsed.name == text
     assert str(parsed) == shown
 
 
-@pytest.mark.parametrize("text", ["EC-P256", "ec-p255", "rsa", "rsa-2048 ", "ecdsa", "x25519",
-                                  "rsa-0", "ec-secp256k1"])
+@pytest.mark.parametrize(
+    "text", ["EC-P256", "ec-p255", "rsa", "rsa-2048 ", "ecdsa", "x25519", "rsa-0", "ec-secp256k1"]
+)
 def test_other_spellings_are_refused_with_the_list(text: str) -> None:
     with pytest.raises(ValueError, match="ec-p256, ec-p384, ec-p521, rsa-2048"):
         KeyType.parse(text)
@@ -70,7 +72,8 @@ def test_other_spellings_are_refused_with_the_list(text: str) -> None:
 
 def test_key_type_of_real_keys_records_an_odd_rsa_exponent() -> None:
     assert key_type_of(ec.generate_private_key(ec.SECP521R1()).public_key()) == KeyType.parse(
-        "ec-p521")
+        "ec-p521"
+    )
     assert key_type_of(ed25519.Ed25519PrivateKey.generate().public_key()).name == "ed25519"
     usual = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     assert key_type_of(usual) == KeyType("rsa", 2048)  # 65537 goes unsaid
@@ -78,7 +81,8 @@ def test_key_type_of_real_keys_records_an_odd_rsa_exponent() -> None:
     assert key_type_of(odd) == KeyType("rsa", 2048, exponent=3)
     assert str(key_type_of(odd)) == "RSA-2048 (exponent 3)"
     assert key_type_of(ec.generate_private_key(ec.SECP256K1()).public_key()).name == (
-        "ec-secp256k1")
+        "ec-secp256k1"
+    )
 
 
 def test_a_sha256_pin_has_no_key_type_unless_key_states_it(tmp_path: Path) -> None:
@@ -118,7 +122,8 @@ def test_key_that_agrees_with_the_file_is_fine_and_one_that_contradicts_is_an_er
     with pytest.raises((ConfigError, ConfigErrors)) as caught:
         load_config(contradicts, today=TODAY)
     assert "pins.yaml:8:14: `key: rsa-2048` contradicts the file, whose key is ec-p256" in str(
-        caught.value)
+        caught.value
+    )
 
 
 def test_catalog_and_mozilla_names_know_their_key_type(tmp_path: Path) -> None:

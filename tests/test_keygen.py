@@ -52,6 +52,7 @@ def files_in(folder: Path) -> set[str]:
 
 # -- each key type ---------------------------------------------------------
 
+
 @needs_openssl
 @pytest.mark.parametrize(
     ("key_type", "expected_class", "size"),
@@ -96,6 +97,7 @@ def test_private_key_is_never_printed(run_pingen: CliRunner, workdir: Path) -> N
 
 
 # -- file modes and never overwriting --------------------------------------
+
 
 def test_private_key_mode_is_0600_and_public_key_is_readable(
     run_pingen: CliRunner, workdir: Path
@@ -167,14 +169,20 @@ def test_bad_names_are_refused(run_pingen: CliRunner, workdir: Path, name: str) 
 
 # -- what to paste ---------------------------------------------------------
 
+
 def test_prints_pins_yaml_lines_that_load(run_pingen: CliRunner, workdir: Path) -> None:
     from pingen.load import load_config
 
     result = run_pingen("keygen", "api-backup-2027", "--dir", "keys")
     assert result.exit_code == 0, result.stderr
     lines = pasted_lines(result.stdout)
-    assert lines == [{"file": "keys/api-backup-2027.pub.pem",
-                      "label": "backup key api-backup-2027 (EC P-256)", "backup": True}]
+    assert lines == [
+        {
+            "file": "keys/api-backup-2027.pub.pem",
+            "label": "backup key api-backup-2027 (EC P-256)",
+            "backup": True,
+        }
+    ]
     assert "      - file: keys/api-backup-2027.pub.pem\n" in result.stdout
     pin = printed_pin(result.stdout)
     # pasted into a real pins.yaml beside a second pin, it loads and pins that key
@@ -213,11 +221,21 @@ def test_public_key_outside_the_config_folder_is_named_absolutely(
 
 # -- CSR -------------------------------------------------------------------
 
+
 @needs_openssl
 def test_csr_holds_the_domains_as_sans(run_pingen: CliRunner, workdir: Path) -> None:
     result = run_pingen(
-        "keygen", "k", "--type", "rsa-2048", "--csr-domain", "API.Example.com",
-        "--csr-domain", "*.example.com", "--csr-domain", "bücher.example", "--csr-domain",
+        "keygen",
+        "k",
+        "--type",
+        "rsa-2048",
+        "--csr-domain",
+        "API.Example.com",
+        "--csr-domain",
+        "*.example.com",
+        "--csr-domain",
+        "bücher.example",
+        "--csr-domain",
         "api.example.com",
     )
     assert result.exit_code == 0, result.stderr
@@ -242,8 +260,17 @@ def test_no_csr_without_csr_domain(run_pingen: CliRunner, workdir: Path) -> None
     assert files_in(workdir) == {"k.key.pem", "k.pub.pem"}
 
 
-@pytest.mark.parametrize("bad", ["https://api.example.com", "api.example.com:443", "10.0.0.1",
-                                 "localhost", "a..b.com", "*.*.example.com"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "https://api.example.com",
+        "api.example.com:443",
+        "10.0.0.1",
+        "localhost",
+        "a..b.com",
+        "*.*.example.com",
+    ],
+)
 def test_bad_csr_domain_writes_nothing(run_pingen: CliRunner, workdir: Path, bad: str) -> None:
     result = run_pingen("keygen", "k", "--csr-domain", bad)
     assert result.exit_code == 2
@@ -252,6 +279,7 @@ def test_bad_csr_domain_writes_nothing(run_pingen: CliRunner, workdir: Path, bad
 
 
 # -- passphrase ------------------------------------------------------------
+
 
 @needs_openssl
 def test_passphrase_encrypts_the_private_key(
@@ -263,8 +291,9 @@ def test_passphrase_encrypts_the_private_key(
     assert "correct horse" not in result.stdout + result.stderr
     key_file = workdir / "k.key.pem"
     assert key_file.read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    with_pass = openssl("pkey", "-in", str(key_file), "-pubout",
-                        "-passin", "pass:correct horse battery staple")
+    with_pass = openssl(
+        "pkey", "-in", str(key_file), "-pubout", "-passin", "pass:correct horse battery staple"
+    )
     assert with_pass.returncode == 0, with_pass.stderr
     assert with_pass.stdout == (workdir / "k.pub.pem").read_bytes()
     wrong = openssl("pkey", "-in", str(key_file), "-pubout", "-passin", "pass:wrong")
@@ -290,14 +319,13 @@ def test_missing_or_empty_passphrase_variable_writes_nothing(
 
 # -- where the private key lands ------------------------------------------
 
+
 def _git(folder: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
 
 
 @needs_git
-def test_warns_inside_a_git_work_tree_unless_ignored(
-    run_pingen: CliRunner, workdir: Path
-) -> None:
+def test_warns_inside_a_git_work_tree_unless_ignored(run_pingen: CliRunner, workdir: Path) -> None:
     _git(workdir, "init", "-q")
     exposed = run_pingen("keygen", "k", "--dir", "keys")
     assert exposed.exit_code == 0
@@ -371,18 +399,26 @@ def test_a_failed_write_removes_the_files_already_written(tmp_path: Path) -> Non
 
     private = tmp_path / "k.key.pem"
     with pytest.raises(KeyFileError, match="cannot create"):
-        write_files([(private, b"secret", PRIVATE_MODE),
-                     (tmp_path / "no-such-folder" / "k.pub.pem", b"public", 0o644)])
+        write_files(
+            [
+                (private, b"secret", PRIVATE_MODE),
+                (tmp_path / "no-such-folder" / "k.pub.pem", b"public", 0o644),
+            ]
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_refuses_a_folder_a_target_renders_into(run_pingen: CliRunner, workdir: Path) -> None:
     """A monorepo's target (`into:`) writes app files below pins.yaml's folder too."""
     (workdir / "apps" / "android").mkdir(parents=True)
-    (workdir / "pins.yaml").write_text(_CONFIG.replace(
-        "outputs:\n", "targets:\n  android:\n    into: apps/android\n    outputs:\n"
-        "      - type: android-nsc\n        path: app/src/main/res/xml/nsc.xml\n"
-        "outputs:\n"))
+    (workdir / "pins.yaml").write_text(
+        _CONFIG.replace(
+            "outputs:\n",
+            "targets:\n  android:\n    into: apps/android\n    outputs:\n"
+            "      - type: android-nsc\n        path: app/src/main/res/xml/nsc.xml\n"
+            "outputs:\n",
+        )
+    )
     result = run_pingen("keygen", "k", "--dir", "apps/android/app/src/main/res/xml")
     assert result.exit_code == 2
     assert "where pingen writes app/src/main/res/xml/nsc.xml" in result.stderr

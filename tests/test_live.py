@@ -58,7 +58,8 @@ def test_sni_names_the_host_and_untrusted_chains_are_listed_as_served() -> None:
     inter = CA.root("Unknown Root").intermediate("Unknown CA")
     a, b = inter.issue_leaf("a.test"), inter.issue_leaf("b.test")
     with tls_server({"a.test": a.identity(), "b.test": b.identity()}, default="a.test") as (
-        _, port,
+        _,
+        port,
     ):
         # "localhost" resolves to loopback; the leaf does not cover it, so the chain is
         # untrusted, but its keys are still listed as served
@@ -93,7 +94,8 @@ def test_pin_dials_host_port_without_a_dot_and_host_equals_address(
     inter = CA.root("Sni Root").intermediate("Sni CA")
     a, b = inter.issue_leaf("a.test"), inter.issue_leaf("b.test")
     with tls_server({"a.test": a.identity(), "b.test": b.identity()}, default="a.test") as (
-        _, port,
+        _,
+        port,
     ):
         # localhost:PORT is a host (it has a port), not a missing file
         local = run_pingen("pin", f"localhost:{port}")
@@ -157,10 +159,15 @@ def test_pin_ca_file_builds_the_chain_to_a_private_root(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "roots.pem: --ca-file: holds no certificate it can read; give a PEM file of "
-              "root certificates"),
-        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-         "--ca-file: holds no certificate it can read"),
+        (
+            b"",
+            "roots.pem: --ca-file: holds no certificate it can read; give a PEM file of "
+            "root certificates",
+        ),
+        (
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            "--ca-file: holds no certificate it can read",
+        ),
         (None, "'--ca-file': File 'roots.pem' does not exist"),
     ],
 )

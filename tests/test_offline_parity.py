@@ -33,7 +33,8 @@ domains:
 
 def _pin(sha256: str, label: str, *, backup: bool = False) -> str:
     return f"      - sha256: {sha256}\n        label: {label}\n" + (
-        "        backup: true\n" if backup else "")
+        "        backup: true\n" if backup else ""
+    )
 
 
 def test_guard_at_judges_as_of_that_date(run_pingen: CliRunner, tmp_path: Path) -> None:
@@ -45,12 +46,28 @@ def test_guard_at_judges_as_of_that_date(run_pingen: CliRunner, tmp_path: Path) 
     write_pem(tmp_path / "new.pem", *leaf.chain())
     expires = dt.date.today() + dt.timedelta(days=20)
     (tmp_path / "pins.yaml").write_text(
-        _config(_pin(PIN_B, "old key") + _pin(PIN_C, "backup", backup=True),
-                expires=expires.isoformat()))
-    before = run_pingen("guard", "--chain", "new.pem", "--at",
-                        (expires - dt.timedelta(days=1)).isoformat(), cwd=tmp_path)
-    after = run_pingen("guard", "--chain", "new.pem", "--format", "json", "--at",
-                       (expires + dt.timedelta(days=1)).isoformat(), cwd=tmp_path)
+        _config(
+            _pin(PIN_B, "old key") + _pin(PIN_C, "backup", backup=True), expires=expires.isoformat()
+        )
+    )
+    before = run_pingen(
+        "guard",
+        "--chain",
+        "new.pem",
+        "--at",
+        (expires - dt.timedelta(days=1)).isoformat(),
+        cwd=tmp_path,
+    )
+    after = run_pingen(
+        "guard",
+        "--chain",
+        "new.pem",
+        "--format",
+        "json",
+        "--at",
+        (expires + dt.timedelta(days=1)).isoformat(),
+        cwd=tmp_path,
+    )
     assert before.exit_code == 1, before.stdout + before.stderr
     assert after.exit_code == 0, after.stdout + after.stderr
     (domain,) = json.loads(after.stdout)["configs"][0]["domains"]
@@ -68,13 +85,26 @@ def test_diff_chain_raises_the_live_flags_offline(run_pingen: CliRunner, tmp_pat
     inter = root.intermediate()
     write_pem(tmp_path / "roots.pem", root.cert)
     write_pem(tmp_path / "served.pem", *inter.issue_leaf(HOST).chain())
-    old = _config(_pin(inter.pin, "Test Issuing CA") + _pin(root.pin, "Test Root")
-                  + _pin(PIN_B, "backup", backup=True), expires="never")
+    old = _config(
+        _pin(inter.pin, "Test Issuing CA")
+        + _pin(root.pin, "Test Root")
+        + _pin(PIN_B, "backup", backup=True),
+        expires="never",
+    )
     (tmp_path / "old.yaml").write_text(old)
     (tmp_path / "pins.yaml").write_text(
-        _config(_pin(PIN_C, "new key") + _pin(PIN_B, "backup", backup=True), expires="never"))
-    result = run_pingen("diff", "--old", "old.yaml", "--chain", f"{HOST}=served.pem",
-                        "--format", "json", cwd=tmp_path)
+        _config(_pin(PIN_C, "new key") + _pin(PIN_B, "backup", backup=True), expires="never")
+    )
+    result = run_pingen(
+        "diff",
+        "--old",
+        "old.yaml",
+        "--chain",
+        f"{HOST}=served.pem",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     assert result.exit_code == 0, result.stderr
     flags = [(flag["code"], flag["domain"]) for flag in json.loads(result.stdout)["flags"]]
     assert ("live-pin-removed", HOST) in flags
@@ -91,13 +121,24 @@ def test_diff_chain_as_of_a_date_when_the_recorded_chain_had_expired(
     inter = root.intermediate()
     write_pem(tmp_path / "roots.pem", root.cert)
     write_pem(tmp_path / "served.pem", *inter.issue_leaf(HOST).chain())
-    config = _config(_pin(inter.pin, "Test Issuing CA") + _pin(PIN_B, "backup", backup=True),
-                     expires="never")
+    config = _config(
+        _pin(inter.pin, "Test Issuing CA") + _pin(PIN_B, "backup", backup=True), expires="never"
+    )
     (tmp_path / "old.yaml").write_text(config)
     (tmp_path / "pins.yaml").write_text(config.replace(inter.pin, PIN_C))
     late = (dt.date.today() + dt.timedelta(days=3650)).isoformat()
-    result = run_pingen("diff", "--old", "old.yaml", "--chain", f"{HOST}=served.pem",
-                        "--at", late, "--format", "json", cwd=tmp_path)
+    result = run_pingen(
+        "diff",
+        "--old",
+        "old.yaml",
+        "--chain",
+        f"{HOST}=served.pem",
+        "--at",
+        late,
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert [flag["code"] for flag in data["flags"]] == ["live-pin-removed", "no-live-match"]
@@ -111,8 +152,10 @@ def test_diff_chain_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "roots.pem").write_text("")
     cases = {
         ("--chain", "served.pem"): "write HOST=FILE",
-        ("--chain", "other.example.test=served.pem"):
-            "--chain other.example.test: no such domain in this config",
+        (
+            "--chain",
+            "other.example.test=served.pem",
+        ): "--chain other.example.test: no such domain in this config",
         ("--chain", f"{HOST}=missing.pem"): "missing.pem",
         ("--at", "2030-01-01"): "--at goes with --chain",
     }
@@ -123,8 +166,9 @@ def test_diff_chain_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
-def test_diff_chain_of_another_host_is_the_wrong_file(run_pingen: CliRunner,
-                                                      tmp_path: Path) -> None:
+def test_diff_chain_of_another_host_is_the_wrong_file(
+    run_pingen: CliRunner, tmp_path: Path
+) -> None:
     """As `verify --chain` and `guard` say: a chain whose leaf names only other hosts is
     bad input (exit 2), not live keys to raise `no-live-match` from."""
     root = CA.root()
@@ -133,8 +177,7 @@ def test_diff_chain_of_another_host_is_the_wrong_file(run_pingen: CliRunner,
     config = _config(_pin(PIN_B, "a") + _pin(PIN_C, "b", backup=True), expires="never")
     (tmp_path / "pins.yaml").write_text(config)
     (tmp_path / "old.yaml").write_text(config)
-    result = run_pingen("diff", "--old", "old.yaml", "--chain", f"{HOST}=served.pem",
-                        cwd=tmp_path)
+    result = run_pingen("diff", "--old", "old.yaml", "--chain", f"{HOST}=served.pem", cwd=tmp_path)
     assert result.exit_code == 2, result.stdout
     assert f"served.pem: its leaf certificate covers other.test, not {HOST}" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""

@@ -34,9 +34,11 @@ def openssl_pin(*command: str) -> str:
     digest = subprocess.run(
         ["openssl", "dgst", "-sha256", "-binary"], input=der, capture_output=True, check=True
     ).stdout
-    return subprocess.run(
-        ["base64"], input=digest, capture_output=True, check=True
-    ).stdout.decode().strip()
+    return (
+        subprocess.run(["base64"], input=digest, capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
 
 
 def make_cert(
@@ -44,8 +46,11 @@ def make_cert(
 ) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) \
+    algorithm = (
+        None
+        if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
         else hashes.SHA256()
+    )
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -59,8 +64,11 @@ def make_cert(
 
 
 def make_csr(key: CertificateIssuerPrivateKeyTypes) -> x509.CertificateSigningRequest:
-    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) \
+    algorithm = (
+        None
+        if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
         else hashes.SHA256()
+    )
     return (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr.example")]))
@@ -107,13 +115,14 @@ def write_all_forms(
 
 def openssl_pin_of(folder: Path, command: tuple[str, ...]) -> str:
     if command[-1] == "|pkey":  # first print the PEM public key, then convert it to DER
-        pem = subprocess.run(["openssl", *command[:-1]], cwd=folder, capture_output=True,
-                             check=True).stdout
+        pem = subprocess.run(
+            ["openssl", *command[:-1]], cwd=folder, capture_output=True, check=True
+        ).stdout
         (folder / "_extracted.pem").write_bytes(pem)
-        return openssl_pin("pkey", "-pubin", "-outform", "DER", "-in",
-                           str(folder / "_extracted.pem"))
-    return openssl_pin(*[str(folder / c) if c.endswith((".pem", ".der")) else c
-                         for c in command])
+        return openssl_pin(
+            "pkey", "-pubin", "-outform", "DER", "-in", str(folder / "_extracted.pem")
+        )
+    return openssl_pin(*[str(folder / c) if c.endswith((".pem", ".der")) else c for c in command])
 
 
 @pytest.mark.parametrize("key_type", list(KEY_TYPES))
@@ -163,14 +172,17 @@ def test_bad_files_exit_2(
 
 def test_encrypted_private_key_is_a_clear_error(run_pingen: CliRunner, tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    for name, fmt in (("pkcs8.pem", serialization.PrivateFormat.PKCS8),
-                      ("legacy.pem", serialization.PrivateFormat.TraditionalOpenSSL)):
+    for name, fmt in (
+        ("pkcs8.pem", serialization.PrivateFormat.PKCS8),
+        ("legacy.pem", serialization.PrivateFormat.TraditionalOpenSSL),
+    ):
         data = key.private_bytes(PEM, fmt, serialization.BestAvailableEncryption(b"secret"))
         (tmp_path / name).write_bytes(data)
         result = run_pingen("pin", name, cwd=tmp_path)
         assert result.exit_code == 2 and "encrypted private key" in result.stderr
-    der = key.private_bytes(DER, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(b"secret"))
+    der = key.private_bytes(
+        DER, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"secret")
+    )
     (tmp_path / "enc.der").write_bytes(der)
     result = run_pingen("pin", "enc.der", cwd=tmp_path)
     assert result.exit_code == 2 and "encrypted private key" in result.stderr
@@ -199,8 +211,9 @@ def test_standard_input_and_pipes(tmp_path: Path) -> None:
     read_end, write_end = os.pipe()
     os.write(write_end, pem)
     os.close(write_end)
-    piped = subprocess.run([*run, f"/dev/fd/{read_end}"], pass_fds=(read_end,),
-                           capture_output=True, timeout=30)
+    piped = subprocess.run(
+        [*run, f"/dev/fd/{read_end}"], pass_fds=(read_end,), capture_output=True, timeout=30
+    )
     os.close(read_end)
     assert piped.returncode == 0 and piped.stdout.split()[0] == from_file.stdout.split()[0]
     os.mkfifo(tmp_path / "fifo")

@@ -31,8 +31,9 @@ from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.rendering import render
 from tests.test_render_trustkit import configuration
 
-DIFFERENTIAL = settings(max_examples=40, deadline=None, derandomize=True,
-                        suppress_health_check=[HealthCheck.too_slow])
+DIFFERENTIAL = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 DAY_BEFORE = dt.date(2028, 1, 1)
 EXPIRY_DAYS = [dt.date(2029, 1, 1), dt.date(2030, 1, 1)]
 POOL = [fake_pin(f"pool-{i}") for i in range(6)]
@@ -48,6 +49,7 @@ def any_of(hashes: list[str]) -> Requirements:
 
 # -- Android NSC: the XML reader and ApplicationConfig.getConfigForHostname ------------------
 
+
 def nsc_lookup(xml: bytes) -> Lookup:
     configs = []
     for block in ET.fromstring(xml).iter("domain-config"):
@@ -56,9 +58,14 @@ def nsc_lookup(xml: bytes) -> Lookup:
         pin_set = block.find("pin-set")
         assert pin_set is not None
         expiration = pin_set.get("expiration")
-        configs.append((element.text, element.get("includeSubdomains") == "true",
-                        [p.text or "" for p in pin_set.iter("pin")],
-                        dt.date.fromisoformat(expiration) if expiration else None))
+        configs.append(
+            (
+                element.text,
+                element.get("includeSubdomains") == "true",
+                [p.text or "" for p in pin_set.iter("pin")],
+                dt.date.fromisoformat(expiration) if expiration else None,
+            )
+        )
 
     def lookup(host: str, day: dt.date) -> Requirements:
         # aosp-mirror/platform_frameworks_base@4850a8b1:core/java/android/security/net/
@@ -80,8 +87,10 @@ def nsc_lookup(xml: bytes) -> Lookup:
 
 # -- OkHttp: the Kotlin patterns and CertificatePinner.findMatchingPins ----------------------
 
-_ADD = re.compile(r'(?:if \(now < (\d+)L\) \{\s*)?builder\.add\(\s*"([^"]+)",((?:\s*"sha256/[^"]+",'
-                  r'(?: //[^\n]*)?)+)')
+_ADD = re.compile(
+    r'(?:if \(now < (\d+)L\) \{\s*)?builder\.add\(\s*"([^"]+)",((?:\s*"sha256/[^"]+",'
+    r"(?: //[^\n]*)?)+)"
+)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -95,7 +104,7 @@ def okhttp_patterns(kotlin: str) -> list[tuple[str, list[str], int | None]]:
 
 def okhttp_lookup(patterns: list[tuple[str, list[str], int | None]]) -> Lookup:
     def lookup(host: str, day: dt.date) -> Requirements:
-        now = (dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC) - _EPOCH)
+        now = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC) - _EPOCH
         now_millis = now // dt.timedelta(milliseconds=1)
         pooled: list[str] = []
         for pattern, hashes, until in patterns:
@@ -117,6 +126,7 @@ def okhttp_lookup(patterns: list[tuple[str, list[str], int | None]]) -> Lookup:
 
 # -- TrustKit (iOS): the Swift dictionary and getPinningConfigurationKeyForDomain -----------
 
+
 def is_subdomain(domain: str, subdomain: str) -> int:
     """datatheorem/TrustKit@c48790f3:TrustKit/configuration_utils.m#L18-L56, line by line."""
     if len(subdomain) <= len(domain):
@@ -124,10 +134,10 @@ def is_subdomain(domain: str, subdomain: str) -> int:
     domain_registry = registry_length(domain)
     if registry_length(subdomain) != domain_registry:
         return 0
-    if domain[len(domain) - domain_registry:] != subdomain[len(subdomain) - domain_registry:]:
+    if domain[len(domain) - domain_registry :] != subdomain[len(subdomain) - domain_registry :]:
         return 0
-    domain_label = "." + domain[:len(domain) - domain_registry - 1]
-    subdomain_label = subdomain[:len(subdomain) - domain_registry - 1]
+    domain_label = "." + domain[: len(domain) - domain_registry - 1]
+    subdomain_label = subdomain[: len(subdomain) - domain_registry - 1]
     return len(domain_label) if subdomain_label.split(domain_label)[-1] == "" else 0
 
 
@@ -154,6 +164,7 @@ def trustkit_lookup(policies: dict[str, dict[str, Any]]) -> Lookup:
 
 # -- NSPinnedDomains: the plist and SecPolicy.c parseNSPinnedDomains -------------------------
 
+
 def ats_lookup(pinned: dict[str, Any]) -> Lookup:
     def identities(host: str, kind: str) -> list[str] | None:
         # apple-oss-distributions/Security@db15acbe:OSX/sec/Security/SecPolicy.c#L1517-L1585
@@ -173,13 +184,19 @@ def ats_lookup(pinned: dict[str, Any]) -> Lookup:
     def lookup(host: str, day: dt.date) -> Requirements:
         leaf = identities(host, "NSPinnedLeafIdentities")
         ca = identities(host, "NSPinnedCAIdentities")
-        return frozenset({(name, frozenset(ids)) for name, ids in
-                          (("leaf", leaf), ("ca", ca)) if ids is not None})
+        return frozenset(
+            {
+                (name, frozenset(ids))
+                for name, ids in (("leaf", leaf), ("ca", ca))
+                if ids is not None
+            }
+        )
 
     return lookup
 
 
 # -- the model's side ------------------------------------------------------------------------
+
 
 def model_lookup(platform: platforms.Platform, cfg: Config) -> Lookup:
     entries = [Entry.of(d) for d in cfg.domains]
@@ -205,8 +222,14 @@ def agree(expected: Lookup, actual: Lookup, cfg: Config) -> None:
 
 # -- generated configs -----------------------------------------------------------------------
 
-HOSTS = ["example.com", "api.example.com", "www.example.com", "v1.api.example.com",
-         "a.b.example.com", "example.net"]
+HOSTS = [
+    "example.com",
+    "api.example.com",
+    "www.example.com",
+    "v1.api.example.com",
+    "a.b.example.com",
+    "example.net",
+]
 
 
 @st.composite
@@ -216,14 +239,20 @@ def configs(draw: st.DrawFn, *, same_level: bool, report_only: bool) -> Config:
     for host in hosts:
         hashes = draw(st.lists(st.sampled_from(POOL), min_size=2, max_size=3, unique=True))
         level = draw(st.sampled_from([Level.LEAF, Level.ROOT, Level.INTERMEDIATE]))
-        levels = [level] * len(hashes) if same_level else [
-            draw(st.sampled_from(list(Level))) for _ in hashes]
-        domains.append(domain(
-            host, [pin(h, None, lv) for h, lv in zip(hashes, levels, strict=True)],
-            include_subdomains=draw(st.booleans()),
-            expires=draw(st.sampled_from([None, *EXPIRY_DAYS])),
-            enforce=draw(st.booleans()) if report_only else True,
-        ))
+        levels = (
+            [level] * len(hashes)
+            if same_level
+            else [draw(st.sampled_from(list(Level))) for _ in hashes]
+        )
+        domains.append(
+            domain(
+                host,
+                [pin(h, None, lv) for h, lv in zip(hashes, levels, strict=True)],
+                include_subdomains=draw(st.booleans()),
+                expires=draw(st.sampled_from([None, *EXPIRY_DAYS])),
+                enforce=draw(st.booleans()) if report_only else True,
+            )
+        )
     return config(domains)
 
 
@@ -249,11 +278,11 @@ def test_okhttp_file_and_model_agree(cfg: Config) -> None:
 @DIFFERENTIAL
 @given(configs(same_level=False, report_only=True))
 def test_trustkit_file_and_model_agree(cfg: Config) -> None:
-    swift = rendered(trustkit, cfg, output("trustkit", "T.swift",
-                                           swizzle_network_delegates=True))
+    swift = rendered(trustkit, cfg, output("trustkit", "T.swift", swizzle_network_delegates=True))
     _, value = configuration(swift)
-    agree(model_lookup(platforms.TRUSTKIT_IOS, cfg),
-          trustkit_lookup(value["TSKPinnedDomains"]), cfg)
+    agree(
+        model_lookup(platforms.TRUSTKIT_IOS, cfg), trustkit_lookup(value["TSKPinnedDomains"]), cfg
+    )
 
 
 @DIFFERENTIAL
@@ -275,15 +304,23 @@ def test_react_native_json_and_model_agree(cfg: Config) -> None:
         until = None
         if expires:  # skipped at initialisation once past (Android); compare at midnight
             day = dt.date.fromisoformat(expires)
-            until = (dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - _EPOCH) \
-                // dt.timedelta(milliseconds=1)
+            until = (
+                dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - _EPOCH
+            ) // dt.timedelta(milliseconds=1)
         pattern = f"**.{host}" if options["includeSubdomains"] else host
         patterns.append((pattern, list(options["publicKeyHashes"]), until))
     agree(model_lookup(platforms.RN_ANDROID, cfg), okhttp_lookup(patterns), cfg)
     # SslPublicKeyPinning.mm#L48: a TrustKit policy per domain.
-    policies = {host: {"TSKIncludeSubdomains": options["includeSubdomains"],
-                       "TSKPublicKeyHashes": options["publicKeyHashes"],
-                       **({"TSKExpirationDate": options["expirationDate"]}
-                          if "expirationDate" in options else {})}
-                for host, options in document.items()}
+    policies = {
+        host: {
+            "TSKIncludeSubdomains": options["includeSubdomains"],
+            "TSKPublicKeyHashes": options["publicKeyHashes"],
+            **(
+                {"TSKExpirationDate": options["expirationDate"]}
+                if "expirationDate" in options
+                else {}
+            ),
+        }
+        for host, options in document.items()
+    }
     agree(model_lookup(platforms.RN_IOS, cfg), trustkit_lookup(policies), cfg)

@@ -31,8 +31,8 @@ def hashes(eff: platforms.Effective) -> set[str]:
 
 def test_aosp_nsc_exact_first_else_longest_including_match() -> None:
     """ApplicationConfig.getConfigForHostname:
-        if (domain.hostname.equals(hostname)) { return config; }
-        ... } else if (domain.hostname.length() > bestMatch.first.hostname.length()) {
+    if (domain.hostname.equals(hostname)) { return config; }
+    ... } else if (domain.hostname.length() > bestMatch.first.hostname.length()) {
     """
     nsc = platforms.AOSP_NSC
     assert hashes(effective(nsc, [PARENT, CHILD], "api.example.com")) == {PIN_C, PIN_D}
@@ -54,7 +54,9 @@ def test_okhttp_pools_every_matching_pattern() -> None:
     assert "pooled" in eff.decided_by
     # The exact pattern alone matches no subdomain: only the `**.` parent does.
     assert hashes(effective(platforms.OKHTTP, [PARENT, CHILD], "x.api.example.com")) == {
-        PIN_A, PIN_B}
+        PIN_A,
+        PIN_B,
+    }
     assert hashes(effective(platforms.OKHTTP, [CHILD], "api.example.com")) == {PIN_C, PIN_D}
 
 
@@ -85,10 +87,12 @@ def test_trustkit_ios_expired_policy_is_not_pinned_and_has_no_fallback() -> None
     """TSKPinningValidator.m: `if (expirationDate != nil && [expirationDate compare:[NSDate
     date]] == NSOrderedAscending)` -> TSKTrustDecisionDomainNotPinned (no parent lookup)."""
     child = Entry("api.example.com", False, (C, D), expires=dt.date(2030, 1, 1))
-    before = effective(platforms.TRUSTKIT_IOS, [PARENT, child], "api.example.com",
-                       at=dt.date(2029, 12, 31))
-    after = effective(platforms.TRUSTKIT_IOS, [PARENT, child], "api.example.com",
-                      at=dt.date(2030, 1, 1))
+    before = effective(
+        platforms.TRUSTKIT_IOS, [PARENT, child], "api.example.com", at=dt.date(2029, 12, 31)
+    )
+    after = effective(
+        platforms.TRUSTKIT_IOS, [PARENT, child], "api.example.com", at=dt.date(2030, 1, 1)
+    )
     assert before.pinned and before.expires == dt.date(2030, 1, 1)
     assert not after.pinned and "expired" in after.decided_by
 
@@ -115,7 +119,9 @@ def test_ns_pinned_domains_exact_or_immediate_parent_unioned_lists_each_required
     ats = platforms.NS_PINNED_DOMAINS
     eff = effective(ats, [PARENT, CHILD], "api.example.com")
     assert [(r.position, {p.sha256 for p in r.pins}) for r in eff.requirements] == [
-        (Position.LEAF, {PIN_C, PIN_D}), (Position.CA, {PIN_A, PIN_B})]
+        (Position.LEAF, {PIN_C, PIN_D}),
+        (Position.CA, {PIN_A, PIN_B}),
+    ]
     # Immediate parent only: two labels below example.com is not pinned by it.
     assert effective(ats, [PARENT], "www.example.com").pinned
     assert not effective(ats, [PARENT], "a.www.example.com").pinned
@@ -180,7 +186,8 @@ def build(tmp_path: Path, outputs: str, capsys: pytest.CaptureFixture[str]) -> t
 
 
 def test_case_4_ios_plist_overlap_is_an_error_at_the_child(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, err = build(tmp_path, "  - type: ios-plist\n    path: Info.plist\n", capsys)
     assert code == 2
     assert not (tmp_path / "Info.plist").exists()
@@ -191,22 +198,32 @@ def test_case_4_ios_plist_overlap_is_an_error_at_the_child(
 
 
 def test_case_5_okhttp_pooling_is_a_warning(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = build(tmp_path, "  - type: okhttp\n    path: P.kt\n    package: a.b\n"
-                      "  - type: android-nsc\n    path: nsc.xml\n", capsys)
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = build(
+        tmp_path,
+        "  - type: okhttp\n    path: P.kt\n    package: a.b\n"
+        "  - type: android-nsc\n    path: nsc.xml\n",
+        capsys,
+    )
     assert code == 0
-    assert "warning: okhttp output P.kt: OkHttp CertificatePinner pins api.example.com " \
-           "more weakly" in err
+    assert (
+        "warning: okhttp output P.kt: OkHttp CertificatePinner pins api.example.com "
+        "more weakly" in err
+    )
     assert "also accepts A, B" in err and "example.com" in err
     assert "android-nsc" not in err  # NSC takes the exact entry: what pins.yaml says
 
 
 def test_okhttp_fallback_after_the_child_expires_is_a_warning(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = CASE.replace("        backup: true\noutputs:",
-                        "        backup: true\n    expires: 2029-01-01\noutputs:")
-    (tmp_path / "pins.yaml").write_text(text + "  - type: okhttp\n    path: P.kt\n"
-                                        "    package: a.b\n")
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = CASE.replace(
+        "        backup: true\noutputs:", "        backup: true\n    expires: 2029-01-01\noutputs:"
+    )
+    (tmp_path / "pins.yaml").write_text(
+        text + "  - type: okhttp\n    path: P.kt\n    package: a.b\n"
+    )
     assert main(["build", "-c", str(tmp_path / "pins.yaml")]) == 0
     err = capsys.readouterr().err
     assert "still pins api.example.com from 2029-01-01" in err
@@ -216,8 +233,7 @@ def test_two_ca_entries_unioned_on_ios_is_a_warning() -> None:
     e = pin(PIN_C, "E", Level.ROOT)
     f = pin(PIN_D, "F", Level.INTERMEDIATE)
     child = Entry("api.example.com", False, (e, f))
-    found = platforms.divergences(platforms.NS_PINNED_DOMAINS, [PARENT, child],
-                                  [PARENT, child])
+    found = platforms.divergences(platforms.NS_PINNED_DOMAINS, [PARENT, child], [PARENT, child])
     assert [d.blocking for d in found] == [False]
     assert "also accepts A, B" in platforms.explain_divergence(found[0])
 
@@ -226,8 +242,10 @@ def test_identical_pins_or_no_overlap_prove_clean() -> None:
     same = Entry("api.example.com", False, (A, B))
     elsewhere = Entry("example.org", True, (C, D))
     for platform in (platforms.OKHTTP, platforms.NS_PINNED_DOMAINS, platforms.AOSP_NSC):
-        assert platforms.divergences(platform, [PARENT, same, elsewhere],
-                                     [PARENT, same, elsewhere]) == []
+        assert (
+            platforms.divergences(platform, [PARENT, same, elsewhere], [PARENT, same, elsewhere])
+            == []
+        )
 
 
 # -- pingen explain -------------------------------------------------------------------------
@@ -253,7 +271,8 @@ def explain(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> t
 
 
 def test_explain_json_for_a_configured_host(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     code, out = explain(tmp_path, capsys, "API.Example.com", "--format", "json")
@@ -270,15 +289,17 @@ def test_explain_json_for_a_configured_host(
     assert [p["label"] for p in nsc["pins"]] == ["C", "D"]
     assert nsc["decided_by"] == "api.example.com's own entry"
     assert {o["platform"] for o in doc["outputs"] if o["output"] == "pins.json"} == {
-        platforms.RN_IOS.name, platforms.RN_ANDROID.name}
+        platforms.RN_IOS.name,
+        platforms.RN_ANDROID.name,
+    }
     template = by[("t.txt", None)]
     assert template["pinned"] is False and template["known"] is False
-    assert set(okhttp) >= {"output", "type", "pinned", "pins", "expires", "enforce",
-                           "decided_by"}
+    assert set(okhttp) >= {"output", "type", "pinned", "pins", "expires", "enforce", "decided_by"}
 
 
 def test_explain_text_for_a_subdomain_and_an_unrelated_host(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out = explain(tmp_path, capsys, "a.b.example.com")
     assert code == 0
     assert out.startswith("a.b.example.com\n  P.kt (okhttp): OkHttp CertificatePinner\n")
@@ -290,14 +311,12 @@ def test_explain_text_for_a_subdomain_and_an_unrelated_host(
     assert "pinned, enforced" not in out
 
 
-def test_explain_at_a_date_after_expiry(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_at_a_date_after_expiry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = explain(tmp_path, capsys, "api.example.com", "--at", "2030-07-01")
     assert code == 0 and "pinned, enforced" not in out and "(expired): not pinned" in out
 
 
-def test_explain_a_bad_host_is_exit_2(tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_a_bad_host_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pins.yaml").write_text(CASE + EXPLAIN_OUTPUTS)
     (tmp_path / "t.j2").write_text("{{ notice }}\n")
     assert main(["explain", "https://x.example.com/", "-c", str(tmp_path / "pins.yaml")]) == 2
@@ -309,8 +328,9 @@ def test_many_weakened_hosts_are_one_warning_naming_them() -> None:
     from tests.support.models import config, domain, fake_pin, output
 
     parent = domain("example.com", [PIN_A, PIN_B], include_subdomains=True)
-    children = [domain(f"h{i}.example.com", [fake_pin(f"{i}a"), fake_pin(f"{i}b")])
-                for i in range(300)]
+    children = [
+        domain(f"h{i}.example.com", [fake_pin(f"{i}a"), fake_pin(f"{i}b")]) for i in range(300)
+    ]
     out = output("okhttp", "P.kt", package="a.b")
     proof = platforms.prove(config([parent, *children], [out]), out)
     assert not proof.errors and len(proof.warnings) == 1
@@ -322,24 +342,32 @@ def test_many_weakened_hosts_are_one_warning_naming_them() -> None:
 
 def test_a_platform_without_expiry_gets_no_after_expiry_finding() -> None:
     """NSPinnedDomains ignores `expires` altogether; ios-plist's adapter already warns."""
-    child = Entry("api.example.com", False, (pin(PIN_C, "E", Level.ROOT),
-                                             pin(PIN_D, "F", Level.ROOT)),
-                  expires=dt.date(2029, 1, 1))
+    child = Entry(
+        "api.example.com",
+        False,
+        (pin(PIN_C, "E", Level.ROOT), pin(PIN_D, "F", Level.ROOT)),
+        expires=dt.date(2029, 1, 1),
+    )
     parent = Entry("example.com", True, (A, B), expires=dt.date(2030, 1, 1))
-    kinds = [d.kind for d in platforms.divergences(platforms.NS_PINNED_DOMAINS,
-                                                   [parent, child], [parent, child])]
+    kinds = [
+        d.kind
+        for d in platforms.divergences(
+            platforms.NS_PINNED_DOMAINS, [parent, child], [parent, child]
+        )
+    ]
     assert kinds == ["weaker"]  # the CA lists unioned; nothing "after expiry"
-    okhttp = [d.kind for d in platforms.divergences(platforms.OKHTTP, [parent, child],
-                                                    [parent, child])]
+    okhttp = [
+        d.kind for d in platforms.divergences(platforms.OKHTTP, [parent, child], [parent, child])
+    ]
     assert sorted(okhttp) == ["pinned after expiry", "weaker"]
 
 
 def test_explain_at_reads_a_config_whose_expiry_is_past(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Expiry is what `explain --at` judges: a pin set already past its `expires` is
     explained (as of a day before it, and after), not refused as `build` refuses it."""
-    (tmp_path / "pins.yaml").write_text(CASE.replace("2030-06-30", "2001-06-30")
-                                        + EXPLAIN_OUTPUTS)
+    (tmp_path / "pins.yaml").write_text(CASE.replace("2030-06-30", "2001-06-30") + EXPLAIN_OUTPUTS)
     (tmp_path / "t.j2").write_text("{{ notice }}\n")
     config = str(tmp_path / "pins.yaml")
     assert main(["explain", "api.example.com", "--at", "2001-01-01", "-c", config]) == 0

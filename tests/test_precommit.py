@@ -29,8 +29,12 @@ TEMPLATE = """\
 
 
 def git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                   cwd=folder, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_hook_files_pattern_matches_configs_and_outputs() -> None:
@@ -38,17 +42,27 @@ def test_hook_files_pattern_matches_configs_and_outputs() -> None:
     assert hook["id"] == "pingen-check" and hook["pass_filenames"] is False
     assert hook["entry"] == "pingen build --check" and hook["language"] == "python"
     files = re.compile(hook["files"])
-    for path in ("pins.yaml", "app/pins.yml", "res/xml/network_security_config.xml",
-                 "ios/App/Info.plist", "net/CertificatePins.kt", "TrustKitConfig.swift",
-                 "keys/api-backup.pub.pem", "templates/custom.txt.j2", "config/pins.json"):
+    for path in (
+        "pins.yaml",
+        "app/pins.yml",
+        "res/xml/network_security_config.xml",
+        "ios/App/Info.plist",
+        "net/CertificatePins.kt",
+        "TrustKitConfig.swift",
+        "keys/api-backup.pub.pem",
+        "templates/custom.txt.j2",
+        "config/pins.json",
+    ):
         assert files.search(path), path
     for path in ("README.md", "src/app.py", "pins.yaml.orig"):
         assert not files.search(path), path
 
 
 # try-repo clones pingen with git: a copy without .git (a source archive) cannot be tried.
-@pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(),
-                    reason="needs git and a git checkout of pingen")
+@pytest.mark.skipif(
+    shutil.which("git") is None or not (REPO / ".git").exists(),
+    reason="needs git and a git checkout of pingen",
+)
 def test_pre_commit_try_repo_fails_stale_and_passes_current(
     run_pingen: CliRunner, tmp_path: Path
 ) -> None:
@@ -67,8 +81,9 @@ def test_pre_commit_try_repo_fails_stale_and_passes_current(
     assert re.search(r"pingen build --check.*Passed", current.stdout)
 
     # pins.yaml changed, the generated file not rebuilt: the hook must fail the commit.
-    (project / "pins.yaml").write_text(CONFIG.replace(PIN_B, "YLh1dUR9y6Kja30RrAn7JKnbQG/"
-                                                              "uEtLMkBgFF2Fuihg="))
+    (project / "pins.yaml").write_text(
+        CONFIG.replace(PIN_B, "YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=")
+    )
     git(project, "add", "pins.yaml")
     stale = try_repo(project, tmp_path)
     assert stale.returncode == 1, stale.stdout + stale.stderr
@@ -85,11 +100,26 @@ def try_repo(project: Path, scratch: Path) -> subprocess.CompletedProcess[str]:
         "PRE_COMMIT_COLOR": "never",
         "NO_COLOR": "1",
         "PIP_NO_INPUT": "1",
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
     }
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "pingen-check",
-         "--all-files", "--color", "never"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(REPO),
+            "pingen-check",
+            "--all-files",
+            "--color",
+            "never",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )

@@ -43,22 +43,33 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     keys.mkdir(mode=0o700)
     key = ec.generate_private_key(ec.SECP256R1())
     backup_key = keys / "backup.key.pem"
-    backup_key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                             serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption()))
+    backup_key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     backup_key.chmod(0o600)
-    (keys / "backup.pub.pem").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    pins = (f"      - sha256: {fake_pin('live root')}\n        level: root\n"
-            "      - file: keys/backup.pub.pem\n        backup: true\n")
+    (keys / "backup.pub.pem").write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    pins = (
+        f"      - sha256: {fake_pin('live root')}\n        level: root\n"
+        "      - file: keys/backup.pub.pem\n        backup: true\n"
+    )
     (project / "pins.yaml").write_text(
         "version: 1\ndefaults:\n  expires: 2099-12-31\ndomains:\n"
         + "".join(f"  {host}:\n    pins:\n{pins}" for host in (API, CDN))
         + "outputs:\n  - type: okhttp\n    path: gen/CertificatePins.kt\n"
-          "    package: com.example.net\n")
+        "    package: com.example.net\n"
+    )
     assert main(["build", "-q", "-c", str(project / "pins.yaml")]) == 0
-    classes = kotlin.compile_sources([project / "gen" / "CertificatePins.kt", kotlin.PROBE],
-                                     project / "classes")
+    classes = kotlin.compile_sources(
+        [project / "gen" / "CertificatePins.kt", kotlin.PROBE], project / "classes"
+    )
     yield App(project, classes, backup_key)
 
 
@@ -80,8 +91,7 @@ def test_the_pinned_okhttp_client_refuses_every_host_and_probe_passes(app: App) 
     assert result.verdicts() == {API: "PASS", CDN: "PASS"}
     assert result.report is not None
     details = [a["detail"] for h in result.report["hosts"] for a in h["attempts"]]
-    assert details and all(d.startswith("handshake completed; the client closed")
-                           for d in details)
+    assert details and all(d.startswith("handshake completed; the client closed") for d in details)
 
 
 def test_without_the_pinner_requests_arrive_and_probe_fails_naming_the_host(app: App) -> None:
@@ -96,8 +106,7 @@ def test_without_the_pinner_requests_arrive_and_probe_fails_naming_the_host(app:
 
 
 def test_accept_mode_with_the_backup_key_lets_the_pinned_client_connect(app: App) -> None:
-    args = ("--mode", "accept", "--key", str(app.backup_key), "--domain", API,
-            "--connections", "1")
+    args = ("--mode", "accept", "--key", str(app.backup_key), "--domain", API, "--connections", "1")
     with running_probe(app.project, *args) as probe:
         answers = okhttp_gets(app, probe.ca, probe.port, (PINNER, API))
     assert answers == ["OK\t200"]

@@ -1,4 +1,4 @@
-"""ruff and mypy (strict) are clean; `pingen --help` imports no heavy module."""
+"""ruff (lint and format) and mypy (strict) are clean; `pingen --help` imports no heavy module."""
 
 from __future__ import annotations
 
@@ -12,7 +12,20 @@ REPO = Path(__file__).resolve().parent.parent
 def test_ruff_is_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "gen", "tests", "benchmarks"],
-        cwd=REPO, capture_output=True, text=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    """One formatting everywhere (`ruff format gen tests benchmarks` fixes it)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "gen", "tests", "benchmarks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -27,9 +40,22 @@ def test_mypy_is_clean(tmp_path: Path) -> None:
     """
     (tmp_path / "pingen").symlink_to(REPO / "gen")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"),
-         "--cache-dir", str(tmp_path / "cache"), str(tmp_path / "pingen"), "tests", "benchmarks"],
-        cwd=REPO, capture_output=True, text=True, env={"MYPYPATH": str(tmp_path), "PATH": ""},
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(tmp_path / "pingen"),
+            "tests",
+            "benchmarks",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"MYPYPATH": str(tmp_path), "PATH": ""},
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

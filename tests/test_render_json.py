@@ -22,17 +22,18 @@ EXPIRES = dt.date(2027, 6, 30)
 
 
 def as_json(*domains: Domain) -> Rendered:
-    return render(json_output, config(list(domains)),
-                  output("json", "config/pins.json"))
+    return render(json_output, config(list(domains)), output("json", "config/pins.json"))
 
 
 def sample() -> list[Domain]:
     return [
-        domain("zeta.example.com", [pin(A, "live -- </script>", key="ec-p256"),
-                                    pin(B, key="rsa-2048")],
-               include_subdomains=True, expires=EXPIRES),
-        domain("alpha.example.net", [pin(C, key="ec-p384"), pin(A, key="ec-p256")],
-               expires=None),
+        domain(
+            "zeta.example.com",
+            [pin(A, "live -- </script>", key="ec-p256"), pin(B, key="rsa-2048")],
+            include_subdomains=True,
+            expires=EXPIRES,
+        ),
+        domain("alpha.example.net", [pin(C, key="ec-p384"), pin(A, key="ec-p256")], expires=None),
     ]
 
 
@@ -96,8 +97,9 @@ def test_several_errors_come_together() -> None:
 
 def test_report_uris_are_a_warning() -> None:
     keyed = [pin(A, key="ec-p256"), pin(B, key="ec-p384")]
-    result = as_json(domain("api.example.com", keyed, expires=EXPIRES,
-                            report_uris=("https://r.example.com/",)))
+    result = as_json(
+        domain("api.example.com", keyed, expires=EXPIRES, report_uris=("https://r.example.com/",))
+    )
     assert len(result.warnings) == 1
     assert "api.example.com: `report_uris` are not used" in result.warning_text
     assert "addSslPinningErrorListener" in result.warning_text
@@ -129,5 +131,10 @@ outputs:
 """)
     loaded = load_config(tmp_path / "pins.yaml")
     rendered = render_output(loaded, loaded.outputs[0])
-    assert json.loads(rendered.content) == {"api.example.com": {
-        "includeSubdomains": True, "publicKeyHashes": [A, B], "expirationDate": "2027-06-30"}}
+    assert json.loads(rendered.content) == {
+        "api.example.com": {
+            "includeSubdomains": True,
+            "publicKeyHashes": [A, B],
+            "expirationDate": "2027-06-30",
+        }
+    }

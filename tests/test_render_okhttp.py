@@ -37,8 +37,8 @@ SPARE = fake_pin("spare key")
 PAST = dt.date(2020, 1, 1)
 FUTURE = dt.date(2099, 12, 31)
 HOSTILE_LABEL = 'evil */ /* "q" $x ${y} \\ back\nslash\r\u2028 end'
-HOSTILE_HOST = 'a"b$c{d}\'e.example.test'
-BROKEN_HOST = 'x\\y\n${z}.example.test'  # compiles; OkHttp itself refuses it at run time
+HOSTILE_HOST = "a\"b$c{d}'e.example.test"
+BROKEN_HOST = "x\\y\n${z}.example.test"  # compiles; OkHttp itself refuses it at run time
 
 
 def render(cfg: Config, out: Output) -> str:
@@ -47,8 +47,9 @@ def render(cfg: Config, out: Output) -> str:
 
 
 def kt_output(package: str, **options: object) -> Output:
-    return output("okhttp", f"gen/{package.replace('.', '/')}/CertificatePins.kt",
-                  package=package, **options)
+    return output(
+        "okhttp", f"gen/{package.replace('.', '/')}/CertificatePins.kt", package=package, **options
+    )
 
 
 # -- the two CAs, the servers and the generated files ------------------------------------
@@ -77,34 +78,50 @@ def scenarios(pki: Pki) -> dict[str, tuple[Config, Output]]:
         return config(list(domains)), kt_output(package, **options)
 
     many = [
-        domain(f"host{i}.example.test", [fake_pin(f"{i}a"), fake_pin(f"{i}b")],
-               include_subdomains=i % 2 == 0, expires=None if i % 3 else PAST if i % 2 else FUTURE)
+        domain(
+            f"host{i}.example.test",
+            [fake_pin(f"{i}a"), fake_pin(f"{i}b")],
+            include_subdomains=i % 2 == 0,
+            expires=None if i % 3 else PAST if i % 2 else FUTURE,
+        )
         for i in range(250)
     ]
     return {
         "pins.leaf": single("pins.leaf", domain(API, [pin(leaf.pin, "leaf"), pin(BACKUP)])),
         "pins.intermediate": single(
-            "pins.intermediate", domain(API, [pin(inter.pin, "issuing CA A"), pin(BACKUP)])),
+            "pins.intermediate", domain(API, [pin(inter.pin, "issuing CA A"), pin(BACKUP)])
+        ),
         "pins.root": single("pins.root", domain(API, [pin(root.pin, "root A"), pin(BACKUP)])),
-        "pins.subdomains": single("pins.subdomains", domain(
-            API, [pin(inter.pin), pin(BACKUP)], include_subdomains=True, expires=FUTURE)),
+        "pins.subdomains": single(
+            "pins.subdomains",
+            domain(API, [pin(inter.pin), pin(BACKUP)], include_subdomains=True, expires=FUTURE),
+        ),
         "pins.expired": single("pins.expired", domain(API, live, expires=PAST)),
         # issue 10 case 5: the child's own pins match nothing served; the parent's do.
         "pins.pooled": single(
             "pins.pooled",
-            domain("example.test", [pin(inter.pin, "parent: issuing CA A"), pin(BACKUP)],
-                   include_subdomains=True),
-            domain(API, live)),
+            domain(
+                "example.test",
+                [pin(inter.pin, "parent: issuing CA A"), pin(BACKUP)],
+                include_subdomains=True,
+            ),
+            domain(API, live),
+        ),
         "pins.live": single("pins.live", domain(API, live, expires=FUTURE)),
         "pins.never": single("pins.never", domain(API, live)),
         "pins.many": single("pins.many", *many),
         "pins.hostile.`in`": single(
             "pins.hostile.in",
-            domain(HOSTILE_HOST, [pin(BACKUP, HOSTILE_LABEL), pin(SPARE, "*/")],
-                   include_subdomains=True),
-            name="when"),
-        "pins.broken": single("pins.broken", domain(BROKEN_HOST, [pin(BACKUP, HOSTILE_LABEL),
-                                                                  pin(SPARE)])),
+            domain(
+                HOSTILE_HOST,
+                [pin(BACKUP, HOSTILE_LABEL), pin(SPARE, "*/")],
+                include_subdomains=True,
+            ),
+            name="when",
+        ),
+        "pins.broken": single(
+            "pins.broken", domain(BROKEN_HOST, [pin(BACKUP, HOSTILE_LABEL), pin(SPARE)])
+        ),
     }
 
 
@@ -128,8 +145,11 @@ def compiled(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Compiled:
         path.write_text(text, encoding="utf-8")
         files.append(path)
     classes = kotlin.compile_sources([*files, kotlin.PROBE], folder / "classes")
-    roots = write_pem(folder / "roots.pem", pki.genuine.issuer.lineage[-1].cert,
-                      pki.attacker.issuer.lineage[-1].cert)
+    roots = write_pem(
+        folder / "roots.pem",
+        pki.genuine.issuer.lineage[-1].cert,
+        pki.attacker.issuer.lineage[-1].cert,
+    )
     return Compiled(classes, sources, roots)
 
 
@@ -178,14 +198,22 @@ class Results:
 
 @pytest.fixture(scope="module")
 def results(pki: Pki, compiled: Compiled) -> Iterator[Results]:
-    with tls_server(pki.genuine.identity()) as (_, genuine_port), \
-            tls_server(pki.attacker.identity()) as (_, attacker_port):
+    with (
+        tls_server(pki.genuine.identity()) as (_, genuine_port),
+        tls_server(pki.attacker.identity()) as (_, attacker_port),
+    ):
         ports = {"genuine": genuine_port, "attacker": attacker_port}
-        lines = [f"{rid}\tGET\t{cls}\t{host}\t{ports[server]}"
-                 for rid, (cls, server, host) in REQUESTS.items()]
+        lines = [
+            f"{rid}\tGET\t{cls}\t{host}\t{ports[server]}"
+            for rid, (cls, server, host) in REQUESTS.items()
+        ]
         lines += [f"{rid}\tPINS\t{cls}" for rid, cls in PIN_LISTS.items()]
-        run = kotlin.run(compiled.classes, kotlin.PROBE_MAIN, [str(compiled.roots)],
-                         stdin="\n".join(lines) + "\n")
+        run = kotlin.run(
+            compiled.classes,
+            kotlin.PROBE_MAIN,
+            [str(compiled.roots)],
+            stdin="\n".join(lines) + "\n",
+        )
     assert run.returncode == 0, run.stderr
     yield parse_probe_output(run.stdout)
 
@@ -249,7 +277,8 @@ def test_include_subdomains_pins_the_apex_and_every_depth(results: Results) -> N
 
 
 def test_okhttp_pools_the_parents_pins_on_the_child_host_as_the_model_says(
-        pki: Pki, results: Results) -> None:
+    pki: Pki, results: Results
+) -> None:
     """CertificatePinner.findMatchingPins pools every matching pattern: api.example.test,
     whose own pins match nothing it serves, is reached through example.test's pin."""
     from pingen import platforms
@@ -257,8 +286,7 @@ def test_okhttp_pools_the_parents_pins_on_the_child_host_as_the_model_says(
     assert_reached(results, "pooled-genuine")
     assert_refused_by_pins(results, "pooled-attacker")
     cfg, _ = scenarios(pki)["pins.pooled"]
-    eff = platforms.effective(platforms.OKHTTP, [platforms.Entry.of(d) for d in cfg.domains],
-                              API)
+    eff = platforms.effective(platforms.OKHTTP, [platforms.Entry.of(d) for d in cfg.domains], API)
     assert pki.genuine.issuer.pin in {p.sha256 for p in eff.pins}
     assert [e.host for e in eff.entries] == [API, "example.test"]
 
@@ -275,10 +303,12 @@ def test_an_unexpired_domain_is_pinned(results: Results, rid: str) -> None:
 
 
 def test_hostile_host_and_labels_reach_okhttp_unchanged(results: Results) -> None:
-    assert sorted(results.pins["list-hostile"]) == sorted([
-        (f"**.{HOSTILE_HOST}", f"sha256/{BACKUP}"),
-        (f"**.{HOSTILE_HOST}", f"sha256/{SPARE}"),
-    ])
+    assert sorted(results.pins["list-hostile"]) == sorted(
+        [
+            (f"**.{HOSTILE_HOST}", f"sha256/{BACKUP}"),
+            (f"**.{HOSTILE_HOST}", f"sha256/{SPARE}"),
+        ]
+    )
 
 
 def test_hostile_host_compiles_and_okhttp_itself_refuses_it(results: Results) -> None:
@@ -307,7 +337,8 @@ def test_generated_file_shape(pki: Pki, compiled: Compiled) -> None:
     text = compiled.sources["pins.subdomains"]
     assert text.startswith(
         "// Generated by pingen from pins.yaml. Do not edit: change pins.yaml and run "
-        "`pingen build`.\n")
+        "`pingen build`.\n"
+    )
     assert "\npackage pins.subdomains\n" in text
     assert "\nobject CertificatePins {\n" in text
     assert "    val certificatePinner: okhttp3.CertificatePinner =" in text
@@ -340,8 +371,7 @@ def test_hostile_labels_stay_inside_one_comment_line(compiled: Compiled) -> None
     text = compiled.sources["pins.hostile.`in`"]
     comment_lines = [line for line in text.splitlines() if "evil" in line]
     assert len(comment_lines) == 1
-    assert comment_lines[0].endswith(
-        '// evil * / / * "q" $x ${y} \\ back slash   end')
+    assert comment_lines[0].endswith('// evil * / / * "q" $x ${y} \\ back slash   end')
     assert "package pins.hostile.`in`\n" in text
     assert "object `when` {" in text
     assert '"**.a\\"b\\$c{d}\'e.example.test",' in text
@@ -376,8 +406,10 @@ def test_a_domain_without_pins_is_an_error() -> None:
         okhttp.context(cfg, kt_output("com.example.net"))
 
 
-@pytest.mark.parametrize("package", ["1com.example", "com..example", "com.ex-ample", "", "com.",
-                                     "com.é", "__.x", "com example"])
+@pytest.mark.parametrize(
+    "package",
+    ["1com.example", "com..example", "com.ex-ample", "", "com.", "com.é", "__.x", "com example"],
+)
 def test_a_bad_package_is_an_error_at_the_output(package: str) -> None:
     out = kt_output("x")
     out = Output(out.path, out.type, options={"package": package}, location=out.location)
@@ -397,13 +429,17 @@ def test_a_missing_package_is_an_error() -> None:
 @pytest.mark.parametrize("name", ["9Pins", "Pins-2", "", "a.b", "Long"])
 def test_a_bad_object_name_is_an_error(name: str) -> None:
     with pytest.raises(ConfigError, match="is not a usable Kotlin object name"):
-        okhttp.context(config([domain("api.example.com", [BACKUP, SPARE])]),
-                       kt_output("com.example", name=name))
+        okhttp.context(
+            config([domain("api.example.com", [BACKUP, SPARE])]),
+            kt_output("com.example", name=name),
+        )
 
 
 def test_keywords_are_quoted_and_soft_keywords_are_not() -> None:
-    text = render(config([domain("api.example.com", [BACKUP, SPARE])]),
-                  kt_output("com.data.fun.value", name="object"))
+    text = render(
+        config([domain("api.example.com", [BACKUP, SPARE])]),
+        kt_output("com.data.fun.value", name="object"),
+    )
     assert "package com.data.`fun`.value\n" in text
     assert "object `object` {" in text
 

@@ -58,18 +58,25 @@ def render(cfg: Config, out: Output | None = None) -> str:
 
 
 def sample_config() -> Config:
-    return config([
-        domain("api.example.com", [pin(A, "ISRG Root X1"), pin(B, "backup key")],
-               include_subdomains=True, expires=dt.date(2027, 6, 30),
-               report_uris=("https://reports.example.com/pins", "http://r.example.net/a?b=c")),
-        domain("www.example.co.uk", [pin(C), pin(D)], enforce=False),
-        domain("cdn.xn--bcher-kva.de", [A, B, C], expires=dt.date(2030, 1, 2)),
-    ])
+    return config(
+        [
+            domain(
+                "api.example.com",
+                [pin(A, "ISRG Root X1"), pin(B, "backup key")],
+                include_subdomains=True,
+                expires=dt.date(2027, 6, 30),
+                report_uris=("https://reports.example.com/pins", "http://r.example.net/a?b=c"),
+            ),
+            domain("www.example.co.uk", [pin(C), pin(D)], enforce=False),
+            domain("cdn.xn--bcher-kva.de", [A, B, C], expires=dt.date(2030, 1, 2)),
+        ]
+    )
 
 
 ALL_OPTIONS = [
     {"alamofire": alamofire, "minimum_ios": ios}
-    for alamofire in (False, True) for ios in (12, 13, 14, 15, 17)
+    for alamofire in (False, True)
+    for ios in (12, 13, 14, 15, 17)
 ]
 
 
@@ -78,6 +85,7 @@ def options_id(options: dict[str, Any]) -> str:
 
 
 # -- reading the Swift back ---------------------------------------------------------------
+
 
 def named(root: tree_sitter.Node, node_type: str, name: str) -> tree_sitter.Node:
     """The one declaration of `node_type` whose name is `name`."""
@@ -102,8 +110,9 @@ def signature(function: tree_sitter.Node) -> str:
 
 
 def inherits(cls: tree_sitter.Node) -> list[str]:
-    return [" ".join(source_of(c).split()) for c in cls.children
-            if c.type == "inheritance_specifier"]
+    return [
+        " ".join(source_of(c).split()) for c in cls.children if c.type == "inheritance_specifier"
+    ]
 
 
 def call_arguments(call: tree_sitter.Node) -> dict[str, tree_sitter.Node]:
@@ -120,8 +129,13 @@ def call_arguments(call: tree_sitter.Node) -> dict[str, tree_sitter.Node]:
 
 
 def calls_of(root: tree_sitter.Node, callee: str) -> list[tree_sitter.Node]:
-    return [n for n in walk(root) if n.type == "call_expression"
-            and n.children[0].type == "simple_identifier" and n.children[0].text == callee.encode()]
+    return [
+        n
+        for n in walk(root)
+        if n.type == "call_expression"
+        and n.children[0].type == "simple_identifier"
+        and n.children[0].text == callee.encode()
+    ]
 
 
 def policy_table(text: str) -> dict[str, dict[str, Any]]:
@@ -129,18 +143,30 @@ def policy_table(text: str) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for call in calls_of(parse(text), "Policy"):
         args = call_arguments(call)
-        assert list(args) == ["host", "includeSubdomains", "enforce", "expires", "reportURIs",
-                              "pins"]
+        assert list(args) == [
+            "host",
+            "includeSubdomains",
+            "enforce",
+            "expires",
+            "reportURIs",
+            "pins",
+        ]
         host = swift_string(args["host"])
         assert host not in table, "duplicate host"
         table[host] = {
             "include_subdomains": boolean(args["includeSubdomains"]),
             "enforce": boolean(args["enforce"]),
             "expires": expiry(args["expires"]),
-            "report_uris": [swift_string(e) for e in args["reportURIs"].named_children
-                            if e.type == "line_string_literal"],
-            "pins": [swift_string(e) for e in args["pins"].named_children
-                     if e.type == "line_string_literal"],
+            "report_uris": [
+                swift_string(e)
+                for e in args["reportURIs"].named_children
+                if e.type == "line_string_literal"
+            ],
+            "pins": [
+                swift_string(e)
+                for e in args["pins"].named_children
+                if e.type == "line_string_literal"
+            ],
         }
     return table
 
@@ -160,6 +186,7 @@ def expiry(node: tree_sitter.Node) -> dt.datetime | None:
 
 # -- syntax --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("options", ALL_OPTIONS, ids=options_id)
 def test_every_option_combination_parses_cleanly(options: dict[str, Any]) -> None:
     text = render(sample_config(), output("urlsession", OUT, **options))
@@ -173,29 +200,40 @@ def test_every_option_combination_parses_cleanly(options: dict[str, Any]) -> Non
 
 
 def test_hostile_labels_hosts_and_report_uris_neither_break_the_parse_nor_change_values() -> None:
-    cfg = config([domain(HOSTILE_HOST, [pin(A, HOSTILE_LABEL), pin(B, "*/")],
-                         report_uris=(HOSTILE_URI,))])
+    cfg = config(
+        [domain(HOSTILE_HOST, [pin(A, HOSTILE_LABEL), pin(B, "*/")], report_uris=(HOSTILE_URI,))]
+    )
     # The report URI check would refuse the quote; the escaping is proven on the model.
-    rendering_ = urlsession.context(config([domain("x.example.com", [A, B])]),
-                                    output("urlsession", OUT))
+    rendering_ = urlsession.context(
+        config([domain("x.example.com", [A, B])]), output("urlsession", OUT)
+    )
     rendering_.context["domains"] = [urlsession.domain_context(cfg.domains[0])]
     from pingen.render import engine
-    text = engine.render_template(engine.environment(), urlsession.TEMPLATE,
-                                  rendering_.context).decode()
+
+    text = engine.render_template(
+        engine.environment(), urlsession.TEMPLATE, rendering_.context
+    ).decode()
     table = policy_table(text)
     assert table[HOSTILE_HOST]["pins"] == [A, B]
     assert table[HOSTILE_HOST]["report_uris"] == [HOSTILE_URI]
     comments = [n for n in walk(parse(text)) if n.type in ("comment", "multiline_comment")]
     assert all(c.type == "comment" and "\n" not in source_of(c) for c in comments)
-    assert any(source_of(c) == '// evil * / / * "q" $x \\(y) \\ back slash   end #endif'
-               for c in comments)
+    assert any(
+        source_of(c) == '// evil * / / * "q" $x \\(y) \\ back slash   end #endif' for c in comments
+    )
     assert text.count("#if canImport(Alamofire)") == 0  # a label cannot open a compiler block
 
 
 def test_a_thousand_domains_parse_and_all_reach_the_table() -> None:
-    domains = [domain(f"h{i}.example.com", [pin(A, f"label {i}"), B],
-                      include_subdomains=i % 2 == 0, expires=dt.date(2027, 1, 1 + i % 28))
-               for i in range(1000)]
+    domains = [
+        domain(
+            f"h{i}.example.com",
+            [pin(A, f"label {i}"), B],
+            include_subdomains=i % 2 == 0,
+            expires=dt.date(2027, 1, 1 + i % 28),
+        )
+        for i in range(1000)
+    ]
     text = render(config(domains), output("urlsession", OUT, alamofire=True))
     table = policy_table(text)
     assert len(table) == 1000
@@ -214,6 +252,7 @@ def test_no_trailing_comma_in_an_argument_list() -> None:
 
 # -- structure -----------------------------------------------------------------------------
 
+
 def test_the_delegate_has_apples_exact_signature() -> None:
     root = parse(render(sample_config()))
     delegate = named(root, "class_declaration", "PinnedTrustDelegate")
@@ -224,7 +263,8 @@ def test_the_delegate_has_apples_exact_signature() -> None:
     apple = APPLE["URLSessionDelegate"].declaration.removeprefix("optional ")
     assert signature(by_name["urlSession"]) == apple
     assert signature(by_name["evaluate"]) == (
-        "static func evaluate(_ trust: SecTrust, host: String) -> Decision")
+        "static func evaluate(_ trust: SecTrust, host: String) -> Decision"
+    )
     assert "case .reportOnly(let violation):" in source_of(by_name["urlSession"])
 
 
@@ -243,8 +283,10 @@ def test_the_alamofire_evaluator_and_manager_meet_alamofires_requirements() -> N
     requirement = ALAMOFIRE["ServerTrustManager"].declaration.removeprefix("open ")
     assert signature(override) == "override " + requirement
     # Unlisted hosts: nil, so Alamofire's default handling (allHostsMustBeEvaluated: false).
-    assert "guard PinnedTrust.policy(forHost: host) != nil else { return nil }\n" \
+    assert (
+        "guard PinnedTrust.policy(forHost: host) != nil else { return nil }\n"
         "        return evaluator" in source_of(override)
+    )
     assert b"allHostsMustBeEvaluated: false" in source_bytes(manager)
     # Everything Alamofire lives under `#if canImport(Alamofire)`.
     text = source_of(root)
@@ -255,9 +297,18 @@ def test_the_alamofire_evaluator_and_manager_meet_alamofires_requirements() -> N
 def declared_names(root: tree_sitter.Node) -> set[str]:
     """Every name the file itself declares: types, cases, functions, properties,
     parameters, local bindings and closure parameters."""
-    declaring = {"class_declaration", "function_declaration", "parameter", "pattern",
-                 "enum_entry", "typealias_declaration", "lambda_parameter", "property_declaration",
-                 "for_statement", "value_binding_pattern"}
+    declaring = {
+        "class_declaration",
+        "function_declaration",
+        "parameter",
+        "pattern",
+        "enum_entry",
+        "typealias_declaration",
+        "lambda_parameter",
+        "property_declaration",
+        "for_statement",
+        "value_binding_pattern",
+    }
     binding = {"guard_statement", "if_statement", "while_statement"}  # `if let x = ...`
     names: set[str] = set()
     for node in walk(root):
@@ -273,8 +324,11 @@ def declared_names(root: tree_sitter.Node) -> set[str]:
 
 
 def _is_a_type_use(node: tree_sitter.Node) -> bool:
-    return node.type == "type_identifier" and node.parent is not None and \
-        node.parent.type == "user_type"
+    return (
+        node.type == "type_identifier"
+        and node.parent is not None
+        and node.parent.type == "user_type"
+    )
 
 
 def used_names(root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -299,9 +353,7 @@ def known_members() -> set[str]:
 
 
 @pytest.mark.parametrize("options", ALL_OPTIONS, ids=options_id)
-def test_every_name_is_declared_here_swifts_or_a_documented_symbol(
-    options: dict[str, Any]
-) -> None:
+def test_every_name_is_declared_here_swifts_or_a_documented_symbol(options: dict[str, Any]) -> None:
     root = parse(render(sample_config(), output("urlsession", OUT, **options)))
     own = declared_names(root)
     allowed = own | SWIFT | set(APPLE) | set(ALAMOFIRE) | known_members()
@@ -319,8 +371,9 @@ def availability_floor(node: tree_sitter.Node, minimum_ios: int) -> int:
     child, parent = node, node.parent
     while parent is not None:
         if parent.type == "if_statement":
-            condition = next((c for c in parent.children if c.type == "availability_condition"),
-                             None)
+            condition = next(
+                (c for c in parent.children if c.type == "availability_condition"), None
+            )
             first_block = next((c for c in parent.children if c.type == "statements"), None)
             if condition is not None and first_block is not None and child == first_block:
                 version = re.search(rb"iOS (\d+)", source_bytes(condition))
@@ -332,7 +385,7 @@ def availability_floor(node: tree_sitter.Node, minimum_ios: int) -> int:
 
 @pytest.mark.parametrize("options", ALL_OPTIONS, ids=options_id)
 def test_every_apple_symbol_is_available_and_not_deprecated_at_the_minimum_ios(
-    options: dict[str, Any]
+    options: dict[str, Any],
 ) -> None:
     minimum = options["minimum_ios"]
     root = parse(render(sample_config(), output("urlsession", OUT, **options)))
@@ -363,6 +416,7 @@ def test_the_apple_symbols_keep_their_documentation() -> None:
 
 # -- SPKI headers, byte for byte -----------------------------------------------------------
 
+
 def swift_headers(text: str) -> dict[tuple[str, int], tuple[int, bytes]]:
     """(kSecAttrKeyType constant, bits) -> (keyLength, header bytes), read from the file."""
     headers: dict[tuple[str, int], tuple[int, bytes]] = {}
@@ -388,8 +442,9 @@ def external_representation(key: Any) -> bytes:
     uncompressed point (04 || X || Y) for EC."""
     if isinstance(key, rsa.RSAPublicKey):
         return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    point: bytes = key.public_bytes(serialization.Encoding.X962,
-                                    serialization.PublicFormat.UncompressedPoint)
+    point: bytes = key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
     return point
 
 
@@ -401,12 +456,16 @@ def test_each_header_plus_the_raw_key_is_the_real_spki_and_hashes_to_pingen_pin(
     key_length, header = headers[(key_type.sec_key_type, key_type.bits)]
     key = key_for(key_type)
     raw = external_representation(key)
-    spki = key.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     assert header + raw == spki
     assert key_length == len(raw)
-    (tmp_path / "key.pem").write_bytes(key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp_path / "key.pem").write_bytes(
+        key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     result = run_pingen("pin", "--format", "json", str(tmp_path / "key.pem"))
     assert result.exit_code == 0, result.stderr
     printed = json.loads(result.stdout)[0]["sha256"]
@@ -427,6 +486,7 @@ def test_another_rsa_exponent_changes_the_length_the_file_checks() -> None:
 
 
 # -- the policy table equals pins.yaml -----------------------------------------------------
+
 
 def test_the_policy_table_equals_the_config_host_by_host() -> None:
     cfg = sample_config()
@@ -453,10 +513,16 @@ def test_the_policy_table_equals_the_platform_models_effective_pins() -> None:
     out = output("urlsession", OUT)
     assert platforms.platforms_of(out) == (platforms.URLSESSION,)
     table = policy_table(render(cfg, out))
-    from_file = [domain(host, e["pins"], include_subdomains=e["include_subdomains"],
-                        enforce=e["enforce"],
-                        expires=e["expires"].date() if e["expires"] else None)
-                 for host, e in table.items()]
+    from_file = [
+        domain(
+            host,
+            e["pins"],
+            include_subdomains=e["include_subdomains"],
+            enforce=e["enforce"],
+            expires=e["expires"].date() if e["expires"] else None,
+        )
+        for host, e in table.items()
+    ]
     entries = [platforms.Entry.of(d) for d in cfg.domains]
     days = sorted({d.expires for d in cfg.domains if d.expires is not None})
     hosts = platforms.representative_hosts(entries)
@@ -464,8 +530,7 @@ def test_the_policy_table_equals_the_platform_models_effective_pins() -> None:
     for host in hosts:
         for day in [None, *days, *(d - dt.timedelta(days=1) for d in days)]:
             model = platforms.effective(platforms.URLSESSION, entries, host, day)
-            now = (urlsession.expiry_instant(day) if day
-                   else dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+            now = urlsession.expiry_instant(day) if day else dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
             decision = urlsession.decide(from_file, host, now, lambda: True, lambda: [])
             if not model.pinned:
                 assert decision.kind == "notPinned", (host, day)
@@ -479,9 +544,13 @@ def test_the_policy_table_equals_the_platform_models_effective_pins() -> None:
 
 # -- the decision and its Python mirror ----------------------------------------------------
 
+
 def step_comments(text: str, marker: str) -> list[str]:
-    return [line.strip().removeprefix(marker).strip() for line in text.splitlines()
-            if line.strip().startswith(marker)]
+    return [
+        line.strip().removeprefix(marker).strip()
+        for line in text.splitlines()
+        if line.strip().startswith(marker)
+    ]
 
 
 def swift_function(text: str, name: str) -> str:
@@ -498,8 +567,7 @@ def test_the_swift_decision_and_its_python_mirror_take_the_same_steps() -> None:
     assert swift_decide == python_decide and len(swift_decide) == 5
     # Pure: the decision functions call no Security or Foundation API.
     for name in ("policy", "decide"):
-        names = {source_of(n) for n in used_names(named(parse(text), "function_declaration",
-                                                                 name))}
+        names = {source_of(n) for n in used_names(named(parse(text), "function_declaration", name))}
         assert not names & set(APPLE) - {"Date"}, names
 
 
@@ -538,10 +606,15 @@ DECISION_CASES: list[tuple[str, dt.datetime, bool, list[str], str, str | None]] 
 ]
 
 
-@pytest.mark.parametrize(("host", "now", "trusted", "served", "kind", "policy_host"),
-                         DECISION_CASES)
+@pytest.mark.parametrize(
+    ("host", "now", "trusted", "served", "kind", "policy_host"), DECISION_CASES
+)
 def test_the_python_mirror_decides(
-    host: str, now: dt.datetime, trusted: bool, served: list[str], kind: str,
+    host: str,
+    now: dt.datetime,
+    trusted: bool,
+    served: list[str],
+    kind: str,
     policy_host: str | None,
 ) -> None:
     asked: list[str] = []
@@ -568,10 +641,12 @@ def test_the_python_mirror_decides(
 
 # -- options, names, errors ----------------------------------------------------------------
 
+
 def test_header_names_the_file_both_snippets_and_the_minimum_ios() -> None:
     for alamofire in (False, True):
-        text = render(sample_config(), output("urlsession", OUT, alamofire=alamofire,
-                                              minimum_ios=14))
+        text = render(
+            sample_config(), output("urlsession", OUT, alamofire=alamofire, minimum_ios=14)
+        )
         assert text.startswith("// Generated by pingen from pins.yaml. Do not edit:")
         assert "Minimum iOS 14." in text
         assert "delegate: PinnedTrustDelegate(), delegateQueue: nil)" in text
@@ -581,8 +656,7 @@ def test_header_names_the_file_both_snippets_and_the_minimum_ios() -> None:
 
 
 def test_a_name_prefixes_every_type_and_a_keyword_is_quoted() -> None:
-    root = parse(render(sample_config(), output("urlsession", OUT, name="Pins",
-                                                alamofire=True)))
+    root = parse(render(sample_config(), output("urlsession", OUT, name="Pins", alamofire=True)))
     for declared in ("Pins", "PinsDelegate", "PinsEvaluator", "PinsServerTrustManager"):
         named(root, "class_declaration", declared)
     text = render(sample_config(), output("urlsession", OUT, name="class"))
@@ -590,8 +664,21 @@ def test_a_name_prefixes_every_type_and_a_keyword_is_quoted() -> None:
     assert "enum `class` {" in text and "final class classDelegate:" in text
 
 
-@pytest.mark.parametrize("name", ["9Pins", "Pin-Trust", "", "Data", "URL", "Security",
-                                  "Policy", "NSObject", "Self", "URLSession"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "9Pins",
+        "Pin-Trust",
+        "",
+        "Data",
+        "URL",
+        "Security",
+        "Policy",
+        "NSObject",
+        "Self",
+        "URLSession",
+    ],
+)
 def test_a_name_that_would_shadow_what_the_file_uses_is_refused(name: str) -> None:
     with pytest.raises(ConfigError) as caught:
         urlsession.context(sample_config(), output("urlsession", OUT, name=name))
@@ -605,8 +692,15 @@ def test_a_minimum_ios_below_12_or_not_a_version_is_refused(value: object) -> No
     assert "at least 12" in caught.value.message
 
 
-@pytest.mark.parametrize("uri", ["https://r.example.com/a b", "ftp://r.example.com/",
-                                 'https://r.example.com/"x"', "https://r.example.com/\u00e9"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://r.example.com/a b",
+        "ftp://r.example.com/",
+        'https://r.example.com/"x"',
+        "https://r.example.com/\u00e9",
+    ],
+)
 def test_a_report_uri_url_cannot_read_is_refused(uri: str) -> None:
     cfg = config([domain("api.example.com", [A, B], report_uris=(uri,))])
     with pytest.raises(ConfigError) as caught:
@@ -622,16 +716,21 @@ def test_known_key_types_carry_only_their_headers_and_no_warning() -> None:
     cfg = config([domain("api.example.com", [keyed(A, "ec-p256"), keyed(B, "rsa-2048")])])
     result = rendering.render(urlsession, cfg, output("urlsession", OUT))
     assert result.warnings == ()
-    assert set(swift_headers(result.text)) == {("kSecAttrKeyTypeECSECPrimeRandom", 256),
-                                               ("kSecAttrKeyTypeRSA", 2048)}
+    assert set(swift_headers(result.text)) == {
+        ("kSecAttrKeyTypeECSECPrimeRandom", 256),
+        ("kSecAttrKeyTypeRSA", 2048),
+    }
 
 
-@pytest.mark.parametrize(("key", "reason"), [
-    (KeyType.parse("ed25519"), "cannot hash a Ed25519 key"),
-    (KeyType.parse("rsa-1024"), "cannot hash a RSA-1024 key"),
-    (KeyType("rsa", 2048, exponent=3), "its RSA exponent is 3"),
-    (KeyType("ec", 256, "secp256k1"), "cannot hash a EC secp256k1 key"),
-])
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (KeyType.parse("ed25519"), "cannot hash a Ed25519 key"),
+        (KeyType.parse("rsa-1024"), "cannot hash a RSA-1024 key"),
+        (KeyType("rsa", 2048, exponent=3), "its RSA exponent is 3"),
+        (KeyType("ec", 256, "secp256k1"), "cannot hash a EC secp256k1 key"),
+    ],
+)
 def test_a_pin_the_file_cannot_hash_is_refused(key: KeyType, reason: str) -> None:
     backup = Pin(sha256=B, source=PinSource.SHA256, label="backup", key=key, backup=True)
     cfg = config([domain("api.example.com", [keyed(A, "ec-p256"), backup])])
@@ -747,26 +846,43 @@ outputs:
 """
 
 
-@pytest.mark.parametrize(("host", "at"), [
-    ("example.com", None), ("a.example.com", None), ("b.a.example.com", None),
-    ("api.example.com", None), ("x.api.example.com", None), ("example.org", None),
-    ("api.example.com", "2029-01-01"), ("api.example.com", "2028-12-31"),
-])
+@pytest.mark.parametrize(
+    ("host", "at"),
+    [
+        ("example.com", None),
+        ("a.example.com", None),
+        ("b.a.example.com", None),
+        ("api.example.com", None),
+        ("x.api.example.com", None),
+        ("example.org", None),
+        ("api.example.com", "2029-01-01"),
+        ("api.example.com", "2028-12-31"),
+    ],
+)
 def test_pingen_explain_says_what_the_built_file_does(
     host: str, at: str | None, workdir: Path, run_pingen: CliRunner
 ) -> None:
     (workdir / "pins.yaml").write_text(EXPLAIN_YAML)
     assert run_pingen("build").exit_code == 0
     table = policy_table((workdir / "Pins.swift").read_text())
-    from_file = [domain(h, e["pins"], include_subdomains=e["include_subdomains"],
-                        enforce=e["enforce"],
-                        expires=e["expires"].date() if e["expires"] else None)
-                 for h, e in table.items()]
+    from_file = [
+        domain(
+            h,
+            e["pins"],
+            include_subdomains=e["include_subdomains"],
+            enforce=e["enforce"],
+            expires=e["expires"].date() if e["expires"] else None,
+        )
+        for h, e in table.items()
+    ]
     result = run_pingen("explain", host, "--format", "json", *(["--at", at] if at else []))
     assert result.exit_code == 0, result.stderr
     [explained] = json.loads(result.stdout)["outputs"]
-    now = (urlsession.expiry_instant(dt.date.fromisoformat(at)) if at
-           else dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    now = (
+        urlsession.expiry_instant(dt.date.fromisoformat(at))
+        if at
+        else dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
     decision = urlsession.decide(from_file, host, now, lambda: True, lambda: [])
     assert explained["pinned"] == (decision.kind != "notPinned")
     if decision.violation is not None:
@@ -808,13 +924,20 @@ def test_reports_go_through_a_session_without_pinning_never_waited_for_at_most_d
 
 # -- differential: hypothesis configs, the built file read back, the model -----------------
 
+
 def urlsession_lookup(swift: str) -> Any:
     """The file's own lookup: its table read back, decided by the mirror of `decide`."""
     table = policy_table(swift)
-    from_file = [domain(h, e["pins"], include_subdomains=e["include_subdomains"],
-                        enforce=e["enforce"],
-                        expires=e["expires"].date() if e["expires"] else None)
-                 for h, e in table.items()]
+    from_file = [
+        domain(
+            h,
+            e["pins"],
+            include_subdomains=e["include_subdomains"],
+            enforce=e["enforce"],
+            expires=e["expires"].date() if e["expires"] else None,
+        )
+        for h, e in table.items()
+    ]
 
     def lookup(host: str, day: dt.date) -> frozenset[tuple[str, frozenset[str]]]:
         now = urlsession.expiry_instant(day)
@@ -830,32 +953,47 @@ def urlsession_lookup(swift: str) -> Any:
 @given(differential.configs(same_level=False, report_only=True))
 def test_urlsession_file_and_model_agree(cfg: Config) -> None:
     swift = render(cfg, output("urlsession", OUT, alamofire=True))
-    differential.agree(differential.model_lookup(platforms.URLSESSION, cfg),
-                       urlsession_lookup(swift), cfg)
+    differential.agree(
+        differential.model_lookup(platforms.URLSESSION, cfg), urlsession_lookup(swift), cfg
+    )
 
 
 # -- verify: a live chain whose matched keys the file cannot hash ----------------------------
 
-def verify_problems(run: CliRunner, folder: Path, root: Any, chain: bytes,
-                    pins: list[str], outputs: str) -> tuple[int, list[dict[str, str]]]:
+
+def verify_problems(
+    run: CliRunner, folder: Path, root: Any, chain: bytes, pins: list[str], outputs: str
+) -> tuple[int, list[dict[str, str]]]:
     write_pem(folder / "roots.pem", root.cert)
     (folder / "chain.pem").write_bytes(chain)
     lines = "".join(f"      - sha256: {p}\n" for p in pins)
     (folder / "pins.yaml").write_text(
         "version: 1\ndefaults:\n  expires: never\ntrust:\n  ca_file: roots.pem\n"
-        f"domains:\n  api.example.com:\n    pins:\n{lines}outputs:\n{outputs}")
-    result = run("verify", "--chain", "chain.pem", "--domain", "api.example.com",
-                 "--format", "json", cwd=folder)
+        f"domains:\n  api.example.com:\n    pins:\n{lines}outputs:\n{outputs}"
+    )
+    result = run(
+        "verify",
+        "--chain",
+        "chain.pem",
+        "--domain",
+        "api.example.com",
+        "--format",
+        "json",
+        cwd=folder,
+    )
     return result.exit_code, json.loads(result.stdout)["domains"][0]["problems"]
 
 
 URLSESSION_OUTPUT = "  - type: urlsession\n    path: ios/PinnedTrust.swift\n"
 
 
-@pytest.mark.parametrize(("leaf_key", "shown"), [
-    (lambda: rsa.generate_private_key(3, 2048), "RSA-2048 (exponent 3)"),
-    (lambda: ed25519.Ed25519PrivateKey.generate(), "Ed25519"),
-])
+@pytest.mark.parametrize(
+    ("leaf_key", "shown"),
+    [
+        (lambda: rsa.generate_private_key(3, 2048), "RSA-2048 (exponent 3)"),
+        (lambda: ed25519.Ed25519PrivateKey.generate(), "Ed25519"),
+    ],
+)
 def test_verify_fails_a_chain_whose_matched_keys_the_file_cannot_hash(
     leaf_key: Any, shown: str, run_pingen: CliRunner, workdir: Path
 ) -> None:
@@ -863,16 +1001,24 @@ def test_verify_fails_a_chain_whose_matched_keys_the_file_cannot_hash(
     inter = root.intermediate("Test Issuing CA")
     leaf = inter.issue_leaf("api.example.com", key=leaf_key())
     chain = pem_of(leaf.chain())
-    code, problems = verify_problems(run_pingen, workdir, root, chain, [leaf.pin, fake_pin("z")],
-                                     URLSESSION_OUTPUT)
+    code, problems = verify_problems(
+        run_pingen, workdir, root, chain, [leaf.pin, fake_pin("z")], URLSESSION_OUTPUT
+    )
     found = [p for p in problems if p["code"] == "urlsession-unhashable"]
     assert code == 1 and len(found) == 1 and found[0]["severity"] == "fail"
     assert shown in found[0]["message"] and "Pin another key of the chain" in found[0]["message"]
     # A hashable key of the chain pinned as well: the app matches it, nothing to say.
-    code, problems = verify_problems(run_pingen, workdir, root, chain,
-                                     [leaf.pin, inter.pin], URLSESSION_OUTPUT)
+    code, problems = verify_problems(
+        run_pingen, workdir, root, chain, [leaf.pin, inter.pin], URLSESSION_OUTPUT
+    )
     assert "urlsession-unhashable" not in [p["code"] for p in problems]
     # Without a urlsession output, nothing runs that check.
-    code, problems = verify_problems(run_pingen, workdir, root, chain, [leaf.pin, fake_pin("z")],
-                                     "  - type: android-nsc\n    path: nsc.xml\n")
+    code, problems = verify_problems(
+        run_pingen,
+        workdir,
+        root,
+        chain,
+        [leaf.pin, fake_pin("z")],
+        "  - type: android-nsc\n    path: nsc.xml\n",
+    )
     assert "urlsession-unhashable" not in [p["code"] for p in problems]

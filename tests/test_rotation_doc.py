@@ -49,8 +49,10 @@ def write_pins(folder: Path, root: CA, pins: list[str]) -> Path:
     (folder / "roots.pem").write_bytes(root.pem)
     lines = "".join(f"      - sha256: {pin}\n" for pin in pins)
     path = folder / "pins.yaml"
-    path.write_text("version: 1\ndefaults:\n  expires: never\ntrust:\n  ca_file: roots.pem\n"
-                    f"domains:\n  {HOST}:\n    pins:\n{lines}")
+    path.write_text(
+        "version: 1\ndefaults:\n  expires: never\ntrust:\n  ca_file: roots.pem\n"
+        f"domains:\n  {HOST}:\n    pins:\n{lines}"
+    )
     return path
 
 
@@ -71,8 +73,9 @@ def run_hook(tmp: Path, lineage: Path, configs: list[Path]) -> subprocess.Comple
         "RELOAD_COMMAND": f"touch {tmp / 'reloaded'}",
         "HOME": str(tmp),
     }
-    return subprocess.run([str(script)], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def served_key(tmp: Path) -> bytes:

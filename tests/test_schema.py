@@ -75,7 +75,8 @@ INVALID: dict[str, tuple[str, str]] = {
     "typo in a top-level key": ("outputs:", "output:"),
     "typo in an output option": ("package: com.example.net", "pakage: com.example.net"),
     "option of another output type": (
-        "path: ios/TrustKitConfig.swift", "path: ios/TrustKitConfig.swift\n    package: x.y"
+        "path: ios/TrustKitConfig.swift",
+        "path: ios/TrustKitConfig.swift\n    package: x.y",
     ),
     "unknown output type": ("type: json", "type: jsonn"),
     "output with type and template": ("type: json", "type: json\n    template: custom.txt.j2"),
@@ -88,16 +89,20 @@ INVALID: dict[str, tuple[str, str]] = {
         f"    pins:\n      - sha256: {PIN_B}\n      - sha256: {PIN_A}\n",
         f"    pins:\n      sha256: {PIN_B}\n",
     ),
-    "missing pins": (
-        f"    pins:\n      - sha256: {PIN_B}\n      - sha256: {PIN_A}\n", ""
+    "missing pins": (f"    pins:\n      - sha256: {PIN_B}\n      - sha256: {PIN_A}\n", ""),
+    "a single pin": (
+        f"      - sha256: {PIN_B}\n      - sha256: {PIN_A}\n",
+        f"      - sha256: {PIN_B}\n",
     ),
-    "a single pin": (f"      - sha256: {PIN_B}\n      - sha256: {PIN_A}\n",
-                     f"      - sha256: {PIN_B}\n"),
     "a pin without a source": (f"      - sha256: {PIN_B}\n", "      - label: nothing\n"),
-    "a pin with two sources": (f"      - sha256: {PIN_B}\n",
-                               f"      - sha256: {PIN_B}\n        root: ISRG Root X1\n"),
-    "a pin that is not base64 of 32 bytes": (f"sha256: {PIN_A}\n        label",
-                                             "sha256: abc\n        label"),
+    "a pin with two sources": (
+        f"      - sha256: {PIN_B}\n",
+        f"      - sha256: {PIN_B}\n        root: ISRG Root X1\n",
+    ),
+    "a pin that is not base64 of 32 bytes": (
+        f"sha256: {PIN_A}\n        label",
+        "sha256: abc\n        label",
+    ),
     "an unknown level": ("level: root", "level: ca"),
     "an unknown provider": ("provider: letsencrypt-certbot", "provider: letsencrypt"),
     "expiry that is not a date": ("expires: 2027-06-30", "expires: next year"),
@@ -107,7 +112,7 @@ INVALID: dict[str, tuple[str, str]] = {
     "host that is an IP address": ("api.example.com:", "203.0.113.7:"),
     "wildcard host": ("api.example.com:", "'*.example.com':"),
     "single-label host": ("api.example.com:", "localhost:"),
-    "empty domains": (VALID[VALID.index("  api.example.com:"):VALID.index("outputs:")], " {}\n"),
+    "empty domains": (VALID[VALID.index("  api.example.com:") : VALID.index("outputs:")], " {}\n"),
 }
 
 
@@ -171,7 +176,8 @@ def test_descriptions_come_from_the_declarations() -> None:
     pin = domain["properties"]["pins"]["items"]
     assert set(pin["properties"]) == set(schema.PIN.fields)
     okhttp = next(
-        branch["then"] for branch in document["properties"]["outputs"]["items"]["allOf"]
+        branch["then"]
+        for branch in document["properties"]["outputs"]["items"]["allOf"]
         if branch["if"].get("properties", {}).get("type", {}).get("const") == "okhttp"
     )
     assert okhttp["properties"]["name"]["default"] == "CertificatePins"
@@ -229,8 +235,11 @@ outputs:
 
 def example_configs() -> dict[str, str]:
     """The contract's example and the repository's own example configs (those that exist)."""
-    candidates = [REPO / "pins.yaml", *sorted(REPO.glob("examples/**/*.yaml")),
-                  *sorted(REPO.glob("docs/**/pins*.yaml"))]
+    candidates = [
+        REPO / "pins.yaml",
+        *sorted(REPO.glob("examples/**/*.yaml")),
+        *sorted(REPO.glob("docs/**/pins*.yaml")),
+    ]
     found = {str(p.relative_to(REPO)): p.read_text() for p in candidates if p.is_file()}
     return {"contract example": CONTRACT_EXAMPLE, "VALID": VALID, **found}
 

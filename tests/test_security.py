@@ -90,8 +90,13 @@ def refused(run_pingen: CliRunner, folder: Path, *args: str) -> str:
         assert "root:x:0:0" not in printed
         assert snapshot(folder) == before
         # the message is the error; warnings (e.g. build's judgement of the pins) aside
-        messages.append("".join(line for line in result.stderr.splitlines(keepends=True)
-                                if ": warning: " not in line))
+        messages.append(
+            "".join(
+                line
+                for line in result.stderr.splitlines(keepends=True)
+                if ": warning: " not in line
+            )
+        )
     assert messages[0] == messages[1]
     return messages[0]
 
@@ -104,56 +109,71 @@ def refused(run_pingen: CliRunner, folder: Path, *args: str) -> str:
     [
         ("{{ cycler.__init__.__globals__.os.popen('touch pwned').read() }}", "unsafe"),
         ("{{ joiner.__init__.__globals__['os'].system('touch pwned') }}", "unsafe"),
-        ("{{ namespace.__init__.__globals__.__builtins__.open('/etc/passwd').read() }}",
-         "unsafe"),
+        ("{{ namespace.__init__.__globals__.__builtins__.open('/etc/passwd').read() }}", "unsafe"),
         ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "unsafe"),
         ("{% set x = domains.append(1) %}", "unsafe"),
         ("{{ 'a' * 10 ** 10 }}", "not allowed in a template"),
         ("{{ 2 ** 100000000 }}", "not allowed in a template"),
     ],
 )
-def test_a_template_cannot_run_code(run_pingen: CliRunner, tmp_path: Path, template: str,
-                                    expected: str) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t/rce.j2\n    path: out.txt\n",
-                     {"t/rce.j2": "{{ notice }}\n" + template + "\n"})
+def test_a_template_cannot_run_code(
+    run_pingen: CliRunner, tmp_path: Path, template: str, expected: str
+) -> None:
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t/rce.j2\n    path: out.txt\n",
+        {"t/rce.j2": "{{ notice }}\n" + template + "\n"},
+    )
     message = refused(run_pingen, folder)
     assert "t/rce.j2" in message and expected in message
     assert not (folder / "pwned").exists() and not (folder / "out.txt").exists()
 
 
-def test_a_template_cannot_render_forever_or_fill_memory(run_pingen: CliRunner,
-                                                         tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_template_cannot_render_forever_or_fill_memory(
+    run_pingen: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pingen.render import sandbox
 
     monkeypatch.setattr(sandbox, "RENDER_SECONDS", 0.5)  # 20 s in real runs
-    loops = ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
-             "{% endfor %}")
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out.txt\n",
-                     {"t.j2": "{{ notice }}\n" + loops})
+    loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out.txt\n",
+        {"t.j2": "{{ notice }}\n" + loops},
+    )
     started = time.monotonic()
     assert "took longer than 0.5 seconds to render" in refused(run_pingen, folder)
     assert time.monotonic() - started < 10
-    (folder / "t.j2").write_text("{{ notice }}\n{% for i in range(100000) %}"
-                                 "{{ 'x' * 1000 }}{% endfor %}")
+    (folder / "t.j2").write_text(
+        "{{ notice }}\n{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"
+    )
     assert "renders more than 16,777,216 characters" in refused(run_pingen, folder)
 
 
 @pytest.mark.parametrize(
-    "include", [".git/config", ".GIT/config", "./.git/config", "t/../.git/config",
-                ".git/../.git/config"])
-def test_a_template_cannot_include_git_s_files(run_pingen: CliRunner, tmp_path: Path,
-                                               include: str) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out.txt\n",
-                     {"t.j2": f"{{{{ notice }}}}\n{{% include '{include}' %}}\n"})
+    "include",
+    [".git/config", ".GIT/config", "./.git/config", "t/../.git/config", ".git/../.git/config"],
+)
+def test_a_template_cannot_include_git_s_files(
+    run_pingen: CliRunner, tmp_path: Path, include: str
+) -> None:
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out.txt\n",
+        {"t.j2": f"{{{{ notice }}}}\n{{% include '{include}' %}}\n"},
+    )
     message = refused(run_pingen, folder)
     assert "`.git` folder" in message and "pingen never reads or writes git's own files" in message
 
 
-def test_a_template_cannot_include_through_a_symbolic_link(run_pingen: CliRunner,
-                                                          tmp_path: Path) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out.txt\n",
-                     {"t.j2": "{{ notice }}\n{% include 't/notes.txt' %}{% include 't/cfg' %}\n"})
+def test_a_template_cannot_include_through_a_symbolic_link(
+    run_pingen: CliRunner, tmp_path: Path
+) -> None:
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out.txt\n",
+        {"t.j2": "{{ notice }}\n{% include 't/notes.txt' %}{% include 't/cfg' %}\n"},
+    )
     (folder / "t").mkdir()
     (folder / "t/notes.txt").symlink_to("/etc/passwd")
     (folder / "t/cfg").symlink_to("../.git/config")
@@ -163,8 +183,11 @@ def test_a_template_cannot_include_through_a_symbolic_link(run_pingen: CliRunner
 
 
 def test_an_included_link_into_git_is_refused(run_pingen: CliRunner, tmp_path: Path) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out.txt\n",
-                     {"t.j2": "{{ notice }}\n{% include 't/cfg' %}\n"})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out.txt\n",
+        {"t.j2": "{{ notice }}\n{% include 't/cfg' %}\n"},
+    )
     (folder / "t").mkdir()
     (folder / "t/cfg").symlink_to("../.git/config")
     assert "`.git` folder" in refused(run_pingen, folder)
@@ -177,15 +200,17 @@ def test_a_template_that_is_a_link_out_is_refused(run_pingen: CliRunner, tmp_pat
     assert "pins.yaml:13:15:" in message and "template 't.j2' leaves the git work tree" in message
 
 
-def test_includes_inside_the_repository_still_work(run_pingen: CliRunner,
-                                                   tmp_path: Path) -> None:
+def test_includes_inside_the_repository_still_work(run_pingen: CliRunner, tmp_path: Path) -> None:
     """Legitimate templates keep working: include, import and a folder above pins.yaml
     inside the same repository."""
     repo = git_checkout(tmp_path / "repo")
     (repo / "shared").mkdir()
     (repo / "shared/footer.j2").write_text("footer {{ domains | length }}\n")
-    folder = project(repo / "app", "  - template: t.j2\n    path: out.txt\n",
-                     {"t.j2": "{{ notice }}\n{% include '../shared/footer.j2' %}"})
+    folder = project(
+        repo / "app",
+        "  - template: t.j2\n    path: out.txt\n",
+        {"t.j2": "{{ notice }}\n{% include '../shared/footer.j2' %}"},
+    )
     result = run_pingen("build", "-c", "app/pins.yaml", cwd=repo)
     assert result.exit_code == 0, result.stderr
     assert (folder / "out.txt").read_text() == f"{NOTICE}\nfooter 1\n"
@@ -194,11 +219,23 @@ def test_includes_inside_the_repository_still_work(run_pingen: CliRunner,
 # -- attack 2: outputs into .git and over pingen's inputs ------------------------------
 
 
-@pytest.mark.parametrize("path", [".git/config", ".GIT/config", "sub/.git/hooks/pre-commit",
-                                  ".git/hooks/post-checkout", "x/../.git/config", ".git."])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/config",
+        ".GIT/config",
+        "sub/.git/hooks/pre-commit",
+        ".git/hooks/post-checkout",
+        "x/../.git/config",
+        ".git.",
+    ],
+)
 def test_no_output_into_git(run_pingen: CliRunner, tmp_path: Path, path: str) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), f"  - template: t.j2\n    path: {path}\n",
-                     {"t.j2": '{{ notice }}\n[core]\n\tfsmonitor = "touch pwned"\n'})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        f"  - template: t.j2\n    path: {path}\n",
+        {"t.j2": '{{ notice }}\n[core]\n\tfsmonitor = "touch pwned"\n'},
+    )
     message = refused(run_pingen, folder)
     assert "pins.yaml:14:11:" in message and "`.git` folder" in message
     assert "fsmonitor" not in (folder / ".git/config").read_text()
@@ -216,8 +253,9 @@ def test_no_output_into_git(run_pingen: CliRunner, tmp_path: Path, path: str) ->
         ("ca/root.pem", "would overwrite root.pem, a file pins.yaml reads"),
     ],
 )
-def test_no_output_over_a_file_pins_yaml_reads(run_pingen: CliRunner, tmp_path: Path,
-                                               path: str, expected: str) -> None:
+def test_no_output_over_a_file_pins_yaml_reads(
+    run_pingen: CliRunner, tmp_path: Path, path: str, expected: str
+) -> None:
     from tests.support.pki import CA, public_key_pem
 
     root = CA.root("Input Root")
@@ -227,31 +265,47 @@ def test_no_output_over_a_file_pins_yaml_reads(run_pingen: CliRunner, tmp_path: 
     (folder / "ca").mkdir()
     (folder / "ca/roots.pem").write_bytes(root.pem)
     (folder / "ca/root.pem").write_bytes(root.pem)
-    (folder / "ca/catalog.json").write_text(json.dumps({
-        "format": "pingen-ca-catalog/1",
-        "operators": [{"id": "me", "roots": [
-            {"name": "Input Root", "key_type": "ecdsa", "file": "root.pem"}]}]}))
-    config = CONFIG.replace("        backup: true\n", "        backup: true\n"
-                            "      - file: keys/backup.pem\n")
+    (folder / "ca/catalog.json").write_text(
+        json.dumps(
+            {
+                "format": "pingen-ca-catalog/1",
+                "operators": [
+                    {
+                        "id": "me",
+                        "roots": [{"name": "Input Root", "key_type": "ecdsa", "file": "root.pem"}],
+                    }
+                ],
+            }
+        )
+    )
+    config = CONFIG.replace(
+        "        backup: true\n", "        backup: true\n      - file: keys/backup.pem\n"
+    )
     (folder / "pins.yaml").write_text(
-        "trust:\n  ca_file: ca/roots.pem\n  catalog: ca/catalog.json\n" + config
-        + f"  - template: t.j2\n    path: {path}\n")
+        "trust:\n  ca_file: ca/roots.pem\n  catalog: ca/catalog.json\n"
+        + config
+        + f"  - template: t.j2\n    path: {path}\n"
+    )
     (folder / "t.j2").write_text("{{ notice }}\n")
     message = refused(run_pingen, folder)
     assert expected in message and "write the output elsewhere" in message
 
 
 def test_no_output_over_a_template_it_includes(run_pingen: CliRunner, tmp_path: Path) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: part.j2\n",
-                     {"t.j2": "{{ notice }}\n{% include 'part.j2' %}\n",
-                      "part.j2": "{{ notice }}\n"})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: part.j2\n",
+        {"t.j2": "{{ notice }}\n{% include 'part.j2' %}\n", "part.j2": "{{ notice }}\n"},
+    )
     assert "is the template part.j2 it is rendered from" in refused(run_pingen, folder)
 
 
 def test_two_outputs_differing_only_in_case(run_pingen: CliRunner, tmp_path: Path) -> None:
-    folder = project(git_checkout(tmp_path / "repo"),
-                     "  - template: t.j2\n    path: out/Pins.txt\n"
-                     "  - template: t.j2\n    path: out/pins.txt\n", {"t.j2": "{{ notice }}\n"})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out/Pins.txt\n  - template: t.j2\n    path: out/pins.txt\n",
+        {"t.j2": "{{ notice }}\n"},
+    )
     message = refused(run_pingen, folder)
     assert "pins.yaml:15:" in message and "differ only in letter case" in message
 
@@ -260,33 +314,52 @@ def test_two_outputs_differing_only_in_case(run_pingen: CliRunner, tmp_path: Pat
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("text", ["[" * 100_000, "- " * 100_000 + "x", "{a: " * 100_000,
-                                  "".join(" " * n + "a:\n" for n in range(1400))],
-                         ids=["flow list", "block list", "flow map", "indentation"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "- " * 100_000 + "x",
+        "{a: " * 100_000,
+        "".join(" " * n + "a:\n" for n in range(1400)),
+    ],
+    ids=["flow list", "block list", "flow map", "indentation"],
+)
 def test_a_deeply_nested_pins_yaml_is_an_error_not_a_crash(tmp_path: Path, text: str) -> None:
     """libyaml's composer recurses on the C stack: 100,000 `[` crashed pingen with
     SIGSEGV. Run as a process, so a crash fails this test instead of the test run."""
     (tmp_path / "pins.yaml").write_text(text)
-    result = subprocess.run([sys.executable, "-m", "pingen", "build", "--check"], cwd=tmp_path,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "pingen", "build", "--check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2, result.stderr
-    assert re.fullmatch(r"pins\.yaml:\d+:\d+: YAML nested more than 100 levels deep; a "
-                        r"pins\.yaml needs about six\n", result.stderr), result.stderr
+    assert re.fullmatch(
+        r"pins\.yaml:\d+:\d+: YAML nested more than 100 levels deep; a "
+        r"pins\.yaml needs about six\n",
+        result.stderr,
+    ), result.stderr
 
 
 def catalog_project(folder: Path, catalog: object) -> Path:
     git_checkout(folder)
-    (folder / "catalog.json").write_text(catalog if isinstance(catalog, str)
-                                         else json.dumps(catalog))
-    (folder / "pins.yaml").write_text("trust:\n  catalog: catalog.json\n" + CONFIG
-                                      + "  - template: t.j2\n    path: out.txt\n")
+    (folder / "catalog.json").write_text(
+        catalog if isinstance(catalog, str) else json.dumps(catalog)
+    )
+    (folder / "pins.yaml").write_text(
+        "trust:\n  catalog: catalog.json\n" + CONFIG + "  - template: t.j2\n    path: out.txt\n"
+    )
     (folder / "t.j2").write_text("{{ notice }}\n")
     return folder
 
 
 def catalog_with_root_file(file: str) -> object:
-    return {"format": "pingen-ca-catalog/1", "operators": [
-        {"id": "x", "roots": [{"name": "X", "key_type": "rsa", "file": file}]}]}
+    return {
+        "format": "pingen-ca-catalog/1",
+        "operators": [{"id": "x", "roots": [{"name": "X", "key_type": "rsa", "file": file}]}],
+    }
 
 
 @pytest.mark.timeout(20)
@@ -303,8 +376,9 @@ def catalog_with_root_file(file: str) -> object:
         (".git/config", "`.git` folder"),
     ],
 )
-def test_catalog_files_are_read_like_file_pins(run_pingen: CliRunner, tmp_path: Path,
-                                               file: str, expected: str) -> None:
+def test_catalog_files_are_read_like_file_pins(
+    run_pingen: CliRunner, tmp_path: Path, file: str, expected: str
+) -> None:
     (tmp_path / "outside.pem").write_text("outside\n")
     folder = catalog_project(tmp_path / "repo", catalog_with_root_file(file))
     os.mkfifo(folder / "fifo.pem")
@@ -315,9 +389,10 @@ def test_catalog_files_are_read_like_file_pins(run_pingen: CliRunner, tmp_path: 
 
 
 @pytest.mark.timeout(20)
-@pytest.mark.parametrize("text", ["[" * 100_000, "{\"a\":" * 100_000], ids=["array", "object"])
-def test_a_deeply_nested_catalog_is_an_error(run_pingen: CliRunner, tmp_path: Path,
-                                             text: str) -> None:
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 100_000], ids=["array", "object"])
+def test_a_deeply_nested_catalog_is_an_error(
+    run_pingen: CliRunner, tmp_path: Path, text: str
+) -> None:
     folder = catalog_project(tmp_path / "repo", text)
     message = refused(run_pingen, folder)
     assert "nested too deeply" in message
@@ -332,8 +407,9 @@ def test_a_catalog_over_one_mib_is_not_read(run_pingen: CliRunner, tmp_path: Pat
 
 
 def key_project(folder: Path, file: str) -> Path:
-    config = CONFIG.replace("        backup: true\n",
-                            f"        backup: true\n      - file: {file}\n")
+    config = CONFIG.replace(
+        "        backup: true\n", f"        backup: true\n      - file: {file}\n"
+    )
     (folder / "pins.yaml").write_text(config + "  - template: t.j2\n    path: out.txt\n")
     (folder / "t.j2").write_text("{{ notice }}\n")
     return folder
@@ -354,8 +430,9 @@ def key_project(folder: Path, file: str) -> Path:
         ("git-link.pem", "`.git` folder"),
     ],
 )
-def test_file_pins_stay_inside_the_repository(run_pingen: CliRunner, tmp_path: Path,
-                                              file: str, expected: str) -> None:
+def test_file_pins_stay_inside_the_repository(
+    run_pingen: CliRunner, tmp_path: Path, file: str, expected: str
+) -> None:
     from tests.support.pki import CA
 
     outside = tmp_path / "outside.pem"
@@ -369,8 +446,9 @@ def test_file_pins_stay_inside_the_repository(run_pingen: CliRunner, tmp_path: P
     assert "pins.yaml:12:15: `file:`" in message and expected in message
 
 
-def test_a_key_above_the_config_inside_the_repository_works(run_pingen: CliRunner,
-                                                            tmp_path: Path) -> None:
+def test_a_key_above_the_config_inside_the_repository_works(
+    run_pingen: CliRunner, tmp_path: Path
+) -> None:
     """`-c app/pins.yaml` with `file: ../keys/x.pem` in the same git repository."""
     from tests.support.pki import CA, public_key_pem
 
@@ -384,8 +462,7 @@ def test_a_key_above_the_config_inside_the_repository_works(run_pingen: CliRunne
     assert (repo / "app/out.txt").read_text() == NOTICE + "\n"
 
 
-def test_outside_git_the_config_folder_is_the_limit(run_pingen: CliRunner,
-                                                    tmp_path: Path) -> None:
+def test_outside_git_the_config_folder_is_the_limit(run_pingen: CliRunner, tmp_path: Path) -> None:
     from tests.support.pki import CA, public_key_pem
 
     (tmp_path / "keys").mkdir()
@@ -398,43 +475,53 @@ def test_outside_git_the_config_folder_is_the_limit(run_pingen: CliRunner,
 
 
 @pytest.mark.parametrize("target", [".git/config", "../outside.yaml", "/etc/passwd"])
-def test_pins_yaml_linked_out_is_not_read(run_pingen: CliRunner, tmp_path: Path,
-                                          target: str) -> None:
+def test_pins_yaml_linked_out_is_not_read(
+    run_pingen: CliRunner, tmp_path: Path, target: str
+) -> None:
     (tmp_path / "outside.yaml").write_text(f"version: 1\n# {SECRET}\n")
     folder = git_checkout(tmp_path / "repo")
     (folder / "pins.yaml").symlink_to(target)
     message = refused(run_pingen, folder)
     assert message.startswith("pins.yaml: a symbolic link that ")
-    assert "`.git` folder" in message or "leaves the git work tree" in message or (
-        "a system file" in message)
+    assert (
+        "`.git` folder" in message
+        or "leaves the git work tree" in message
+        or ("a system file" in message)
+    )
 
 
 @pytest.mark.parametrize("key", ["ca_file", "catalog"])
-def test_trust_files_stay_inside_the_repository(run_pingen: CliRunner, tmp_path: Path,
-                                                key: str) -> None:
+def test_trust_files_stay_inside_the_repository(
+    run_pingen: CliRunner, tmp_path: Path, key: str
+) -> None:
     folder = git_checkout(tmp_path / "repo")
-    (folder / "pins.yaml").write_text(f"trust:\n  {key}: /etc/ssl/certs/ca-certificates.crt\n"
-                                      + CONFIG + "  - template: t.j2\n    path: out.txt\n")
+    (folder / "pins.yaml").write_text(
+        f"trust:\n  {key}: /etc/ssl/certs/ca-certificates.crt\n"
+        + CONFIG
+        + "  - template: t.j2\n    path: out.txt\n"
+    )
     (folder / "t.j2").write_text("{{ notice }}\n")
     message = refused(run_pingen, folder)
     assert f"`trust.{key}` '/etc/ssl/certs/ca-certificates.crt' leaves the git work tree" in (
-        message)
+        message
+    )
 
 
 @pytest.mark.parametrize("key", ["ca_file", "catalog"])
-def test_trust_files_over_one_mib_are_not_read(run_pingen: CliRunner, tmp_path: Path,
-                                               key: str) -> None:
+def test_trust_files_over_one_mib_are_not_read(
+    run_pingen: CliRunner, tmp_path: Path, key: str
+) -> None:
     folder = git_checkout(tmp_path / "repo")
     (folder / "big.pem").write_bytes(b"-" * (1024 * 1024 + 1))
-    (folder / "pins.yaml").write_text(f"trust:\n  {key}: big.pem\n" + CONFIG
-                                      + "  - template: t.j2\n    path: out.txt\n")
+    (folder / "pins.yaml").write_text(
+        f"trust:\n  {key}: big.pem\n" + CONFIG + "  - template: t.j2\n    path: out.txt\n"
+    )
     (folder / "t.j2").write_text("{{ notice }}\n")
     assert "pins.yaml:2:" in refused(run_pingen, folder)
     assert "big.pem: larger than 1 MiB" in refused(run_pingen, folder)
 
 
-def test_a_ca_file_on_the_command_line_is_capped_too(run_pingen: CliRunner,
-                                                      tmp_path: Path) -> None:
+def test_a_ca_file_on_the_command_line_is_capped_too(run_pingen: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "big.pem").write_bytes(b"-" * (1024 * 1024 + 1))
     (tmp_path / "served.pem").write_bytes(CA.root("Served Root").pem)
     result = run_pingen("pin", "served.pem", "--ca-file", "big.pem", cwd=tmp_path)
@@ -442,8 +529,9 @@ def test_a_ca_file_on_the_command_line_is_capped_too(run_pingen: CliRunner,
 
 
 @pytest.mark.parametrize("flag", ["--ca-file", "--catalog"])
-def test_init_refuses_a_trust_file_outside_the_repository(run_pingen: CliRunner,
-                                                          tmp_path: Path, flag: str) -> None:
+def test_init_refuses_a_trust_file_outside_the_repository(
+    run_pingen: CliRunner, tmp_path: Path, flag: str
+) -> None:
     """Refused before dialling (the host below does not resolve): pins.yaml would name
     a file the next build refuses to read."""
     from tests.support.pki import CA
@@ -458,8 +546,12 @@ def test_init_refuses_a_trust_file_outside_the_repository(run_pingen: CliRunner,
 
 
 def git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                   cwd=folder, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_diff_base_confines_the_old_revision(run_pingen: CliRunner, tmp_path: Path) -> None:
@@ -480,7 +572,8 @@ def test_diff_base_confines_the_old_revision(run_pingen: CliRunner, tmp_path: Pa
     assert result.exit_code == 2, result.stdout
     assert "(the old version)" in result.stderr
     assert "`file:` 'link.pem' leaves the git repository at HEAD through a symbolic link" in (
-        result.stderr)
+        result.stderr
+    )
 
 
 def test_diff_base_reads_a_key_above_the_config(run_pingen: CliRunner, tmp_path: Path) -> None:
@@ -505,12 +598,24 @@ def test_diff_base_reads_the_old_catalog_s_files(run_pingen: CliRunner, tmp_path
     repo = git_checkout(tmp_path / "repo")
     (repo / "ca").mkdir()
     (repo / "ca/root.pem").write_bytes(root.pem)
-    (repo / "ca/catalog.json").write_text(json.dumps({
-        "format": "pingen-ca-catalog/1",
-        "operators": [{"id": "me", "roots": [
-            {"name": "Old Catalog Root", "key_type": "ecdsa", "file": "root.pem"}]}]}))
-    config = CONFIG.replace("        backup: true\n", "        backup: true\n"
-                            "      - root: Old Catalog Root\n")
+    (repo / "ca/catalog.json").write_text(
+        json.dumps(
+            {
+                "format": "pingen-ca-catalog/1",
+                "operators": [
+                    {
+                        "id": "me",
+                        "roots": [
+                            {"name": "Old Catalog Root", "key_type": "ecdsa", "file": "root.pem"}
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    config = CONFIG.replace(
+        "        backup: true\n", "        backup: true\n      - root: Old Catalog Root\n"
+    )
     (repo / "pins.yaml").write_text("trust:\n  catalog: ca/catalog.json\n" + config + "  []\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "old")
@@ -535,14 +640,15 @@ def test_diff_base_of_a_deeply_nested_old_version(run_pingen: CliRunner, tmp_pat
 # -- attack 7: a symbolic link at an output path -----------------------------------------
 
 
-@pytest.mark.parametrize("target", ["../.git/config", "../README.md", "/etc/passwd",
-                                    "missing.txt"])
-def test_a_link_at_an_output_is_never_read_or_replaced(run_pingen: CliRunner, tmp_path: Path,
-                                                       target: str) -> None:
-    folder = project(git_checkout(tmp_path / "repo"),
-                     "  - template: t.j2\n    path: out/pins.txt\n"
-                     "  - type: json\n    path: out/pins.json\n",
-                     {"t.j2": "{{ notice }}\n", "README.md": f"{NOTICE}\nkeep\n"})
+@pytest.mark.parametrize("target", ["../.git/config", "../README.md", "/etc/passwd", "missing.txt"])
+def test_a_link_at_an_output_is_never_read_or_replaced(
+    run_pingen: CliRunner, tmp_path: Path, target: str
+) -> None:
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out/pins.txt\n  - type: json\n    path: out/pins.json\n",
+        {"t.j2": "{{ notice }}\n", "README.md": f"{NOTICE}\nkeep\n"},
+    )
     (folder / "out").mkdir()
     (folder / "out/pins.json").symlink_to(target)
     message = refused(run_pingen, folder)
@@ -550,10 +656,12 @@ def test_a_link_at_an_output_is_never_read_or_replaced(run_pingen: CliRunner, tm
     assert "output out/pins.json is a symbolic link: pingen never reads or replaces" in message
 
 
-def test_a_link_at_an_info_plist_output_is_never_read(run_pingen: CliRunner,
-                                                      tmp_path: Path) -> None:
-    folder = project(git_checkout(tmp_path / "repo"),
-                     "  - type: ios-plist\n    path: ios/Info.plist\n")
+def test_a_link_at_an_info_plist_output_is_never_read(
+    run_pingen: CliRunner, tmp_path: Path
+) -> None:
+    folder = project(
+        git_checkout(tmp_path / "repo"), "  - type: ios-plist\n    path: ios/Info.plist\n"
+    )
     (folder / "secret.plist").write_text(f"<plist><dict><key>{SECRET}</key></dict></plist>")
     (folder / "ios").mkdir()
     (folder / "ios/Info.plist").symlink_to("../secret.plist")
@@ -570,8 +678,11 @@ def test_a_folder_swapped_for_a_link_before_the_write_is_refused(tmp_path: Path)
     from pingen.load import load_config
     from pingen.render.pipeline import render_all
 
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out/a.txt\n",
-                     {"t.j2": "{{ notice }}\n"})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out/a.txt\n",
+        {"t.j2": "{{ notice }}\n"},
+    )
     (folder / "out").mkdir()
     config = load_config(folder / "pins.yaml")
     changes = write.plan(config, render_all(config))
@@ -590,8 +701,11 @@ def test_an_output_swapped_for_a_link_before_the_replace_is_refused(tmp_path: Pa
     from pingen.load import load_config
     from pingen.render.pipeline import render_all
 
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: a.txt\n",
-                     {"t.j2": "{{ notice }}\n"})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: a.txt\n",
+        {"t.j2": "{{ notice }}\n"},
+    )
     config = load_config(folder / "pins.yaml")
     changes = write.plan(config, render_all(config))
     (folder / "a.txt").symlink_to(".git/config")
@@ -607,11 +721,17 @@ def test_an_output_swapped_for_a_link_before_the_replace_is_refused(tmp_path: Pa
 @pytest.mark.parametrize(
     ("output", "path", "existing"),
     [
-        ("type: okhttp\n    package: com.example.app", "app/src/Pins.kt",
-         "package com.example.app\n\nclass AppDelegate\n"),
+        (
+            "type: okhttp\n    package: com.example.app",
+            "app/src/Pins.kt",
+            "package com.example.app\n\nclass AppDelegate\n",
+        ),
         ("type: trustkit", "ios/AppDelegate.swift", "import UIKit\n@main class AppDelegate {}\n"),
-        ("type: android-nsc", "res/xml/network_security_config.xml",
-         '<network-security-config><debug-overrides/></network-security-config>\n'),
+        (
+            "type: android-nsc",
+            "res/xml/network_security_config.xml",
+            "<network-security-config><debug-overrides/></network-security-config>\n",
+        ),
         ("type: json", "pins.json", '{"api.example.com": {"includeSubdomains": true}}\n'),
         ("type: json", "pins.json", '{"name": "my-app", "version": "1.0.0"}\n'),
         ("template: t.j2", "notes.txt", "my own notes\n"),
@@ -620,8 +740,11 @@ def test_an_output_swapped_for_a_link_before_the_replace_is_refused(tmp_path: Pa
 def test_a_file_pingen_did_not_write_is_never_overwritten(
     run_pingen: CliRunner, tmp_path: Path, output: str, path: str, existing: str
 ) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), f"  - {output}\n    path: {path}\n",
-                     {"t.j2": "{{ notice }}\n", path: existing})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        f"  - {output}\n    path: {path}\n",
+        {"t.j2": "{{ notice }}\n", path: existing},
+    )
     message = refused(run_pingen, folder)
     assert "pins.yaml:13:" in message
     assert f"output {path} exists and pingen did not write it" in message
@@ -631,12 +754,22 @@ def test_a_file_pingen_did_not_write_is_never_overwritten(
 
 def test_files_pingen_wrote_are_replaced(run_pingen: CliRunner, tmp_path: Path) -> None:
     """Its notice anywhere in the file, or (JSON has no comments) the json output's shape."""
-    folder = project(git_checkout(tmp_path / "repo"),
-                     "  - type: json\n    path: pins.json\n"
-                     "  - template: t.j2\n    path: notes.txt\n", {"t.j2": "{{ notice }}\nnew\n"})
-    (folder / "pins.json").write_text(json.dumps({"old.example.com": {
-        "expirationDate": "2027-01-01", "includeSubdomains": False,
-        "publicKeyHashes": [PIN_A]}}))
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - type: json\n    path: pins.json\n  - template: t.j2\n    path: notes.txt\n",
+        {"t.j2": "{{ notice }}\nnew\n"},
+    )
+    (folder / "pins.json").write_text(
+        json.dumps(
+            {
+                "old.example.com": {
+                    "expirationDate": "2027-01-01",
+                    "includeSubdomains": False,
+                    "publicKeyHashes": [PIN_A],
+                }
+            }
+        )
+    )
     (folder / "notes.txt").write_text(f"old\n# {NOTICE}\n")
     result = run_pingen("build", cwd=folder)
     assert result.exit_code == 0, result.stderr
@@ -645,8 +778,11 @@ def test_files_pingen_wrote_are_replaced(run_pingen: CliRunner, tmp_path: Path) 
 
 
 def test_a_template_must_render_the_notice(run_pingen: CliRunner, tmp_path: Path) -> None:
-    folder = project(git_checkout(tmp_path / "repo"), "  - template: t.j2\n    path: out.txt\n",
-                     {"t.j2": "{% for d in domains %}{{ d.host }}\n{% endfor %}"})
+    folder = project(
+        git_checkout(tmp_path / "repo"),
+        "  - template: t.j2\n    path: out.txt\n",
+        {"t.j2": "{% for d in domains %}{{ d.host }}\n{% endfor %}"},
+    )
     message = refused(run_pingen, folder)
     assert message.startswith("t.j2:1: template t.j2 never renders `notice`")
     assert "put `{{ notice }}` in a comment at its top" in message
@@ -657,13 +793,23 @@ REPO = Path(__file__).resolve().parent.parent
 # -- keygen: never into a folder that ships inside the app ------------------------------
 
 
-@pytest.mark.parametrize("folder", [
-    "android/app/src/main/assets/keys", "app/src/debug/assets", "app/src/main/res/raw",
-    "app/src/main/res/raw-en", "ios/App/Assets.xcassets/keys", "ios/Pins.bundle",
-    "ios/Build/App.app/Resources", "mac/App.app/Contents/Resources/keys", "ios/en.lproj",
-])
-def test_keygen_refuses_app_asset_folders(run_pingen: CliRunner, workdir: Path,
-                                          folder: str) -> None:
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "android/app/src/main/assets/keys",
+        "app/src/debug/assets",
+        "app/src/main/res/raw",
+        "app/src/main/res/raw-en",
+        "ios/App/Assets.xcassets/keys",
+        "ios/Pins.bundle",
+        "ios/Build/App.app/Resources",
+        "mac/App.app/Contents/Resources/keys",
+        "ios/en.lproj",
+    ],
+)
+def test_keygen_refuses_app_asset_folders(
+    run_pingen: CliRunner, workdir: Path, folder: str
+) -> None:
     result = run_pingen("keygen", "backup", "--dir", folder)
     assert result.exit_code == 2
     assert f"--dir {folder} is inside" in result.stderr
@@ -671,8 +817,9 @@ def test_keygen_refuses_app_asset_folders(run_pingen: CliRunner, workdir: Path,
     assert not (workdir / folder).exists() and list(workdir.rglob("*.pem")) == []
 
 
-@pytest.mark.parametrize("folder", ["keys", "app/src/main/java/keys", "ios/Resources-notes",
-                                    "assets", "res/keys"])
+@pytest.mark.parametrize(
+    "folder", ["keys", "app/src/main/java/keys", "ios/Resources-notes", "assets", "res/keys"]
+)
 def test_keygen_takes_other_folders(run_pingen: CliRunner, workdir: Path, folder: str) -> None:
     result = run_pingen("keygen", "backup", "--dir", folder)
     assert result.exit_code == 0, result.stderr
@@ -681,8 +828,17 @@ def test_keygen_takes_other_folders(run_pingen: CliRunner, workdir: Path, folder
 def test_the_readme_states_the_security_model() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("## Security model", 1)[1].split("\n## ", 1)[0]
-    for promise in ("sandbox", "git work tree", "`.git`", "1 MiB", "symbolic link",
-                    "did not write", "--verify", "**Changed:**", "`diff --base`"):
+    for promise in (
+        "sandbox",
+        "git work tree",
+        "`.git`",
+        "1 MiB",
+        "symbolic link",
+        "did not write",
+        "--verify",
+        "**Changed:**",
+        "`diff --base`",
+    ):
         assert promise in section, promise
 
 
@@ -776,7 +932,7 @@ def test_a_code_span_fence_outgrows_every_backtick_run() -> None:
         opening = re.match("`+", span)
         assert opening, span
         fence = opening.group()
-        assert "`" * len(fence) not in span[len(fence):-len(fence)]
+        assert "`" * len(fence) not in span[len(fence) : -len(fence)]
 
 
 def test_verify_markdown_escapes_certificate_names(run_pingen: CliRunner, workdir: Path) -> None:
@@ -803,24 +959,32 @@ def test_verify_markdown_escapes_certificate_names(run_pingen: CliRunner, workdi
 def test_the_actions_list_of_regenerated_files_is_escaped() -> None:
     from pingen.markdown import regenerated_files
 
-    porcelain = b"".join(f"{xy} {path}\0".encode() for xy, path in [
-        (" M", "out/pins.json"), ("??", f"out/{HTML} @octocat ``x``.txt")])
+    porcelain = b"".join(
+        f"{xy} {path}\0".encode()
+        for xy, path in [(" M", "out/pins.json"), ("??", f"out/{HTML} @octocat ``x``.txt")]
+    )
     text = regenerated_files(porcelain)
     assert text.startswith("\n#### Regenerated files\n\n- `out/pins.json`\n")  # git's order
     assert "- ``` out/<img src=x onerror=alert(1)><details open> @octocat ``x``.txt ```" in text
     assert regenerated_files(b"") == ""
-    done = subprocess.run([sys.executable, "-m", "pingen.markdown", "regenerated-files"],
-                          input=porcelain, capture_output=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pingen.markdown", "regenerated-files"],
+        input=porcelain,
+        capture_output=True,
+        check=True,
+    )
     assert done.stdout.decode() == text
 
 
 # -- attack 5: a long host name never reaches IDNA ---------------------------------------
 
 
-@pytest.mark.parametrize("host", ["a" * 800_000 + ".example.com", "ü" * 254],
-                         ids=["800k", "254-u-label"])
+@pytest.mark.parametrize(
+    "host", ["a" * 800_000 + ".example.com", "ü" * 254], ids=["800k", "254-u-label"]
+)
 def test_a_host_longer_than_253_characters_is_refused_quickly(
-        run_pingen: CliRunner, workdir: Path, host: str) -> None:
+    run_pingen: CliRunner, workdir: Path, host: str
+) -> None:
     # YAML reads a key longer than 1024 characters only in the explicit form
     config = _config("x").replace("  api.example.com:\n    pins:", f"  ? {host}\n  : pins:")
     (workdir / "pins.yaml").write_text(config)
@@ -828,9 +992,11 @@ def test_a_host_longer_than_253_characters_is_refused_quickly(
     result = run_pingen("build")
     assert time.monotonic() - started < 10
     assert result.exit_code == 2
-    assert re.match(r"pins\.yaml:5:\d+: `\w{40}…` is \d+ characters long; a host name has at "
-                    r"most 253",
-                    result.stderr), result.stderr[:300]
+    assert re.match(
+        r"pins\.yaml:5:\d+: `\w{40}…` is \d+ characters long; a host name has at "
+        r"most 253",
+        result.stderr,
+    ), result.stderr[:300]
     assert len(result.stderr) < 400
     assert not (workdir / "pins.txt").exists()
 
@@ -854,8 +1020,9 @@ def test_text_reports_and_messages_escape_controls(run_pingen: CliRunner, workdi
     assert "\\x1b]52;c;cGF3bmVk\\x07" in diff.stdout
     assert_inert_terminal(diff.stdout + diff.stderr)
     # a message quoting data: an unknown key named by the pull request
-    (workdir / "pins.yaml").write_text(_config("x").replace(
-        "version: 1", f"version: 1\n{_yaml_string(EVIL)}: 1"))
+    (workdir / "pins.yaml").write_text(
+        _config("x").replace("version: 1", f"version: 1\n{_yaml_string(EVIL)}: 1")
+    )
     error = run_pingen("build")
     assert error.exit_code == 2
     assert_inert_terminal(error.stdout + error.stderr)
@@ -866,7 +1033,8 @@ def test_terminal_text_keeps_our_lines_and_escapes_data() -> None:
 
     assert terminal_text("a\tb\nc") == "a\tb\nc"
     assert terminal_text("x\n::error::y\n  ::add-mask::z") == (
-        "x\n\\x3a:error::y\n  \\x3a:add-mask::z")
+        "x\n\\x3a:error::y\n  \\x3a:add-mask::z"
+    )
     assert terminal_text("ok ##[error]x") == "ok #\\x23[error]x"
     assert one_line("a\nb\x1b\u202e\U000e0041") == "a\\x0ab\\x1b\\u202e\\U000e0041"
     assert one_line("Zürich 東京") == "Zürich 東京"
@@ -884,8 +1052,9 @@ def test_init_comments_hold_no_line_break(breaker: str) -> None:
     injected = f"{breaker}- sha256: {PIN_C}"  # a CN holds at most 64 bytes
     root = CA.root(f"R{injected}")
     leaf = root.intermediate(f"I{injected}").issue_leaf("api.example.com")
-    chain = host_chain(parse_start("api.example.com"), leaf.chain(include_root=True), now(),
-                       load_catalog())
+    chain = host_chain(
+        parse_start("api.example.com"), leaf.chain(include_root=True), now(), load_catalog()
+    )
     text = starter_config([chain], expires=None)
     loaded = yaml.safe_load(text)
     pins = loaded["domains"]["api.example.com"]["pins"]
@@ -940,12 +1109,11 @@ def test_the_action_writes_outputs_with_a_random_delimiter() -> None:
     action = yaml.safe_load((REPO / "action.yml").read_text())
     update = next(step for step in action["runs"]["steps"] if step.get("id") == "update")
     script = update["run"]
-    assert 'diff-file<<$delimiter' in script and "secrets.token_hex" in script
+    assert "diff-file<<$delimiter" in script and "secrets.token_hex" in script
     assert not re.search(r'echo "[a-z-]+=\$(?!changed")', script), "a value written raw"
 
 
-def test_a_diff_file_input_with_a_newline_is_refused(tmp_path: Path,
-                                                     run_pingen: CliRunner) -> None:
+def test_a_diff_file_input_with_a_newline_is_refused(tmp_path: Path, run_pingen: CliRunner) -> None:
     from tests.test_action import git, run_action
 
     folder = tmp_path / "workspace"
@@ -984,14 +1152,18 @@ def test_json_reports_escape_hidden_characters(run_pingen: CliRunner, workdir: P
     result = run_pingen("diff", "--old", "old.yaml", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert not any(c in result.stdout for c in "\x1b\x07\x85\u2028\u202e\x9b\U000e0041")
-    labels = [pin.get("label") for domain in json.loads(result.stdout)["domains"]
-              for pin in domain["pins_added"]]
+    labels = [
+        pin.get("label")
+        for domain in json.loads(result.stdout)["domains"]
+        for pin in domain["pins_added"]
+    ]
     assert EVIL + "\U000e0041" in labels  # the same value, spelled with escapes
 
 
 def test_expires_shows_the_diff_of_pins_yaml_escaped(run_pingen: CliRunner, workdir: Path) -> None:
     (workdir / "pins.yaml").write_text(
-        _config("x").replace("expires: never", "expires: 2030-06-30  # txt\u202egnp ##[error]x"))
+        _config("x").replace("expires: never", "expires: 2030-06-30  # txt\u202egnp ##[error]x")
+    )
     result = run_pingen("expires", "--to", "2031-06-30", "--at", "2026-12-01")
     assert result.exit_code == 0, result.stderr
     assert "+  expires: 2031-06-30  # txt\\u202egnp #\\x23[error]x" in result.stdout
@@ -999,10 +1171,11 @@ def test_expires_shows_the_diff_of_pins_yaml_escaped(run_pingen: CliRunner, work
     assert "\u202e" in (workdir / "pins.yaml").read_text()  # the file itself is as written
 
 
-def test_usage_errors_escape_the_arguments_they_quote(run_pingen: CliRunner,
-                                                       workdir: Path) -> None:
-    for args in (("verify", "--format", "x\x1b[2K\n::error::y"),
-                 ("build", "-c", "p\x1b]52;c;aGk=\x07\n::add-mask::z.yaml")):
+def test_usage_errors_escape_the_arguments_they_quote(run_pingen: CliRunner, workdir: Path) -> None:
+    for args in (
+        ("verify", "--format", "x\x1b[2K\n::error::y"),
+        ("build", "-c", "p\x1b]52;c;aGk=\x07\n::add-mask::z.yaml"),
+    ):
         result = run_pingen(*args)
         assert result.exit_code == 2
         assert "\\x1b" in result.stderr
@@ -1013,10 +1186,14 @@ def test_usage_errors_escape_the_arguments_they_quote(run_pingen: CliRunner,
 # platform: attack 10 (Info.plist robustness)
 # ---------------------------------------------------------------------------------------
 def test_deep_nesting_is_exit_2_without_a_traceback(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     deep = b"<array>" * 5000 + b"</array>" * 5000
-    xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>X</key>'
-           + deep + b"</dict></plist>\n")
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>X</key>'
+        + deep
+        + b"</dict></plist>\n"
+    )
     code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), xml, capsys)
     assert code == 2 and "deeper than 256 levels" in err and "Traceback" not in err
     assert (tmp_path / "Info.plist").read_bytes() == xml
@@ -1039,12 +1216,12 @@ def test_a_file_over_8_mib_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_a_shared_ats_object_in_a_binary_plist_is_copied_before_editing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """plistlib's binary writer stores one object for one Python object: both keys point
     at the same ATS dictionary in the file, and the reader shares it again."""
     ats: dict[str, Any] = {"NSAllowsArbitraryLoads": False}
-    data = plistlib.dumps({"NSAppTransportSecurity": ats, "Other": ats},
-                          fmt=plistlib.FMT_BINARY)
+    data = plistlib.dumps({"NSAppTransportSecurity": ats, "Other": ats}, fmt=plistlib.FMT_BINARY)
     loaded = plistlib.loads(data)
     assert loaded["Other"] is loaded["NSAppTransportSecurity"]  # shared, as attacked
     code, err, result = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
@@ -1054,9 +1231,11 @@ def test_a_shared_ats_object_in_a_binary_plist_is_copied_before_editing(
 
 
 def test_a_duplicate_key_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    xml = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
-           b"<key>CFBundleVersion</key><string>1</string>"
-           b"<key>CFBundleVersion</key><string>2</string></dict></plist>\n")
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+        b"<key>CFBundleVersion</key><string>1</string>"
+        b"<key>CFBundleVersion</key><string>2</string></dict></plist>\n"
+    )
     code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), xml, capsys)
     assert code == 0, err
     assert "the key 'CFBundleVersion' appears twice" in err
@@ -1078,13 +1257,19 @@ def binary_with_duplicate_key() -> bytes:
         body += item
     table = len(body)
     body += bytes(offsets)
-    trailer = bytes(6) + bytes([1, 1]) + (4).to_bytes(8, "big") + (0).to_bytes(8, "big") \
+    trailer = (
+        bytes(6)
+        + bytes([1, 1])
+        + (4).to_bytes(8, "big")
+        + (0).to_bytes(8, "big")
         + table.to_bytes(8, "big")
+    )
     return body + trailer
 
 
 def test_a_duplicate_key_in_a_binary_plist_is_a_warning(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = binary_with_duplicate_key()
     assert plistlib.loads(data) == {"CFBundleVersion": "2"}  # what plistlib makes of it
     assert ios_plist.binary_duplicate_keys(data) == ["CFBundleVersion"]

@@ -41,16 +41,26 @@ def okhttp_hosts(tmp_path: Path, *hosts: str) -> list[str | None]:
     source = tmp_path / "HostProbe.java"
     source.write_text(_HOST_PROBE)
     classpath = ":".join(map(str, kotlin.library_jars()))
-    result = subprocess.run([kotlin.java(), "-cp", classpath, str(source), *hosts],
-                            capture_output=True, text=True, timeout=120, check=True)
-    return [None if line == "null" else line.removeprefix("https://").removesuffix("/")
-            for line in result.stdout.splitlines()]
+    result = subprocess.run(
+        [kotlin.java(), "-cp", classpath, str(source), *hosts],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return [
+        None if line == "null" else line.removeprefix("https://").removesuffix("/")
+        for line in result.stdout.splitlines()
+    ]
 
 
 def test_okhttp_maps_hosts_as_the_warning_says(tmp_path: Path) -> None:
     """The rule is checked against OkHttp 4.12 itself, on both sides."""
     assert okhttp_hosts(tmp_path, "straße.de", "bücher.de", "aͱ.de") == [
-        "strasse.de", "xn--bcher-kva.de", None]
+        "strasse.de",
+        "xn--bcher-kva.de",
+        None,
+    ]
     sharp_s = idna2003_warning("xn--strae-oqa.de")  # straße.de under UTS-46
     assert sharp_s is not None and "maps the URL host straße.de to strasse.de" in sharp_s
     assert "pin strasse.de too" in sharp_s
@@ -64,7 +74,8 @@ def test_the_loader_warns_at_the_host(tmp_path: Path) -> None:
     (tmp_path / "pins.yaml").write_text(
         "version: 1\ndefaults:\n  expires: 2027-06-30\ndomains:\n"
         f"  Straße.de:\n    pins:\n      - sha256: {PIN_A}\n      - sha256: {PIN_B}\n"
-        f"  bücher.de:\n    pins:\n      - sha256: {PIN_A}\n      - sha256: {PIN_B}\n")
+        f"  bücher.de:\n    pins:\n      - sha256: {PIN_A}\n      - sha256: {PIN_B}\n"
+    )
     loaded = load_config(tmp_path / "pins.yaml", today=TODAY)
     assert [d.host for d in loaded.domains] == ["xn--strae-oqa.de", "xn--bcher-kva.de"]
     (warning,) = loaded.warnings
@@ -75,17 +86,27 @@ def test_the_loader_warns_at_the_host(tmp_path: Path) -> None:
 
 # -- comments: `--` is an XML matter only ------------------------------------------------------
 
+
 def test_line_comments_keep_double_hyphens_and_xml_comments_do_not() -> None:
     assert line_comment_text("cdn.xn--bcher-kva.de v2--backup */") == (
-        "cdn.xn--bcher-kva.de v2--backup * /")
+        "cdn.xn--bcher-kva.de v2--backup * /"
+    )
     assert comment_text("cdn.xn--bcher-kva.de") == "cdn.xn- -bcher-kva.de"
 
 
 def idn_config() -> Config:
-    return config([domain("cdn.xn--bcher-kva.de",
-                          [pin(A, "v2--backup", Level.ROOT, key="ec-p256"),
-                           pin(B, "live", Level.ROOT, key="ec-p256")],
-                          expires=EXPIRES)])
+    return config(
+        [
+            domain(
+                "cdn.xn--bcher-kva.de",
+                [
+                    pin(A, "v2--backup", Level.ROOT, key="ec-p256"),
+                    pin(B, "live", Level.ROOT, key="ec-p256"),
+                ],
+                expires=EXPIRES,
+            )
+        ]
+    )
 
 
 def test_kotlin_and_swift_comments_keep_xn_hyphens() -> None:
@@ -107,10 +128,16 @@ def test_xml_comments_still_split_double_hyphens() -> None:
 
 # -- okhttp: report_uris go unused ------------------------------------------------------------
 
+
 def test_okhttp_warns_that_report_uris_go_unused() -> None:
     out = output("okhttp", "P.kt", package="a.b")
-    reporting = config([domain("api.example.com", [A, B], expires=EXPIRES,
-                               report_uris=("https://r.example.com/",))])
+    reporting = config(
+        [
+            domain(
+                "api.example.com", [A, B], expires=EXPIRES, report_uris=("https://r.example.com/",)
+            )
+        ]
+    )
     (warning,) = render(okhttp, reporting, out).warnings
     assert "api.example.com: `report_uris` are not used" in warning.message
     assert warning.message.startswith("okhttp output P.kt: ")
@@ -120,35 +147,46 @@ def test_okhttp_warns_that_report_uris_go_unused() -> None:
 
 # -- android-nsc: TrustKit-Android's default report URI ---------------------------------------
 
+
 def trustkit_configs(xml: bytes) -> list[dict[str, str]]:
     return [dict(element.attrib) for element in parse(xml).iter("trustkit-config")]
 
 
-@pytest.mark.parametrize(("options", "attribute"), [
-    ({"trustkit": True}, "true"),
-    ({"trustkit": True, "default_report_uri": False}, "true"),
-    # DomainPinningPolicy.java#L128: if ((shouldDisableDefaultReportUri == null) ||
-    #     (!shouldDisableDefaultReportUri)) { reportUris.add(... DEFAULT_REPORTING_URL); }
-    ({"trustkit": True, "default_report_uri": True}, "false"),
-])
+@pytest.mark.parametrize(
+    ("options", "attribute"),
+    [
+        ({"trustkit": True}, "true"),
+        ({"trustkit": True, "default_report_uri": False}, "true"),
+        # DomainPinningPolicy.java#L128: if ((shouldDisableDefaultReportUri == null) ||
+        #     (!shouldDisableDefaultReportUri)) { reportUris.add(... DEFAULT_REPORTING_URL); }
+        ({"trustkit": True, "default_report_uri": True}, "false"),
+    ],
+)
 def test_default_report_uri_mirrors_trustkits_option(
     options: dict[str, bool], attribute: str
 ) -> None:
-    cfg = config([domain("api.example.com", [A, B], expires=EXPIRES,
-                         report_uris=("https://r.example.com/",)),
-                  domain("cdn.example.com", [A, B], expires=EXPIRES)])
+    cfg = config(
+        [
+            domain(
+                "api.example.com", [A, B], expires=EXPIRES, report_uris=("https://r.example.com/",)
+            ),
+            domain("cdn.example.com", [A, B], expires=EXPIRES),
+        ]
+    )
     result = render(android_nsc, cfg, output("android-nsc", "n.xml", **options))
     assert_valid(result.content)
     assert [c["disableDefaultReportUri"] for c in trustkit_configs(result.content)] == [
-        attribute, attribute]
+        attribute,
+        attribute,
+    ]
 
 
-def test_default_report_uri_without_trustkit_warns(run_pingen: CliRunner,
-                                                   workdir: Path) -> None:
+def test_default_report_uri_without_trustkit_warns(run_pingen: CliRunner, workdir: Path) -> None:
     (workdir / "pins.yaml").write_text(
         "version: 1\ndefaults:\n  expires: 2027-06-30\ndomains:\n  api.example.com:\n"
         f"    pins:\n      - sha256: {PIN_A}\n      - sha256: {PIN_B}\n        backup: true\n"
-        "outputs:\n  - type: android-nsc\n    path: n.xml\n    default_report_uri: true\n")
+        "outputs:\n  - type: android-nsc\n    path: n.xml\n    default_report_uri: true\n"
+    )
     result = run_pingen("build")
     assert result.exit_code == 0
     assert "`default_report_uri: true` does nothing without `trustkit: true`" in result.stderr

@@ -46,15 +46,19 @@ def load_with(folder: Path, name: str, data: bytes, other: str = PIN_A) -> Confi
     return load_config(folder / "pins.yaml", today=TODAY)
 
 
-@pytest.mark.parametrize(("which", "level"), [(0, Level.ROOT), (1, Level.INTERMEDIATE),
-                                              (2, Level.LEAF)])
+@pytest.mark.parametrize(
+    ("which", "level"), [(0, Level.ROOT), (1, Level.INTERMEDIATE), (2, Level.LEAF)]
+)
 def test_certificate_levels_are_inferred(
-    tmp_path: Path, hierarchy: tuple[trustme.CA, trustme.CA, trustme.LeafCert], which: int,
+    tmp_path: Path,
+    hierarchy: tuple[trustme.CA, trustme.CA, trustme.LeafCert],
+    which: int,
     level: Level,
 ) -> None:
     root, intermediate, leaf = hierarchy
-    pem = [root.cert_pem.bytes(), intermediate.cert_pem.bytes(),
-           leaf.cert_chain_pems[0].bytes()][which]
+    pem = [root.cert_pem.bytes(), intermediate.cert_pem.bytes(), leaf.cert_chain_pems[0].bytes()][
+        which
+    ]
     config = load_with(tmp_path, "cert.pem", pem)
     pin = config.domains[0].pins[0]
     assert pin.level is level and pin.source is PinSource.FILE
@@ -92,7 +96,8 @@ def test_encrypted_key_and_junk_are_errors_at_the_pin(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     encrypted = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"pw"),
     )
     with pytest.raises(ConfigError, match=r"pins.yaml:6:15: enc.pem: an encrypted private key"):

@@ -56,8 +56,20 @@ def leaf_pin(case: Case) -> str:
 
 def judged(run: CliRunner, folder: Path, case: Case) -> dict[str, dict[str, str]]:
     path = config(folder, case)
-    result = run("verify", "--format", "json", "--chain", str(REAL / case.chain),
-                 "--domain", case.host, "--at", case.at, "-c", str(path), cwd=folder)
+    result = run(
+        "verify",
+        "--format",
+        "json",
+        "--chain",
+        str(REAL / case.chain),
+        "--domain",
+        case.host,
+        "--at",
+        case.at,
+        "-c",
+        str(path),
+        cwd=folder,
+    )
     assert result.stderr == "", result.stderr
     (entry,) = json.loads(result.stdout)["domains"]
     problems = {p["code"]: p for p in entry["problems"]}
@@ -82,23 +94,34 @@ R13_CHAIN = ("R13-2026-05-03-1.pem", "ds.reports.voicemeetme.net")
 def test_1_gen_x_rsa_set_fails_at_gen_y(run_pingen: CliRunner, workdir: Path) -> None:
     case = Case(*R13_CHAIN, "2026-04-20", pins("intermediate", GEN_X_RSA), "2027-12-31")
     problems = judged(run_pingen, workdir, case)
-    assert severities(problems) == {"intermediate-siblings": "fail",
-                                    "key-type-switch": "warning", "pins-expire": "fail"}
+    assert severities(problems) == {
+        "intermediate-siblings": "fail",
+        "key-type-switch": "warning",
+        "pins-expire": "fail",
+    }
     message = problems["intermediate-siblings"]["message"]
-    assert message.startswith("from 2026-05-13, Let's Encrypt (ISRG) issues RSA certificates "
-                              "only from YR1, YR2 and YR3")
+    assert message.startswith(
+        "from 2026-05-13, Let's Encrypt (ISRG) issues RSA certificates only from YR1, YR2 and YR3"
+    )
     assert "the first renewal after that matches nothing" in message
     assert "every sibling" not in message  # the advice that led here is gone
     assert message.endswith("Add `root: Root YR`.")
 
 
 def test_1_gen_x_ecdsa_set_fails_at_gen_y(run_pingen: CliRunner, workdir: Path) -> None:
-    case = Case("E8-2026-02-18-1.pem", "stream.meramonitor.com", "2026-01-01",
-                pins("intermediate", GEN_X_ECDSA), "2027-12-31")
+    case = Case(
+        "E8-2026-02-18-1.pem",
+        "stream.meramonitor.com",
+        "2026-01-01",
+        pins("intermediate", GEN_X_ECDSA),
+        "2027-12-31",
+    )
     problems = judged(run_pingen, workdir, case)
     assert problems["intermediate-siblings"]["severity"] == "fail"
-    assert "ECDSA certificates only from YE1, YE2 and YE3" in (
-        problems["intermediate-siblings"]["message"])
+    assert (
+        "ECDSA certificates only from YE1, YE2 and YE3"
+        in (problems["intermediate-siblings"]["message"])
+    )
     assert "next-root" not in problems
 
 
@@ -114,18 +137,25 @@ def test_1_one_gen_x_intermediate_and_a_backup(run_pingen: CliRunner, workdir: P
 # 2. A root that does match on the other key type.
 
 
-def test_2_x1_x2_only_misses_devices_trusting_gen_y_roots(run_pingen: CliRunner,
-                                                          workdir: Path) -> None:
-    case = Case("YR1-2026-09-18-1.pem", "sync-ledger.live", "2026-08-01",
-                pins("root", ("ISRG Root X1", "ISRG Root X2")), "2027-08-01")
+def test_2_x1_x2_only_misses_devices_trusting_gen_y_roots(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    case = Case(
+        "YR1-2026-09-18-1.pem",
+        "sync-ledger.live",
+        "2026-08-01",
+        pins("root", ("ISRG Root X1", "ISRG Root X2")),
+        "2027-08-01",
+    )
     problems = judged(run_pingen, workdir, case)
     assert severities(problems) == {"next-root": "warning"}
     message = problems["next-root"]["message"]
     assert "Root YR and Root YE are not in device trust stores yet" in message
     assert message.endswith("Add `root: Root YR`, `root: Root YE`.")
     # The same pins match the real YE chain.
-    ye = Case("YE1-2026-09-16-1.pem", "bccrm.voicemeetme.net", "2026-08-01", case.pins,
-              case.expires)
+    ye = Case(
+        "YE1-2026-09-16-1.pem", "bccrm.voicemeetme.net", "2026-08-01", case.pins, case.expires
+    )
     assert "no-live-match" not in judged(run_pingen, workdir, ye)
 
 
@@ -133,9 +163,14 @@ def test_2_x1_x2_only_misses_devices_trusting_gen_y_roots(run_pingen: CliRunner,
 
 
 def test_3_setup_b_is_no_ca_switch_fail(run_pingen: CliRunner, workdir: Path) -> None:
-    case = Case("WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01",
-                pins("root", ("GTS Root R1", "GTS Root R4", "ISRG Root X1", "ISRG Root X2")),
-                "2027-03-01", "google-managed")
+    case = Case(
+        "WR1-2026-03-26-1.pem",
+        "x.vercel.app",
+        "2026-03-01",
+        pins("root", ("GTS Root R1", "GTS Root R4", "ISRG Root X1", "ISRG Root X2")),
+        "2027-03-01",
+        "google-managed",
+    )
     problems = judged(run_pingen, workdir, case)
     assert "ca-switch" not in problems
     assert problems["next-root"]["severity"] == "warning"
@@ -146,22 +181,31 @@ def test_3_setup_b_is_no_ca_switch_fail(run_pingen: CliRunner, workdir: Path) ->
 # 4. The pin set's lifetime counts.
 
 
-def test_4_all_sixteen_intermediates_end_before_the_set(run_pingen: CliRunner,
-                                                        workdir: Path) -> None:
+def test_4_all_sixteen_intermediates_end_before_the_set(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
     names = (*GEN_X_RSA, *GEN_X_ECDSA, *GEN_Y)
     case = Case(*R13_CHAIN, "2026-04-20", pins("intermediate", names), "2029-06-30")
     problems = judged(run_pingen, workdir, case)
     assert severities(problems) == {"pins-expire": "fail"}
-    assert ("no known certificate for the pinned CA keys" in problems["pins-expire"]["message"]
-            and "is valid after 2028-09-02" in problems["pins-expire"]["message"])
+    assert (
+        "no known certificate for the pinned CA keys" in problems["pins-expire"]["message"]
+        and "is valid after 2028-09-02" in problems["pins-expire"]["message"]
+    )
     never = Case(*R13_CHAIN, "2026-04-20", case.pins, "never")
     assert severities(judged(run_pingen, workdir, never)) == {"pins-expire": "warning"}
 
 
-def test_4_a_2025_gen_x_set_living_to_2027_hears_of_gen_y(run_pingen: CliRunner,
-                                                          workdir: Path) -> None:
-    case = Case("R10-2025-04-30-1.pem", "qubis.pl", "2025-03-01", pins("intermediate", GEN_X_RSA),
-                "2027-01-31")
+def test_4_a_2025_gen_x_set_living_to_2027_hears_of_gen_y(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
+    case = Case(
+        "R10-2025-04-30-1.pem",
+        "qubis.pl",
+        "2025-03-01",
+        pins("intermediate", GEN_X_RSA),
+        "2027-01-31",
+    )
     problems = judged(run_pingen, workdir, case)
     assert problems["intermediate-siblings"]["severity"] == "fail"
     assert "from 2026-05-13" in problems["intermediate-siblings"]["message"]
@@ -180,8 +224,13 @@ def test_4_a_set_expiring_in_sixteen_days_hears_no_long_term_warning(
 
 
 def test_5_gen_y_rsa_set_has_no_gen_x_siblings(run_pingen: CliRunner, workdir: Path) -> None:
-    case = Case("YR1-2026-09-18-1.pem", "sync-ledger.live", "2026-08-01",
-                pins("intermediate", ("YR1", "YR2", "YR3")), "2027-08-01")
+    case = Case(
+        "YR1-2026-09-18-1.pem",
+        "sync-ledger.live",
+        "2026-08-01",
+        pins("intermediate", ("YR1", "YR2", "YR3")),
+        "2027-08-01",
+    )
     problems = judged(run_pingen, workdir, case)
     assert severities(problems) == {"key-type-switch": "warning"}
     assert "R10" not in problems["key-type-switch"]["message"]
@@ -191,8 +240,13 @@ def test_5_gen_y_rsa_set_has_no_gen_x_siblings(run_pingen: CliRunner, workdir: P
 
 
 def test_6_pinned_leaf_has_no_alternate_path(run_pingen: CliRunner, workdir: Path) -> None:
-    case = Case("Sectigo_RSA_Domain_Validation_Secure_Server_CA-2024-08-01-1.pem",
-                "spotaxis.com", "2024-06-01", ("leaf",), "2025-06-01")
+    case = Case(
+        "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2024-08-01-1.pem",
+        "spotaxis.com",
+        "2024-06-01",
+        ("leaf",),
+        "2025-06-01",
+    )
     problems = judged(run_pingen, workdir, case)
     assert "alternate-path" not in problems
     assert set(problems) == {"leaf-only"}
@@ -202,10 +256,12 @@ def test_6_pinned_leaf_has_no_alternate_path(run_pingen: CliRunner, workdir: Pat
 
 
 @pytest.mark.parametrize("provider", ["letsencrypt-reuse-key", "self-managed"])
-def test_7_kept_leaf_key_has_no_key_type_switch(run_pingen: CliRunner, workdir: Path,
-                                                provider: str) -> None:
-    case = Case("R12-2026-04-30-1.pem", "stanorg.ru", "2026-03-01", ("leaf",), "2026-04-20",
-                provider)
+def test_7_kept_leaf_key_has_no_key_type_switch(
+    run_pingen: CliRunner, workdir: Path, provider: str
+) -> None:
+    case = Case(
+        "R12-2026-04-30-1.pem", "stanorg.ru", "2026-03-01", ("leaf",), "2026-04-20", provider
+    )
     problems = judged(run_pingen, workdir, case)
     assert "key-type-switch" not in problems and "leaf-key-rotates" not in problems
 
@@ -214,8 +270,14 @@ def test_7_kept_leaf_key_has_no_key_type_switch(run_pingen: CliRunner, workdir: 
 
 
 def test_8_amazon_m02_misses_acm_siblings(run_pingen: CliRunner, workdir: Path) -> None:
-    case = Case("Amazon_RSA_2048_M02-2025-07-26-1.pem", "x.execute-api.us-east-1.amazonaws.com",
-                "2025-05-01", ("intermediate: Amazon RSA 2048 M02",), "2026-05-01", "aws-acm")
+    case = Case(
+        "Amazon_RSA_2048_M02-2025-07-26-1.pem",
+        "x.execute-api.us-east-1.amazonaws.com",
+        "2025-05-01",
+        ("intermediate: Amazon RSA 2048 M02",),
+        "2026-05-01",
+        "aws-acm",
+    )
     problems = judged(run_pingen, workdir, case)
     message = problems["intermediate-siblings"]["message"]
     assert "another Amazon RSA 2048 intermediate" in message
@@ -223,8 +285,14 @@ def test_8_amazon_m02_misses_acm_siblings(run_pingen: CliRunner, workdir: Path) 
 
 
 def test_8_wr1_misses_gts_siblings(run_pingen: CliRunner, workdir: Path) -> None:
-    case = Case("WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01", ("intermediate: WR1",),
-                "2027-03-01", "google-managed")
+    case = Case(
+        "WR1-2026-03-26-1.pem",
+        "x.vercel.app",
+        "2026-03-01",
+        ("intermediate: WR1",),
+        "2027-03-01",
+        "google-managed",
+    )
     problems = judged(run_pingen, workdir, case)
     assert "another GTS RSA intermediate" in problems["intermediate-siblings"]["message"]
 
@@ -232,13 +300,21 @@ def test_8_wr1_misses_gts_siblings(run_pingen: CliRunner, workdir: Path) -> None
 # 9. The same pins, the same verdict on either CA's chain.
 
 
-def test_9_same_verdict_on_gts_and_lets_encrypt_chains(run_pingen: CliRunner,
-                                                       workdir: Path) -> None:
+def test_9_same_verdict_on_gts_and_lets_encrypt_chains(
+    run_pingen: CliRunner, workdir: Path
+) -> None:
     roots = pins("root", ("GTS Root R1", "GTS Root R4", *LE_ROOTS))
-    on_le = Case("YR1-2026-09-18-1.pem", "sync-ledger.live", "2026-08-01", roots, "2027-03-01",
-                 "google-managed")
-    on_gts = Case("WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01", roots, "2027-03-01",
-                  "google-managed")
+    on_le = Case(
+        "YR1-2026-09-18-1.pem",
+        "sync-ledger.live",
+        "2026-08-01",
+        roots,
+        "2027-03-01",
+        "google-managed",
+    )
+    on_gts = Case(
+        "WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01", roots, "2027-03-01", "google-managed"
+    )
     for case in (on_le, on_gts):
         problems = judged(run_pingen, workdir, case)
         assert {p["severity"] for p in problems.values()} == {"warning"}, case.chain
@@ -249,10 +325,15 @@ def test_9_same_verdict_on_gts_and_lets_encrypt_chains(run_pingen: CliRunner,
 # 10. A renewal estimate never lies in the past.
 
 
-def test_10_leaf_key_rotates_names_no_past_renewal(run_pingen: CliRunner,
-                                                   workdir: Path) -> None:
-    case = Case("Amazon_RSA_2048_M02-2025-07-26-1.pem", "x.execute-api.us-east-1.amazonaws.com",
-                "2025-05-01", ("leaf",), "2026-05-01", "aws-acm")
+def test_10_leaf_key_rotates_names_no_past_renewal(run_pingen: CliRunner, workdir: Path) -> None:
+    case = Case(
+        "Amazon_RSA_2048_M02-2025-07-26-1.pem",
+        "x.execute-api.us-east-1.amazonaws.com",
+        "2025-05-01",
+        ("leaf",),
+        "2026-05-01",
+        "aws-acm",
+    )
     problems = judged(run_pingen, workdir, case)
     message = problems["leaf-key-rotates"]["message"]
     assert problems["leaf-key-rotates"]["severity"] == "fail"
@@ -267,8 +348,7 @@ def test_readme_judgement_table_lists_every_catalog_code() -> None:
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for code in CODES:
-        row = next((line for line in readme.splitlines() if line.startswith(f"| `{code}` |")),
-                   None)
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{code}` |")), None)
         assert row is not None, code
         if code not in ("leaf-key-rotates", "alternate-path"):
             assert "fail when certain within the window" in row, code
@@ -279,17 +359,20 @@ def setup_b() -> tuple[str, ...]:
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     section = readme.split("#### B. ", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
-    return tuple(f"root: {name}" for name in re.findall(r"- root: ([^#\n]+?)\s*(?:#|\n)",
-                                                          section))
+    return tuple(f"root: {name}" for name in re.findall(r"- root: ([^#\n]+?)\s*(?:#|\n)", section))
 
 
-@pytest.mark.parametrize(("chain", "host", "at"), [
-    ("WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01"),
-    ("YR1-2026-09-18-1.pem", "sync-ledger.live", "2026-08-01"),
-    ("YE1-2026-09-16-1.pem", "bccrm.voicemeetme.net", "2026-08-01"),
-])
-def test_readme_setup_b_survives_its_window(run_pingen: CliRunner, workdir: Path, chain: str,
-                                            host: str, at: str) -> None:
+@pytest.mark.parametrize(
+    ("chain", "host", "at"),
+    [
+        ("WR1-2026-03-26-1.pem", "x.vercel.app", "2026-03-01"),
+        ("YR1-2026-09-18-1.pem", "sync-ledger.live", "2026-08-01"),
+        ("YE1-2026-09-16-1.pem", "bccrm.voicemeetme.net", "2026-08-01"),
+    ],
+)
+def test_readme_setup_b_survives_its_window(
+    run_pingen: CliRunner, workdir: Path, chain: str, host: str, at: str
+) -> None:
     roots = setup_b()
     assert len(roots) == 8
     case = Case(chain, host, at, roots, "2027-06-30", "google-managed")

@@ -35,11 +35,11 @@ def backup_pin() -> Pin:
     return Pin(pin_of_public_key(key), PinSource.FILE, "offline backup", Level.LEAF, backup=True)
 
 
-def domain(*pins: Pin, provider: str | None = None,
-           expires: dt.date | None = A_YEAR_ON) -> Domain:
+def domain(*pins: Pin, provider: str | None = None, expires: dt.date | None = A_YEAR_ON) -> Domain:
     """A set with an offline backup key, shipped for a year (the synthetic CA lives ten)."""
-    return Domain("app.example.test", False, True, PinSet((*pins, backup_pin()), expires),
-                  provider=provider)
+    return Domain(
+        "app.example.test", False, True, PinSet((*pins, backup_pin()), expires), provider=provider
+    )
 
 
 def roots(pki: Hierarchy, *names: str) -> list[Pin]:
@@ -125,8 +125,10 @@ def test_rsa_only_roots_warn_of_a_key_type_switch(pki: Hierarchy) -> None:
     # through cross-signs, on paths that only devices without X2 build.
     assert codes(problems) == ["key-type-switch", "alternate-path"]
     message = problems[0].message
-    assert message.startswith("a switch to an ECDSA key (certbot 2.0 made ECDSA its default) "
-                              "moves issuance by Test Encrypt to E2")
+    assert message.startswith(
+        "a switch to an ECDSA key (certbot 2.0 made ECDSA its default) "
+        "moves issuance by Test Encrypt to E2"
+    )
     assert "E2" in message and "YE1" in message
     assert "`root: Test Root X2`" in message and "`root: Test Root YE`" in message
 
@@ -241,8 +243,9 @@ def test_real_lets_encrypt_chains_with_every_root_pinned_survive(name: str) -> N
     assert judge_survivability(d, chain, at) == []
 
 
-@pytest.mark.parametrize("name", ["R12-2026-04-30-1.pem", "YR2-2026-11-22-1.pem",
-                                  "YE2-2026-10-18-1.pem"])
+@pytest.mark.parametrize(
+    "name", ["R12-2026-04-30-1.pem", "YR2-2026-11-22-1.pem", "YE2-2026-10-18-1.pem"]
+)
 def test_real_lets_encrypt_leaf_pin_rotates(name: str) -> None:
     chain, at = verified_real(name)
     (problem,) = judge_survivability(real_domain(at, pin(chain[0], "leaf")), chain, at)
@@ -263,8 +266,9 @@ def test_real_ecdsa_gen_y_chain_stops_at_x2() -> None:
     chain, at = verified_real("YE1-2026-09-16-1.pem")
     assert pin_of_certificate(chain[-1]) == named_roots("ISRG Root X2")[0].sha256
     assert judge_survivability(real_domain(at, *named_roots("ISRG Root X1")), chain, at) == []
-    problems = judge_survivability(real_domain(at, *named_roots("ISRG Root X1", "ISRG Root X2")),
-                                   chain, at)
+    problems = judge_survivability(
+        real_domain(at, *named_roots("ISRG Root X1", "ISRG Root X2")), chain, at
+    )
     # YE1's chains through X2 match; only devices trusting Root YE directly break it
     # (issue 11, case 2: no key-type-switch).
     assert codes(problems) == ["next-root"]
@@ -284,8 +288,11 @@ def test_real_ecdsa_gen_y_chain_completed_to_x1_has_an_x2_path() -> None:
 
 def test_real_intermediate_pin_misses_siblings() -> None:
     chain, at = verified_real("R13-2026-05-03-1.pem")
-    d = real_domain(at, pin(chain[1], "R13", Level.INTERMEDIATE),
-                    *named_roots("ISRG Root X2", "Root YE", "Root YR"))
+    d = real_domain(
+        at,
+        pin(chain[1], "R13", Level.INTERMEDIATE),
+        *named_roots("ISRG Root X2", "Root YE", "Root YR"),
+    )
     problems = judge_survivability(d, chain, at)
     # E5-E9 are cross-signed by X1 too, and X1 is not pinned: their X1 paths hold no pin.
     assert codes(problems) == ["intermediate-siblings", "alternate-path"]
@@ -321,10 +328,15 @@ def test_private_chain_with_a_providers_roots_has_no_ca_switch_fail() -> None:
     intermediate = root.intermediate("Private CA", not_before=start, days=1825)
     leaf = intermediate.issue_leaf("app.example.test", not_before=start, days=365)
     chain = [leaf.cert, intermediate.cert, root.cert]
-    d = domain(pin(root.cert, "private root", Level.ROOT),
-               *named_roots("GTS Root R1", "GTS Root R4", "ISRG Root X1", "ISRG Root X2"),
-               provider="google-managed", expires=dt.date(2027, 8, 1))
+    d = domain(
+        pin(root.cert, "private root", Level.ROOT),
+        *named_roots("GTS Root R1", "GTS Root R4", "ISRG Root X1", "ISRG Root X2"),
+        provider="google-managed",
+        expires=dt.date(2027, 8, 1),
+    )
     problems = judge_survivability(d, chain, at)
     assert {p.code: p.severity for p in problems} == {
-        "next-root": ProblemSeverity.WARNING, "ca-switch": ProblemSeverity.WARNING}
+        "next-root": ProblemSeverity.WARNING,
+        "ca-switch": ProblemSeverity.WARNING,
+    }
     assert "GTS Root R2" in problems[1].message and "Let's Encrypt" not in problems[1].message

@@ -50,7 +50,10 @@ KT_FILE = "app/src/main/java/com/example/net/CertificatePins.kt"
 def git(folder: Path, *args: str) -> str:
     result = subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=folder, capture_output=True, text=True, check=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -77,8 +80,9 @@ def org(tmp_path: Path) -> Path:
 
 
 def build(run_pingen: CliRunner, org: Path, target: str, *extra: str) -> tuple[int, str]:
-    result = run_pingen("build", "-c", "pins/pins.yaml", "--target", target, "--into", target,
-                        *extra, cwd=org)
+    result = run_pingen(
+        "build", "-c", "pins/pins.yaml", "--target", target, "--into", target, *extra, cwd=org
+    )
     return result.exit_code, result.stdout + result.stderr
 
 
@@ -97,15 +101,15 @@ def test_each_target_builds_into_its_own_repository(run_pingen: CliRunner, org: 
         assert code == 0, output
 
 
-def test_a_change_makes_only_the_affected_targets_stale(run_pingen: CliRunner,
-                                                        org: Path) -> None:
+def test_a_change_makes_only_the_affected_targets_stale(run_pingen: CliRunner, org: Path) -> None:
     for target in ("ios", "android"):
         build(run_pingen, org, target)
     kotlin_before = (org / "android" / KT_FILE).read_bytes()
     # An option of the ios target only: a new pins revision, android unaffected.
     pins = org / "pins" / "pins.yaml"
-    pins.write_text(PINS.replace("      - type: trustkit\n",
-                                 "      - type: trustkit\n        name: Pinning\n"))
+    pins.write_text(
+        PINS.replace("      - type: trustkit\n", "      - type: trustkit\n        name: Pinning\n")
+    )
     new_revision = commit(org / "pins", "ios: rename the enum")
     code, output = build(run_pingen, org, "ios", "--check")
     assert code == 1 and "TrustKitConfig.swift: out of date" in output
@@ -148,29 +152,33 @@ def test_source_rev_names_the_revision_and_same_inputs_give_the_same_bytes(
 
 def test_single_repository_builds_carry_no_revision(run_pingen: CliRunner, org: Path) -> None:
     pins = org / "pins"
-    (pins / "pins.yaml").write_text(PINS.split("targets:")[0] + "outputs:\n  - type: json\n"
-                                    "    path: pins.json\n")
+    (pins / "pins.yaml").write_text(
+        PINS.split("targets:")[0] + "outputs:\n  - type: json\n    path: pins.json\n"
+    )
     commit(pins, "single repository")
     assert run_pingen("build", cwd=pins).exit_code == 0
     assert "revision" not in (pins / "pins.json").read_text()
 
 
-def test_build_without_target_needs_an_into_for_every_target(run_pingen: CliRunner,
-                                                             org: Path) -> None:
+def test_build_without_target_needs_an_into_for_every_target(
+    run_pingen: CliRunner, org: Path
+) -> None:
     result = run_pingen("build", cwd=org / "pins")
     assert result.exit_code == 2
     assert "pins.yaml:16:3: target(s) without `into:`: ios, android" in result.stderr
     assert "pingen build --target NAME --into DIR" in result.stderr
 
 
-def test_into_in_pins_yaml_renders_inside_the_pins_repository(run_pingen: CliRunner,
-                                                             org: Path) -> None:
+def test_into_in_pins_yaml_renders_inside_the_pins_repository(
+    run_pingen: CliRunner, org: Path
+) -> None:
     """A monorepo: `into:` names a folder of the repository that holds pins.yaml."""
     pins = org / "pins"
     (pins / "apps" / "ios").mkdir(parents=True)
     (pins / "apps" / "android").mkdir(parents=True)
     text = PINS.replace("  ios:\n", "  ios:\n    into: apps/ios\n").replace(
-        "  android:\n", "  android:\n    into: apps/android\n")
+        "  android:\n", "  android:\n    into: apps/android\n"
+    )
     (pins / "pins.yaml").write_text(text)
     result = run_pingen("build", cwd=pins)
     assert result.exit_code == 0, result.stderr
@@ -179,16 +187,24 @@ def test_into_in_pins_yaml_renders_inside_the_pins_repository(run_pingen: CliRun
     assert run_pingen("build", "--check", cwd=pins).exit_code == 0
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (("  ios:\n", "  ios:\n    into: ../ios\n"), "`into: ../ios` leaves the git work tree"),
-    (("  ios:\n", "  iOS App:\n"), "target name `iOS App`: use lower-case letters"),
-    (("path: App/Pinning/TrustKitConfig.swift", "path: ../App.swift"),
-     "output path '../App.swift' leaves the target's folder"),
-    (("path: App/Pinning/TrustKitConfig.swift", "path: /etc/App.swift"),
-     "output path '/etc/App.swift' is absolute"),
-])
-def test_bad_targets_in_pins_yaml(run_pingen: CliRunner, org: Path, edit: tuple[str, str],
-                                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("  ios:\n", "  ios:\n    into: ../ios\n"), "`into: ../ios` leaves the git work tree"),
+        (("  ios:\n", "  iOS App:\n"), "target name `iOS App`: use lower-case letters"),
+        (
+            ("path: App/Pinning/TrustKitConfig.swift", "path: ../App.swift"),
+            "output path '../App.swift' leaves the target's folder",
+        ),
+        (
+            ("path: App/Pinning/TrustKitConfig.swift", "path: /etc/App.swift"),
+            "output path '/etc/App.swift' is absolute",
+        ),
+    ],
+)
+def test_bad_targets_in_pins_yaml(
+    run_pingen: CliRunner, org: Path, edit: tuple[str, str], message: str
+) -> None:
     (org / "pins" / "pins.yaml").write_text(PINS.replace(*edit))
     code, output = build(run_pingen, org, "android")
     assert code == 2, output
@@ -196,43 +212,51 @@ def test_bad_targets_in_pins_yaml(run_pingen: CliRunner, org: Path, edit: tuple[
     assert sorted(p.name for p in (org / "android").iterdir()) == [".git", "README.md"]
 
 
-def test_target_outputs_stay_inside_the_app_repository(run_pingen: CliRunner,
-                                                       org: Path) -> None:
+def test_target_outputs_stay_inside_the_app_repository(run_pingen: CliRunner, org: Path) -> None:
     (org / "ios" / "App").symlink_to(org / "pins")
     code, output = build(run_pingen, org, "ios")
     assert code == 2 and "leaves" in output and "symbolic link" in output
     assert not (org / "pins" / "Pinning").exists()
     (org / "ios" / "App").unlink()
-    (org / "pins" / "pins.yaml").write_text(PINS.replace(
-        "path: App/Pinning/TrustKitConfig.swift", "path: .GIT/hooks/post-checkout"))
+    (org / "pins" / "pins.yaml").write_text(
+        PINS.replace("path: App/Pinning/TrustKitConfig.swift", "path: .GIT/hooks/post-checkout")
+    )
     code, output = build(run_pingen, org, "ios")
     assert code == 2 and "is inside a `.git` folder" in output
     assert not (org / "ios" / ".git" / "hooks" / "post-checkout").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--target", "web", "--into", "ios"), "--target web: no such target in this config "
-                                           "(targets: ios, android)"),
-    (("--into", "ios"), "--into goes with --target"),
-    (("--target", "ios"), "target ios has no `into:`; give --into DIR"),
-    (("--target", "ios", "--into", "nowhere"), "nowhere is not a folder"),
-])
-def test_bad_flags(run_pingen: CliRunner, org: Path, args: tuple[str, ...],
-                   message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--target", "web", "--into", "ios"),
+            "--target web: no such target in this config (targets: ios, android)",
+        ),
+        (("--into", "ios"), "--into goes with --target"),
+        (("--target", "ios"), "target ios has no `into:`; give --into DIR"),
+        (("--target", "ios", "--into", "nowhere"), "nowhere is not a folder"),
+    ],
+)
+def test_bad_flags(run_pingen: CliRunner, org: Path, args: tuple[str, ...], message: str) -> None:
     result = run_pingen("build", "-c", "pins/pins.yaml", *args, cwd=org)
     assert result.exit_code == 2, result.stdout + result.stderr
     assert message in result.stderr
 
 
-def test_diff_says_which_app_repositories_a_change_touches(run_pingen: CliRunner,
-                                                           org: Path) -> None:
+def test_diff_says_which_app_repositories_a_change_touches(
+    run_pingen: CliRunner, org: Path
+) -> None:
     pins = org / "pins"
-    (pins / "pins.yaml").write_text(PINS.replace("      - type: trustkit\n",
-                                                 "      - type: trustkit\n        name: P\n"))
+    (pins / "pins.yaml").write_text(
+        PINS.replace("      - type: trustkit\n", "      - type: trustkit\n        name: P\n")
+    )
     result = run_pingen("diff", "--format", "json", cwd=pins)
     data = json.loads(result.stdout)
-    assert data["targets"] == [{"name": "ios", "into": None, "touched": True},
-                               {"name": "android", "into": None, "touched": False}]
+    assert data["targets"] == [
+        {"name": "ios", "into": None, "touched": True},
+        {"name": "android", "into": None, "touched": False},
+    ]
     assert data["outputs"][0]["target"] == "ios"
     android = run_pingen("diff", "--target", "android", "--format", "markdown", cwd=pins)
     assert "No changes to pins or outputs." in android.stdout
@@ -272,36 +296,51 @@ def test_explain_shows_every_target_s_outputs(run_pingen: CliRunner, org: Path) 
     pins = org / "pins"
     (pins / "apps" / "ios").mkdir(parents=True)
     (pins / "apps" / "ios" / "Info.plist").write_text(HAND_PINNED_PLIST.format(pin=PIN_A))
-    (pins / "pins.yaml").write_text(PINS.replace(
-        "  ios:\n    outputs:\n",
-        "  ios:\n    into: apps/ios\n    outputs:\n"
-        "      - type: ios-plist\n        path: Info.plist\n"))
+    (pins / "pins.yaml").write_text(
+        PINS.replace(
+            "  ios:\n    outputs:\n",
+            "  ios:\n    into: apps/ios\n    outputs:\n"
+            "      - type: ios-plist\n        path: Info.plist\n",
+        )
+    )
     result = run_pingen("explain", "api.example.com", cwd=pins)
     assert result.exit_code == 0, result.stderr
-    assert "  target ios: App/Pinning/TrustKitConfig.swift (trustkit): TrustKit (iOS)\n" \
-           "    pinned, enforced, until 2030-06-30" in result.stdout
-    assert "  target android: app/src/main/java/com/example/net/CertificatePins.kt " \
-           "(okhttp): OkHttp CertificatePinner" in result.stdout
-    document = json.loads(run_pingen("explain", "hand.example.org", "--format", "json",
-                                     cwd=pins).stdout)
+    assert (
+        "  target ios: App/Pinning/TrustKitConfig.swift (trustkit): TrustKit (iOS)\n"
+        "    pinned, enforced, until 2030-06-30" in result.stdout
+    )
+    assert (
+        "  target android: app/src/main/java/com/example/net/CertificatePins.kt "
+        "(okhttp): OkHttp CertificatePinner" in result.stdout
+    )
+    document = json.loads(
+        run_pingen("explain", "hand.example.org", "--format", "json", cwd=pins).stdout
+    )
     plist = [o for o in document["outputs"] if o["type"] == "ios-plist"]
     assert [(o["target"], o["output"], o["pinned"]) for o in plist] == [
-        ("ios", "Info.plist", True)]  # the app's own hand-pinned host
+        ("ios", "Info.plist", True)
+    ]  # the app's own hand-pinned host
     assert {o["target"] for o in document["outputs"]} == {"ios", "android"}
 
 
-def test_an_output_and_a_target_s_output_on_one_file_is_bad_input(run_pingen: CliRunner,
-                                                                   org: Path) -> None:
+def test_an_output_and_a_target_s_output_on_one_file_is_bad_input(
+    run_pingen: CliRunner, org: Path
+) -> None:
     """A monorepo: `outputs:` and a target's `into:` may name one file; the second would
     replace the first, and `--check` would find one stale on every run."""
     pins = org / "pins"
     (pins / "apps" / "ios").mkdir(parents=True)
-    (pins / "pins.yaml").write_text(PINS.replace("  ios:\n", "  ios:\n    into: apps/ios\n")
-                                    .replace("  android:\n", "  android:\n    into: apps\n")
-                                    + "outputs:\n  - type: json\n"
-                                      f"    path: apps/ios/{IOS_FILE}\n")
+    (pins / "pins.yaml").write_text(
+        PINS.replace("  ios:\n", "  ios:\n    into: apps/ios\n").replace(
+            "  android:\n", "  android:\n    into: apps\n"
+        )
+        + "outputs:\n  - type: json\n"
+        f"    path: apps/ios/{IOS_FILE}\n"
+    )
     result = run_pingen("build", cwd=pins)
     assert result.exit_code == 2
-    assert (f"pins.yaml:19:9: output target ios's {IOS_FILE} is the same file as the "
-            f"outputs' apps/ios/{IOS_FILE}: give one of them another path") in result.stderr
+    assert (
+        f"pins.yaml:19:9: output target ios's {IOS_FILE} is the same file as the "
+        f"outputs' apps/ios/{IOS_FILE}: give one of them another path"
+    ) in result.stderr
     assert not (pins / "apps" / "ios" / "App").exists()  # nothing written

@@ -71,12 +71,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "garbage": stack.enter_context(garbage_server()),
             "handshake": stack.enter_context(handshake_failure_server()),
         }
-        yield World(root, inter, leaves, rogue, pin_of_public_key(new_key().public_key()),
-                    pin_of_public_key(new_key().public_key()), tls, faults, folder)
+        yield World(
+            root,
+            inter,
+            leaves,
+            rogue,
+            pin_of_public_key(new_key().public_key()),
+            pin_of_public_key(new_key().public_key()),
+            tls,
+            faults,
+            folder,
+        )
 
 
-def pin(sha256: str, label: str | None = None, *, backup: bool = False,
-        level: str | None = None) -> str:
+def pin(
+    sha256: str, label: str | None = None, *, backup: bool = False, level: str | None = None
+) -> str:
     lines = [f"      - sha256: {sha256}"]
     if label:
         lines.append(f"        label: {label}")
@@ -111,19 +121,36 @@ def domains_for(w: World) -> dict[str, str]:
     tls = w.connect(w.tls)
     leaf = w.leaves
     return {
-        "ok": domain("ok.test", tls, pin(w.root.pin, "test root"), pin(w.backup_pin, "offline",
-                                                                       backup=True)),
-        "leaf-only": domain("leaf.test", tls, pin(leaf["leaf.test"].pin, "leaf"),
-                            pin(w.backup_pin, "offline", backup=True)),
-        "no-live-match": domain("rotated.test", tls, pin(leaf["rotated.test"].pin, "old leaf"),
-                                pin(w.spare_pin, "spare")),
+        "ok": domain(
+            "ok.test", tls, pin(w.root.pin, "test root"), pin(w.backup_pin, "offline", backup=True)
+        ),
+        "leaf-only": domain(
+            "leaf.test",
+            tls,
+            pin(leaf["leaf.test"].pin, "leaf"),
+            pin(w.backup_pin, "offline", backup=True),
+        ),
+        "no-live-match": domain(
+            "rotated.test",
+            tls,
+            pin(leaf["rotated.test"].pin, "old leaf"),
+            pin(w.spare_pin, "spare"),
+        ),
         "no-backup": domain("ca.test", tls, pin(w.root.pin, "root"), pin(w.inter.pin, "ca")),
-        "expires-soon": domain("expiring.test", tls, pin(w.root.pin), pin(w.backup_pin,
-                                                                          backup=True),
-                               expires=TODAY + dt.timedelta(days=10)),
-        "backup-live": domain("backup.test", tls, pin(w.root.pin, "root"),
-                              pin(w.inter.pin, "not really offline", backup=True),
-                              pin(w.backup_pin, "offline", backup=True)),
+        "expires-soon": domain(
+            "expiring.test",
+            tls,
+            pin(w.root.pin),
+            pin(w.backup_pin, backup=True),
+            expires=TODAY + dt.timedelta(days=10),
+        ),
+        "backup-live": domain(
+            "backup.test",
+            tls,
+            pin(w.root.pin, "root"),
+            pin(w.inter.pin, "not really offline", backup=True),
+            pin(w.backup_pin, "offline", backup=True),
+        ),
         "untrusted-chain": domain("untrusted.test", tls, pin(w.rogue.pin), pin(w.backup_pin)),
     }
 
@@ -160,8 +187,9 @@ def test_every_judgement_code(world: World, run_pingen: CliRunner, tmp_path: Pat
     assert report["summary"] == {"ok": 1, "warn": 4, "fail": 2, "error": 0}
 
 
-def test_root_pin_matches_only_through_chain_building(world: World, run_pingen: CliRunner,
-                                                      tmp_path: Path) -> None:
+def test_root_pin_matches_only_through_chain_building(
+    world: World, run_pingen: CliRunner, tmp_path: Path
+) -> None:
     write_pem(tmp_path / "roots.pem", world.root.cert)
     write_config(tmp_path, domains_for(world)["ok"])
     code, report = run_json(run_pingen, tmp_path)
@@ -173,8 +201,9 @@ def test_root_pin_matches_only_through_chain_building(world: World, run_pingen: 
     assert entry["matched"] == [{"sha256": world.root.pin, "label": "test root", "level": "root"}]
 
 
-def test_json_shape_is_exactly_the_contract(world: World, run_pingen: CliRunner,
-                                            tmp_path: Path) -> None:
+def test_json_shape_is_exactly_the_contract(
+    world: World, run_pingen: CliRunner, tmp_path: Path
+) -> None:
     write_pem(tmp_path / "roots.pem", world.root.cert)
     write_config(tmp_path, domains_for(world)["leaf-only"])
     _, report = run_json(run_pingen, tmp_path)
@@ -191,8 +220,9 @@ def test_json_shape_is_exactly_the_contract(world: World, run_pingen: CliRunner,
         "not_after": leaf.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sha256": world.leaves["leaf.test"].pin,
     }
-    assert all(list(c) == ["level", "subject", "issuer", "not_after", "sha256"]
-               for c in entry["chain"])
+    assert all(
+        list(c) == ["level", "subject", "issuer", "not_after", "sha256"] for c in entry["chain"]
+    )
     (problem,) = entry["problems"]
     assert list(problem) == ["code", "severity", "message"]
     assert problem["severity"] == "warning"
@@ -228,10 +258,16 @@ def test_faults_are_unreachable_with_their_reason(
     world: World, run_pingen: CliRunner, tmp_path: Path, fault: str, reason: str
 ) -> None:
     write_pem(tmp_path / "roots.pem", world.root.cert)
-    address = ("no-such-host.invalid:443" if fault == "unresolvable"
-               else world.connect(world.faults[fault]))
-    write_config(tmp_path, domain("down.test", address, pin(world.root.pin), pin(world.backup_pin)),
-                 domains_for(world)["ok"])
+    address = (
+        "no-such-host.invalid:443"
+        if fault == "unresolvable"
+        else world.connect(world.faults[fault])
+    )
+    write_config(
+        tmp_path,
+        domain("down.test", address, pin(world.root.pin), pin(world.backup_pin)),
+        domains_for(world)["ok"],
+    )
     result = run_pingen("verify", "--timeout", "1", cwd=tmp_path)
     assert result.exit_code == 3  # the network kept a check from running; nothing failed
     assert "Traceback" not in result.stdout + result.stderr
@@ -241,12 +277,20 @@ def test_faults_are_unreachable_with_their_reason(
     assert reason in result.stdout
 
 
-def test_fail_outranks_unreachable_in_the_exit_code(world: World, run_pingen: CliRunner,
-                                                     tmp_path: Path) -> None:
+def test_fail_outranks_unreachable_in_the_exit_code(
+    world: World, run_pingen: CliRunner, tmp_path: Path
+) -> None:
     write_pem(tmp_path / "roots.pem", world.root.cert)
-    write_config(tmp_path, domains_for(world)["no-live-match"],
-                 domain("down.test", world.connect(world.faults["reset"]), pin(world.root.pin),
-                        pin(world.backup_pin)))
+    write_config(
+        tmp_path,
+        domains_for(world)["no-live-match"],
+        domain(
+            "down.test",
+            world.connect(world.faults["reset"]),
+            pin(world.root.pin),
+            pin(world.backup_pin),
+        ),
+    )
     code, report = run_json(run_pingen, tmp_path)
     assert code == 1
     assert report["summary"] == {"ok": 0, "warn": 0, "fail": 1, "error": 1}
@@ -327,8 +371,12 @@ def test_missing_config_is_bad_input(run_pingen: CliRunner, tmp_path: Path) -> N
 def test_ipv6_connect_in_pins_yaml(world: World, run_pingen: CliRunner, tmp_path: Path) -> None:
     write_pem(tmp_path / "roots.pem", world.root.cert)
     with tls_server(world.leaves["ok.test"].identity(), host="::1") as (_, port):
-        write_config(tmp_path, domain("ok.test", f"[::1]:{port}", pin(world.root.pin),
-                                      pin(world.backup_pin, backup=True)))
+        write_config(
+            tmp_path,
+            domain(
+                "ok.test", f"[::1]:{port}", pin(world.root.pin), pin(world.backup_pin, backup=True)
+            ),
+        )
         code, report = run_json(run_pingen, tmp_path)
     (entry,) = report["domains"]
     assert code == 0
@@ -382,8 +430,14 @@ def test_quiet_hides_the_progress_line_on_a_terminal(world: World, tmp_path: Pat
     def stderr_on_a_terminal(*args: str) -> bytes:
         controller, terminal = pty.openpty()
         try:
-            subprocess.run([sys.executable, "-m", "pingen", "verify", *args], cwd=tmp_path,
-                           stdout=subprocess.DEVNULL, stderr=terminal, check=True, timeout=30)
+            subprocess.run(
+                [sys.executable, "-m", "pingen", "verify", *args],
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=terminal,
+                check=True,
+                timeout=30,
+            )
             output = b""
             while select.select([controller], [], [], 0)[0]:  # what it wrote; never block
                 output += os.read(controller, 65536)
@@ -396,12 +450,20 @@ def test_quiet_hides_the_progress_line_on_a_terminal(world: World, tmp_path: Pat
     assert stderr_on_a_terminal("-q") == b""
 
 
-@pytest.mark.parametrize("value", [
-    {"domains": [], "summary": {"ok": 0}, "empty": {}},
-    {"é\u202e\"\\\n\t\x00": ["ünï", 0, -12, 10**30, True, False, None, 1.5, [[], {}]]},
-    {1: "int key", None: "null key", 2.5: ("a", "tuple")}, {True: "bool key"},
-    [], {}, "only a string", 7, None,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"domains": [], "summary": {"ok": 0}, "empty": {}},
+        {'é\u202e"\\\n\t\x00': ["ünï", 0, -12, 10**30, True, False, None, 1.5, [[], {}]]},
+        {1: "int key", None: "null key", 2.5: ("a", "tuple")},
+        {True: "bool key"},
+        [],
+        {},
+        "only a string",
+        7,
+        None,
+    ],
+)
 def test_the_json_report_writer_gives_json_dumps_bytes(value: object) -> None:
     from pingen.report import indented_json
 

@@ -34,8 +34,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
 
 
 def verify_codes(run_pingen: CliRunner, folder: Path) -> list[str]:
-    result = run_pingen("verify", "--chain", "served.pem", "--domain", "app.example.test",
-                        "--format", "json", cwd=folder)
+    result = run_pingen(
+        "verify",
+        "--chain",
+        "served.pem",
+        "--domain",
+        "app.example.test",
+        "--format",
+        "json",
+        cwd=folder,
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     (domain,) = json.loads(result.stdout)["domains"]
     assert [m["label"] for m in domain["matched"]] == ["R1"]

@@ -49,22 +49,23 @@ def codes(entry: dict[str, Any]) -> list[str]:
 
 def test_recorded_chain_judged_at_a_past_date(run_pingen: CliRunner, workdir: Path) -> None:
     config(workdir, "qubis.pl", (ISRG_ROOT_X1, "ISRG Root X1"), (OFFLINE, "offline"))
-    code, entry = verify_json(run_pingen, workdir, "--chain", str(R10_CHAIN),
-                              "--domain", "qubis.pl", "--at", "2025-03-01")
+    code, entry = verify_json(
+        run_pingen, workdir, "--chain", str(R10_CHAIN), "--domain", "qubis.pl", "--at", "2025-03-01"
+    )
     assert entry["status"] in ("ok", "warn")
     assert code == 0
     # ISRG Root X1 is not in the file: it comes from certifi and matches the root pin
     assert [c["sha256"] for c in entry["chain"]] == [QUBIS_LEAF, R10, ISRG_ROOT_X1]
-    assert entry["matched"] == [{"sha256": ISRG_ROOT_X1, "label": "ISRG Root X1",
-                                 "level": "root"}]
+    assert entry["matched"] == [{"sha256": ISRG_ROOT_X1, "label": "ISRG Root X1", "level": "root"}]
     assert entry["address"] == str(R10_CHAIN)
     assert not {"no-live-match", "untrusted-chain", "no-backup"} & set(codes(entry))
 
 
 def test_recorded_chain_today_has_an_expired_leaf(run_pingen: CliRunner, workdir: Path) -> None:
     config(workdir, "qubis.pl", (ISRG_ROOT_X1, "ISRG Root X1"), (OFFLINE, "offline"))
-    code, entry = verify_json(run_pingen, workdir, "--chain", str(R10_CHAIN),
-                              "--domain", "qubis.pl")
+    code, entry = verify_json(
+        run_pingen, workdir, "--chain", str(R10_CHAIN), "--domain", "qubis.pl"
+    )
     assert code == 1
     assert codes(entry) == ["untrusted-chain"]
     assert "leaf certificate expired on 2025-04-30" in entry["problems"][0]["message"]
@@ -72,27 +73,34 @@ def test_recorded_chain_today_has_an_expired_leaf(run_pingen: CliRunner, workdir
 
 def test_leaf_pin_of_a_90_day_certificate(run_pingen: CliRunner, workdir: Path) -> None:
     config(workdir, "qubis.pl", (QUBIS_LEAF, "today's leaf"), (OFFLINE, "offline"))
-    code, entry = verify_json(run_pingen, workdir, "--chain", str(R10_CHAIN),
-                              "--domain", "qubis.pl", "--at", "2025-03-01")
+    code, entry = verify_json(
+        run_pingen, workdir, "--chain", str(R10_CHAIN), "--domain", "qubis.pl", "--at", "2025-03-01"
+    )
     assert code == 0
     assert "leaf-only" in codes(entry)
     message = next(p["message"] for p in entry["problems"] if p["code"] == "leaf-only")
     assert "expires on 2025-04-30" in message and "never expires" in message
 
 
-def test_misordered_chain_builds_to_the_store_root(run_pingen: CliRunner,
-                                                   workdir: Path) -> None:
+def test_misordered_chain_builds_to_the_store_root(run_pingen: CliRunner, workdir: Path) -> None:
     chain = REAL / "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2025-06-28-1.pem"
     config(workdir, "lilaastrology.com", (USERTRUST_RSA, "USERTrust"), (OFFLINE, "offline"))
-    code, entry = verify_json(run_pingen, workdir, "--chain", str(chain),
-                              "--domain", "lilaastrology.com", "--at", "2025-01-01")
+    code, entry = verify_json(
+        run_pingen,
+        workdir,
+        "--chain",
+        str(chain),
+        "--domain",
+        "lilaastrology.com",
+        "--at",
+        "2025-01-01",
+    )
     assert code == 0
     assert [c["level"] for c in entry["chain"]] == ["leaf", "intermediate", "root"]
     assert entry["matched"][0]["level"] == "root"
 
 
-def test_test_chain_with_a_ca_file_and_a_cross_sign(run_pingen: CliRunner,
-                                                    workdir: Path) -> None:
+def test_test_chain_with_a_ca_file_and_a_cross_sign(run_pingen: CliRunner, workdir: Path) -> None:
     old_root, new_root = CA.root("Old Root"), CA.root("New Root")
     inter = new_root.intermediate("New CA")
     leaf = inter.issue_leaf("api.example.test")
@@ -100,16 +108,22 @@ def test_test_chain_with_a_ca_file_and_a_cross_sign(run_pingen: CliRunner,
     (workdir / "fullchain.pem").write_bytes(
         pem_of([leaf.cert, inter.cert, old_root.cross_sign(new_root)])
     )
-    config(workdir, "api.example.test", (new_root.pin, "new root"), (OFFLINE, "offline"),
-           ca_file="roots.pem")
-    code, entry = verify_json(run_pingen, workdir, "--chain", "fullchain.pem",
-                              "--domain", "api.example.test")
+    config(
+        workdir,
+        "api.example.test",
+        (new_root.pin, "new root"),
+        (OFFLINE, "offline"),
+        ca_file="roots.pem",
+    )
+    code, entry = verify_json(
+        run_pingen, workdir, "--chain", "fullchain.pem", "--domain", "api.example.test"
+    )
     assert code == 0
     # New Root's key sits in the cross-sign, one below the trusted Old Root
-    assert [c["level"] for c in entry["chain"]] == ["leaf", "intermediate", "intermediate",
-                                                    "root"]
-    assert entry["matched"] == [{"sha256": new_root.pin, "label": "new root",
-                                 "level": "intermediate"}]
+    assert [c["level"] for c in entry["chain"]] == ["leaf", "intermediate", "intermediate", "root"]
+    assert entry["matched"] == [
+        {"sha256": new_root.pin, "label": "new root", "level": "intermediate"}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -57,11 +57,18 @@ def run_watch(folder: Path, open_issue: str = "") -> tuple[int, list[str], str]:
     log, body = folder / "gh.log", folder / "body.md"
     for path in (log, body):
         path.unlink(missing_ok=True)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}"
-           f"{os.pathsep}{os.environ.get('PATH', '')}", "GH_LOG": str(log),
-           "GH_BODY": str(body), "GH_OPEN_ISSUE": open_issue, "NO_COLOR": "1"}
-    done = subprocess.run(["bash", "pins-watch.sh"], cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}"
+        f"{os.pathsep}{os.environ.get('PATH', '')}",
+        "GH_LOG": str(log),
+        "GH_BODY": str(body),
+        "GH_OPEN_ISSUE": open_issue,
+        "NO_COLOR": "1",
+    }
+    done = subprocess.run(
+        ["bash", "pins-watch.sh"], cwd=folder, env=env, capture_output=True, text=True, timeout=120
+    )
     calls = log.read_text().splitlines() if log.exists() else []
     return done.returncode, calls, body.read_text() if body.exists() else ""
 
@@ -82,21 +89,22 @@ def pki() -> tuple[CA, CA]:
     return root, root.intermediate("Watch Issuing CA")
 
 
-def test_a_failing_domain_opens_an_issue_and_fails_the_job(tmp_path: Path,
-                                                           pki: tuple[CA, CA]) -> None:
+def test_a_failing_domain_opens_an_issue_and_fails_the_job(
+    tmp_path: Path, pki: tuple[CA, CA]
+) -> None:
     root, inter = pki
     with tls_server(inter.issue_leaf(HOST).identity()) as (_, port):
         write_pins(tmp_path, root, port, [PIN_B, "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="])
         code, calls, body = run_watch(tmp_path)
     assert code == 1
     assert calls[0].startswith("issue list --state open --search in:title")
-    assert calls[1] == ("issue create --title pingen verify: pinned servers need attention "
-                        "--body-file verify.md")
+    assert calls[1] == (
+        "issue create --title pingen verify: pinned servers need attention --body-file verify.md"
+    )
     assert "no-live-match" in body and HOST in body
 
 
-def test_a_problem_that_persists_updates_the_open_issue(tmp_path: Path,
-                                                       pki: tuple[CA, CA]) -> None:
+def test_a_problem_that_persists_updates_the_open_issue(tmp_path: Path, pki: tuple[CA, CA]) -> None:
     root, inter = pki
     with tls_server(inter.issue_leaf(HOST).identity()) as (_, port):
         write_pins(tmp_path, root, port, [PIN_B, "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="])
@@ -118,8 +126,7 @@ def test_every_domain_ok_again_closes_the_issue(tmp_path: Path, pki: tuple[CA, C
     assert calls[1] == "issue close 7 --comment pingen verify: every domain is ok again."
 
 
-def test_nothing_wrong_and_no_issue_asks_nothing_more(tmp_path: Path,
-                                                      pki: tuple[CA, CA]) -> None:
+def test_nothing_wrong_and_no_issue_asks_nothing_more(tmp_path: Path, pki: tuple[CA, CA]) -> None:
     root, inter = pki
     with tls_server(inter.issue_leaf(HOST).identity()) as (_, port):
         write_pins(tmp_path, root, port, [root.pin, inter.pin, PIN_B])

@@ -28,30 +28,64 @@ if TYPE_CHECKING:
 
 @click.command(name="build")
 @config_option
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 with a diff if any output differs from disk.")
-@click.option("--verify", "verify_first", is_flag=True,
-              help="Check every domain against its live server first; write nothing if one "
-                   "fails (exit 1) or cannot be checked (exit 3).")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 with a diff if any output differs from disk.",
+)
+@click.option(
+    "--verify",
+    "verify_first",
+    is_flag=True,
+    help="Check every domain against its live server first; write nothing if one "
+    "fails (exit 1) or cannot be checked (exit 3).",
+)
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
-@quiet_option("No 'wrote' lines or counts, and with --verify only the domains with "
-              "problems. Warnings, errors and --check's diff still print.")
-@click.option("--strict", is_flag=True,
-              help="Treat every warning as a failure: exit 1 and write nothing.")
-@click.option("--at", "at_text", metavar="DATE",
-              help="Judge as of this date (YYYY-MM-DD) instead of today: which `expires` "
-                   "dates are past or near, which CA futures lie ahead. Not with --verify.")
-@click.option("--target", "target_name", metavar="NAME",
-              help="Render only this target's outputs (`targets:` in pins.yaml).")
-@click.option("--into", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
-              help="With --target: the app repository's checkout to render into "
-                   "[default: the target's `into:`].")
-@click.option("--source-rev", metavar="REV",
-              help="The pins revision that target files name in their header [default: the "
-                   "last commit that touched pins.yaml or a file it reads].")
-def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
-            quiet: bool, strict: bool, at_text: str | None, target_name: str | None,
-            into: Path | None, source_rev: str | None) -> int:
+@quiet_option(
+    "No 'wrote' lines or counts, and with --verify only the domains with "
+    "problems. Warnings, errors and --check's diff still print."
+)
+@click.option(
+    "--strict", is_flag=True, help="Treat every warning as a failure: exit 1 and write nothing."
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="Judge as of this date (YYYY-MM-DD) instead of today: which `expires` "
+    "dates are past or near, which CA futures lie ahead. Not with --verify.",
+)
+@click.option(
+    "--target",
+    "target_name",
+    metavar="NAME",
+    help="Render only this target's outputs (`targets:` in pins.yaml).",
+)
+@click.option(
+    "--into",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="With --target: the app repository's checkout to render into "
+    "[default: the target's `into:`].",
+)
+@click.option(
+    "--source-rev",
+    metavar="REV",
+    help="The pins revision that target files name in their header [default: the "
+    "last commit that touched pins.yaml or a file it reads].",
+)
+def command(
+    config_path: Path,
+    check: bool,
+    verify_first: bool,
+    timeout: float,
+    quiet: bool,
+    strict: bool,
+    at_text: str | None,
+    target_name: str | None,
+    into: Path | None,
+    source_rev: str | None,
+) -> int:
     """Validate pins.yaml, judge its pin sets offline, and render every output it lists.
 
     All or nothing: every file is rendered in memory first, and an error anywhere
@@ -93,8 +127,9 @@ def command(config_path: Path, check: bool, verify_first: bool, timeout: float,
             click.echo(terminal_text(diff_text), nl=False)
         for change in stale:
             state = "missing" if change.old is None else "out of date"
-            click.echo(terminal_text(f"{display_path(change.path)}: {state}; run `pingen build`"),
-                       err=True)
+            click.echo(
+                terminal_text(f"{display_path(change.path)}: {state}; run `pingen build`"), err=True
+            )
         if stale:
             return EXIT_CHECK_FAILED
         if not quiet:
@@ -110,8 +145,9 @@ def _judgement_time(at_text: str | None, verify_first: bool) -> dt.datetime:
     if at_text is None:
         return dt.datetime.now(dt.UTC)
     if verify_first:
-        raise click.UsageError("--at judges as of a date offline, --verify dials the servers "
-                               "now: use one of them")
+        raise click.UsageError(
+            "--at judges as of a date offline, --verify dials the servers now: use one of them"
+        )
     return parse_at(at_text)
 
 
@@ -132,10 +168,15 @@ def _refuse_warnings(count: int, check: bool) -> None:
     from pingen.errors import CheckFailed
 
     what = "checked" if check else "written"
-    raise CheckFailed(f"{count} warning(s) and --strict: nothing was {what}; fix them, or "
-                      "drop --strict to accept them")
-def _plan(config: Config, target_name: str | None, into: Path | None,
-          source_rev: str | None) -> tuple[list[Change], int]:
+    raise CheckFailed(
+        f"{count} warning(s) and --strict: nothing was {what}; fix them, or "
+        "drop --strict to accept them"
+    )
+
+
+def _plan(
+    config: Config, target_name: str | None, into: Path | None, source_rev: str | None
+) -> tuple[list[Change], int]:
     """Render every job (the outputs, or a target's) before planning any write: all or
     nothing across repositories too. A file that differs only in its provenance line
     counts as unchanged, so a new pins revision alone rewrites nothing. Prints the
@@ -163,8 +204,12 @@ def _plan(config: Config, target_name: str | None, into: Path | None,
                 click.echo(terminal_text(str(warning)), err=True)
             warnings += len(file.warnings)
         changes += write.plan(job.config, files)
-    return [write.Change(c.path, c.old, c.old) if c.old is not None
-            and same_but_provenance(c.old, c.new) else c for c in changes], warnings
+    return [
+        write.Change(c.path, c.old, c.old)
+        if c.old is not None and same_but_provenance(c.old, c.new)
+        else c
+        for c in changes
+    ], warnings
 
 
 def _one_file_twice(rendered: list[tuple[Job, list[RenderedFile]]]) -> list[ConfigError]:
@@ -184,10 +229,13 @@ def _one_file_twice(rendered: list[tuple[Job, list[RenderedFile]]]) -> list[Conf
         for file in files:
             key = file_key(job.config.output_root / file.output.path)
             if key in seen and seen[key][0] is not job:
-                errors.append(ConfigError(
-                    f"output {described(job, file.output)} is the same file as "
-                    f"{described(*seen[key])}: give one of them another path",
-                    file.output.location))
+                errors.append(
+                    ConfigError(
+                        f"output {described(job, file.output)} is the same file as "
+                        f"{described(*seen[key])}: give one of them another path",
+                        file.output.location,
+                    )
+                )
             seen.setdefault(key, (job, file.output))
     return errors
 

@@ -24,32 +24,69 @@ if TYPE_CHECKING:
 
 @click.command(name="diff")
 @config_option
-@click.option("--base", metavar="GIT_REV",
-              help="Compare with pins.yaml as committed at this git revision "
-                   "[default: HEAD, unless --old is given].")
-@click.option("--old", "old_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Compare with this file instead of a git revision.")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]),
-              default="text", show_default=True,
-              help="markdown: a pull request's body; json: for bots.")
-@click.option("--verify", "verify_live", is_flag=True,
-              help="Also dial every domain: flag removed pins that are live today and sets "
-                   "that match nothing live.")
-@click.option("--chain", "chain_texts", multiple=True, metavar="HOST=FILE",
-              help="Take HOST's live keys from this recorded chain (PEM, leaf first, as "
-                   "served) instead of dialling: the --verify flags offline. Repeatable; "
-                   "with --verify the other domains are dialled.")
-@click.option("--at", "at_text", metavar="DATE",
-              help="With --chain: verify the recorded chains as of this date "
-                   "(YYYY-MM-DD) [default: now].")
-@click.option("--target", "target_name", metavar="NAME",
-              help="Show the change as this target's app repository sees it: every domain "
-                   "change and only its own outputs (a pull request's body for that repo).")
+@click.option(
+    "--base",
+    metavar="GIT_REV",
+    help="Compare with pins.yaml as committed at this git revision "
+    "[default: HEAD, unless --old is given].",
+)
+@click.option(
+    "--old",
+    "old_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Compare with this file instead of a git revision.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown: a pull request's body; json: for bots.",
+)
+@click.option(
+    "--verify",
+    "verify_live",
+    is_flag=True,
+    help="Also dial every domain: flag removed pins that are live today and sets "
+    "that match nothing live.",
+)
+@click.option(
+    "--chain",
+    "chain_texts",
+    multiple=True,
+    metavar="HOST=FILE",
+    help="Take HOST's live keys from this recorded chain (PEM, leaf first, as "
+    "served) instead of dialling: the --verify flags offline. Repeatable; "
+    "with --verify the other domains are dialled.",
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="With --chain: verify the recorded chains as of this date (YYYY-MM-DD) [default: now].",
+)
+@click.option(
+    "--target",
+    "target_name",
+    metavar="NAME",
+    help="Show the change as this target's app repository sees it: every domain "
+    "change and only its own outputs (a pull request's body for that repo).",
+)
 @timeout_option("With --verify: seconds for connect plus handshake, per domain.")
 @quiet_option("No progress on stderr; the loader's warnings stay.")
-def command(config_path: Path, base: str | None, old_path: Path | None, output_format: str,
-            verify_live: bool, chain_texts: tuple[str, ...], at_text: str | None,
-            target_name: str | None, timeout: float, quiet: bool) -> int:
+def command(
+    config_path: Path,
+    base: str | None,
+    old_path: Path | None,
+    output_format: str,
+    verify_live: bool,
+    chain_texts: tuple[str, ...],
+    at_text: str | None,
+    target_name: str | None,
+    timeout: float,
+    quiet: bool,
+) -> int:
     """Show what changed between two versions of pins.yaml, per domain: pins added
     and removed (with labels), include_subdomains, enforce, expiry and provider
     changes, domains and outputs added and removed.
@@ -76,8 +113,9 @@ def command(config_path: Path, base: str | None, old_path: Path | None, output_f
         except diff.GitError as error:
             raise ConfigError(str(error)) from None
     live, notes = _live_keys(new, chain_texts, at_text, verify_live, timeout, quiet)
-    result = diff.compare(old, new, old_name=old_name, new_name=str(config_path),
-                          live=live, notes=notes)
+    result = diff.compare(
+        old, new, old_name=old_name, new_name=str(config_path), live=live, notes=notes
+    )
     if target_name is not None:
         result = diff.for_target(result, _known_target(new, old, target_name))
     _print(result, output_format)
@@ -89,8 +127,10 @@ def _known_target(new: Config, old: Config | None, name: str) -> str:
 
     if new.target(name) is None and (old is None or old.target(name) is None):
         names = ", ".join(t.name for t in new.targets) or "none"
-        raise ConfigError(f"--target {name}: no such target in this config (targets: {names})",
-                          Location(display_path(new.path)))
+        raise ConfigError(
+            f"--target {name}: no such target in this config (targets: {names})",
+            Location(display_path(new.path)),
+        )
     return name
 
 
@@ -101,15 +141,20 @@ def _refuse_missing(old_path: Path) -> None:
     try:
         os.lstat(old_path)
     except FileNotFoundError:
-        raise ConfigError("no such file (--old names the old version of pins.yaml)",
-                          Location(old_path)) from None
+        raise ConfigError(
+            "no such file (--old names the old version of pins.yaml)", Location(old_path)
+        ) from None
     except (OSError, ValueError):
         pass  # load says what else is wrong with the name
 
 
 def _live_keys(
-    config: Config, chain_texts: tuple[str, ...], at_text: str | None, verify_live: bool,
-    timeout: float, quiet: bool,
+    config: Config,
+    chain_texts: tuple[str, ...],
+    at_text: str | None,
+    verify_live: bool,
+    timeout: float,
+    quiet: bool,
 ) -> tuple[dict[str, frozenset[str]] | None, tuple[str, ...]]:
     """The live keys per host: from --chain files, then (--verify) from the servers."""
     from pingen.diff import live_keys, recorded_keys
@@ -125,8 +170,9 @@ def _live_keys(
     if verify_live:
         with Progress(quiet=quiet) as progress:
             step = progress.counter("checking live keys", len(config.domains) - len(chains))
-            dialled, dial_notes = live_keys(config, timeout=timeout, progress=step,
-                                            skip=frozenset(chains))
+            dialled, dial_notes = live_keys(
+                config, timeout=timeout, progress=step, skip=frozenset(chains)
+            )
         keys.update(dialled)
         notes += dial_notes
     return keys, notes

@@ -14,18 +14,38 @@ from pingen.errors import EXIT_CHECK_FAILED, display_path
 @click.command(name="expires")
 @config_option
 @click.option("--to", "to_text", metavar="DATE", help="The new expiry (YYYY-MM-DD).")
-@click.option("--extend", "extend_text", metavar="DURATION",
-              help="The new expiry, counted from today: 90d, 6w, 12m or 1y.")
-@click.option("--domain", "hosts", multiple=True, metavar="HOST",
-              help="Only this domain (repeatable); a domain that inherits its date from "
-                   "`defaults` gets its own `expires:` line. Default: `defaults` and every "
-                   "domain's own date.")
-@click.option("--at", "at_text", metavar="DATE",
-              help="Count --extend from this date, and judge as of it, instead of today.")
+@click.option(
+    "--extend",
+    "extend_text",
+    metavar="DURATION",
+    help="The new expiry, counted from today: 90d, 6w, 12m or 1y.",
+)
+@click.option(
+    "--domain",
+    "hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Only this domain (repeatable); a domain that inherits its date from "
+    "`defaults` gets its own `expires:` line. Default: `defaults` and every "
+    "domain's own date.",
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="Count --extend from this date, and judge as of it, instead of today.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")
 @quiet_option("No diff on stdout; refusals and warnings still print.")
-def command(config_path: Path, to_text: str | None, extend_text: str | None,
-            hosts: tuple[str, ...], at_text: str | None, dry_run: bool, quiet: bool) -> int:
+def command(
+    config_path: Path,
+    to_text: str | None,
+    extend_text: str | None,
+    hosts: tuple[str, ...],
+    at_text: str | None,
+    dry_run: bool,
+    quiet: bool,
+) -> int:
     """Move `expires` forward in pins.yaml, editing only the dates.
 
     \b
@@ -56,8 +76,9 @@ def command(config_path: Path, to_text: str | None, extend_text: str | None,
     plan = plan_expiry(config, data.decode("utf-8"), new, selected)
     name = str(display_path(config_path))
     for skipped in plan.skipped:
-        click.echo(terminal_text(f"{name}: {skipped.where}: left as it is: {skipped.reason}"),
-                   err=True)
+        click.echo(
+            terminal_text(f"{name}: {skipped.where}: left as it is: {skipped.reason}"), err=True
+        )
     problems = unsurvivable(config, plan, new, today)
     if problems:
         for problem in problems:
@@ -84,8 +105,9 @@ def _new_date(to_text: str | None, extend_text: str | None, today: dt.date) -> d
         try:
             new = dt.date.fromisoformat(to_text.strip())
         except ValueError:
-            raise click.BadParameter(f"{to_text!r} is not a date; write YYYY-MM-DD",
-                                     param_hint="'--to'") from None
+            raise click.BadParameter(
+                f"{to_text!r} is not a date; write YYYY-MM-DD", param_hint="'--to'"
+            ) from None
     else:
         assert extend_text is not None
         try:
@@ -93,7 +115,9 @@ def _new_date(to_text: str | None, extend_text: str | None, today: dt.date) -> d
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="'--extend'") from None
     if new <= today:
-        raise click.BadParameter(f"{new.isoformat()} is not after today ({today.isoformat()}); "
-                                 "a pin set expires in the future",
-                                 param_hint="'--to'" if to_text else "'--extend'")
+        raise click.BadParameter(
+            f"{new.isoformat()} is not after today ({today.isoformat()}); "
+            "a pin set expires in the future",
+            param_hint="'--to'" if to_text else "'--extend'",
+        )
     return new

@@ -13,10 +13,19 @@ from pingen.commands.options import config_option, load, parse_at
 @click.command(name="explain")
 @click.argument("host")
 @config_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
-              default="text", show_default=True)
-@click.option("--at", "at_text", metavar="DATE",
-              help="Judge expiry as of this day (default: while every pin set is in force).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="Judge expiry as of this day (default: while every pin set is in force).",
+)
 def command(host: str, config_path: Path, output_format: str, at_text: str | None) -> int:
     """Show, per output in pins.yaml (each target's too), whether its platform pins HOST,
     with which pins, until when, and which entry or rule decided.

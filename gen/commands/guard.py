@@ -19,28 +19,64 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 
 
 @click.command(name="guard")
-@click.option("--chain", "chain_path", type=_FILE, metavar="NEW.pem",
-              help="The chain the server will send, leaf first (certbot: fullchain.pem). "
-                   "With --key: the current chain, or the issuing CA's certificates.")
-@click.option("-c", "--config", "config_paths", type=_FILE, multiple=True,
-              default=[Path("pins.yaml")], show_default=True,
-              help="A pins.yaml of an app version still in use; repeat for each version "
-                   "(the oldest matters most).")
-@click.option("--key", "key_path", type=_FILE, metavar="NEW_KEY.pem",
-              help="Judge a planned key before its certificate exists: a public key, "
-                   "private key or CSR file.")
-@click.option("--domain", "domains", multiple=True, metavar="HOST",
-              help="With --key: a host the new certificate will cover (repeat). Default: "
-                   "the CSR's names, else the names of the leaf in --chain.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
-              default="text", show_default=True,
-              help="text: for people; json: the stable shape for CI and deploy hooks "
-                   "(same exit codes).")
-@click.option("--at", "at_text", metavar="DATE",
-              help="Judge as of this date (YYYY-MM-DD, or an ISO date-time) instead of now: "
-                   "a planned switch, or a reproducible CI run.")
-def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: Path | None,
-            domains: tuple[str, ...], output_format: str, at_text: str | None) -> int:
+@click.option(
+    "--chain",
+    "chain_path",
+    type=_FILE,
+    metavar="NEW.pem",
+    help="The chain the server will send, leaf first (certbot: fullchain.pem). "
+    "With --key: the current chain, or the issuing CA's certificates.",
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_paths",
+    type=_FILE,
+    multiple=True,
+    default=[Path("pins.yaml")],
+    show_default=True,
+    help="A pins.yaml of an app version still in use; repeat for each version "
+    "(the oldest matters most).",
+)
+@click.option(
+    "--key",
+    "key_path",
+    type=_FILE,
+    metavar="NEW_KEY.pem",
+    help="Judge a planned key before its certificate exists: a public key, "
+    "private key or CSR file.",
+)
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    metavar="HOST",
+    help="With --key: a host the new certificate will cover (repeat). Default: "
+    "the CSR's names, else the names of the leaf in --chain.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: for people; json: the stable shape for CI and deploy hooks (same exit codes).",
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="Judge as of this date (YYYY-MM-DD, or an ISO date-time) instead of now: "
+    "a planned switch, or a reproducible CI run.",
+)
+def command(
+    chain_path: Path | None,
+    config_paths: tuple[Path, ...],
+    key_path: Path | None,
+    domains: tuple[str, ...],
+    output_format: str,
+    at_text: str | None,
+) -> int:
     """Before a server switches certificates: will every app version still connect?
 
     \b
@@ -85,8 +121,9 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     from pingen.textsafe import terminal_text
 
     if domains and key_path is None:
-        raise ConfigError("--domain goes with --key; a certificate's names come from the "
-                          "certificate itself")
+        raise ConfigError(
+            "--domain goes with --key; a certificate's names come from the certificate itself"
+        )
     at = parse_at(at_text) if at_text is not None else dt.datetime.now(dt.UTC)
     names = certificate_names(domains, "--domain")
     # Unlike `build`, a past `expires` loads: an old app version's pin set may have
@@ -106,4 +143,3 @@ def command(chain_path: Path | None, config_paths: tuple[Path, ...], key_path: P
     else:
         click.echo(terminal_text(render_text(plan, reports, chain_path)), nl=False)
     return EXIT_CHECK_FAILED if any(report.unsafe for report in reports) else 0
-

@@ -20,24 +20,50 @@ if TYPE_CHECKING:
 
 @click.command(name="init")
 @click.argument("hosts", nargs=-1, required=True, metavar="HOST...")
-@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("pins.yaml"), show_default=True,
-              help="The file to write; an existing file is never overwritten.")
-@ca_file_option("PEM roots to build the chains to instead of certifi's Mozilla roots "
-                "(a private or test CA); written to pins.yaml as `trust: ca_file:`.")
-@click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="A CA catalog of your own instead of pingen's (see the catalog README); "
-                   "written to pins.yaml as `trust: catalog:`.")
-@click.option("--provider", type=click.Choice(PROVIDER_NAMES),
-              help="Who issues the hosts' certificates: written as each domain's "
-                   "`provider:`, and the pins cover every CA it may issue from.")
-@click.option("--expires", "expires_text", metavar="DATE|never",
-              help="The pin sets' expiry [default: a year from today].")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("pins.yaml"),
+    show_default=True,
+    help="The file to write; an existing file is never overwritten.",
+)
+@ca_file_option(
+    "PEM roots to build the chains to instead of certifi's Mozilla roots "
+    "(a private or test CA); written to pins.yaml as `trust: ca_file:`."
+)
+@click.option(
+    "--catalog",
+    "catalog_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A CA catalog of your own instead of pingen's (see the catalog README); "
+    "written to pins.yaml as `trust: catalog:`.",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(PROVIDER_NAMES),
+    help="Who issues the hosts' certificates: written as each domain's "
+    "`provider:`, and the pins cover every CA it may issue from.",
+)
+@click.option(
+    "--expires",
+    "expires_text",
+    metavar="DATE|never",
+    help="The pin sets' expiry [default: a year from today].",
+)
 @timeout_option("Seconds for connect plus handshake, per host.")
 @quiet_option("No progress and no next steps.")
-def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
-            catalog_file: Path | None, provider: str | None, expires_text: str | None,
-            timeout: float, quiet: bool) -> int:
+def command(
+    hosts: tuple[str, ...],
+    output_path: Path,
+    ca_file: Path | None,
+    catalog_file: Path | None,
+    provider: str | None,
+    expires_text: str | None,
+    timeout: float,
+    quiet: bool,
+) -> int:
     """Write a starter pins.yaml from the chains HOST... serve now.
 
     \b
@@ -65,14 +91,17 @@ def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
     for flag, path in (("--ca-file", ca_file), ("--catalog", catalog_file)):
         _refuse_outside(flag, path, output_path)
     catalog = load_catalog_option(catalog_file)  # a broken one is exit 2 before dialling
-    trust = Trust(ca_file=ca_file.absolute() if ca_file else None,
-                  catalog=catalog_file.absolute() if catalog_file else None)
+    trust = Trust(
+        ca_file=ca_file.absolute() if ca_file else None,
+        catalog=catalog_file.absolute() if catalog_file else None,
+    )
     try:
         chains = _fetch(starts, trust, catalog, provider, timeout, quiet)
     except init.InitError as error:
         raise (NetworkError if error.network else CheckFailed)(str(error)) from None
     text = init.starter_config(
-        chains, expires=expires,
+        chains,
+        expires=expires,
         ca_file=_relative(ca_file, output_path) if ca_file else None,
         catalog=_relative(catalog_file, output_path) if catalog_file else None,
     )
@@ -80,8 +109,10 @@ def command(hosts: tuple[str, ...], output_path: Path, ca_file: Path | None,
         with output_path.open("x", encoding="utf-8", newline="\n") as file:
             file.write(text)
     except FileExistsError:
-        raise ConfigError(f"{output_path} already exists; pingen init never overwrites a file "
-                          "(choose another with -o)") from None
+        raise ConfigError(
+            f"{output_path} already exists; pingen init never overwrites a file "
+            "(choose another with -o)"
+        ) from None
     except OSError as error:
         raise ConfigError(f"{output_path}: cannot write it ({error.strerror})") from None
     if not quiet:
@@ -133,8 +164,10 @@ def _refuse_existing(path: Path) -> None:
     except OSError as error:  # a name too long for the file system, say: before dialling
         raise ConfigError(f"{path}: {error.strerror}") from None
     else:
-        raise ConfigError(f"{path} already exists; pingen init never overwrites a file "
-                          "(choose another with -o, or edit it)")
+        raise ConfigError(
+            f"{path} already exists; pingen init never overwrites a file "
+            "(choose another with -o, or edit it)"
+        )
     if not os.path.isdir(path.absolute().parent):
         raise ConfigError(f"{path}: the folder {path.parent} does not exist")
 
@@ -156,15 +189,22 @@ def _refuse_outside(flag: str, path: Path | None, output_path: Path) -> None:
         raise ConfigError(f"{flag} {path} {error}, then pass the copy") from None
 
 
-def _fetch(starts: list[Start], trust: Trust, catalog: Catalog, provider: str | None,
-           timeout: float, quiet: bool) -> list[HostChain]:
+def _fetch(
+    starts: list[Start],
+    trust: Trust,
+    catalog: Catalog,
+    provider: str | None,
+    timeout: float,
+    quiet: bool,
+) -> list[HostChain]:
     from pingen.init import fetch_host_chains
     from pingen.term import Progress
 
     with Progress(quiet=quiet) as progress:
         step = progress.counter("taking chains", len(starts))
-        return fetch_host_chains(starts, trust, timeout=timeout, progress=step, catalog=catalog,
-                                 provider=provider)
+        return fetch_host_chains(
+            starts, trust, timeout=timeout, progress=step, catalog=catalog, provider=provider
+        )
 
 
 def _relative(path: Path, output_path: Path) -> str:
@@ -180,14 +220,18 @@ def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
     config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""
     click.echo(f"wrote {output_path}: {len(chains)} domain(s), {pins} CA pin(s)")
     required = any(chain.backup_note.startswith("required") for chain in chains)
-    why = (" (required: until then `pingen build` refuses, or warns on, a domain "
-           "without a backup)") if required else ""
-    click.echo(f"Next{why}: make an offline backup key for each domain and pin it "
-               "(uncomment its lines in the file):")
+    why = (
+        (" (required: until then `pingen build` refuses, or warns on, a domain without a backup)")
+        if required
+        else ""
+    )
+    click.echo(
+        f"Next{why}: make an offline backup key for each domain and pin it "
+        "(uncomment its lines in the file):"
+    )
     key_dir = (output_path.parent / KEY_FOLDER).as_posix()  # the commented `file:` lines
     for chain in chains:
-        click.echo(f"  pingen keygen {backup_key_name(chain.start.host)} --dir {key_dir}"
-                   f"{config}")
+        click.echo(f"  pingen keygen {backup_key_name(chain.start.host)} --dir {key_dir}{config}")
     click.echo("Keep the private keys (*.key.pem) offline, never in the app repository. Then:")
     click.echo(f"  pingen verify{config}    # the pins against the live servers")
     click.echo(f"  pingen build{config}     # the Android and iOS files")

@@ -16,23 +16,57 @@ if TYPE_CHECKING:
     from pingen.keys import KeyPaths, KeyType, PrivateKey
     from pingen.model import Config
 
+
 @click.command(name="keygen")
 @click.argument("name")
-@click.option("--type", "key_type", type=click.Choice(KEY_TYPES), default=DEFAULT_KEY_TYPE,
-              show_default=True, help="Key algorithm and size.")
-@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True, help="Folder for the files (created with mode 0700 if missing).")
-@click.option("--csr-domain", "csr_domains", multiple=True, metavar="D",
-              help="Also write a CSR with D as a subjectAltName (repeat for more names; "
-                   "the first is the subject CN; *.example.com allowed).")
-@click.option("--passphrase-env", "passphrase_env", metavar="VAR",
-              help="Encrypt the private key with the passphrase in environment variable VAR.")
-@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="The pins.yaml the key is for (default: ./pins.yaml if it "
-              "exists): the printed `file:` is relative to it, and --dir may not be one of "
-              "its output folders.")
-def command(name: str, key_type: KeyType, folder: Path, csr_domains: tuple[str, ...],
-            passphrase_env: str | None, config_path: Path | None) -> None:
+@click.option(
+    "--type",
+    "key_type",
+    type=click.Choice(KEY_TYPES),
+    default=DEFAULT_KEY_TYPE,
+    show_default=True,
+    help="Key algorithm and size.",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the files (created with mode 0700 if missing).",
+)
+@click.option(
+    "--csr-domain",
+    "csr_domains",
+    multiple=True,
+    metavar="D",
+    help="Also write a CSR with D as a subjectAltName (repeat for more names; "
+    "the first is the subject CN; *.example.com allowed).",
+)
+@click.option(
+    "--passphrase-env",
+    "passphrase_env",
+    metavar="VAR",
+    help="Encrypt the private key with the passphrase in environment variable VAR.",
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The pins.yaml the key is for (default: ./pins.yaml if it "
+    "exists): the printed `file:` is relative to it, and --dir may not be one of "
+    "its output folders.",
+)
+def command(
+    name: str,
+    key_type: KeyType,
+    folder: Path,
+    csr_domains: tuple[str, ...],
+    passphrase_env: str | None,
+    config_path: Path | None,
+) -> None:
     """Make a backup key pair NAME to pin now and deploy at the next rotation.
 
     \b
@@ -86,11 +120,15 @@ def _passphrase(variable: str | None) -> bytes | None:
         return None
     value = os.environ.get(variable)
     if value is None:
-        raise ConfigError(f"--passphrase-env {variable}: the environment variable {variable} "
-                          "is not set; export it with the passphrase, or leave the option out")
+        raise ConfigError(
+            f"--passphrase-env {variable}: the environment variable {variable} "
+            "is not set; export it with the passphrase, or leave the option out"
+        )
     if not value:
-        raise ConfigError(f"--passphrase-env {variable}: the environment variable {variable} "
-                          "is empty; an empty passphrase would not protect the key")
+        raise ConfigError(
+            f"--passphrase-env {variable}: the environment variable {variable} "
+            "is empty; an empty passphrase would not protect the key"
+        )
     return value.encode("utf-8")
 
 
@@ -106,8 +144,11 @@ def _config_for(config_path: Path | None) -> Config | None:
     try:
         return load(default)
     except ConfigError as error:
-        click.echo(f"pingen: warning: {default} does not load, so the output folders were "
-                   f"not checked ({str(error).splitlines()[0]})", err=True)
+        click.echo(
+            f"pingen: warning: {default} does not load, so the output folders were "
+            f"not checked ({str(error).splitlines()[0]})",
+            err=True,
+        )
         return None
 
 
@@ -120,7 +161,8 @@ def _refuse_output_folder(folder: Path, config: Config, flag: str = "--dir") -> 
     root = config.root.resolve()
     # A target with `into:` (a monorepo) renders app files below pins.yaml's folder too.
     placed = [(root, o) for o in config.outputs] + [
-        ((root / t.into).resolve(), o) for t in config.targets if t.into for o in t.outputs]
+        ((root / t.into).resolve(), o) for t in config.targets if t.into for o in t.outputs
+    ]
     for base, output in placed:
         output_folder = (base / output.path).parent.resolve()
         if output_folder != root and target.is_relative_to(output_folder):
@@ -147,9 +189,11 @@ def app_asset_folder(folder: Path) -> Path | None:
     for n, part in enumerate(parts):
         parent = parts[n - 1] if n else ""
         android = (part == "assets" and n >= 2 and parts[n - 2] == "src") or (
-            part.startswith("raw") and parent == "res")
+            part.startswith("raw") and parent == "res"
+        )
         apple = part.endswith(_BUNDLED_SUFFIXES) or (
-            part == "Resources" and (parent.endswith(_BUNDLED_SUFFIXES) or parent == "Contents"))
+            part == "Resources" and (parent.endswith(_BUNDLED_SUFFIXES) or parent == "Contents")
+        )
         if android or apple:
             return Path(*parts[: n + 1])
     return None
@@ -161,7 +205,8 @@ def _refuse_asset_folder(folder: Path) -> None:
         raise ConfigError(
             f"--dir {folder} is inside {display_path(asset_folder)}, an app asset folder whose "
             "files ship inside the APK or IPA: a private key there ships with the app. Use a "
-            "folder outside the app, e.g. --dir ~/pingen-keys")
+            "folder outside the app, e.g. --dir ~/pingen-keys"
+        )
 
 
 def _warn_if_exposed(private: Path) -> None:
@@ -191,8 +236,15 @@ def _write(folder: Path, contents: list[tuple[Path, bytes, int]]) -> None:
         raise ConfigError(str(error)) from None
 
 
-def _report(name: str, paths: KeyPaths, key: PrivateKey, names: tuple[str, ...],
-            config: Config | None, *, encrypted: bool) -> None:
+def _report(
+    name: str,
+    paths: KeyPaths,
+    key: PrivateKey,
+    names: tuple[str, ...],
+    config: Config | None,
+    *,
+    encrypted: bool,
+) -> None:
     from pingen.sources import key_type as describe_key
     from pingen.spki import pin_of_public_key
     from pingen.yamltext import quote
@@ -201,8 +253,10 @@ def _report(name: str, paths: KeyPaths, key: PrivateKey, names: tuple[str, ...],
     kind = describe_key(public_key)
     pin = pin_of_public_key(public_key)
     protection = "encrypted with the passphrase" if encrypted else "NOT encrypted"
-    click.echo(f"private key  {display_path(paths.private)}  ({kind}, mode 0600, {protection}): "
-               "keep it offline; never commit it or ship it in the app")
+    click.echo(
+        f"private key  {display_path(paths.private)}  ({kind}, mode 0600, {protection}): "
+        "keep it offline; never commit it or ship it in the app"
+    )
     click.echo(f"public key   {display_path(paths.public)}  (commit this one and pin it)")
     if paths.csr is not None:
         click.echo(f"CSR          {display_path(paths.csr)}  ({', '.join(names)})")
@@ -222,6 +276,9 @@ def _file_reference(public: Path, config: Config | None) -> str:
     if target.is_relative_to(base):
         return target.relative_to(base).as_posix()
     folder = f"the folder of {display_path(config.path)}" if config else "the current folder"
-    click.echo(f"pingen: note: {display_path(public)} lies outside {folder}; copy it "
-               "into the app repository and point `file:` at the copy", err=True)
+    click.echo(
+        f"pingen: note: {display_path(public)} lies outside {folder}; copy it "
+        "into the app repository and point `file:` at the copy",
+        err=True,
+    )
     return target.as_posix()

@@ -43,8 +43,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def timeout_option(help_text: str) -> Callable[[F], F]:
     """--timeout, the same for every command that dials: seconds, more than zero."""
-    return click.option("--timeout", type=Seconds(min=0, min_open=True), default=DEFAULT_TIMEOUT,
-                        show_default=True, help=help_text)
+    return click.option(
+        "--timeout",
+        type=Seconds(min=0, min_open=True),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        help=help_text,
+    )
 
 
 def quiet_option(help_text: str) -> Callable[[F], F]:
@@ -56,8 +61,12 @@ def quiet_option(help_text: str) -> Callable[[F], F]:
 def ca_file_option(help_text: str) -> Callable[[F], F]:
     """--ca-file PEM: the roots to build verified chains to instead of certifi's (a
     private or test CA). click refuses a missing file or a folder (exit 2)."""
-    return click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-                        metavar="PEM", help=help_text)
+    return click.option(
+        "--ca-file",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        metavar="PEM",
+        help=help_text,
+    )
 
 
 def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) -> Config:
@@ -99,8 +108,9 @@ def parse_at(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD",
-                                 param_hint="'--at'") from None
+        raise click.BadParameter(
+            f"{text!r} is not a date; write YYYY-MM-DD", param_hint="'--at'"
+        ) from None
     if len(text.strip()) == 10:
         value = value.replace(hour=12)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

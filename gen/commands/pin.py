@@ -20,13 +20,22 @@ if TYPE_CHECKING:
 
 @click.command(name="pin")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one object per key, for scripts.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object per key, for scripts.",
+)
 @timeout_option("For a host: seconds for connect plus handshake.")
-@ca_file_option("For a host: PEM roots to build the verified chain to instead of certifi's "
-                "Mozilla roots (a private or test CA).")
-def command(sources: tuple[str, ...], output_format: str, timeout: float,
-            ca_file: Path | None) -> None:
+@ca_file_option(
+    "For a host: PEM roots to build the verified chain to instead of certifi's "
+    "Mozilla roots (a private or test CA)."
+)
+def command(
+    sources: tuple[str, ...], output_format: str, timeout: float, ca_file: Path | None
+) -> None:
     """Print the pin (base64 SHA-256 of the SubjectPublicKeyInfo, RFC 7469) of each
     SOURCE: a certificate, public key, private key or CSR file (PEM or DER; a bundle
     gives one line per certificate; `-` reads standard input), or host[:port] for the
@@ -60,8 +69,9 @@ def _trust(ca_file: Path | None) -> Trust:
     except ValueError:
         roots = []
     if not roots:
-        raise ConfigError(f"--ca-file: holds no certificate it can read; give a {what}",
-                          Location(ca_file))
+        raise ConfigError(
+            f"--ca-file: holds no certificate it can read; give a {what}", Location(ca_file)
+        )
     return Trust(ca_file=ca_file.absolute())
 
 
@@ -98,9 +108,12 @@ def _url_host(url: str) -> str:
     except ValueError as error:
         raise ConfigError(f"{url}: not a URL pingen can read ({error}); give host[:port]") from None
     if parts.scheme.lower() != "https" or not parts.hostname:
-        raise ConfigError(f"{url}: pin takes an https:// URL, host[:port] or a file; "
-                          f"{parts.scheme or 'this'}:// is not TLS" if parts.hostname else
-                          f"{url}: no host in the URL; give host[:port]")
+        raise ConfigError(
+            f"{url}: pin takes an https:// URL, host[:port] or a file; "
+            f"{parts.scheme or 'this'}:// is not TLS"
+            if parts.hostname
+            else f"{url}: no host in the URL; give host[:port]"
+        )
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{host}:{port or 443}"
 

@@ -8,8 +8,13 @@ import click
 
 
 @click.command(name="schema")
-@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the schema to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the schema to this file instead of standard output.",
+)
 def command(output_path: Path | None) -> int:
     """Print the JSON Schema (draft 2020-12) of pins.yaml.
 

@@ -21,19 +21,36 @@ if TYPE_CHECKING:
 
 @click.command(name="suggest")
 @click.argument("host")
-@click.option("--chain", "chain_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Read the chain from this file (PEM, leaf first, as served) instead of "
-                   "dialling HOST.")
-@click.option("--connect", metavar="HOST:PORT",
-              help="Dial this address instead of HOST:443 (SNI stays HOST).")
-@click.option("--provider", type=click.Choice(PROVIDER_NAMES),
-              help="Who issues HOST's certificates; adds the other CAs it may use.")
-@click.option("--catalog", "catalog_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="A CA catalog of your own instead of pingen's (see the catalog README).")
-@ca_file_option("PEM roots to verify the chain to (a private or test CA); roots outside "
-                "the catalog are pinned by hash, with their names as labels.")
-@click.option("--at", "at_text", metavar="DATE",
-              help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.")
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the chain from this file (PEM, leaf first, as served) instead of dialling HOST.",
+)
+@click.option(
+    "--connect", metavar="HOST:PORT", help="Dial this address instead of HOST:443 (SNI stays HOST)."
+)
+@click.option(
+    "--provider",
+    type=click.Choice(PROVIDER_NAMES),
+    help="Who issues HOST's certificates; adds the other CAs it may use.",
+)
+@click.option(
+    "--catalog",
+    "catalog_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A CA catalog of your own instead of pingen's (see the catalog README).",
+)
+@ca_file_option(
+    "PEM roots to verify the chain to (a private or test CA); roots outside "
+    "the catalog are pinned by hash, with their names as labels."
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.",
+)
 @timeout_option("Seconds for connect plus handshake.")
 def command(
     host: str,
@@ -89,8 +106,10 @@ def load_catalog_option(path: Path | None) -> Catalog:
     try:
         return load_catalog(path)
     except CatalogError as error:
-        raise ConfigError(str(error).removeprefix(f"{path.resolve() if path else ''}: "),
-                          Location(path) if path else None) from None
+        raise ConfigError(
+            str(error).removeprefix(f"{path.resolve() if path else ''}: "),
+            Location(path) if path else None,
+        ) from None
 
 
 def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Certificate]:
@@ -104,8 +123,9 @@ def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Cer
     return served_chain(target.host, address, timeout, shown_as=host)
 
 
-def _verified(host: str, served: list[x509.Certificate], ca_file: Path,
-              at: dt.datetime) -> list[x509.Certificate]:
+def _verified(
+    host: str, served: list[x509.Certificate], ca_file: Path, at: dt.datetime
+) -> list[x509.Certificate]:
     """The chain verified to the roots of --ca-file, anchor last; exit 1 when it does not
     verify (as `pingen init --ca-file` refuses it)."""
     from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
@@ -116,5 +136,6 @@ def _verified(host: str, served: list[x509.Certificate], ca_file: Path,
     try:
         return build_verified_chain(served, store, host, at)
     except UntrustedChain as error:
-        raise CheckFailed(f"{host}: the chain does not verify to the roots in {ca_file}: "
-                          f"{error.reason}") from None
+        raise CheckFailed(
+            f"{host}: the chain does not verify to the roots in {ca_file}: {error.reason}"
+        ) from None

@@ -18,22 +18,43 @@ if TYPE_CHECKING:
 
 @click.command(name="verify")
 @config_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True,
-              help="text: a table for people; json: the stable shape for bots; markdown: "
-                   "for a pull-request comment.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: a table for people; json: the stable shape for bots; markdown: "
+    "for a pull-request comment.",
+)
 @timeout_option("Seconds for connect plus handshake, per domain.")
-@click.option("--concurrency", type=click.IntRange(min=1, max=4096), default=32,
-              show_default=True, help="Domains dialled at once.")
-@click.option("--domain", "hosts", multiple=True, metavar="HOST",
-              help="Check only this domain (repeatable).")
-@click.option("--chain", "chain_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Judge this chain file (PEM, leaf first, as served) offline instead of "
-                   "dialling; needs one --domain.")
-@click.option("--at", "at_text", metavar="DATE",
-              help="With --chain: judge as of this date (YYYY-MM-DD, or an ISO date-time).")
-@quiet_option("No progress; the text table lists only the domains with problems (and "
-              "nothing when all are ok). json and markdown are unchanged.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=4096),
+    default=32,
+    show_default=True,
+    help="Domains dialled at once.",
+)
+@click.option(
+    "--domain", "hosts", multiple=True, metavar="HOST", help="Check only this domain (repeatable)."
+)
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Judge this chain file (PEM, leaf first, as served) offline instead of "
+    "dialling; needs one --domain.",
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATE",
+    help="With --chain: judge as of this date (YYYY-MM-DD, or an ISO date-time).",
+)
+@quiet_option(
+    "No progress; the text table lists only the domains with problems (and "
+    "nothing when all are ok). json and markdown are unchanged."
+)
 def command(
     config_path: Path,
     output_format: str,
@@ -79,8 +100,13 @@ def _verify_live(
 
     total = len(select_domains(config, hosts))
     with Progress(quiet=quiet) as progress:
-        return verify_config(config, domains=hosts or None, timeout=timeout,
-                             concurrency=concurrency, progress=progress.counter("verify", total))
+        return verify_config(
+            config,
+            domains=hosts or None,
+            timeout=timeout,
+            concurrency=concurrency,
+            progress=progress.counter("verify", total),
+        )
 
 
 def _parse_at(text: str | None, chain_file: Path | None) -> dt.datetime | None:

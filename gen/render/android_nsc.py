@@ -97,7 +97,7 @@ def check_domain(domain: Domain, options: NscOptions, findings: Findings) -> Non
             "security config has no report-only mode: the OS would enforce these pins and "
             "refuse the connections you asked only to report. Set `enforce: true` for "
             f"{domain.host}, or add `trustkit: true` to this output to report through "
-            "TrustKit-Android (enforcePinning=\"false\")",
+            'TrustKit-Android (enforcePinning="false")',
             domain.location,
         )
     if options.trustkit:
@@ -115,9 +115,11 @@ def check_trustkit_android(domain: Domain, findings: Findings) -> None:
         )
     refusal = android_refusal(domain.host)
     if refusal:
-        findings.error(f"{refusal}. Remove `trustkit: true` from this output, or pin a host "
-                       "name under a top-level domain TrustKit-Android knows",
-                       domain.location)
+        findings.error(
+            f"{refusal}. Remove `trustkit: true` from this output, or pin a host "
+            "name under a top-level domain TrustKit-Android knows",
+            domain.location,
+        )
     for uri in domain.report_uris:
         if any(c.isspace() or not c.isprintable() for c in uri):
             findings.error(
@@ -138,9 +140,11 @@ def warn_about_all(config: Config, options: NscOptions, findings: Findings) -> N
         )
     else:
         if options.default_report_uri:
-            findings.warn("`default_report_uri: true` does nothing without `trustkit: true`: "
-                          "only TrustKit-Android sends reports; add `trustkit: true` or "
-                          "remove the option")
+            findings.warn(
+                "`default_report_uri: true` does nothing without `trustkit: true`: "
+                "only TrustKit-Android sends reports; add `trustkit: true` or "
+                "remove the option"
+            )
         findings.warn_domains(
             [d for d in config.domains if d.report_uris],
             "{hosts}: `report_uris` are not used: Android's network security config sends "

@@ -38,8 +38,11 @@ def environment() -> jinja2.Environment:
 
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(files("pingen.templates"))),
-                             undefined=jinja2.StrictUndefined, **SETTINGS)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(files("pingen.templates"))),
+        undefined=jinja2.StrictUndefined,
+        **SETTINGS,
+    )
     env.filters.update(FILTERS)
     return env
 

@@ -73,8 +73,10 @@ def context(config: Config, output: Output) -> Rendering:
             warnings=findings.warnings,
         )
     if not existing.startswith(_BINARY_MAGIC) and b"<!--" in existing:
-        findings.warn(f"the comments in {output.path.as_posix()} are not kept: the file is "
-                      "rewritten by plistlib, which drops them (every key and value is kept)")
+        findings.warn(
+            f"the comments in {output.path.as_posix()} are not kept: the file is "
+            "rewritten by plistlib, which drops them (every key and value is kept)"
+        )
     root = load_plist(existing, target, findings)
     merged = merge_pinned(root, domains, findings)
     content = dump_plist(merged.root, existing, target)
@@ -82,6 +84,7 @@ def context(config: Config, output: Output) -> Rendering:
 
 
 # -- what ATS cannot express --------------------------------------------------------------
+
 
 def check_domain(domain: Domain, findings: Findings) -> None:
     if not domain.enforce:
@@ -141,6 +144,7 @@ def warn_about_all(config: Config, findings: Findings) -> None:
 
 # -- the standalone file ------------------------------------------------------------------
 
+
 def identities_key(domain: Domain) -> str:
     """Which list the domain's pins go to; `check_domain` ensured they share one."""
     level = domain.pins[0].level
@@ -153,6 +157,7 @@ def domain_context(domain: Domain) -> dict[str, Any]:
 
 
 # -- editing an existing Info.plist -------------------------------------------------------
+
 
 def pinned_domains(domains: list[Domain]) -> dict[str, Any]:
     return {
@@ -178,7 +183,9 @@ def read_existing(target: Path) -> bytes | None:
     if len(data) > MAX_BYTES:
         raise ConfigError(
             f"this file is over {MAX_BYTES // (1024 * 1024)} MiB, which no Info.plist is: "
-            "point the ios-plist output's `path:` at your app's Info.plist", where)
+            "point the ios-plist output's `path:` at your app's Info.plist",
+            where,
+        )
     return data
 
 
@@ -231,8 +238,10 @@ def load_plist(data: bytes, target: Path, findings: Findings) -> dict[str, Any]:
 
 
 def _too_deep() -> str:
-    return (f"this plist nests containers deeper than {MAX_DEPTH} levels, which no "
-            "Info.plist does; point the ios-plist output's `path:` at your Info.plist")
+    return (
+        f"this plist nests containers deeper than {MAX_DEPTH} levels, which no "
+        "Info.plist does; point the ios-plist output's `path:` at your Info.plist"
+    )
 
 
 def nesting(value: Any) -> int:
@@ -288,8 +297,10 @@ def _note_key(key: str, seen: set[str], findings: Findings) -> None:
 
 
 def _warn_duplicate(key: str, findings: Findings) -> None:
-    findings.warn(f"the key {key!r} appears twice in one dictionary of this Info.plist; "
-                  "iOS and plistlib keep only one of them: remove the other")
+    findings.warn(
+        f"the key {key!r} appears twice in one dictionary of this Info.plist; "
+        "iOS and plistlib keep only one of them: remove the other"
+    )
 
 
 def binary_duplicate_keys(data: bytes) -> list[str]:
@@ -309,32 +320,36 @@ def _binary_duplicates(data: bytes) -> Iterator[str]:
     table = int.from_bytes(data[-8:], "big")
     if count * max(offset_size, 1) > len(data):
         return
-    offsets = [int.from_bytes(data[table + i * offset_size:table + (i + 1) * offset_size],
-                              "big") for i in range(count)]
+    offsets = [
+        int.from_bytes(data[table + i * offset_size : table + (i + 1) * offset_size], "big")
+        for i in range(count)
+    ]
 
     def length(at: int) -> tuple[int, int]:  # (count, where the contents start)
         low = data[at] & 0x0F
         if low != 0x0F:
             return low, at + 1
         width = 1 << (data[at + 1] & 0x0F)
-        return int.from_bytes(data[at + 2:at + 2 + width], "big"), at + 2 + width
+        return int.from_bytes(data[at + 2 : at + 2 + width], "big"), at + 2 + width
 
     def text(ref: int) -> str | None:
         at = offsets[ref]
         kind = data[at] >> 4
         size, start = length(at)
         if kind == 0x5:
-            return data[start:start + size].decode("ascii", "replace")
+            return data[start : start + size].decode("ascii", "replace")
         if kind == 0x6:
-            return data[start:start + 2 * size].decode("utf-16-be", "replace")
+            return data[start : start + 2 * size].decode("utf-16-be", "replace")
         return None
 
     for at in offsets:
         if data[at] >> 4 != 0xD:
             continue
         size, start = length(at)
-        refs = [int.from_bytes(data[start + i * ref_size:start + (i + 1) * ref_size], "big")
-                for i in range(size)]
+        refs = [
+            int.from_bytes(data[start + i * ref_size : start + (i + 1) * ref_size], "big")
+            for i in range(size)
+        ]
         seen: set[str] = set()
         for ref in refs:
             key = text(ref)
@@ -349,8 +364,9 @@ def dump_plist(root: dict[str, Any], data: bytes, target: Path) -> bytes:
     try:
         return plistlib.dumps(root, fmt=fmt, sort_keys=False)
     except (TypeError, ValueError, OverflowError) as error:
-        raise ConfigError(f"cannot write this Info.plist back: {error}",
-                          Location(display_path(target))) from None
+        raise ConfigError(
+            f"cannot write this Info.plist back: {error}", Location(display_path(target))
+        ) from None
 
 
 class Merged:
@@ -366,8 +382,10 @@ def merge_pinned(root: dict[str, Any], domains: list[Domain], findings: Findings
     root = dict(root)
     ats = root.get(ATS, {})
     if not isinstance(ats, dict):
-        raise ConfigError(f"{ATS} is a {type(ats).__name__}, not a dictionary; make it one",
-                          findings.output.location)
+        raise ConfigError(
+            f"{ATS} is a {type(ats).__name__}, not a dictionary; make it one",
+            findings.output.location,
+        )
     ats = dict(ats)
     old = ats.get(PINNED_DOMAINS, {})
     old = old if isinstance(old, dict) else {}
@@ -378,9 +396,11 @@ def merge_pinned(root: dict[str, Any], domains: list[Domain], findings: Findings
         lower = host.lower() if isinstance(host, str) else host
         if lower in ours:
             if lower not in owned:
-                findings.warn(f"{host} was pinned by hand in this Info.plist and is also in "
-                              "pins.yaml: pins.yaml's pins replace it, and pingen owns it "
-                              "from now on")
+                findings.warn(
+                    f"{host} was pinned by hand in this Info.plist and is also in "
+                    "pins.yaml: pins.yaml's pins replace it, and pingen owns it "
+                    "from now on"
+                )
             continue
         if lower in owned:
             continue  # pingen wrote it and pins.yaml no longer lists it: remove it
@@ -405,10 +425,13 @@ def hand_entries(pinned: dict[str, Any], ours: set[str]) -> Iterator[Entry]:
     for host, value in pinned.items():
         if not isinstance(host, str) or host.lower() in ours or not isinstance(value, dict):
             continue
-        pins = [*_identities(value.get(LEAF_IDENTITIES), Level.LEAF),
-                *_identities(value.get(CA_IDENTITIES), Level.ROOT)]
-        yield Entry(host.lower(), value.get(INCLUDES_SUBDOMAINS) is True, tuple(pins),
-                    origin=BY_HAND)
+        pins = [
+            *_identities(value.get(LEAF_IDENTITIES), Level.LEAF),
+            *_identities(value.get(CA_IDENTITIES), Level.ROOT),
+        ]
+        yield Entry(
+            host.lower(), value.get(INCLUDES_SUBDOMAINS) is True, tuple(pins), origin=BY_HAND
+        )
 
 
 def _identities(items: Any, level: Level) -> Iterator[Pin]:

@@ -65,8 +65,11 @@ def check_trustkit_ios(domain: Domain, findings: Findings) -> None:
     initializeSslPinning then rejects: no domain is pinned at all."""
     refusal = trustkit_rules.ios_refusal(domain.host, domain.include_subdomains)
     if refusal:
-        findings.error(f"on iOS {LIBRARY} hands its domains to TrustKit, and "
-                       f"initializeSslPinning then pins nothing: {refusal}", domain.location)
+        findings.error(
+            f"on iOS {LIBRARY} hands its domains to TrustKit, and "
+            f"initializeSslPinning then pins nothing: {refusal}",
+            domain.location,
+        )
     for pin, message in unhashable_pins(domain, PLATFORM):
         findings.error(message, pin.location or domain.location)
     distinct = set(domain.pin_set.hashes)

@@ -19,22 +19,99 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Kotlin hard keywords (kotlinlang.org/docs/keyword-reference.html): not identifiers unless
 # quoted. Soft and modifier keywords (`data`, `value`, `open`, ...) are valid names.
-KOTLIN_KEYWORDS = frozenset({
-    "as", "break", "class", "continue", "do", "else", "false", "for", "fun", "if", "in",
-    "interface", "is", "null", "object", "package", "return", "super", "this", "throw", "true",
-    "try", "typealias", "typeof", "val", "var", "when", "while"
-})
+KOTLIN_KEYWORDS = frozenset(
+    {
+        "as",
+        "break",
+        "class",
+        "continue",
+        "do",
+        "else",
+        "false",
+        "for",
+        "fun",
+        "if",
+        "in",
+        "interface",
+        "is",
+        "null",
+        "object",
+        "package",
+        "return",
+        "super",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typealias",
+        "typeof",
+        "val",
+        "var",
+        "when",
+        "while",
+    }
+)
 
 # Swift keywords used in declarations, statements and expressions (The Swift Programming
 # Language, "Lexical Structure"): a backticked one is a valid identifier.
-SWIFT_KEYWORDS = frozenset({
-    "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import",
-    "init", "inout", "internal", "let", "open", "operator", "private", "precedencegroup",
-    "protocol", "public", "rethrows", "static", "struct", "subscript", "typealias", "var",
-    "break", "case", "catch", "continue", "default", "defer", "do", "else", "fallthrough",
-    "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "as",
-    "false", "is", "nil", "self", "super", "throws", "true", "try", "await", "async"
-})
+SWIFT_KEYWORDS = frozenset(
+    {
+        "associatedtype",
+        "class",
+        "deinit",
+        "enum",
+        "extension",
+        "fileprivate",
+        "func",
+        "import",
+        "init",
+        "inout",
+        "internal",
+        "let",
+        "open",
+        "operator",
+        "private",
+        "precedencegroup",
+        "protocol",
+        "public",
+        "rethrows",
+        "static",
+        "struct",
+        "subscript",
+        "typealias",
+        "var",
+        "break",
+        "case",
+        "catch",
+        "continue",
+        "default",
+        "defer",
+        "do",
+        "else",
+        "fallthrough",
+        "for",
+        "guard",
+        "if",
+        "in",
+        "repeat",
+        "return",
+        "throw",
+        "switch",
+        "where",
+        "while",
+        "as",
+        "false",
+        "is",
+        "nil",
+        "self",
+        "super",
+        "throws",
+        "true",
+        "try",
+        "await",
+        "async",
+    }
+)
 # Swift names that cannot be quoted into identifiers meaningfully: the type `Self`/`Any`.
 SWIFT_RESERVED = frozenset({"Any", "Self", "Type", "Protocol"})
 

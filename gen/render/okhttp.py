@@ -116,10 +116,12 @@ def expiry_millis(day: dt.date) -> int:
 def chunked(domains: list[dict[str, Any]]) -> list[dict[str, Any]]:
     chunks: list[dict[str, Any]] = []
     for start in range(0, len(domains), DOMAINS_PER_FUNCTION):
-        part = domains[start:start + DOMAINS_PER_FUNCTION]
-        chunks.append({
-            "index": len(chunks),
-            "domains": part,
-            "uses_clock": any(d["expires"] is not None for d in part),
-        })
+        part = domains[start : start + DOMAINS_PER_FUNCTION]
+        chunks.append(
+            {
+                "index": len(chunks),
+                "domains": part,
+                "uses_clock": any(d["expires"] is not None for d in part),
+            }
+        )
     return chunks

@@ -103,7 +103,7 @@ def render_user_template(config: Config, output: Output) -> RenderedFile:
     except SecurityError as error:
         raise ConfigError(
             f"template {name}: {error} Templates are data rendered in a sandbox: use the "
-            "names listed in the README (\"Your own templates\") and their filters",
+            'names listed in the README ("Your own templates") and their filters',
             output.location,
         ) from None
     except jinja2.TemplateSyntaxError as error:
@@ -114,7 +114,7 @@ def render_user_template(config: Config, output: Output) -> RenderedFile:
     except jinja2.UndefinedError as error:
         raise ConfigError(
             f"template {name}: {error.message}; the names a template may use are listed "
-            "in the README (\"Your own templates\")",
+            'in the README ("Your own templates")',
             output.location,
         ) from None
     except (jinja2.TemplateError, PingenError, ValueError, TypeError) as error:
@@ -134,8 +134,11 @@ def _refuse_writing_over(loader: Any, config: Config, output: Output) -> None:
     target = config.output_root / output.path
     for path in getattr(loader, "read", ()):
         if same_file_name(path, target):
-            raise ConfigError(f"output {output.path.as_posix()} is the template {path.name} "
-                              "it is rendered from; write it elsewhere", output.location)
+            raise ConfigError(
+                f"output {output.path.as_posix()} is the template {path.name} "
+                "it is rendered from; write it elsewhere",
+                output.location,
+            )
 
 
 def _template_location(config: Config, output: Output, line: int | None) -> Location:

@@ -33,11 +33,13 @@ MAX_OUTPUT = 16 * 1024 * 1024  # characters a template may render
 RENDER_SECONDS = 20.0
 
 
-def sandboxed_environment(base: Path, repository: Repository,
-                          settings: dict[str, Any]) -> jinja2.Environment:
+def sandboxed_environment(
+    base: Path, repository: Repository, settings: dict[str, Any]
+) -> jinja2.Environment:
     """A strict sandboxed environment loading templates relative to `base`."""
-    return CappedSandbox(loader=ConfinedLoader(base, repository),
-                         undefined=jinja2.StrictUndefined, **settings)
+    return CappedSandbox(
+        loader=ConfinedLoader(base, repository), undefined=jinja2.StrictUndefined, **settings
+    )
 
 
 class CappedSandbox(ImmutableSandboxedEnvironment):
@@ -78,8 +80,9 @@ class ConfinedLoader(jinja2.BaseLoader):
         self.repository = repository
         self.read: list[Path] = []
 
-    def get_source(self, environment: jinja2.Environment,
-                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
         try:
             path = confine(template, self.base, self.repository)
         except ValueError as error:
@@ -98,8 +101,9 @@ class ConfinedLoader(jinja2.BaseLoader):
         return text, str(path), lambda: False
 
 
-def render_bounded(env: jinja2.Environment, name: str, context: dict[str, Any],
-                   seconds: float | None = None) -> str:
+def render_bounded(
+    env: jinja2.Environment, name: str, context: dict[str, Any], seconds: float | None = None
+) -> str:
     """Render template `name`, refusing (SecurityError) more than MAX_OUTPUT characters
     or more than `seconds` (RENDER_SECONDS; nested loops over `range` need no memory)."""
     parts: list[str] = []
@@ -119,7 +123,8 @@ def _deadline(seconds: float) -> Iterator[None]:
     where signals are delivered); an alarm already set, e.g. by a test runner, is kept
     and re-armed afterwards."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not (
-            threading.main_thread()):  # no alarms on Windows, nor outside the main thread
+        threading.main_thread()
+    ):  # no alarms on Windows, nor outside the main thread
         yield
         return
     before_remaining, before_interval = signal.getitimer(signal.ITIMER_REAL)

@@ -87,8 +87,12 @@ def check_domain(domain: Domain, output: Output) -> None:
     if refusal:
         raise ConfigError(refusal, where)
     check_pins(domain, where)
-    raise_together([ConfigError(message, pin.location or where)
-                    for pin, message in unhashable_pins(domain, "TrustKit")])
+    raise_together(
+        [
+            ConfigError(message, pin.location or where)
+            for pin, message in unhashable_pins(domain, "TrustKit")
+        ]
+    )
     for uri in domain.report_uris:
         check_report_uri(uri, domain.host, where)
 
@@ -101,20 +105,24 @@ def unhashable_pins(domain: Domain, platform: str) -> list[tuple[Pin, str]]:
         why = trustkit_rules.hash_refusal(pin.key) if pin.key else None
         if why:
             name = f"`{pin.label}`" if pin.label else pin.sha256
-            found.append((pin, f"the pin {name} of {domain.host} can never match on iOS "
-                               f"({platform}): {why}. Pin an RSA-2048/3072/4096 or EC "
-                               "P-256/P-384 key instead (another key of the chain, or a "
-                               "backup key of such a type)"))
+            found.append(
+                (
+                    pin,
+                    f"the pin {name} of {domain.host} can never match on iOS "
+                    f"({platform}): {why}. Pin an RSA-2048/3072/4096 or EC "
+                    "P-256/P-384 key instead (another key of the chain, or a "
+                    "backup key of such a type)",
+                )
+            )
     return found
 
 
-def warn_unknown_key_types(domains: tuple[Domain, ...], findings: Findings,
-                           platform: str) -> None:
+def warn_unknown_key_types(domains: tuple[Domain, ...], findings: Findings, platform: str) -> None:
     """A sha256 pin without `key:`: nothing tells whether TrustKit can hash its key."""
     findings.warn_domains(
-        [d for d in domains
-         if any(p.key is None and p.source is PinSource.SHA256 for p in d.pins)],
-        "{hosts}: sha256 pins without `key:`, so pingen cannot tell whether " + platform
+        [d for d in domains if any(p.key is None and p.source is PinSource.SHA256 for p in d.pins)],
+        "{hosts}: sha256 pins without `key:`, so pingen cannot tell whether "
+        + platform
         + " (TrustKit) can hash their keys: it matches only RSA-2048/3072/4096 and EC "
         "P-256/P-384 keys. Add `key:` (e.g. `key: ec-p256`) to those pins, or pin with "
         "`file:`, `root:` or `intermediate:`",
@@ -128,8 +136,10 @@ def version_lines(domains: tuple[Domain, ...]) -> list[str]:
     if needs:
         return [f"Needs TrustKit {need.version} or later: {need.reason}." for need in needs]
     if any(key is None for key in keys):
-        return ["Some pins have no `key:`, so the TrustKit version their keys need is "
-                "unknown (RSA-3072 needs 3.0.5, RSA-2048 3.0.7 or later)."]
+        return [
+            "Some pins have no `key:`, so the TrustKit version their keys need is "
+            "unknown (RSA-3072 needs 3.0.5, RSA-2048 3.0.7 or later)."
+        ]
     return ["Any TrustKit 3.x hashes the key types of these pins."]
 
 
@@ -145,7 +155,8 @@ def check_pins(domain: Domain, where: Location | None) -> None:
     needed = 2 if domain.enforce else 1
     if distinct < needed:
         reason = (
-            "at least two distinct pins when enforcing (a backup pin)" if domain.enforce
+            "at least two distinct pins when enforcing (a backup pin)"
+            if domain.enforce
             else "at least one pin"
         )
         raise ConfigError(

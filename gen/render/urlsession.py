@@ -47,26 +47,72 @@ CERTIFICATE_CHAIN_IOS = 15
 # Type names the generated file declares after the `name:` prefix.
 DECLARED_SUFFIXES = ("", "Delegate", "Evaluator", "ServerTrustManager")
 # Names the generated file declares inside its namespace enum.
-NESTED_NAMES = frozenset({"Policy", "Violation", "Decision", "Failure", "SPKIHeader",
-                          "ReportLimiter"})
+NESTED_NAMES = frozenset(
+    {"Policy", "Violation", "Decision", "Failure", "SPKIHeader", "ReportLimiter"}
+)
 # Names the generated file takes from Swift, Apple's frameworks and Alamofire,
 # unqualified: a type of the user's name must not shadow one of them (tests keep this
 # list a superset of what the template uses).
-FOREIGN_NAMES = frozenset({
-    "Alamofire", "AFError", "Any", "Bool", "Bundle", "CC_LONG", "CC_SHA256",
-    "CC_SHA256_DIGEST_LENGTH", "CFString", "CommonCrypto", "CryptoKit", "Data", "Date",
-    "DefaultTrustEvaluator", "Dictionary", "Equatable", "Error", "Foundation", "Int",
-    "ISO8601DateFormatter", "JSONSerialization", "NSLock", "NSObject",
-    "NSURLAuthenticationMethodServerTrust", "SHA256", "SecCertificate",
-    "SecCertificateCopyKey", "SecKeyCopyAttributes", "SecKeyCopyExternalRepresentation",
-    "SecPolicyCreateSSL", "SecTrust", "SecTrustCopyCertificateChain",
-    "SecTrustEvaluateWithError", "SecTrustGetCertificateAtIndex",
-    "SecTrustGetCertificateCount", "SecTrustSetPolicies", "Security", "Sendable",
-    "ServerTrustEvaluating", "ServerTrustManager", "Session", "String", "Substring",
-    "UInt8", "URL", "URLAuthenticationChallenge", "URLCredential", "URLRequest",
-    "URLSession", "URLSessionDelegate", "Void", "errSecSuccess", "kSecAttrKeySizeInBits",
-    "kSecAttrKeyType", "kSecAttrKeyTypeECSECPrimeRandom", "kSecAttrKeyTypeRSA",
-})
+FOREIGN_NAMES = frozenset(
+    {
+        "Alamofire",
+        "AFError",
+        "Any",
+        "Bool",
+        "Bundle",
+        "CC_LONG",
+        "CC_SHA256",
+        "CC_SHA256_DIGEST_LENGTH",
+        "CFString",
+        "CommonCrypto",
+        "CryptoKit",
+        "Data",
+        "Date",
+        "DefaultTrustEvaluator",
+        "Dictionary",
+        "Equatable",
+        "Error",
+        "Foundation",
+        "Int",
+        "ISO8601DateFormatter",
+        "JSONSerialization",
+        "NSLock",
+        "NSObject",
+        "NSURLAuthenticationMethodServerTrust",
+        "SHA256",
+        "SecCertificate",
+        "SecCertificateCopyKey",
+        "SecKeyCopyAttributes",
+        "SecKeyCopyExternalRepresentation",
+        "SecPolicyCreateSSL",
+        "SecTrust",
+        "SecTrustCopyCertificateChain",
+        "SecTrustEvaluateWithError",
+        "SecTrustGetCertificateAtIndex",
+        "SecTrustGetCertificateCount",
+        "SecTrustSetPolicies",
+        "Security",
+        "Sendable",
+        "ServerTrustEvaluating",
+        "ServerTrustManager",
+        "Session",
+        "String",
+        "Substring",
+        "UInt8",
+        "URL",
+        "URLAuthenticationChallenge",
+        "URLCredential",
+        "URLRequest",
+        "URLSession",
+        "URLSessionDelegate",
+        "Void",
+        "errSecSuccess",
+        "kSecAttrKeySizeInBits",
+        "kSecAttrKeyType",
+        "kSecAttrKeyTypeECSECPrimeRandom",
+        "kSecAttrKeyTypeRSA",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +129,7 @@ class SpkiHeader:
     def swift_bytes(self) -> list[str]:
         """The header as Swift `UInt8` literals, twelve to a line."""
         literals = [f"0x{byte:02x}" for byte in self.header]
-        return [", ".join(literals[i:i + 12]) for i in range(0, len(literals), 12)]
+        return [", ".join(literals[i : i + 12]) for i in range(0, len(literals), 12)]
 
 
 _RSA = "kSecAttrKeyTypeRSA"
@@ -91,18 +137,54 @@ _EC = "kSecAttrKeyTypeECSECPrimeRandom"
 # SEQUENCE { SEQUENCE { OID, parameters }, BIT STRING { 0 unused bits, key } }: RSA's
 # parameters are NULL (RFC 3279 §2.3.1), EC's the named curve (RFC 5480 §2.1.1).
 SPKI_HEADERS: tuple[SpkiHeader, ...] = (
-    SpkiHeader(KeyType("rsa", 2048), "RSA 2048", _RSA, 2048, 270, bytes.fromhex(
-        "30820122300d06092a864886f70d01010105000382010f00")),
-    SpkiHeader(KeyType("rsa", 3072), "RSA 3072", _RSA, 3072, 398, bytes.fromhex(
-        "308201a2300d06092a864886f70d01010105000382018f00")),
-    SpkiHeader(KeyType("rsa", 4096), "RSA 4096", _RSA, 4096, 526, bytes.fromhex(
-        "30820222300d06092a864886f70d01010105000382020f00")),
-    SpkiHeader(KeyType("ec", 256, "p256"), "EC P-256", _EC, 256, 65, bytes.fromhex(
-        "3059301306072a8648ce3d020106082a8648ce3d030107034200")),
-    SpkiHeader(KeyType("ec", 384, "p384"), "EC P-384", _EC, 384, 97, bytes.fromhex(
-        "3076301006072a8648ce3d020106052b81040022036200")),
-    SpkiHeader(KeyType("ec", 521, "p521"), "EC P-521", _EC, 521, 133, bytes.fromhex(
-        "30819b301006072a8648ce3d020106052b8104002303818600")),
+    SpkiHeader(
+        KeyType("rsa", 2048),
+        "RSA 2048",
+        _RSA,
+        2048,
+        270,
+        bytes.fromhex("30820122300d06092a864886f70d01010105000382010f00"),
+    ),
+    SpkiHeader(
+        KeyType("rsa", 3072),
+        "RSA 3072",
+        _RSA,
+        3072,
+        398,
+        bytes.fromhex("308201a2300d06092a864886f70d01010105000382018f00"),
+    ),
+    SpkiHeader(
+        KeyType("rsa", 4096),
+        "RSA 4096",
+        _RSA,
+        4096,
+        526,
+        bytes.fromhex("30820222300d06092a864886f70d01010105000382020f00"),
+    ),
+    SpkiHeader(
+        KeyType("ec", 256, "p256"),
+        "EC P-256",
+        _EC,
+        256,
+        65,
+        bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200"),
+    ),
+    SpkiHeader(
+        KeyType("ec", 384, "p384"),
+        "EC P-384",
+        _EC,
+        384,
+        97,
+        bytes.fromhex("3076301006072a8648ce3d020106052b81040022036200"),
+    ),
+    SpkiHeader(
+        KeyType("ec", 521, "p521"),
+        "EC P-521",
+        _EC,
+        521,
+        133,
+        bytes.fromhex("30819b301006072a8648ce3d020106052b8104002303818600"),
+    ),
 )
 _HEADER_OF = {header.key_type: header for header in SPKI_HEADERS}
 
@@ -134,6 +216,7 @@ def context(config: Config, output: Output) -> Rendering:
 
 # -- options -------------------------------------------------------------------------------
 
+
 def type_name_prefix(text: str, output: Output) -> str:
     """`name:` prefixes every type the file declares; none may shadow a name it uses."""
     declared = {text + suffix for suffix in DECLARED_SUFFIXES}
@@ -163,6 +246,7 @@ def minimum_ios_option(output: Output) -> int:
 
 
 # -- key types -----------------------------------------------------------------------------
+
 
 def needed_headers(domains: Sequence[Domain], findings: Findings) -> list[SpkiHeader]:
     """The headers the file carries: those of the pins' key types; all of them when a pin's
@@ -197,12 +281,16 @@ def hashes(key: KeyType | None) -> bool:
 def unhashable(domain: Domain, pin: Pin, key: KeyType) -> str:
     what = f"{pin.label!r} ({pin.sha256})" if pin.label else pin.sha256
     if key.algorithm == "rsa" and key.exponent is not None and key.bits in (2048, 3072, 4096):
-        reason = (f"its RSA exponent is {key.exponent}, and the file's fixed DER header "
-                  "counts the lengths of exponent 65537")
+        reason = (
+            f"its RSA exponent is {key.exponent}, and the file's fixed DER header "
+            "counts the lengths of exponent 65537"
+        )
     else:
         reason = f"iOS cannot hash a {key} key here (the file hashes {_HASHABLE})"
-    return (f"{domain.host}: the pin {what} could never match on iOS: {reason}. Pin a key of "
-            "a type the file hashes (e.g. a new `pingen keygen` key) or the CA's key instead")
+    return (
+        f"{domain.host}: the pin {what} could never match on iOS: {reason}. Pin a key of "
+        "a type the file hashes (e.g. a new `pingen keygen` key) or the CA's key instead"
+    )
 
 
 def header_context(key_type: SpkiHeader) -> dict[str, Any]:
@@ -217,6 +305,7 @@ def header_context(key_type: SpkiHeader) -> dict[str, Any]:
 
 
 # -- domains -------------------------------------------------------------------------------
+
 
 def check_report_uris(domain: Domain, findings: Findings) -> None:
     for uri in domain.report_uris:
@@ -239,6 +328,7 @@ def domain_context(domain: Domain) -> dict[str, Any]:
 
 
 # -- the decision, mirrored from the generated Swift ---------------------------------------
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -268,7 +358,7 @@ def policy_for_host(domains: Sequence[Domain], host: str) -> Domain | None:
     # Else drop one leading label at a time: the nearest parent with includeSubdomains.
     rest = name
     while "." in rest:
-        rest = rest[rest.index(".") + 1:]
+        rest = rest[rest.index(".") + 1 :]
         parent = by_host.get(rest)
         if parent is not None and parent.include_subdomains:
             return parent

@@ -35,8 +35,11 @@ CHILDREN: dict[str, dict[str, tuple[int, int | None]]] = {
     ROOT: {"base-config": (0, 1), "domain-config": (0, None), "debug-overrides": (0, 1)},
     "base-config": {"trust-anchors": (0, 1), "certificateTransparency": (0, 1)},
     "domain-config": {
-        "domain": (1, None), "trust-anchors": (0, 1), "pin-set": (0, 1),
-        "domain-config": (0, None), "certificateTransparency": (0, 1),
+        "domain": (1, None),
+        "trust-anchors": (0, 1),
+        "pin-set": (0, 1),
+        "domain-config": (0, None),
+        "certificateTransparency": (0, 1),
         "trustkit-config": (0, 1),
     },
     "debug-overrides": {"trust-anchors": (0, 1)},
@@ -142,8 +145,11 @@ class Checker:
             self.report(where, FORBIDDEN[parent, child])
             return False
         if child not in CHILDREN.get(parent, {}):
-            self.report(where, f"unknown element <{child}> in <{parent}> (Android skips it "
-                               "silently, so it does nothing)")
+            self.report(
+                where,
+                f"unknown element <{child}> in <{parent}> (Android skips it "
+                "silently, so it does nothing)",
+            )
             return False
         return True
 
@@ -151,8 +157,12 @@ class Checker:
         for child, (least, most) in CHILDREN.get(parent, {}).items():
             count = counts.get(child, 0)
             if count < least:
-                self.report(where, "No domain elements in domain-config" if child == "domain"
-                            else f"<{parent}> needs at least {least} <{child}>")
+                self.report(
+                    where,
+                    "No domain elements in domain-config"
+                    if child == "domain"
+                    else f"<{parent}> needs at least {least} <{child}>",
+                )
             if most is not None and count > most:
                 self.report(where, MULTIPLE.get(child, f"more than {most} <{child}> in <{parent}>"))
 
@@ -165,8 +175,9 @@ class Checker:
             self.report(where, REQUIRED_TEXT.get(node.tag, f"<{node.tag}> is empty"))
             return
         if text != text.strip():
-            self.report(where, f"{text!r} has surrounding whitespace (Android 7.0 does not "
-                               "trim it)")
+            self.report(
+                where, f"{text!r} has surrounding whitespace (Android 7.0 does not trim it)"
+            )
         check = {"domain": self.domain_text, "pin": self.pin_text}.get(node.tag)
         if check:
             check(text.strip(), where)
@@ -180,13 +191,19 @@ class Checker:
             self.attribute_value(known[name], name, value, where)
         required = REQUIRED.get(node.tag)
         if required and required not in node.attrib:
-            self.report(where, "Unsupported pin digest algorithm: null" if node.tag == "pin"
-                        else f"{node.tag} element missing {required} attribute")
+            self.report(
+                where,
+                "Unsupported pin digest algorithm: null"
+                if node.tag == "pin"
+                else f"{node.tag} element missing {required} attribute",
+            )
 
     def attribute_value(self, kind: str, name: str, value: str, where: str) -> None:
         checks: dict[str, Callable[[str], str | None]] = {
-            BOOLEAN: _boolean_problem, DATE: _date_problem,
-            DIGEST: _digest_problem, SOURCE: _source_problem,
+            BOOLEAN: _boolean_problem,
+            DATE: _date_problem,
+            DIGEST: _digest_problem,
+            SOURCE: _source_problem,
         }
         problem = checks[kind](value)
         if problem:
@@ -198,8 +215,11 @@ class Checker:
             self.report(where, f"{name} has already been specified")
         self.seen_domains.add(name)
         if "*" in name or name.endswith(".") or not name.isascii() or name != text:
-            self.report(where, f"{text!r} can never match a host (wildcard, trailing dot, "
-                               "upper case or non-ASCII text)")
+            self.report(
+                where,
+                f"{text!r} can never match a host (wildcard, trailing dot, "
+                "upper case or non-ASCII text)",
+            )
 
     def pin_text(self, text: str, where: str) -> None:
         if not _BASE64.match(text):
@@ -211,8 +231,9 @@ class Checker:
             self.report(where, "Invalid pin digest")
             return
         if length != 32:
-            self.report(where, f"digest length {length} does not match expected length for "
-                               "SHA-256 of 32")
+            self.report(
+                where, f"digest length {length} does not match expected length for SHA-256 of 32"
+            )
 
     # -- TrustKit-Android (§5) -----------------------------------------------------------
     def trustkit_config(self, node: ET.Element, where: str, inherited: _Policy) -> None:
@@ -240,8 +261,11 @@ class Checker:
 
     def trustkit_policy(self, domains: list[ET.Element], policy: _Policy, where: str) -> None:
         if len(domains) != 1:
-            self.report(where, f"{len(domains)} <domain> elements: TrustKit-Android keeps only "
-                               "the last one of a domain-config")
+            self.report(
+                where,
+                f"{len(domains)} <domain> elements: TrustKit-Android keeps only "
+                "the last one of a domain-config",
+            )
         for domain in domains[-1:]:
             host = domain.text or ""
             problem = _trustkit_host_problem(host)

@@ -94,10 +94,17 @@ def build_hierarchy(folder: Path) -> Hierarchy:
         "O1": other.intermediate("O1"),
     }
     hierarchy = Hierarchy(
-        x1=x1, x2=x2, yr=yr, ye=ye, other=other,
-        cross_x2=x1.cross_sign(x2), cross_yr=x1.cross_sign(yr), cross_ye=x2.cross_sign(ye),
+        x1=x1,
+        x2=x2,
+        yr=yr,
+        ye=ye,
+        other=other,
+        cross_x2=x1.cross_sign(x2),
+        cross_yr=x1.cross_sign(yr),
+        cross_ye=x2.cross_sign(ye),
         cross_e1=x1.cross_sign(intermediates["E1"]),
-        intermediates=intermediates, catalog_path=folder / "catalog.json",
+        intermediates=intermediates,
+        catalog_path=folder / "catalog.json",
     )
     write_catalog(hierarchy, folder)
     return hierarchy
@@ -105,9 +112,15 @@ def build_hierarchy(folder: Path) -> Hierarchy:
 
 def write_catalog(h: Hierarchy, folder: Path) -> None:
     files = {
-        "x1.pem": h.x1.cert, "x2.pem": h.x2.cert, "yr.pem": h.yr.cert, "ye.pem": h.ye.cert,
-        "o1-root.pem": h.other.cert, "x2-by-x1.pem": h.cross_x2, "yr-by-x1.pem": h.cross_yr,
-        "ye-by-x2.pem": h.cross_ye, "e1-by-x1.pem": h.cross_e1,
+        "x1.pem": h.x1.cert,
+        "x2.pem": h.x2.cert,
+        "yr.pem": h.yr.cert,
+        "ye.pem": h.ye.cert,
+        "o1-root.pem": h.other.cert,
+        "x2-by-x1.pem": h.cross_x2,
+        "yr-by-x1.pem": h.cross_yr,
+        "ye-by-x2.pem": h.cross_ye,
+        "e1-by-x1.pem": h.cross_e1,
         **{f"{name.lower()}.pem": ca.cert for name, ca in h.intermediates.items()},
     }
     for name, cert in files.items():
@@ -117,34 +130,54 @@ def write_catalog(h: Hierarchy, folder: Path) -> None:
         items: list[dict[str, Any]] = [{"name": m, "files": [f"{m.lower()}.pem"]} for m in members]
         if "E1" in members:
             items[0]["files"].append("e1-by-x1.pem")
-        return {"name": name, "key_type": key_type, "generation": "test", "roots": roots,
-                "intermediates": items}
+        return {
+            "name": name,
+            "key_type": key_type,
+            "generation": "test",
+            "roots": roots,
+            "intermediates": items,
+        }
 
     data = {
         "format": "pingen-ca-catalog/1",
         "operators": [
             {
-                "id": "letsencrypt", "name": "Test Encrypt",
+                "id": "letsencrypt",
+                "name": "Test Encrypt",
                 "roots": [
                     {"name": "Test Root X1", "key_type": "rsa", "file": "x1.pem"},
                     {"name": "Test Root X2", "key_type": "ecdsa", "file": "x2.pem"},
-                    {"name": "Test Root YR", "key_type": "rsa", "file": "yr.pem",
-                     "status": "pending", "aliases": ["Next Root YR"]},
-                    {"name": "Test Root YE", "key_type": "ecdsa", "file": "ye.pem",
-                     "status": "pending"},
+                    {
+                        "name": "Test Root YR",
+                        "key_type": "rsa",
+                        "file": "yr.pem",
+                        "status": "pending",
+                        "aliases": ["Next Root YR"],
+                    },
+                    {
+                        "name": "Test Root YE",
+                        "key_type": "ecdsa",
+                        "file": "ye.pem",
+                        "status": "pending",
+                    },
                 ],
-                "cross_signs": [{"file": "x2-by-x1.pem"}, {"file": "yr-by-x1.pem"},
-                                {"file": "ye-by-x2.pem"}],
+                "cross_signs": [
+                    {"file": "x2-by-x1.pem"},
+                    {"file": "yr-by-x1.pem"},
+                    {"file": "ye-by-x2.pem"},
+                ],
                 "families": [
                     family("Test RSA 2024", "rsa", ["Test Root X1"], ["R1", "R2"]),
-                    family("Test ECDSA 2024", "ecdsa", ["Test Root X2", "Test Root X1"],
-                           ["E1", "E2"]),
+                    family(
+                        "Test ECDSA 2024", "ecdsa", ["Test Root X2", "Test Root X1"], ["E1", "E2"]
+                    ),
                     family("Test RSA Y", "rsa", ["Test Root YR"], ["YR1", "YR2"]),
                     family("Test ECDSA Y", "ecdsa", ["Test Root YE"], ["YE1", "YE2"]),
                 ],
             },
             {
-                "id": "google-trust-services", "name": "Other CA",
+                "id": "google-trust-services",
+                "name": "Other CA",
                 "roots": [{"name": "Other Root O1", "key_type": "ecdsa", "file": "o1-root.pem"}],
                 "families": [family("Other ECDSA", "ecdsa", ["Other Root O1"], ["O1"])],
             },

@@ -72,8 +72,15 @@ def maven_jars(m2: Path = M2) -> list[Path]:
 
 
 def _maven_get(coordinates: str, m2: Path) -> None:
-    command = ["mvn", "-B", "-q", "dependency:get", f"-Dartifact={coordinates}",
-               "-Dtransitive=false", f"-Dmaven.repo.local={m2}"]
+    command = [
+        "mvn",
+        "-B",
+        "-q",
+        "dependency:get",
+        f"-Dartifact={coordinates}",
+        "-Dtransitive=false",
+        f"-Dmaven.repo.local={m2}",
+    ]
     by_hand = " ".join(command)
     if shutil.which("mvn") is None:
         raise ToolchainMissing(
@@ -84,8 +91,10 @@ def _maven_get(coordinates: str, m2: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         errors = [line for line in result.stdout.splitlines() if "ERROR" in line][:3]
-        raise ToolchainMissing(f"`{by_hand}` failed ({result.returncode}): "
-                               + (" / ".join(errors) or result.stderr.strip()[-500:]))
+        raise ToolchainMissing(
+            f"`{by_hand}` failed ({result.returncode}): "
+            + (" / ".join(errors) or result.stderr.strip()[-500:])
+        )
 
 
 def library_jars() -> list[Path]:
@@ -104,9 +113,16 @@ def compile_sources(sources: Sequence[Path], out: Path, *, timeout: float = 300)
     """Compile Kotlin `sources` in ONE kotlinc run (it is slow to start) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     command = [
-        "bash", str(kotlinc()), "-nowarn", "-jvm-target", "17",
-        "-cp", _classpath(maven_jars()),
-        "-d", str(out), *map(str, sources),
+        "bash",
+        str(kotlinc()),
+        "-nowarn",
+        "-jvm-target",
+        "17",
+        "-cp",
+        _classpath(maven_jars()),
+        "-d",
+        str(out),
+        *map(str, sources),
     ]
     env = {**os.environ, "JAVA_OPTS": "-Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
@@ -116,12 +132,21 @@ def compile_sources(sources: Sequence[Path], out: Path, *, timeout: float = 300)
 
 
 def run(
-    classes: Path, main_class: str, args: Sequence[str], *, stdin: str = "",
+    classes: Path,
+    main_class: str,
+    args: Sequence[str],
+    *,
+    stdin: str = "",
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     command = [
-        java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", _classpath([classes, *library_jars()]), main_class, *args,
+        java(),
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        _classpath([classes, *library_jars()]),
+        main_class,
+        *args,
     ]
     return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
 

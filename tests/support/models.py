@@ -21,11 +21,17 @@ def fake_pin(seed: str) -> str:
     return base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()
 
 
-def pin(sha256: str, label: str | None = None, level: Level | None = None,
-        key: str | None = None) -> Pin:
+def pin(
+    sha256: str, label: str | None = None, level: Level | None = None, key: str | None = None
+) -> Pin:
     """A sha256 pin; `key` states its key type (`ec-p256`), as `key:` does."""
-    return Pin(sha256=sha256, source=PinSource.SHA256, label=label, level=level,
-               key=KeyType.parse(key) if key else None)
+    return Pin(
+        sha256=sha256,
+        source=PinSource.SHA256,
+        label=label,
+        level=level,
+        key=KeyType.parse(key) if key else None,
+    )
 
 
 def domain(
@@ -61,6 +67,4 @@ def output(output_type: str, path: str, **options: Any) -> Output:
 
 
 def config(domains: list[Domain], outputs: list[Output] | None = None) -> Config:
-    return Config(
-        path=CONFIG_PATH, version=1, domains=tuple(domains), outputs=tuple(outputs or ())
-    )
+    return Config(path=CONFIG_PATH, version=1, domains=tuple(domains), outputs=tuple(outputs or ()))

@@ -113,9 +113,15 @@ def _ca_certificate(
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -171,8 +177,13 @@ class CA:
         key = key or new_key(key_type)
         start, end = _validity(not_before, not_after, days)
         cert = _ca_certificate(
-            _name(name, organization), key.public_key(), self._as_issuer(), self.key,
-            start, end, path_length,
+            _name(name, organization),
+            key.public_key(),
+            self._as_issuer(),
+            self.key,
+            start,
+            end,
+            path_length,
         )
         child = CA(cert, key, issuer=self)
         self.children.append(child)
@@ -189,8 +200,13 @@ class CA:
         """A certificate for `other`'s subject and key, issued by this CA."""
         start, end = _validity(not_before, not_after, days)
         return _ca_certificate(
-            other.cert.subject, other.key.public_key(), self._as_issuer(), self.key,
-            start, end, None if other.issuer is None else 0,
+            other.cert.subject,
+            other.key.public_key(),
+            self._as_issuer(),
+            self.key,
+            start,
+            end,
+            None if other.issuer is None else 0,
         )
 
     def issue_leaf(
@@ -217,10 +233,15 @@ class CA:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False,
+                    digital_signature=True,
+                    content_commitment=False,
                     key_encipherment=isinstance(key, rsa.RSAPrivateKey),
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                    crl_sign=False, encipher_only=False, decipher_only=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -239,9 +260,9 @@ class CA:
 
     def _as_issuer(self) -> _Issuer:
         return _Issuer(
-            self.cert.subject, self.key, x509.SubjectKeyIdentifier.from_public_key(
-                self.key.public_key()
-            ),
+            self.cert.subject,
+            self.key,
+            x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()),
         )
 
     @property

@@ -42,8 +42,13 @@ class ProbeResult:
     def verdicts(self) -> dict[str, str]:
         """host -> PASS/FAIL/UNTESTED, from the printed table."""
         rows = self.stdout.split("HOST ", 1)[1].splitlines()[1:]
-        return {row.split()[0]: row.split()[2] for row in rows if row.strip()
-                and len(row.split()) > 2 and row.split()[2] in ("PASS", "FAIL", "UNTESTED")}
+        return {
+            row.split()[0]: row.split()[2]
+            for row in rows
+            if row.strip()
+            and len(row.split()) > 2
+            and row.split()[2] in ("PASS", "FAIL", "UNTESTED")
+        }
 
 
 @dataclass
@@ -68,10 +73,10 @@ class RunningProbe:
         # would lose what readline() already buffered. The output is small (no pipe fills).
         assert self.process.stdout is not None and self.process.stderr is not None
         stdout, stderr = self.process.stdout.read(), self.process.stderr.read()
-        report = (json.loads(self.report_path.read_text()) if self.report_path.exists()
-                  else None)
-        self.result = ProbeResult(self.process.returncode, self.announcement + stdout, stderr,
-                                  report)
+        report = json.loads(self.report_path.read_text()) if self.report_path.exists() else None
+        self.result = ProbeResult(
+            self.process.returncode, self.announcement + stdout, stderr, report
+        )
         return self.result
 
 
@@ -80,16 +85,27 @@ def probe_command(*args: str) -> list[str]:
 
 
 @contextmanager
-def running_probe(project: Path, *args: str, duration: float = 60,
-                  wait: float = 60) -> Iterator[RunningProbe]:
+def running_probe(
+    project: Path, *args: str, duration: float = 60, wait: float = 60
+) -> Iterator[RunningProbe]:
     """Start `pingen probe ARGS` in `project`; after the block, collect its result
     (waiting up to `wait` seconds for it to stop by itself, then SIGINT)."""
     ca, report = project / "probe-ca.pem", project / "probe-report.json"
     report.unlink(missing_ok=True)
-    command = probe_command("--listen", "127.0.0.1:0", "--ca-out", str(ca), "--report",
-                            str(report), "--duration", str(duration), *args)
-    process = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    command = probe_command(
+        "--listen",
+        "127.0.0.1:0",
+        "--ca-out",
+        str(ca),
+        "--report",
+        str(report),
+        "--duration",
+        str(duration),
+        *args,
+    )
+    process = subprocess.Popen(
+        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -106,8 +122,15 @@ def running_probe(project: Path, *args: str, duration: float = 60,
             process.communicate(timeout=30)
 
 
-def tls_request(port: int, host: str, ca: Path | None, *, connect: bool = False,
-                request: bool = True, sni: bool = True) -> bytes:
+def tls_request(
+    port: int,
+    host: str,
+    ca: Path | None,
+    *,
+    connect: bool = False,
+    request: bool = True,
+    sni: bool = True,
+) -> bytes:
     """Dial the probe on loopback as `host` (SNI, or a CONNECT tunnel first), verify its
     chain against `ca` (None: no CA, so the client refuses), and send a request unless
     `request` is false. Returns what the probe answered (b"" without a request)."""
@@ -146,5 +169,8 @@ def _read_all(sock: socket.socket) -> bytes:
 @functools.cache
 def _unrelated_ca() -> str:
     """A CA that is not the probe's: a client trusting only it refuses the probe."""
-    return CA.root("pingen test: not the probe CA").cert.public_bytes(
-        serialization.Encoding.PEM).decode()
+    return (
+        CA.root("pingen test: not the probe CA")
+        .cert.public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )

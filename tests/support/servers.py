@@ -75,7 +75,11 @@ class _LoopThread:
 
         async def open_server() -> asyncio.Server:
             return await asyncio.start_server(
-                tracked, host, 0, ssl=ssl_context, backlog=1024,
+                tracked,
+                host,
+                0,
+                ssl=ssl_context,
+                backlog=1024,
                 ssl_handshake_timeout=_IDLE_LIMIT if ssl_context else None,
             )
 
