@@ -791,3 +791,16 @@ def _unknown(kind: str, name: str, names: Iterable[str], where: str) -> str:
         else ""
     )
     return f"unknown {kind} {name!r}: not in {where}{hint}"
+
+
+def pin_line(name: str, pin: str | None, catalog: Catalog) -> str:
+    """How pins.yaml names this key: `root: NAME` where the name resolves to it."""
+    from pingen.spki import pin_of_certificate
+
+    for lookup, key in ((lookup_root, "root"), (lookup_intermediate, "intermediate")):
+        try:
+            if pin_of_certificate(lookup(name, catalog)) == pin:
+                return f"{key}: {name}"
+        except LookupError:
+            continue
+    return f"sha256: {pin}  # {name}"

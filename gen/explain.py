@@ -18,7 +18,6 @@ from pingen.platforms import (
     Platform,
     Position,
     effective,
-    foreign_entries,
     platforms_of,
 )
 
@@ -140,3 +139,13 @@ def render_text(host: str, views: list[View]) -> str:
 def _safe(text: str) -> str:
     """A label on a terminal: control characters shown, never obeyed."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def foreign_entries(config: Config, output: Output) -> tuple[Entry, ...]:
+    """Entries in `output`'s file that pingen keeps but does not own; the platform reads
+    them too (today: the hosts an app's Info.plist pins by hand)."""
+    if output.kind != "ios-plist":
+        return ()
+    from pingen.render.ios_plist import unowned_entries
+
+    return unowned_entries(config, output)

@@ -1137,7 +1137,7 @@ def _paths_text(paths: Sequence[Path], limit: int = 4) -> str:
 
 
 def _pin_line(step: Step, catalog: Catalog) -> str:
-    from pingen.survive import pin_line
+    from pingen.catalog import pin_line
 
     return pin_line(step.name, step.pin, catalog)
 

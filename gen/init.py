@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from pingen.model import Address, Level, Trust
 from pingen.spki import KeyType
-from pingen.yamltext import comment, quote
+from pingen.yamltext import backup_key_name, comment, hash_pin_entry, quote
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -196,19 +196,6 @@ def _chain_keys(chain: Sequence[x509.Certificate]) -> tuple[ChainKey, ...]:
     )
 
 
-def default_expiry(today: dt.date) -> dt.date:
-    """A year from today (the 28th of February for the 29th)."""
-    try:
-        return today.replace(year=today.year + 1)
-    except ValueError:
-        return today.replace(year=today.year + 1, day=28)
-
-
-def backup_key_name(host: str) -> str:
-    """The `pingen keygen` name suggested for a host's backup key."""
-    return host.replace(".", "-") + "-backup"
-
-
 def starter_config(
     chains: Sequence[HostChain],
     *,
@@ -343,14 +330,6 @@ def ca_pin_count(chain: HostChain) -> int:
 
 def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
     return [prefix + line for line in hash_pin_entry(key.sha256, key.subject, key.level, key.key)]
-
-
-def hash_pin_entry(sha256: str, label: str, level: Level, key: KeyType | None = None) -> list[str]:
-    """A pin given by its hash, as a pins.yaml list item with its name, level and key type
-    (the shape `pingen init` and `pingen suggest` both write): TrustKit-based outputs
-    need the key type, which a bare hash does not tell."""
-    lines = [f"- sha256: {sha256}", f"  label: {quote(label)}", f"  level: {level.value}"]
-    return lines + ([f"  key: {key.name}"] if key else [])
 
 
 _OUTPUTS = [

@@ -20,15 +20,13 @@ from typing import TYPE_CHECKING
 
 from pingen.model import Domain, Level, Pin
 from pingen.spki import KeyType
-from pingen.verdict import Problem, ProblemSeverity, Status, status_of
+from pingen.verdict import EXPIRES_SOON_DAYS, Problem, ProblemSeverity, Status, status_of
 
 if TYPE_CHECKING:
     from cryptography import x509
 
     from pingen.chain import TrustStore
     from pingen.offline import BackupGap
-
-EXPIRES_SOON_DAYS = 30
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.errors import ConfigError, Diagnostic
-from pingen.judge import EXPIRES_SOON_DAYS
+from pingen.verdict import EXPIRES_SOON_DAYS
 
 if TYPE_CHECKING:
     from pingen.catalog import Catalog, Operator

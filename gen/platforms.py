@@ -220,16 +220,6 @@ OUTPUT_PLATFORMS: dict[str, Callable[[Output], tuple[Platform, ...]]] = {
 }
 
 
-def foreign_entries(config: Config, output: Output) -> tuple[Entry, ...]:
-    """Entries in `output`'s file that pingen keeps but does not own; the platform reads
-    them too (today: the hosts an app's Info.plist pins by hand)."""
-    if output.kind != "ios-plist":
-        return ()
-    from pingen.render.ios_plist import unowned_entries
-
-    return unowned_entries(config, output)
-
-
 def platforms_of(output: Output) -> tuple[Platform, ...]:
     """The platforms that read `output` (none for a user's template: pingen cannot know)."""
     semantics = OUTPUT_PLATFORMS.get(output.kind)
@@ -553,8 +543,6 @@ def _others(d: Divergence) -> list[Entry]:
 
 def explain_group(group: list[Divergence]) -> str:
     """One warning for several hosts that the same other entries weaken the same way."""
-    from pingen.render.capability import name_hosts
-
     first = group[0]
     others = _others(first)
     other_hosts = " and ".join(e.described for e in others)
@@ -617,3 +605,15 @@ def explain_divergence(d: Divergence) -> str:
         f"include_subdomains from {other_hosts}, give {own} the same pins, or put {own} "
         "in an output of its own"
     )
+
+
+_HOSTS_NAMED = 5  # more hosts than this: name the first and count the rest
+
+
+def name_hosts(hosts: Iterable[str]) -> str:
+    """Hosts for a message: `a, b, c, d, e and 3 more`."""
+    hosts = list(hosts)
+    named = ", ".join(hosts[:_HOSTS_NAMED])
+    if len(hosts) > _HOSTS_NAMED:
+        named += f" and {len(hosts) - _HOSTS_NAMED} more"
+    return named

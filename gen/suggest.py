@@ -52,7 +52,7 @@ class SuggestedPin:
 
     def entry(self) -> list[str]:
         """The pin as a pins.yaml list item; a bare hash carries its name and level."""
-        from pingen.init import hash_pin_entry
+        from pingen.yamltext import hash_pin_entry
 
         if self.source != "sha256":
             return [f"- {self.line}"]
@@ -100,7 +100,7 @@ def suggest(
     serving = serving_operator(chain, intermediate, catalog)
     facts = PROVIDERS.get(provider or "")
     if expires is None:
-        from pingen.init import default_expiry
+        from pingen.yamltext import default_expiry
 
         expires = default_expiry(at.date())
     window = (at.date(), expires)
@@ -215,7 +215,7 @@ def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
 
 def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
     """(`root`, NAME) where the name resolves to this key, else (`sha256`, the hash)."""
-    from pingen.survive import pin_line
+    from pingen.catalog import pin_line
 
     line = pin_line(name, pin, catalog)
     if line.startswith("sha256:"):
@@ -369,8 +369,8 @@ def _issuer_name(cert: x509.Certificate) -> str:
 
 def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     """pins.yaml lines for the suggestion, each pin with its reason as a comment."""
-    from pingen.init import backup_key_name
     from pingen.providers import PROVIDERS
+    from pingen.yamltext import backup_key_name
 
     host = suggestion.host
     backup = backup_name or backup_key_name(host)  # the name `pingen init` suggests too

@@ -5,7 +5,7 @@ judgement of `pingen.futures` about every future of the set's window (renewals w
 new leaf key, sibling and next-generation intermediates, a key-type switch, another CA
 of the provider, next roots, other paths, and the end of the pinned keys' certificates)
 and returns its findings as Problems. `PathFinder` lists the paths of one intermediate or
-root at a date, for `suggest`'s reasons; `pin_line` names a key as pins.yaml does.
+root at a date, for `suggest`'s reasons.
 """
 
 from __future__ import annotations
@@ -140,20 +140,3 @@ def judge_survivability(
             host=domain.host,
         )
     )
-
-
-# -- message text ----------------------------------------------------------------------
-
-
-def pin_line(name: str, pin: str | None, catalog: Catalog) -> str:
-    """How pins.yaml names this key: `root: NAME` where the name resolves to it."""
-    from pingen.catalog import lookup_intermediate, lookup_root
-    from pingen.spki import pin_of_certificate
-
-    for lookup, key in ((lookup_root, "root"), (lookup_intermediate, "intermediate")):
-        try:
-            if pin_of_certificate(lookup(name, catalog)) == pin:
-                return f"{key}: {name}"
-        except LookupError:
-            continue
-    return f"sha256: {pin}  # {name}"

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# A pin set expiring within this many days is a warning (`expires-soon`) wherever it is
+# judged: verify, build's offline judgement.
+EXPIRES_SOON_DAYS = 30
+
 
 class ProblemSeverity(StrEnum):
     WARNING = "warning"

@@ -3,7 +3,7 @@
     report = verify_config(config, domains=None, timeout=10, concurrency=32)
     report.failed        # a domain failed: `build --verify` must not write
     report.exit_code     # 0 ok/warn, 1 a domain failed, 3 only the network kept a check
-    report.as_text()     # the compact table, no colour
+    pingen.report.render(report, "text")  # the table (reports never import verify)
 
     verify_chain_file(config, Path("fullchain.pem"), "api.example.com", at)  # offline
 
@@ -69,11 +69,6 @@ class VerifyReport:
             "domains": [report.as_json() for report in self.domains],
             "summary": self.summary,
         }
-
-    def as_text(self) -> str:
-        from pingen.report import render_text
-
-        return render_text(self, colour=False)
 
 
 def select_domains(

@@ -11,10 +11,16 @@ spells every one of them as an escape.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+from typing import TYPE_CHECKING
 
 from pingen.textsafe import is_hidden
+
+if TYPE_CHECKING:
+    from pingen.model import Level
+    from pingen.spki import KeyType
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/+-]*$")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
@@ -51,3 +57,27 @@ def comment(text: str) -> str:
     """A YAML comment line (`# text`): each line break, control or invisible
     character in `text` becomes a space."""
     return "# " + "".join(" " if c.isspace() or not c.isprintable() else c for c in text)
+
+
+# -- what init and suggest write ---------------------------------------------------
+
+
+def default_expiry(today: dt.date) -> dt.date:
+    """A year from today (the 28th of February for the 29th)."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
+def backup_key_name(host: str) -> str:
+    """The `pingen keygen` name suggested for a host's backup key."""
+    return host.replace(".", "-") + "-backup"
+
+
+def hash_pin_entry(sha256: str, label: str, level: Level, key: KeyType | None = None) -> list[str]:
+    """A pin given by its hash, as a pins.yaml list item with its name, level and key type
+    (the shape `pingen init` and `pingen suggest` both write): TrustKit-based outputs
+    need the key type, which a bare hash does not tell."""
+    lines = [f"- sha256: {sha256}", f"  label: {quote(label)}", f"  level: {level.value}"]
+    return lines + ([f"  key: {key.name}"] if key else [])

@@ -363,7 +363,7 @@ def _uncomment_backup(text: str) -> str:
 
 
 def _backup_key(folder: Path, host: str) -> None:
-    from pingen.init import backup_key_name
+    from pingen.yamltext import backup_key_name
 
     (folder / "keys").mkdir(exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1()).public_key()

@@ -15,11 +15,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pingen.init import Start, backup_key_name, default_expiry, host_chain, starter_config
+from pingen.init import Start, host_chain, starter_config
 from pingen.load import load_config
 from pingen.model import Level
 from pingen.spki import KeyType, pin_of_certificate
-from pingen.yamltext import quote
+from pingen.yamltext import backup_key_name, default_expiry, quote
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
 from tests.support.pki import CA, Identity, write_pem

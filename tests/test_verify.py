@@ -16,6 +16,7 @@ from typing import Any  # a parsed JSON report: its shape is what the test asser
 import pytest
 
 from pingen.load import load_config
+from pingen.report import render_text
 from pingen.spki import pin_of_public_key
 from pingen.verify import verify_config
 from tests.conftest import CliRunner
@@ -355,7 +356,7 @@ def test_verify_config_for_build_verify(world: World, tmp_path: Path) -> None:
     healthy = load_config(write_config(tmp_path, domains_for(world)["ok"]))
     report = verify_config(healthy, timeout=2)
     assert not report.failed and report.exit_code == 0
-    assert report.as_text().startswith("STATUS")
+    assert render_text(report, colour=False).startswith("STATUS")
     broken = load_config(write_config(tmp_path, *domains_for(world).values()))
     report = verify_config(broken, timeout=2, domains=["rotated.test"])
     assert report.failed and report.exit_code == 1

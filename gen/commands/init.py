@@ -138,7 +138,7 @@ def _starts(hosts: tuple[str, ...]) -> list[Start]:
 
 def _expiry(text: str | None) -> dt.date | None:
     from pingen.errors import ConfigError
-    from pingen.init import default_expiry
+    from pingen.yamltext import default_expiry
 
     today = dt.date.today()
     if text is None:
@@ -214,7 +214,8 @@ def _relative(path: Path, output_path: Path) -> str:
 
 
 def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
-    from pingen.init import KEY_FOLDER, backup_key_name, ca_pin_count
+    from pingen.init import KEY_FOLDER, ca_pin_count
+    from pingen.yamltext import backup_key_name
 
     pins = sum(ca_pin_count(chain) for chain in chains)
     config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""

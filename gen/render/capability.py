@@ -8,14 +8,13 @@ line per domain: a config with a thousand domains must not drown the real news.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pingen.errors import ConfigError, Diagnostic, Location, raise_together
 from pingen.model import Domain, Output, Pin
+from pingen.platforms import name_hosts
 
 # How many hosts a grouped warning names before it says "and N more".
-_HOSTS_NAMED = 5
 
 
 def pin_comment(pin: Pin) -> str | None:
@@ -24,14 +23,6 @@ def pin_comment(pin: Pin) -> str | None:
     if pin.backup:
         parts.append("backup key, not live")
     return "; ".join(parts) or None
-
-
-def name_hosts(hosts: Iterable[str]) -> str:
-    hosts = list(hosts)
-    named = ", ".join(hosts[:_HOSTS_NAMED])
-    if len(hosts) > _HOSTS_NAMED:
-        named += f" and {len(hosts) - _HOSTS_NAMED} more"
-    return named
 
 
 @dataclass
