@@ -91,17 +91,14 @@ def select_domains(
 
 
 def _normalise(host: str) -> str:
-    import idna
+    """A --domain as pins.yaml's keys are normalised (pingen.load, the one host parser);
+    a name that is no host name stays as given and is reported as unknown."""
+    from pingen.load import normalize_host
 
-    from pingen.load import MAX_HOST_LENGTH
-
-    host = host.strip().rstrip(".").lower()
-    if len(host) > MAX_HOST_LENGTH:  # not handed to IDNA (CVE-2024-3651)
-        return host  # reported as an unknown domain
     try:
-        return idna.encode(host, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        return host  # reported as an unknown domain
+        return normalize_host(host)
+    except ValueError:
+        return host.strip()
 
 
 def uses_trustkit_ios(config: Config) -> bool:
