@@ -249,7 +249,7 @@ def _indented(text: str) -> str:
 
 
 def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
-    """The stable shape for CI and deploy hooks (README, "pingen guard --format json")."""
+    """The stable shape for CI and deploy hooks (docs/rotation.md, "pingen guard --format json")."""
     import json
 
     data = {

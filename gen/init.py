@@ -209,7 +209,7 @@ def starter_config(
         "# chains the servers served. Next, required before `pingen build` accepts a domain",
         "# whose pins are all one CA's: make an offline backup key for each domain",
         "# (`pingen keygen`, see the commented `backup` pins), then `pingen verify` and",
-        '# `pingen build`. Reference: README, "pins.yaml".',
+        "# `pingen build`. Reference: docs/pins-yaml.md.",
         "version: 1",
         "",
         "defaults:",

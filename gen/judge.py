@@ -1,4 +1,4 @@
-"""Judge one domain's pin set against the chain it is served with (README, "What `pingen
+"""Judge one domain's pin set against the chain it is served with (docs/judgement.md, "What `pingen
 verify` judges").
 
     judge_chain(domain, served, store, at, address, catalog) -> DomainReport  # live, --chain

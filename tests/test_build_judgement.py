@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 from tests.support.samples import PIN_A, PIN_B, PIN_C
 
 AT = "2026-12-01"  # every judgement here is as of this date, never today
@@ -488,7 +489,7 @@ def _readme_configs() -> list[tuple[int, str]]:
     """Every ```yaml block of the README that pins a domain, with its line number."""
     import re
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = docs_text()
     return [
         (readme[: m.start()].count("\n") + 1, m.group(1))
         for m in re.finditer(r"```yaml\n(.*?)```", readme, re.S)

@@ -17,6 +17,7 @@ from pingen.markdown import md_text
 from pingen.model import Config, Domain, Pin, PinSet, PinSource
 from pingen.term import colour_wanted
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 from tests.support.pki import CA, public_key_pem, write_pem
 from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 from tests.support.servers import tls_server
@@ -249,7 +250,7 @@ def test_the_readme_flag_table_lists_every_flag_code() -> None:
 
     source = Path(pingen.diff.__file__).read_text()
     emitted = set(re.findall(r'Flag\(\s*"([a-z-]+)"', source))
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = docs_text()
     section = readme.split("### `pingen diff`", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.MULTILINE))
     assert len(emitted) >= 10  # the pattern still finds the flags

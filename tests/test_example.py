@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pingen import schema
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2026-12-01"  # a fixed clock for the examples' dates (expires: 2027-06-30)
@@ -25,7 +26,7 @@ def test_committed_examples_are_current(run_pingen: CliRunner) -> None:
 
 
 def test_readme_documents_every_key_and_output_option() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = docs_text()
     keys = set(schema.CONFIG.fields) | set(schema.DOMAIN.fields) | set(schema.PIN.fields)
     keys |= set(schema.TRUST.fields) | set(schema.OUTPUT_COMMON)
     keys |= {option for options in schema.OUTPUT_OPTIONS.values() for option in options}
@@ -56,7 +57,7 @@ def test_readme_reference_example_builds_as_written(run_pingen: CliRunner, workd
 
     from tests.support.pki import CA, write_pem
 
-    readme = (REPO / "README.md").read_text()
+    readme = docs_text()
     match = re.search(r"## pins.yaml reference \(version 1\)\n\n```yaml\n(.*?)```", readme, re.S)
     assert match, "README.md lost its pins.yaml reference example"
     (workdir / "pins.yaml").write_text(match.group(1))

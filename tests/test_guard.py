@@ -19,6 +19,7 @@ from pingen.chain import TrustStore
 from pingen.guard import ConfigReport
 from pingen.model import Domain
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 from tests.support.pki import (
     CA,
     Leaf,
@@ -695,7 +696,7 @@ def test_help_and_readme_name_every_json_status_and_way_out_code(run_pingen: Cli
     from pingen.guard_report import KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY, PIN_THE_CA
 
     help_text = " ".join(run_pingen("guard", "--help").stdout.split())
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = docs_text()
     for code in [
         *(o.value for o in Outcome),
         KEEP_PINNED_KEY,

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pingen.probe import Attempt, HostLog, Request, Target, judge
 from pingen.spki import pin_of_public_key
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 from tests.support.models import fake_pin
 from tests.support.probe import plain_request, running_probe, tls_request
 
@@ -394,7 +395,7 @@ def test_a_probe_ca_that_pins_yaml_pins_is_refused(workdir: Path) -> None:
 
 def readme_probe_commands() -> list[list[str]]:
     """Every `pingen probe ...` command line of the README's code blocks."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = docs_text()
     joined = readme.replace("\\\n", " ")
     lines = [
         line.strip() for line in joined.splitlines() if line.strip().startswith("pingen probe ")

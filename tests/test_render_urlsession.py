@@ -42,6 +42,7 @@ from tests import test_platform_differential as differential
 from tests.conftest import CliRunner
 from tests.support import rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT
+from tests.support.docs import docs_text
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.pki import CA, pem_of, write_pem
 from tests.test_render_trustkit import parse, source_bytes, source_of, swift_string, walk
@@ -802,7 +803,7 @@ def test_build_refuses_a_bad_minimum_ios_where_it_is(workdir: Path, run_pingen: 
 
 
 def test_the_readme_shows_the_snippets_the_header_shows() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = docs_text()
     header = render(sample_config(), output("urlsession", OUT, alamofire=True))
     snippets = [
         "let session = URLSession(configuration: .default,\n"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.docs import docs_text
 from tests.support.pki import CA, Leaf, key_pem, pem_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX she
 
 
 def hook_script() -> str:
-    text = (REPO / "README.md").read_text()
+    text = docs_text()
     match = re.search(r"<!-- pingen-guard-hook:[^>]*-->\n```sh\n(.*?)```", text, re.DOTALL)
     assert match, "README.md lost its marked deploy-hook script"
     return match.group(1)

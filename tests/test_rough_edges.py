@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 from tests.support.pki import CA, new_key, now, pem_of, public_key_pem
 from tests.support.samples import PIN_C
 from tests.support.servers import tls_server
@@ -314,7 +315,7 @@ def test_a_missing_jar_without_maven_says_what_to_run(
 
 
 def test_the_readme_and_ci_name_the_jars() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = docs_text()
     command = readme.index("pip install -e '.[test]' && npm ci && python3 -m pytest")
     assert "mvn dependency:get" in readme[command - 600 : command + 300]
     assert "\npython3 -m tests.support.kotlin\npython3 -m pytest" in (REPO / ".ci/run").read_text()

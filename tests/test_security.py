@@ -30,6 +30,7 @@ import yaml
 
 from pingen.render import ios_plist
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 from tests.support.pki import CA, write_pem
 from tests.support.samples import PIN_A, PIN_B, PIN_C, two_root_config
 from tests.test_ios_plist_ownership import config_text, pinned_of
@@ -826,7 +827,7 @@ def test_keygen_takes_other_folders(run_pingen: CliRunner, workdir: Path, folder
 
 
 def test_the_readme_states_the_security_model() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = docs_text()
     section = readme.split("## Security model", 1)[1].split("\n## ", 1)[0]
     for promise in (
         "sandbox",
@@ -1140,7 +1141,7 @@ def test_what_verify_dials_is_documented() -> None:
     action = yaml.safe_load((REPO / "action.yml").read_text())
     assert "connect:" in action["inputs"]["verify"]["description"]
     assert "untrusted" in action["inputs"]["verify"]["description"]
-    readme = (REPO / "README.md").read_text()
+    readme = docs_text()
     assert "`build --verify` and `diff --verify` dial" in readme
 
 

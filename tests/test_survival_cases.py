@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliRunner
+from tests.support.docs import docs_text
 
 REAL = Path(__file__).parent / "data" / "real-chains"
 OFFLINE = "Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo="  # a key nobody serves
@@ -346,7 +347,7 @@ def test_10_leaf_key_rotates_names_no_past_renewal(run_pingen: CliRunner, workdi
 def test_readme_judgement_table_lists_every_catalog_code() -> None:
     from pingen.futures import CODES
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = docs_text()
     for code in CODES:
         row = next((line for line in readme.splitlines() if line.startswith(f"| `{code}` |")), None)
         assert row is not None, code
@@ -357,7 +358,7 @@ def test_readme_judgement_table_lists_every_catalog_code() -> None:
 def setup_b() -> tuple[str, ...]:
     import re
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = docs_text()
     section = readme.split("#### B. ", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     return tuple(f"root: {name}" for name in re.findall(r"- root: ([^#\n]+?)\s*(?:#|\n)", section))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.docs import docs_text
 from tests.support.pki import CA, write_pem
 from tests.support.samples import PIN_B
 from tests.support.servers import tls_server
@@ -41,7 +42,7 @@ fi
 
 
 def watch_script() -> str:
-    text = (REPO / "README.md").read_text()
+    text = docs_text()
     match = re.search(r"<!-- pingen-watch-script:[^>]*-->\n```sh\n(.*?)```", text, re.DOTALL)
     assert match, "README.md lost its marked weekly verify script"
     return match.group(1)

@@ -62,7 +62,7 @@ def render_output(config: Config, output: Output, builtin_env: Any = None) -> Re
 
 
 def template_context(config: Config, output: Output) -> dict[str, Any]:
-    """The documented context of a user's template (README: "Your own templates")."""
+    """The documented context of a user's template (docs/pins-yaml.md, "Your own templates")."""
     return {
         "notice": notice(config),
         "config_file": config.path.name,
@@ -103,7 +103,7 @@ def render_user_template(config: Config, output: Output) -> RenderedFile:
     except SecurityError as error:
         raise ConfigError(
             f"template {name}: {error} Templates are data rendered in a sandbox: use the "
-            'names listed in the README ("Your own templates") and their filters',
+            'names listed in docs/pins-yaml.md ("Your own templates") and their filters',
             output.location,
         ) from None
     except jinja2.TemplateSyntaxError as error:
@@ -114,7 +114,7 @@ def render_user_template(config: Config, output: Output) -> RenderedFile:
     except jinja2.UndefinedError as error:
         raise ConfigError(
             f"template {name}: {error.message}; the names a template may use are listed "
-            'in the README ("Your own templates")',
+            'in docs/pins-yaml.md ("Your own templates")',
             output.location,
         ) from None
     except (jinja2.TemplateError, PingenError, ValueError, TypeError) as error:
