@@ -398,7 +398,8 @@ def test_ca_file_pins_a_private_root_by_hash_and_loads(
         f"  {line}\n" for line in result.stdout.splitlines() if not line.startswith("#")
     )
     block = re.sub(r"(?m)^(\s+)# (- file: .*|  label: offline.*|  backup: true)$", r"\1\2", block)
-    (domain,) = load_config(pins_yaml(workdir, block)).domains
+    # pins_yaml's expiry is fixed: load as of AT, never as of the day the test runs.
+    (domain,) = load_config(pins_yaml(workdir, block), today=dt.date.fromisoformat(AT)).domains
     assert [(p.sha256, p.label, p.level) for p in domain.pins[:1]] == [
         (root.pin, "Loopback Root R1", Level.ROOT)
     ]
