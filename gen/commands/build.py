@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import (
+    at_option,
     config_option,
     load,
     parse_at,
@@ -48,12 +49,9 @@ if TYPE_CHECKING:
 @click.option(
     "--strict", is_flag=True, help="Treat every warning as a failure: exit 1 and write nothing."
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="Judge as of this date (YYYY-MM-DD) instead of today: which `expires` "
-    "dates are past or near, which CA futures lie ahead. Not with --verify.",
+@at_option(
+    "Judge as of this date (YYYY-MM-DD) instead of today: which `expires` "
+    "dates are past or near, which CA futures lie ahead. Not with --verify."
 )
 @click.option(
     "--target",

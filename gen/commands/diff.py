@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import (
+    at_option,
     config_option,
     load,
     parse_at,
@@ -60,12 +61,7 @@ if TYPE_CHECKING:
     "served) instead of dialling: the --verify flags offline. Repeatable; "
     "with --verify the other domains are dialled.",
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="With --chain: verify the recorded chains as of this date (YYYY-MM-DD) [default: now].",
-)
+@at_option("With --chain: verify the recorded chains as of this date (YYYY-MM-DD) [default: now].")
 @click.option(
     "--target",
     "target_name",

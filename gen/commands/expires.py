@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pingen.commands.options import config_option, load, parse_at, quiet_option
+from pingen.commands.options import at_option, config_option, load, parse_at, quiet_option
 from pingen.errors import EXIT_CHECK_FAILED, display_path
 
 
@@ -29,12 +29,7 @@ from pingen.errors import EXIT_CHECK_FAILED, display_path
     "`defaults` gets its own `expires:` line. Default: `defaults` and every "
     "domain's own date.",
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="Count --extend from this date, and judge as of it, instead of today.",
-)
+@at_option("Count --extend from this date, and judge as of it, instead of today.")
 @click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")
 @quiet_option("No diff on stdout; refusals and warnings still print.")
 def command(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pingen.commands.options import config_option, load, parse_at
+from pingen.commands.options import at_option, config_option, load, parse_at
 
 
 @click.command(name="explain")
@@ -20,12 +20,7 @@ from pingen.commands.options import config_option, load, parse_at
     default="text",
     show_default=True,
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="Judge expiry as of this day (default: while every pin set is in force).",
-)
+@at_option("Judge expiry as of this day (default: while every pin set is in force).")
 def command(host: str, config_path: Path, output_format: str, at_text: str | None) -> int:
     """Show, per output in pins.yaml (each target's too), whether its platform pins HOST,
     with which pins, until when, and which entry or rule decided.

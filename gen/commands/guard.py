@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import certificate_names, load, parse_at
+from pingen.commands.options import at_option, certificate_names, load, parse_at
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
 
 if TYPE_CHECKING:
@@ -62,12 +62,9 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
     show_default=True,
     help="text: for people; json: the stable shape for CI and deploy hooks (same exit codes).",
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="Judge as of this date (YYYY-MM-DD, or an ISO date-time) instead of now: "
-    "a planned switch, or a reproducible CI run.",
+@at_option(
+    "Judge as of this date (YYYY-MM-DD, or an ISO date-time) instead of now: "
+    "a planned switch, or a reproducible CI run."
 )
 def command(
     chain_path: Path | None,

@@ -52,6 +52,12 @@ def timeout_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def at_option(help_text: str) -> Callable[[F], F]:
+    """--at DATE, the same flag wherever a command judges as of a day (read with
+    `parse_at`); `help_text` says what the date changes for this command."""
+    return click.option("--at", "at_text", metavar="DATE", help=help_text)
+
+
 def quiet_option(help_text: str) -> Callable[[F], F]:
     """-q/--quiet: drop the chatter (progress, counts, next steps); `help_text` says
     what this command still prints."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import ca_file_option, parse_at, timeout_option
+from pingen.commands.options import at_option, ca_file_option, parse_at, timeout_option
 from pingen.errors import ConfigError, Location
 from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
@@ -45,12 +45,7 @@ if TYPE_CHECKING:
     "PEM roots to verify the chain to (a private or test CA); roots outside "
     "the catalog are pinned by hash, with their names as labels."
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="Judge as of this date (YYYY-MM-DD); default now. For recorded chains.",
-)
+@at_option("Judge as of this date (YYYY-MM-DD); default now. For recorded chains.")
 @timeout_option("Seconds for connect plus handshake.")
 def command(
     host: str,

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import config_option, load, parse_at, quiet_option, timeout_option
+from pingen.commands.options import (
+    at_option,
+    config_option,
+    load,
+    parse_at,
+    quiet_option,
+    timeout_option,
+)
 
 if TYPE_CHECKING:
     from pingen.model import Config
@@ -45,12 +52,7 @@ if TYPE_CHECKING:
     help="Judge this chain file (PEM, leaf first, as served) offline instead of "
     "dialling; needs one --domain.",
 )
-@click.option(
-    "--at",
-    "at_text",
-    metavar="DATE",
-    help="With --chain: judge as of this date (YYYY-MM-DD, or an ISO date-time).",
-)
+@at_option("With --chain: judge as of this date (YYYY-MM-DD, or an ISO date-time).")
 @quiet_option(
     "No progress; the text table lists only the domains with problems (and "
     "nothing when all are ok). json and markdown are unchanged."
