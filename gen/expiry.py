@@ -153,7 +153,9 @@ def _domains(node: yaml.Node | None) -> dict[str, tuple[yaml.ScalarNode, yaml.No
 
 
 def _domain(config: Config, host: str) -> Domain:
-    return next(domain for domain in config.domains if domain.host == host)
+    domain = config.domain(host)
+    assert domain is not None  # hosts come from the config the text was loaded as
+    return domain
 
 
 def _date_of(node: yaml.ScalarNode) -> dt.date | None:

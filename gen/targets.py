@@ -25,9 +25,9 @@ _PROVENANCE_BYTES = re.compile(rb" ?Pins revision: [0-9A-Za-z][0-9A-Za-z._/+-]{0
 
 @dataclass(frozen=True)
 class Job:
-    """Outputs to render with `config` (which carries the provenance) below `root`."""
+    """Outputs to render with `config`, which carries the provenance and, for a target,
+    the folder they land in (`config.output_root`)."""
 
-    root: Path  # absolute
     config: Config
     outputs: tuple[Output, ...]
     target: str | None  # None: the top-level `outputs:`
@@ -49,10 +49,11 @@ def jobs(
                 homeless[0].location or Location(display_path(config.path)),
             )
         revision = _revision(config, source_rev) if config.targets else None
-        top = [Job(config.root, config, config.outputs, None)] if config.outputs else []
+        top = [Job(config, config.outputs, None)] if config.outputs else []
         return top + [
-            _job(config, t, config.root / t.into, revision)  # type: ignore[operator]
+            _job(config, t, config.root / t.into, revision)
             for t in config.targets
+            if t.into is not None  # every one has: the homeless were refused above
         ]
     target = _target(config, target_name)
     folder = (
@@ -89,7 +90,7 @@ def _job(config: Config, target: Target, folder: Path, revision: str | None) -> 
             target.location,
         )
     root = folder.resolve()
-    return Job(root, replace(config, provenance=revision, into=root), target.outputs, target.name)
+    return Job(replace(config, provenance=revision, into=root), target.outputs, target.name)
 
 
 # -- provenance ----------------------------------------------------------------------
