@@ -106,10 +106,11 @@ def _revision(config: Config, source_rev: str | None) -> str | None:
                 "letters, digits and . _ / + -"
             )
         return source_rev
-    from pingen.diff import GitError, git, referenced_files
+    from pingen.diff import GitError, git
 
-    text = config.path.read_text(encoding="utf-8", errors="replace")
-    paths = [config.path.name, *(p for p in referenced_files(text) if not p.startswith("/"))]
+    # Every file the loader read (pins.yaml, key files, trust and catalog files,
+    # templates): what it read once is not read and parsed again here.
+    paths = sorted(str(path) for path in config.inputs)
     try:
         found = git(["log", "-1", "--format=%H", "--", *paths], config.root).decode().strip()
     except GitError:
