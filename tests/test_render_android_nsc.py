@@ -118,9 +118,12 @@ def test_cleartext_and_debug_overrides_options() -> None:
 
 
 def test_debug_overrides_keep_pins_writes_override_pins_false() -> None:
-    """Inside <debug-overrides> Android defaults overridePins to true (AOSP's
-    XmlConfigSource: `defaultOverridePins = configType == CONFIG_DEBUG`), so a debug build
-    that trusts a user CA (pingen probe's) skips the pins unless the entry says false."""
+    """Inside <debug-overrides> Android defaults overridePins to true, so a debug build
+    that trusts a user CA (pingen probe's) skips the pins unless the entry says false.
+    aosp-mirror/platform_frameworks_base@0172a23b1af4735bcca3580bc53e37f57a639c7a:
+    core/java/android/security/net/config/XmlConfigSource.java#L178
+    `boolean defaultOverridePins = configType == CONFIG_DEBUG;` and #L228
+    `parser.getAttributeBooleanValue(null, "overridePins", defaultOverridePins)`."""
     result = nsc(*two_domains(), debug_overrides=True, debug_overrides_keep_pins=True)
     assert_valid(result.content)
     certificates = parse(result.content).findall("debug-overrides/trust-anchors/certificates")
