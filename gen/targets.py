@@ -10,17 +10,12 @@ file is rewritten at all, ignore it, so the same inputs give the same files.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pingen.errors import ConfigError, Location, display_path
 from pingen.model import Config, Output, Target
-
-# The header's provenance sentence (render.notice writes it); a revision is a commit hash
-# or a name a user gave with --source-rev, in characters every comment syntax takes.
-REVISION = re.compile(r"^(?!.*--)[0-9A-Za-z][0-9A-Za-z._/+-]{0,79}$")
-_PROVENANCE_BYTES = re.compile(rb" ?Pins revision: [0-9A-Za-z][0-9A-Za-z._/+-]{0,79}\.")
+from pingen.render import REVISION
 
 
 @dataclass(frozen=True)
@@ -116,10 +111,3 @@ def _revision(config: Config, source_rev: str | None) -> str | None:
     except GitError:
         return None
     return found or None
-
-
-def same_but_provenance(old: bytes | None, new: bytes) -> bool:
-    """Whether two generated files differ in their provenance sentence at most."""
-    if old is None:
-        return False
-    return _PROVENANCE_BYTES.sub(b"", old) == _PROVENANCE_BYTES.sub(b"", new)

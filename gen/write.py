@@ -24,7 +24,7 @@ from typing import Any
 from pingen.confine import confine_output, is_git_name
 from pingen.errors import ConfigError, display_path
 from pingen.model import Config, Output
-from pingen.render import NOTICE_MARK, RenderedFile
+from pingen.render import NOTICE_MARK, RenderedFile, same_but_provenance
 
 # Output types whose file pingen merges into (it belongs to the app, not to pingen).
 MERGED_TYPES = frozenset({"ios-plist"})
@@ -56,6 +56,7 @@ def plan(config: Config, files: list[RenderedFile]) -> list[Change]:
                 file.output.location,
             )
         old = _read_existing(real, file.output)
+        new = file.content
         if old is not None and not is_pingens(file.output, old):
             raise ConfigError(
                 f"output {file.output.path.as_posix()} exists and pingen did not write it "
@@ -67,7 +68,8 @@ def plan(config: Config, files: list[RenderedFile]) -> list[Change]:
             Change(
                 config.output_root / file.output.path,
                 old,
-                file.content,
+                # Only the provenance differs: the file stays as it is (not rewritten).
+                old if old is not None and same_but_provenance(old, new) else new,
                 real,
                 config.output_confinement.root,
             )

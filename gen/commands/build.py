@@ -176,13 +176,13 @@ def _plan(
     config: Config, target_name: str | None, into: Path | None, source_rev: str | None
 ) -> tuple[list[Change], int]:
     """Render every job (the outputs, or a target's) before planning any write: all or
-    nothing across repositories too. A file that differs only in its provenance line
-    counts as unchanged, so a new pins revision alone rewrites nothing. Prints the
+    nothing across repositories too (pingen.write keeps a file that differs only in
+    its provenance line, so a new pins revision alone rewrites nothing). Prints the
     renderers' warnings and returns how many there were."""
     from pingen import write
     from pingen.errors import ConfigError, ConfigErrors, raise_together
     from pingen.render.pipeline import render_all
-    from pingen.targets import jobs, same_but_provenance
+    from pingen.targets import jobs
 
     rendered = []
     errors: list[ConfigError] = []
@@ -202,12 +202,7 @@ def _plan(
                 click.echo(terminal_text(str(warning)), err=True)
             warnings += len(file.warnings)
         changes += write.plan(job.config, files)
-    return [
-        write.Change(c.path, c.old, c.old)
-        if c.old is not None and same_but_provenance(c.old, c.new)
-        else c
-        for c in changes
-    ], warnings
+    return changes, warnings
 
 
 def _one_file_twice(rendered: list[tuple[Job, list[RenderedFile]]]) -> list[ConfigError]:

@@ -13,6 +13,7 @@ template sees. Rendering never depends on the clock or the machine.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,6 +36,17 @@ GENERATED_NOTICE = (
 )
 # What marks a file as pingen's (pingen.write replaces no other): the notice's start.
 NOTICE_MARK = GENERATED_NOTICE.split("{source}")[0]
+# The notice's provenance sentence in files built for a target (a commit hash, or a name
+# given with --source-rev, in characters every comment syntax takes). It is information
+# only: pingen.write ignores it when it decides whether a file changed.
+PROVENANCE = " Pins revision: {revision}."
+REVISION = re.compile(r"^(?!.*--)[0-9A-Za-z][0-9A-Za-z._/+-]{0,79}$")
+_PROVENANCE_BYTES = re.compile(rb" ?Pins revision: [0-9A-Za-z][0-9A-Za-z._/+-]{0,79}\.")
+
+
+def same_but_provenance(old: bytes, new: bytes) -> bool:
+    """Whether two generated files differ in their provenance sentence at most."""
+    return _PROVENANCE_BYTES.sub(b"", old) == _PROVENANCE_BYTES.sub(b"", new)
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ def notice(config: Config) -> str:
     absolute path, so the bytes are the same on every machine."""
     text = GENERATED_NOTICE.format(source=config.path.name)
     if config.provenance is not None:  # built for another repository: say from what
-        text += " Pins revision: " + config.provenance + "."
+        text += PROVENANCE.format(revision=config.provenance)
     return text
 
 
