@@ -71,7 +71,7 @@ def time_command(folder: Path) -> float:
 
 def time_pipeline(folder: Path) -> float:
     from pingen import write
-    from pingen.load import load_config
+    from pingen.config.load import load_config
     from pingen.render.pipeline import render_all
 
     started = time.perf_counter()

@@ -40,9 +40,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pingen.fetch import Target, fetch_chains, unverified_context
+from pingen.judge.verify import verify_config
 from pingen.model import Address, Config, Domain, Pin, PinSet, PinSource, Trust
-from pingen.verify import verify_config
+from pingen.pki.fetch import Target, fetch_chains, unverified_context
 
 
 def host_name(index: int) -> str:

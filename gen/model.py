@@ -1,6 +1,6 @@
 """The one immutable model that every part of pingen consumes.
 
-`load_config` (pingen.load) turns pins.yaml into a `Config`; renderers, the resolver,
+`load_config` (pingen.config.load) turns pins.yaml into a `Config`; renderers, the resolver,
 `guard` and `diff` read it and never see YAML. Defaults are already merged into
 every domain here.
 """

@@ -227,7 +227,7 @@ def test_quiet_build_verify_prints_only_problems(run_pingen: CliRunner, workdir:
 def test_every_output_type_of_the_schema_has_an_adapter_and_template() -> None:
     from importlib.resources import files
 
-    from pingen import schema
+    from pingen.config import schema
     from pingen.render import ADAPTERS, adapter_for
 
     assert set(ADAPTERS) == set(schema.OUTPUT_TYPES)

@@ -364,7 +364,7 @@ def _uncomment_backup(text: str) -> str:
 
 
 def _backup_key(folder: Path, host: str) -> None:
-    from pingen.yamltext import backup_key_name
+    from pingen.config.yamltext import backup_key_name
 
     (folder / "keys").mkdir(exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
@@ -433,10 +433,10 @@ def test_init_output_builds_once_its_backup_step_is_done(
 
     from cryptography import x509
 
-    from pingen.catalog import load_catalog
-    from pingen.chain import build_verified_chain, load_trust_store
-    from pingen.init import Start, host_chain, starter_config
+    from pingen.author.init import Start, host_chain, starter_config
     from pingen.model import Trust
+    from pingen.pki.catalog import load_catalog
+    from pingen.pki.chain import build_verified_chain, load_trust_store
 
     served = x509.load_pem_x509_certificates((REAL / chain).read_bytes())
     when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from pingen import providers, schema
-from pingen.catalog import (
+from pingen.config import schema
+from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
+from pingen.pki import providers
+from pingen.pki.catalog import (
     MOZILLA,
     Catalog,
     CatalogError,
@@ -19,7 +21,6 @@ from pingen.catalog import (
     mozilla_roots_named,
     shipped_catalog_path,
 )
-from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
 DATA = Path(__file__).parent / "data"
 CATALOG_DIR = shipped_catalog_path().parent

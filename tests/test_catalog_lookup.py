@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from pingen import catalog
-from pingen.catalog import (
+from pingen.pki import catalog
+from pingen.pki.catalog import (
     AmbiguousName,
     UnknownName,
     display_name,

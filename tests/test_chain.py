@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pingen.chain import (
+from pingen.errors import ConfigError
+from pingen.model import Level, Trust
+from pingen.pki.chain import (
     UntrustedChain,
     build_verified_chain,
     levels,
@@ -15,8 +17,6 @@ from pingen.chain import (
     load_trust_store,
     served_levels,
 )
-from pingen.errors import ConfigError
-from pingen.model import Level, Trust
 from pingen.spki import pin_of_certificate
 from tests.support.pki import CA, pem_of, write_pem
 
@@ -153,7 +153,7 @@ def test_served_levels_marks_a_sent_self_signed_root(pki: tuple[CA, CA]) -> None
 def test_ip_literals_are_ip_subjects_even_when_they_end_in_a_letter() -> None:
     from cryptography import x509
 
-    from pingen.chain import _subject
+    from pingen.pki.chain import _subject
 
     assert isinstance(_subject("2001:db8::beef"), x509.IPAddress)
     assert isinstance(_subject("127.0.0.1"), x509.IPAddress)
@@ -168,17 +168,17 @@ def test_leaves_under_one_intermediate_share_its_verified_path(
 ) -> None:
     """The second leaf served with the same intermediates reuses the first one's
     verified path; the chain is the one a full verification builds."""
-    import pingen.chain
+    import pingen.pki.chain
 
     root, inter = pki
     store = load_trust_store(store_of(tmp_path, root))
     at = NOW  # the leaves are valid from now on
     first, second = inter.issue_leaf("a.example.test"), inter.issue_leaf("b.example.test")
-    pingen.chain._VERIFIED_ISSUERS.clear()
+    pingen.pki.chain._VERIFIED_ISSUERS.clear()
     full = build_verified_chain(second.chain(), store, "b.example.test", at)
-    pingen.chain._VERIFIED_ISSUERS.clear()
+    pingen.pki.chain._VERIFIED_ISSUERS.clear()
     build_verified_chain(first.chain(), store, "a.example.test", at)
-    assert len(pingen.chain._VERIFIED_ISSUERS) == 1
+    assert len(pingen.pki.chain._VERIFIED_ISSUERS) == 1
     shared = build_verified_chain(second.chain(), store, "b.example.test", at)
     assert shared == full == [second.cert, inter.cert, root.cert]
 
@@ -188,7 +188,7 @@ def test_a_leaf_the_shared_path_does_not_verify_is_judged_in_full(
     tmp_path: Path, pki: tuple[CA, CA], case: str
 ) -> None:
     """Whatever the shortcut refuses, the full verification decides, with its reason."""
-    import pingen.chain
+    import pingen.pki.chain
 
     root, inter = pki
     store = load_trust_store(store_of(tmp_path, root))
@@ -203,7 +203,7 @@ def test_a_leaf_the_shared_path_does_not_verify_is_judged_in_full(
         bad, host = [impostor.issue_leaf("b.example.test").cert, inter.cert], "b.example.test"
     with pytest.raises(UntrustedChain) as shared:
         build_verified_chain(bad, store, host, NOW)
-    pingen.chain._VERIFIED_ISSUERS.clear()
+    pingen.pki.chain._VERIFIED_ISSUERS.clear()
     with pytest.raises(UntrustedChain) as alone:
         build_verified_chain(bad, store, host, NOW)
     assert str(shared.value) == str(alone.value)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from pingen.chain import read_chain_file
 from pingen.errors import ConfigError
+from pingen.pki.chain import read_chain_file
 
 
 def test_reads_pem_leaf_first_and_one_der_certificate(tmp_path: Path) -> None:

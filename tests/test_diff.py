@@ -12,10 +12,10 @@ from typing import Any  # a parsed JSON report: its shape is what the test asser
 
 import pytest
 
-from pingen.diff import compare, to_markdown
-from pingen.markdown import md_text
+from pingen.author.diff import compare, to_markdown
 from pingen.model import Config, Domain, Pin, PinSet, PinSource
-from pingen.term import colour_wanted
+from pingen.report.markdown import md_text
+from pingen.report.term import colour_wanted
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
 from tests.support.pki import CA, public_key_pem, write_pem
@@ -246,9 +246,9 @@ def test_the_readme_flag_table_lists_every_flag_code() -> None:
     """A reviewer searches the README for the code they see: every code must be there."""
     import re
 
-    import pingen.diff
+    import pingen.author.diff
 
-    source = Path(pingen.diff.__file__).read_text()
+    source = Path(pingen.author.diff.__file__).read_text()
     emitted = set(re.findall(r'Flag\(\s*"([a-z-]+)"', source))
     readme = docs_text()
     section = readme.split("### `pingen diff`", 1)[1].split("\n## ", 1)[0]

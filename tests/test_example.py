@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pingen import schema
+from pingen.config import schema
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pingen.expiry import parse_duration
-from pingen.load import load_config
+from pingen.author.expiry import parse_duration
+from pingen.config.load import load_config
 from tests.conftest import CliRunner
 from tests.support.samples import PIN_A, PIN_B
 

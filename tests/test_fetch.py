@@ -8,8 +8,8 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from pingen.fetch import Target, fetch_chains
 from pingen.model import Address
+from pingen.pki.fetch import Target, fetch_chains
 from tests.support.pki import CA, Leaf
 from tests.support.servers import (
     HostPort,

@@ -1,4 +1,4 @@
-"""Properties of the judgement over the shipped CA catalog (pingen.futures), bounded and
+"""Properties of the judgement over the shipped CA catalog (pingen.judge.futures), bounded and
 derandomized:
 
 - every set `suggest` proposes for a real chain matches every future of its window;
@@ -18,12 +18,12 @@ from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pingen.catalog import Catalog, load_catalog, lookup_intermediate, lookup_root
-from pingen.chain import build_verified_chain, load_trust_store
-from pingen.futures import Finding, Window, futures, index_of
+from pingen.author.suggest import suggest
+from pingen.judge.futures import Finding, Window, futures, index_of
 from pingen.model import Level, Pin, PinSet, PinSource, Trust
+from pingen.pki.catalog import Catalog, load_catalog, lookup_intermediate, lookup_root
+from pingen.pki.chain import build_verified_chain, load_trust_store
 from pingen.spki import pin_of_certificate
-from pingen.suggest import suggest
 
 REAL = Path(__file__).parent / "data" / "real-chains"
 MANIFEST = {e["file"]: e for e in json.loads((REAL / "manifest.json").read_text())}
@@ -139,7 +139,7 @@ def failing_paths(
     """Independently of the judgement: every path of every unit of the CAs in play that
     can be used in [start, end], ending at an anchor some store trusts or may add, and
     holding no pin."""
-    from pingen.providers import PROVIDERS
+    from pingen.pki.providers import PROVIDERS
 
     index = index_of(catalog())
     pins = {pin(line).sha256 for line in lines}
@@ -283,7 +283,7 @@ def test_each_code_has_a_trigger_and_its_advice_clears_it(code: str) -> None:
 def test_a_provider_that_keeps_one_intermediate_has_no_siblings() -> None:
     from dataclasses import replace
 
-    from pingen.providers import PROVIDERS
+    from pingen.pki.providers import PROVIDERS
 
     chain, at, _ = served("Amazon_RSA_2048_M02-2025-07-26-1.pem")
     lines = ["intermediate: Amazon RSA 2048 M02"]

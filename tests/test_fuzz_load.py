@@ -23,10 +23,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pingen.config.load import load_config
 from pingen.errors import ConfigError, ConfigErrors
-from pingen.load import load_config
 from pingen.model import Config
-from pingen.sources import KeyInfo, SourceError, read_key_bytes, read_key_file
+from pingen.pki.sources import KeyInfo, SourceError, read_key_bytes, read_key_file
 from tests.support.pki import CA, key_pem, new_key, public_key_pem
 
 TODAY = dt.date(2026, 11, 27)

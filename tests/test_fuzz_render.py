@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pingen.errors import ConfigError, ConfigErrors
-from pingen.load import normalize_host
+from pingen.hosts import normalize_host
 from pingen.model import Config, Domain, Level, Pin, PinSet, PinSource
 from pingen.render import RenderedFile
 from pingen.render.capability import pin_comment

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
-from pingen.chain import TrustStore
-from pingen.guard import ConfigReport
+from pingen.judge.guard import ConfigReport
 from pingen.model import Domain
+from pingen.pki.chain import TrustStore
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
 from tests.support.pki import (
@@ -692,8 +692,8 @@ def test_json_when_the_chain_covers_nothing_is_exit_2_and_no_json(
 
 
 def test_help_and_readme_name_every_json_status_and_way_out_code(run_pingen: CliRunner) -> None:
-    from pingen.guard import Outcome
-    from pingen.guard_report import KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY, PIN_THE_CA
+    from pingen.judge.guard import Outcome
+    from pingen.report.guard import KEEP_PINNED_KEY, MAKE_CHAIN_VERIFY, PIN_NEW_KEY, PIN_THE_CA
 
     help_text = " ".join(run_pingen("guard", "--help").stdout.split())
     readme = docs_text()
@@ -808,7 +808,7 @@ def _domains(*specs: tuple[str, bool]) -> list[Domain]:
     ],
 )
 def test_affected_domains(names: list[str], expected: list[str]) -> None:
-    from pingen.guard import affected_domains
+    from pingen.judge.guard import affected_domains
 
     domains = _domains(("example.test", True), ("a.example.test", True), ("b.example.test", False))
     hosts = [d.host for d in affected_domains(names, domains)]
@@ -816,8 +816,8 @@ def test_affected_domains(names: list[str], expected: list[str]) -> None:
 
 
 def test_a_not_yet_valid_intermediate_is_untrusted(pki: Pki) -> None:
-    from pingen.chain import UntrustedChain
-    from pingen.guard import issuers_above
+    from pingen.judge.guard import issuers_above
+    from pingen.pki.chain import UntrustedChain
 
     future = pki.root.intermediate(
         "Future CA", not_before=dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
@@ -846,9 +846,9 @@ def _catalog_cert(name: str) -> x509.Certificate:
 
 
 def _planned(pins: list[str], issuer: str, at: dt.datetime) -> ConfigReport:
-    from pingen.guard import Plan, judge
+    from pingen.judge.guard import Plan, judge
     from pingen.model import Config, Domain, Level, Pin, PinSet, PinSource, Trust
-    from pingen.sources import KeyInfo
+    from pingen.pki.sources import KeyInfo
     from pingen.spki import KeyType
     from tests.support.pki import new_key
 
@@ -862,8 +862,8 @@ def _planned(pins: list[str], issuer: str, at: dt.datetime) -> ConfigReport:
 
 
 def test_a_planned_key_from_lets_encrypt_r12_reaches_isrg_root_x1_in_certifi() -> None:
-    from pingen.catalog import lookup_root
-    from pingen.guard import Outcome
+    from pingen.judge.guard import Outcome
+    from pingen.pki.catalog import lookup_root
     from pingen.spki import pin_of_certificate
 
     x1, x2 = (pin_of_certificate(lookup_root(n)) for n in ("ISRG Root X1", "ISRG Root X2"))

@@ -15,11 +15,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pingen.init import Start, host_chain, starter_config
-from pingen.load import load_config
+from pingen.author.init import Start, host_chain, starter_config
+from pingen.config.load import load_config
+from pingen.config.yamltext import backup_key_name, default_expiry, quote
 from pingen.model import Level
 from pingen.spki import KeyType, pin_of_certificate
-from pingen.yamltext import backup_key_name, default_expiry, quote
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
 from tests.support.pki import CA, Identity, write_pem
@@ -276,7 +276,7 @@ def test_output_in_a_subfolder_keeps_paths_relative_to_it(
 def test_progress_only_on_a_terminal() -> None:
     import io
 
-    from pingen.term import Progress
+    from pingen.report.term import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -414,9 +414,9 @@ def test_real_served_chains_get_every_root_of_their_ca(
 ) -> None:
     """What init writes for real Let's Encrypt and Google chains, as a client verified
     them on a day inside the leaf's validity: the CA's roots, not its intermediate."""
-    from pingen.catalog import load_catalog
-    from pingen.chain import build_verified_chain, load_trust_store
     from pingen.model import Trust
+    from pingen.pki.catalog import load_catalog
+    from pingen.pki.chain import build_verified_chain, load_trust_store
 
     served = x509.load_pem_x509_certificates((REAL / chain).read_bytes())
     when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
@@ -442,7 +442,7 @@ def test_real_served_chains_get_every_root_of_their_ca(
 
 
 def test_ios_output_is_trustkit_unless_trustkit_refuses_a_host() -> None:
-    from pingen.init import _outputs
+    from pingen.author.init import _outputs
 
     accepted = "\n".join(_outputs(["api.example.com"]))
     assert "  - type: trustkit\n    path: ios/TrustKitConfig.swift" in accepted

@@ -11,8 +11,8 @@ import pytest
 
 from pingen.cli import main
 from pingen.model import Level
-from pingen.platforms import Entry
 from pingen.render import ios_plist
+from pingen.render.platforms import Entry
 from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 
 OWNED = ios_plist.OWNED_KEY

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from pingen.config.load import load_config
 from pingen.errors import ConfigError, ConfigErrors
-from pingen.load import load_config
 from pingen.render.pipeline import domain_context
 from pingen.spki import KeyType, key_type_of, pin_of_public_key
 from tests.support.samples import PIN_A, PIN_B

@@ -171,7 +171,7 @@ def test_bad_names_are_refused(run_pingen: CliRunner, workdir: Path, name: str) 
 
 
 def test_prints_pins_yaml_lines_that_load(run_pingen: CliRunner, workdir: Path) -> None:
-    from pingen.load import load_config
+    from pingen.config.load import load_config
 
     result = run_pingen("keygen", "api-backup-2027", "--dir", "keys")
     assert result.exit_code == 0, result.stderr
@@ -395,7 +395,7 @@ def test_a_broken_default_config_only_warns(run_pingen: CliRunner, workdir: Path
 
 
 def test_a_failed_write_removes_the_files_already_written(tmp_path: Path) -> None:
-    from pingen.keys import PRIVATE_MODE, KeyFileError, write_files
+    from pingen.author.keys import PRIVATE_MODE, KeyFileError, write_files
 
     private = tmp_path / "k.key.pem"
     with pytest.raises(KeyFileError, match="cannot create"):

@@ -1,4 +1,4 @@
-"""`pingen pin host[:port]`: every key of a live chain, with levels (pingen.live)."""
+"""`pingen pin host[:port]`: every key of a live chain, with levels (pingen.pki.live)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pingen.errors import ConfigError, NetworkError
-from pingen.live import describe_host, parse_host_port
 from pingen.model import Address, Level, Trust
+from pingen.pki.live import describe_host, parse_host_port
 from tests.conftest import CliRunner
 from tests.support.pki import CA, write_pem
 from tests.support.servers import closed_port, stalling_server, tls_server

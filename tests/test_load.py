@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pingen.config.load import load_config, relative_inside
 from pingen.confine import confine_output, repository_of
 from pingen.errors import ConfigError, ConfigErrors
-from pingen.load import load_config, normalize_host, parse_address, relative_inside
+from pingen.hosts import normalize_host, parse_address
 from pingen.model import Address, Level, PinSource
 from tests.conftest import CliRunner
 from tests.support.samples import PIN_A, PIN_B

@@ -1,4 +1,4 @@
-"""Differential: the platform model (pingen.platforms) and the generated files agree, host
+"""Differential: the platform model (pingen.render.platforms) and the generated files agree, host
 by host.
 
 Hypothesis builds configs with overlapping domains, include_subdomains at several depths,
@@ -22,11 +22,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pingen import platforms
 from pingen.model import Config, Domain, Level, Output
-from pingen.platforms import Entry, Position
-from pingen.render import android_nsc, ios_plist, json_output, okhttp, trustkit
-from pingen.trustkit_rules import registry_length
+from pingen.render import android_nsc, ios_plist, json_output, okhttp, platforms, trustkit
+from pingen.render.platforms import Entry, Position
+from pingen.render.trustkit_rules import registry_length
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.rendering import render
 from tests.test_render_trustkit import configuration

@@ -1,4 +1,4 @@
-"""The platform model (pingen.platforms): each platform's lookup rule, quoted from its
+"""The platform model (pingen.render.platforms): each platform's lookup rule, quoted from its
 source, with cases on both sides; and `build` proving outputs against it."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pingen import platforms
 from pingen.cli import main
 from pingen.model import Level
-from pingen.platforms import Entry, Position, effective
+from pingen.render import platforms
+from pingen.render.platforms import Entry, Position, effective
 from tests.support.models import output, pin
 from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 

@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pingen.probe import Attempt, HostLog, Request, Target, judge
+from pingen.probe.endpoint import Attempt, HostLog, Request, Target, judge
 from pingen.spki import pin_of_public_key
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text

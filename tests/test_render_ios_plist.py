@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from pingen.config.load import load_config
 from pingen.errors import ConfigError, ConfigErrors, Location
-from pingen.load import load_config
 from pingen.model import Config, Domain, Level, Pin, PinSource
 from pingen.render import ios_plist
 from pingen.render.pipeline import render_output

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pingen.config.load import load_config
 from pingen.errors import ConfigError, ConfigErrors, Location
-from pingen.load import load_config
 from pingen.model import Domain
 from pingen.render import json_output
 from pingen.render.pipeline import render_output

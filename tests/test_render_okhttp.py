@@ -281,7 +281,7 @@ def test_okhttp_pools_the_parents_pins_on_the_child_host_as_the_model_says(
 ) -> None:
     """CertificatePinner.findMatchingPins pools every matching pattern: api.example.test,
     whose own pins match nothing it serves, is reached through example.test's pin."""
-    from pingen import platforms
+    from pingen.render import platforms
 
     assert_reached(results, "pooled-genuine")
     assert_refused_by_pins(results, "pooled-attacker")

@@ -32,10 +32,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given
 
-from pingen import platforms
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output, Pin, PinSource
-from pingen.render import urlsession
+from pingen.render import platforms, urlsession
 from pingen.render.pipeline import render_output
 from pingen.spki import KeyType
 from tests import test_platform_differential as differential

@@ -1,4 +1,4 @@
-"""The JSON Schema of pins.yaml: generated from pingen.schema, shipped as
+"""The JSON Schema of pins.yaml: generated from pingen.config.schema, shipped as
 schema/pins.schema.json, and in agreement with the loader on what is valid."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 import yaml
 
+from pingen.config.jsonschema import dumps, json_schema
+from pingen.config.load import load_config
 from pingen.errors import ConfigError
-from pingen.jsonschema import dumps, json_schema
-from pingen.load import load_config
 from tests.conftest import CliRunner
 from tests.support.samples import PIN_A, PIN_B
 
@@ -165,7 +165,7 @@ def test_schema_output_option_writes_a_file(run_pingen: CliRunner, workdir: Path
 
 
 def test_descriptions_come_from_the_declarations() -> None:
-    from pingen import schema
+    from pingen.config import schema
 
     document = json_schema()
     domain = document["properties"]["domains"]["additionalProperties"]

@@ -675,8 +675,8 @@ def test_a_link_at_an_info_plist_output_is_never_read(
 
 def test_a_folder_swapped_for_a_link_before_the_write_is_refused(tmp_path: Path) -> None:
     from pingen import write
+    from pingen.config.load import load_config
     from pingen.errors import ConfigError
-    from pingen.load import load_config
     from pingen.render.pipeline import render_all
 
     folder = project(
@@ -698,8 +698,8 @@ def test_a_folder_swapped_for_a_link_before_the_write_is_refused(tmp_path: Path)
 
 def test_an_output_swapped_for_a_link_before_the_replace_is_refused(tmp_path: Path) -> None:
     from pingen import write
+    from pingen.config.load import load_config
     from pingen.errors import ConfigError
-    from pingen.load import load_config
     from pingen.render.pipeline import render_all
 
     folder = project(
@@ -922,7 +922,7 @@ def test_diff_markdown_leaves_no_label_live(run_pingen: CliRunner, workdir: Path
 
 
 def test_a_code_span_fence_outgrows_every_backtick_run() -> None:
-    from pingen.markdown import md_code
+    from pingen.report.markdown import md_code
 
     assert md_code("plain") == "`plain`"
     assert md_code("a``b") == "``` a``b ```"
@@ -958,7 +958,7 @@ def test_verify_markdown_escapes_certificate_names(run_pingen: CliRunner, workdi
 
 
 def test_the_actions_list_of_regenerated_files_is_escaped() -> None:
-    from pingen.markdown import regenerated_files
+    from pingen.report.markdown import regenerated_files
 
     porcelain = b"".join(
         f"{xy} {path}\0".encode()
@@ -969,7 +969,7 @@ def test_the_actions_list_of_regenerated_files_is_escaped() -> None:
     assert "- ``` out/<img src=x onerror=alert(1)><details open> @octocat ``x``.txt ```" in text
     assert regenerated_files(b"") == ""
     done = subprocess.run(
-        [sys.executable, "-m", "pingen.markdown", "regenerated-files"],
+        [sys.executable, "-m", "pingen.report.markdown", "regenerated-files"],
         input=porcelain,
         capture_output=True,
         check=True,
@@ -1003,7 +1003,7 @@ def test_a_host_longer_than_253_characters_is_refused_quickly(
 
 
 def test_253_characters_with_a_trailing_dot_still_load() -> None:
-    from pingen.load import normalize_host
+    from pingen.hosts import normalize_host
 
     host = ".".join(["a" * 63] * 3 + ["b" * 61])
     assert len(host) == 253
@@ -1046,8 +1046,8 @@ def test_terminal_text_keeps_our_lines_and_escapes_data() -> None:
 
 @pytest.mark.parametrize("breaker", ["\n", "\r", "\x85", "\u2028", "\u2029"])
 def test_init_comments_hold_no_line_break(breaker: str) -> None:
-    from pingen.catalog import load_catalog
-    from pingen.init import host_chain, parse_start, starter_config
+    from pingen.author.init import host_chain, parse_start, starter_config
+    from pingen.pki.catalog import load_catalog
     from tests.support.pki import now
 
     injected = f"{breaker}- sha256: {PIN_C}"  # a CN holds at most 64 bytes
@@ -1065,9 +1065,9 @@ def test_init_comments_hold_no_line_break(breaker: str) -> None:
 
 
 def test_one_quoting_for_pins_yaml() -> None:
-    from pingen import init, suggest
+    from pingen.author import init, suggest
     from pingen.commands import keygen
-    from pingen.yamltext import comment, quote
+    from pingen.config.yamltext import comment, quote
 
     assert vars(init)["quote"] is quote and vars(suggest)["comment"] is comment
     assert "_yaml_scalar" not in vars(keygen)

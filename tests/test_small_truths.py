@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pingen.load import idna2003_warning, load_config
+from pingen.config.load import load_config
+from pingen.hosts import idna2003_warning
 from pingen.model import Config, Level
 from pingen.render import android_nsc, ios_plist, okhttp, trustkit
 from pingen.render.escape import comment_text, line_comment_text

@@ -9,8 +9,8 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from pingen.config.load import load_config
 from pingen.errors import ConfigError
-from pingen.load import load_config
 from pingen.model import Config, Level, PinSource
 from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner

@@ -16,11 +16,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pingen.catalog import load_catalog, lookup_root
-from pingen.load import load_config
+from pingen.config.load import load_config
+from pingen.judge.survive import judge_survivability
 from pingen.model import Domain, Level, Pin, PinSet, PinSource
+from pingen.pki.catalog import load_catalog, lookup_root
 from pingen.spki import pin_of_certificate
-from pingen.survive import judge_survivability
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
 from tests.support.pki import CA, Identity, write_pem
@@ -254,8 +254,8 @@ def suggested_pins(stdout: str, catalog: Path | None = None) -> set[str]:
 
 def todays_anchor(chain_file: Path, host: str, at: str) -> str:
     """The pin of the root a client verifies the served chain to on `at` (certifi)."""
-    from pingen.chain import build_verified_chain, load_trust_store
     from pingen.model import Trust
+    from pingen.pki.chain import build_verified_chain, load_trust_store
 
     served = x509.load_pem_x509_certificates(chain_file.read_bytes())
     when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)

@@ -345,7 +345,7 @@ def test_10_leaf_key_rotates_names_no_past_renewal(run_pingen: CliRunner, workdi
 
 
 def test_readme_judgement_table_lists_every_catalog_code() -> None:
-    from pingen.futures import CODES
+    from pingen.judge.futures import CODES
 
     readme = docs_text()
     for code in CODES:

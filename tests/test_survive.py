@@ -9,11 +9,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pingen.catalog import lookup_root
+from pingen.judge.survive import judge_survivability
+from pingen.judge.verdict import Problem, ProblemSeverity
 from pingen.model import Domain, Level, Pin, PinSet, PinSource
+from pingen.pki.catalog import lookup_root
 from pingen.spki import pin_of_certificate, pin_of_public_key
-from pingen.survive import judge_survivability
-from pingen.verdict import Problem, ProblemSeverity
 from tests.support.catalogs import Hierarchy, build_hierarchy
 
 REAL_CHAINS = Path(__file__).parent / "data" / "real-chains"
@@ -218,8 +218,8 @@ def named_roots(*names: str) -> list[Pin]:
 
 def verified_real(name: str) -> tuple[list[x509.Certificate], dt.datetime]:
     """The chain the resolver verifies to certifi's Mozilla roots, as of mid-validity."""
-    from pingen.chain import build_verified_chain, load_trust_store
     from pingen.model import Trust
+    from pingen.pki.chain import build_verified_chain, load_trust_store
 
     certs, at = real_chain(name)
     names = certs[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value

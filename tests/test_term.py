@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from pingen.term import Progress
+from pingen.report.term import Progress
 
 
 class _Terminal(io.StringIO):

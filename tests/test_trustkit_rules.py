@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from pingen import trustkit_rules
-from pingen.spki import KeyType, key_type_of, pin_of_der_spki, pin_of_public_key
-from pingen.trustkit_rules import (
+from pingen.render import trustkit_rules
+from pingen.render.trustkit_rules import (
     android_refusal,
     check_chain,
     hash_refusal,
@@ -25,6 +24,7 @@ from pingen.trustkit_rules import (
     minimum_version,
     registry_length,
 )
+from pingen.spki import KeyType, key_type_of, pin_of_der_spki, pin_of_public_key
 from tests.conftest import CliRunner
 from tests.support.pki import CA, pem_of, write_pem
 from tests.support.samples import PIN_A, PIN_B

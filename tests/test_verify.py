@@ -15,10 +15,10 @@ from typing import Any  # a parsed JSON report: its shape is what the test asser
 
 import pytest
 
-from pingen.load import load_config
-from pingen.report import render_text
+from pingen.config.load import load_config
+from pingen.judge.verify import verify_config
+from pingen.report.verify import render_text
 from pingen.spki import pin_of_public_key
-from pingen.verify import verify_config
 from tests.conftest import CliRunner
 from tests.support.pki import CA, Identity, Leaf, new_key, write_pem
 from tests.support.servers import (
@@ -333,13 +333,13 @@ def test_text_and_markdown_reports(world: World, run_pingen: CliRunner, tmp_path
 def test_colour_on_a_terminal_only_and_never_with_no_color(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pingen.report import render
+    from pingen.report.verify import render
 
     write_pem(tmp_path / "roots.pem", world.root.cert)
     config = load_config(write_config(tmp_path, domains_for(world)["no-backup"]))
     report = verify_config(config, timeout=2)
     assert "\x1b[33m" in render(report, "text", colour=True)
-    from pingen.term import colour_wanted
+    from pingen.report.term import colour_wanted
 
     class Tty(io.StringIO):  # a stream that says it is a terminal
         def isatty(self) -> bool:
@@ -466,6 +466,6 @@ def test_quiet_hides_the_progress_line_on_a_terminal(world: World, tmp_path: Pat
     ],
 )
 def test_the_json_report_writer_gives_json_dumps_bytes(value: object) -> None:
-    from pingen.report import indented_json
+    from pingen.report.verify import indented_json
 
     assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)

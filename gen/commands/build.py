@@ -153,7 +153,7 @@ def _judge_offline(config: Config, at: dt.datetime) -> int:
     """Refuse what the pins and providers alone say will break (exit 2, nothing
     written); print the warnings and return how many there were."""
     from pingen.errors import raise_together
-    from pingen.offline import judge_offline
+    from pingen.judge.offline import judge_offline
 
     judgement = judge_offline(config, at)
     for warning in judgement.warnings:
@@ -243,8 +243,8 @@ def _say_written(changes: list[Change]) -> None:
 def _verify(config: Config, timeout: float, quiet: bool) -> None:
     """Refuse to write unless every domain's pin set matches what it serves now."""
     from pingen.errors import CheckFailed, NetworkError
-    from pingen.report import render_text
-    from pingen.verify import verify_config
+    from pingen.judge.verify import verify_config
+    from pingen.report.verify import render_text
 
     report = verify_config(config, timeout=timeout)
     text = render_text(report, only_problems=quiet)

@@ -19,7 +19,7 @@ from pingen.commands.options import (
 )
 
 if TYPE_CHECKING:
-    from pingen.diff import ConfigDiff
+    from pingen.author.diff import ConfigDiff
     from pingen.model import Config
 
 
@@ -93,7 +93,7 @@ def command(
     pin that is live today. Always exits 0 when both versions load: a diff is
     information.
     """
-    from pingen import diff
+    from pingen.author import diff
     from pingen.errors import ConfigError
 
     if base is not None and old_path is not None:
@@ -153,8 +153,8 @@ def _live_keys(
     quiet: bool,
 ) -> tuple[dict[str, frozenset[str]] | None, tuple[str, ...]]:
     """The live keys per host: from --chain files, then (--verify) from the servers."""
-    from pingen.diff import live_keys, recorded_keys
-    from pingen.term import Progress
+    from pingen.author.diff import live_keys, recorded_keys
+    from pingen.report.term import Progress
 
     if at_text is not None and not chain_texts:
         raise click.UsageError("--at goes with --chain (a recorded chain is judged as of a date)")
@@ -176,7 +176,7 @@ def _live_keys(
 
 def _chain_options(config: Config, chain_texts: tuple[str, ...]) -> dict[str, Path]:
     """--chain HOST=FILE, each HOST a configured domain (normalised as pins.yaml's keys)."""
-    from pingen.verify import select_domains
+    from pingen.judge.verify import select_domains
 
     chains: dict[str, Path] = {}
     for text in chain_texts:
@@ -189,8 +189,8 @@ def _chain_options(config: Config, chain_texts: tuple[str, ...]) -> dict[str, Pa
 
 
 def _print(result: ConfigDiff, output_format: str) -> None:
-    from pingen import diff
-    from pingen.term import colour_wanted, paint
+    from pingen.author import diff
+    from pingen.report.term import colour_wanted, paint
     from pingen.textsafe import one_line, terminal_text
 
     if output_format == "json":

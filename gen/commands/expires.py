@@ -54,10 +54,10 @@ def command(
     Prints the diff. Exit 0: written (or nothing to move); 1: refused, nothing
     written; 2: bad input.
     """
-    from pingen.expiry import plan_expiry, unsurvivable
-    from pingen.load import load_config_text
+    from pingen.author.expiry import plan_expiry, unsurvivable
+    from pingen.config.load import load_config_text
+    from pingen.judge.verify import select_domains
     from pingen.textsafe import terminal_text
-    from pingen.verify import select_domains
     from pingen.write import Change, unified_diff, write_all
 
     today = parse_at(at_text).date() if at_text is not None else dt.date.today()
@@ -92,7 +92,7 @@ def command(
 
 
 def _new_date(to_text: str | None, extend_text: str | None, today: dt.date) -> dt.date:
-    from pingen.expiry import parse_duration
+    from pingen.author.expiry import parse_duration
 
     if (to_text is None) == (extend_text is None):
         raise click.UsageError("give the new expiry: --to DATE or --extend DURATION (one)")

@@ -31,8 +31,8 @@ def command(host: str, config_path: Path, output_format: str, at_text: str | Non
     NSPinnedDomains unions the host's and its parent's identities.
     """
     from pingen.errors import ConfigError
-    from pingen.explain import explain, render_json, render_text
-    from pingen.load import normalize_host
+    from pingen.hosts import normalize_host
+    from pingen.judge.explain import explain, render_json, render_text
     from pingen.textsafe import terminal_text
 
     try:

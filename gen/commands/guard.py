@@ -12,8 +12,8 @@ from pingen.commands.options import at_option, certificate_names, load, parse_at
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
 
 if TYPE_CHECKING:
-    from pingen.chain import TrustStore
     from pingen.model import Trust
+    from pingen.pki.chain import TrustStore
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -113,8 +113,8 @@ def command(
       way_out      [{code (make-chain-verify, keep-pinned-key, pin-new-key,
                    pin-the-ca: where the provider re-keys), message}]; empty when safe
     """
-    from pingen.guard import GuardInputError, judge, only_domain, plan_from_files
-    from pingen.guard_report import covers_nothing, render_json, render_text
+    from pingen.judge.guard import GuardInputError, judge, only_domain, plan_from_files
+    from pingen.report.guard import covers_nothing, render_json, render_text
     from pingen.textsafe import terminal_text
 
     if domains and key_path is None:

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import ca_file_option, quiet_option, timeout_option
-from pingen.schema import PROVIDERS as PROVIDER_NAMES
+from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
 
 if TYPE_CHECKING:
-    from pingen.catalog import Catalog
-    from pingen.init import HostChain, Start
+    from pingen.author.init import HostChain, Start
     from pingen.model import Trust
+    from pingen.pki.catalog import Catalog
 
 
 @click.command(name="init")
@@ -80,7 +80,7 @@ def command(
     keygen` makes; the outputs for Android and iOS are listed. The default expiry is a year from
     today, so the file depends on the date it was made. Never overwrites a file.
     """
-    from pingen import init
+    from pingen.author import init
     from pingen.commands.suggest import load_catalog_option
     from pingen.errors import CheckFailed, ConfigError, NetworkError
     from pingen.model import Trust
@@ -121,8 +121,8 @@ def command(
 
 
 def _starts(hosts: tuple[str, ...]) -> list[Start]:
+    from pingen.author.init import parse_start
     from pingen.errors import ConfigError
-    from pingen.init import parse_start
 
     starts: list[Start] = []
     for text in hosts:
@@ -137,8 +137,8 @@ def _starts(hosts: tuple[str, ...]) -> list[Start]:
 
 
 def _expiry(text: str | None) -> dt.date | None:
+    from pingen.config.yamltext import default_expiry
     from pingen.errors import ConfigError
-    from pingen.yamltext import default_expiry
 
     today = dt.date.today()
     if text is None:
@@ -197,8 +197,8 @@ def _fetch(
     timeout: float,
     quiet: bool,
 ) -> list[HostChain]:
-    from pingen.init import fetch_host_chains
-    from pingen.term import Progress
+    from pingen.author.init import fetch_host_chains
+    from pingen.report.term import Progress
 
     with Progress(quiet=quiet) as progress:
         step = progress.counter("taking chains", len(starts))
@@ -214,8 +214,8 @@ def _relative(path: Path, output_path: Path) -> str:
 
 
 def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
-    from pingen.init import KEY_FOLDER, ca_pin_count
-    from pingen.yamltext import backup_key_name
+    from pingen.author.init import KEY_FOLDER, ca_pin_count
+    from pingen.config.yamltext import backup_key_name
 
     pins = sum(ca_pin_count(chain) for chain in chains)
     config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""

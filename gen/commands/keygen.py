@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.author.keys import DEFAULT_KEY_TYPE, KEY_TYPES
 from pingen.commands.options import certificate_names
 from pingen.errors import ConfigError, Location, display_path
-from pingen.keys import DEFAULT_KEY_TYPE, KEY_TYPES
 
 if TYPE_CHECKING:
-    from pingen.keys import KeyPaths, KeyType, PrivateKey
+    from pingen.author.keys import KeyPaths, KeyType, PrivateKey
     from pingen.model import Config
 
 
@@ -86,7 +86,7 @@ def command(
     pins.yaml; the private key is never printed. Warns when the private key would
     land in a git work tree without being ignored.
     """
-    from pingen import keys
+    from pingen.author import keys
 
     try:
         keys.check_name(name)
@@ -210,7 +210,7 @@ def _refuse_asset_folder(folder: Path) -> None:
 
 
 def _warn_if_exposed(private: Path) -> None:
-    from pingen.keys import unignored_in_git
+    from pingen.author.keys import unignored_in_git
 
     work_tree = unignored_in_git(private)
     if work_tree is not None:
@@ -224,7 +224,7 @@ def _warn_if_exposed(private: Path) -> None:
 
 
 def _write(folder: Path, contents: list[tuple[Path, bytes, int]]) -> None:
-    from pingen.keys import KeyFileError, make_folder, write_files
+    from pingen.author.keys import KeyFileError, make_folder, write_files
 
     created: list[Path] = []
     try:
@@ -245,9 +245,9 @@ def _report(
     *,
     encrypted: bool,
 ) -> None:
-    from pingen.sources import key_type as describe_key
+    from pingen.config.yamltext import quote
+    from pingen.pki.sources import key_type as describe_key
     from pingen.spki import pin_of_public_key
-    from pingen.yamltext import quote
 
     public_key = key.public_key()
     kind = describe_key(public_key)

@@ -80,7 +80,7 @@ def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) 
 
     `today` decides which `expires` dates count as past (see `load_config`).
     """
-    from pingen.load import load_config
+    from pingen.config.load import load_config
     from pingen.textsafe import terminal_text
 
     config = load_config(config_path, today=today)
@@ -94,8 +94,8 @@ def certificate_names(texts: tuple[str, ...], option: str) -> tuple[str, ...]:
     """A repeated host-name option (keygen --csr-domain, guard --domain): each name as
     a certificate's DNS name, duplicates dropped, first order kept; a bad one is exit 2
     naming the option."""
+    from pingen.author.keys import normalize_csr_name
     from pingen.errors import ConfigError
-    from pingen.keys import normalize_csr_name
 
     names: list[str] = []
     for text in texts:

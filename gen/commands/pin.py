@@ -15,7 +15,7 @@ from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
     from pingen.model import Trust
-    from pingen.sources import KeyInfo
+    from pingen.pki.sources import KeyInfo
 
 
 @click.command(name="pin")
@@ -54,9 +54,9 @@ def command(
 def _trust(ca_file: Path | None) -> Trust:
     """The roots a host's chain is built to; a --ca-file without a certificate is bad
     input before anything is dialled."""
-    from pingen.chain import load_certificates
     from pingen.model import Trust
-    from pingen.sources import SourceError, read_small_file
+    from pingen.pki.chain import load_certificates
+    from pingen.pki.sources import SourceError, read_small_file
 
     if ca_file is None:
         return Trust()
@@ -76,7 +76,7 @@ def _trust(ca_file: Path | None) -> Trust:
 
 
 def keys_of(source: str, timeout: float, trust: Trust | None = None) -> list[KeyInfo]:
-    from pingen.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
+    from pingen.pki.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
     if "://" in source and not _exists(path):
@@ -139,7 +139,7 @@ def _looks_like_host(source: str) -> bool:
 
 
 def _live_keys(source: str, timeout: float, trust: Trust | None) -> list[KeyInfo]:
-    from pingen.live import describe_host
+    from pingen.pki.live import describe_host
 
     return describe_host(source, timeout, trust, warn=_warn)
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
     from pingen.model import Config, Domain
-    from pingen.probe import Outcome, Plan, Target
-    from pingen.probe_pki import ProbeCA
+    from pingen.probe.endpoint import Outcome, Plan, Target
+    from pingen.probe.pki import ProbeCA
 
 DEFAULT_LISTEN = "127.0.0.1:8443"
 
@@ -130,8 +130,8 @@ def command(
     Exit 0 when every host passed, 1 otherwise, 2 on bad input.
     """
     from pingen.commands.options import load
-    from pingen.probe import ProbeError, listening_socket
-    from pingen.probe_report import report, table
+    from pingen.probe.endpoint import ProbeError, listening_socket
+    from pingen.probe.report import report, table
 
     config = load(config_path)
     address = parse_listen(listen)
@@ -195,13 +195,13 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 def _selected(config: Config, texts: tuple[str, ...]) -> list[Domain]:
-    from pingen.verify import select_domains  # the same --domain as verify's
+    from pingen.judge.verify import select_domains  # the same --domain as verify's
 
     return select_domains(config, texts)
 
 
 def _control(config: Config, text: str | None) -> str | None:
-    from pingen.load import normalize_host
+    from pingen.hosts import normalize_host
 
     if text is None:
         return None
@@ -222,7 +222,7 @@ def _control(config: Config, text: str | None) -> str | None:
 def _accept_key(
     config: Config, selected: list[Domain], mode: str, key_path: Path | None
 ) -> PrivateKeyTypes | None:
-    from pingen.probe_pki import ProbePkiError, read_private_key
+    from pingen.probe.pki import ProbePkiError, read_private_key
     from pingen.spki import pin_of_public_key
 
     if mode == "refuse":
@@ -253,7 +253,7 @@ def _accept_key(
 
 def _probe_ca(config: Config, ca_dir: Path | None) -> ProbeCA:
     from pingen.commands.keygen import _warn_if_exposed
-    from pingen.probe_pki import CA_KEY_FILE, ProbePkiError, fresh_ca, kept_ca
+    from pingen.probe.pki import CA_KEY_FILE, ProbePkiError, fresh_ca, kept_ca
 
     now = dt.datetime.now(dt.UTC)
     if ca_dir is None:
@@ -282,8 +282,8 @@ def _plan(
     ca: ProbeCA,
     accept_key: PrivateKeyTypes | None,
 ) -> Plan:
-    from pingen.probe import Plan, Target
-    from pingen.probe_pki import new_key
+    from pingen.probe.endpoint import Plan, Target
+    from pingen.probe.pki import new_key
     from pingen.spki import pin_of_public_key
 
     accept_pin = pin_of_public_key(accept_key.public_key()) if accept_key else None
@@ -307,7 +307,7 @@ def _check_ca_out(path: Path | None) -> None:
     """--ca-out may replace only an earlier probe CA certificate (it is public)."""
     from cryptography import x509
 
-    from pingen.probe_pki import is_probe_ca
+    from pingen.probe.pki import is_probe_ca
 
     if path is not None and (path.exists() or path.is_symlink()):
         try:
@@ -340,7 +340,7 @@ def _serve(
     import asyncio
     import tempfile
 
-    from pingen.probe import ProbeServer
+    from pingen.probe.endpoint import ProbeServer
 
     def ready(bound: tuple[str, int]) -> None:
         if ca_out is not None:
@@ -402,7 +402,7 @@ def _shown(address: tuple[str, int]) -> str:
 
 
 def _log_attempt(host: str, detail: str) -> None:
-    from pingen.probe_report import safe
+    from pingen.probe.report import safe
 
     click.echo(f"probe: {safe(host)}: {safe(detail)}", err=True)
 

@@ -23,7 +23,7 @@ def command(output_path: Path | None) -> int:
 
         # yaml-language-server: $schema=pins.schema.json
     """
-    from pingen.jsonschema import dumps
+    from pingen.config.jsonschema import dumps
 
     text = dumps()
     if output_path is None:

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.commands.options import at_option, ca_file_option, parse_at, timeout_option
+from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
 from pingen.errors import ConfigError, Location
-from pingen.schema import PROVIDERS as PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from pingen.catalog import Catalog
+    from pingen.pki.catalog import Catalog
 
 
 @click.command(name="suggest")
@@ -63,8 +63,8 @@ def command(
     offline backup key step. The CA serving today is always covered; a `# warning:`
     line says when --provider does not name it. Prints pins.yaml lines to paste under
     `domains:`."""
-    from pingen.chain import read_chain_file
-    from pingen.suggest import NoSuggestion, render_yaml, suggest
+    from pingen.author.suggest import NoSuggestion, render_yaml, suggest
+    from pingen.pki.chain import read_chain_file
 
     name = _host_name(host)
     at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
@@ -83,7 +83,7 @@ def command(
 def _host_name(host: str) -> str:
     """HOST as pins.yaml holds it (the printed lines use it as a YAML key), or a usage
     error: a URL or `a: b` must not reach them."""
-    from pingen.load import normalize_host
+    from pingen.hosts import normalize_host
 
     text = host.strip()
     if re.fullmatch(r"[^\[\]:]+:\d+", text):  # host:port: the port is for dialling only
@@ -96,7 +96,7 @@ def _host_name(host: str) -> str:
 
 def load_catalog_option(path: Path | None) -> Catalog:
     """The catalog --catalog names (pingen's own without it), or exit 2 naming the file."""
-    from pingen.catalog import CatalogError, load_catalog
+    from pingen.pki.catalog import CatalogError, load_catalog
 
     try:
         return load_catalog(path)
@@ -108,7 +108,7 @@ def load_catalog_option(path: Path | None) -> Catalog:
 
 
 def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Certificate]:
-    from pingen.live import parse_host_port, served_chain
+    from pingen.pki.live import parse_host_port, served_chain
 
     target = parse_host_port(host)
     try:
@@ -123,9 +123,9 @@ def _verified(
 ) -> list[x509.Certificate]:
     """The chain verified to the roots of --ca-file, anchor last; exit 1 when it does not
     verify (as `pingen init --ca-file` refuses it)."""
-    from pingen.chain import UntrustedChain, build_verified_chain, load_trust_store
     from pingen.errors import CheckFailed
     from pingen.model import Trust
+    from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store
 
     store = load_trust_store(Trust(ca_file=ca_file.absolute()), named="--ca-file")
     try:

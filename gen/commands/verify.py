@@ -19,8 +19,8 @@ from pingen.commands.options import (
 )
 
 if TYPE_CHECKING:
+    from pingen.judge.verify import VerifyReport
     from pingen.model import Config
-    from pingen.verify import VerifyReport
 
 
 @click.command(name="verify")
@@ -71,22 +71,22 @@ def command(
     judge its pin set: does it match today, does it have a backup, will it survive
     the next key change. Exit 0 ok or warnings, 1 a domain failed, 2 bad input,
     3 the network kept a check from running (and nothing failed)."""
-    from pingen.report import render
-    from pingen.term import colour_wanted
+    from pingen.report.term import colour_wanted
+    from pingen.report.verify import render
 
     at = _parse_at(at_text, chain_file)
     if chain_file is not None and len(hosts) != 1:
         raise click.UsageError("--chain judges one domain: give exactly one --domain")
     config = load(config_path, today=at.date() if at else None)  # --at: expiry as of then
     if chain_file is not None:
-        from pingen.verify import verify_chain_file
+        from pingen.judge.verify import verify_chain_file
 
         report = verify_chain_file(config, chain_file, hosts[0], at)
     else:
         report = _verify_live(config, hosts, timeout, concurrency, quiet)
     colour = output_format == "text" and colour_wanted(sys.stdout)
     if quiet and output_format == "text":
-        from pingen.report import render_text
+        from pingen.report.verify import render_text
 
         click.echo(render_text(report, colour=colour, only_problems=True), nl=False)
     else:
@@ -97,8 +97,8 @@ def command(
 def _verify_live(
     config: Config, hosts: tuple[str, ...], timeout: float, concurrency: int, quiet: bool
 ) -> VerifyReport:
-    from pingen.term import Progress
-    from pingen.verify import select_domains, verify_config
+    from pingen.judge.verify import select_domains, verify_config
+    from pingen.report.term import Progress
 
     total = len(select_domains(config, hosts))
     with Progress(quiet=quiet) as progress:

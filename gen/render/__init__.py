@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from pingen.errors import ConfigError, Diagnostic
 from pingen.model import Config, Domain, Output
-from pingen.platforms import Entry
+from pingen.render.platforms import Entry
 
 # output type -> adapter module under pingen.render
 ADAPTERS: dict[str, str] = {

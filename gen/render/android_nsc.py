@@ -13,7 +13,7 @@ One `<domain-config>` per domain, in the order of pins.yaml, each with exactly o
   `overridePins="false"` says otherwise (`debug_overrides_keep_pins`; see
   `KEEP_PINS_SOURCE`).
 - TrustKit-Android's own rules (two distinct pins when enforcing, host names under a
-  top-level domain its 2016 DomainValidator knows — pingen.trustkit_rules —, report URIs
+  top-level domain its 2016 DomainValidator knows — pingen.render.trustkit_rules —, report URIs
   that are URLs) are errors, since its initialisation would throw.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from pingen.model import Config, Domain, Output
 from pingen.render import Rendering, bool_option, domain_fields, notice
 from pingen.render.capability import Findings, pin_comment
-from pingen.trustkit_rules import android_refusal
+from pingen.render.trustkit_rules import android_refusal
 
 TEMPLATE = "android-nsc.xml.j2"
 # A <certificates> entry's overridePins defaults to true inside <debug-overrides>, so

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pingen.errors import ConfigError, Diagnostic, Location, raise_together
 from pingen.model import Domain, Output, Pin
-from pingen.platforms import name_hosts
+from pingen.render.platforms import name_hosts
 
 # How many hosts a grouped warning names before it says "and N more".
 

@@ -34,9 +34,9 @@ from typing import Any, cast
 
 from pingen.errors import ConfigError, Location, display_path
 from pingen.model import Config, Domain, Level, Output, Pin, PinSource
-from pingen.platforms import Entry
 from pingen.render import Rendering, domain_fields, notice
 from pingen.render.capability import Findings, pin_comment
+from pingen.render.platforms import Entry
 
 TEMPLATE = "ios-plist.plist.j2"
 

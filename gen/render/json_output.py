@@ -9,7 +9,7 @@ What the library cannot say: it always enforces (no report-only, so `enforce: fa
 is an error) and sends no reports (`report_uris` are a warning); its iOS side is
 TrustKit with enforcement on, which refuses fewer than two distinct pins, host names its
 2018 registry lookup finds no suffix for, and `include_subdomains` on a suffix (errors:
-initializeSslPinning would reject and pin nothing; pingen.trustkit_rules), and can
+initializeSslPinning would reject and pin nothing; pingen.render.trustkit_rules), and can
 never match a pin of a key TrustKit cannot hash (an error at the pin; a sha256 pin
 without `key:` is a warning).
 """
@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pingen import trustkit_rules
 from pingen.model import Config, Domain, Output
-from pingen.render import Rendering, domain_fields
+from pingen.render import Rendering, domain_fields, trustkit_rules
 from pingen.render.capability import Findings
 from pingen.render.trustkit import unhashable_pins, warn_unknown_key_types
 

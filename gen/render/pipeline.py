@@ -15,7 +15,6 @@ from pingen.errors import (
     raise_together,
 )
 from pingen.model import Config, Domain, Output
-from pingen.platforms import prove
 from pingen.render import (
     NOTICE_MARK,
     RenderedFile,
@@ -24,6 +23,7 @@ from pingen.render import (
     engine,
     notice,
 )
+from pingen.render.platforms import prove
 
 
 def render_all(config: Config, outputs: Sequence[Output] | None = None) -> list[RenderedFile]:

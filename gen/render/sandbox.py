@@ -26,7 +26,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from pingen.confine import Repository, confine
-from pingen.sources import SourceError, read_small_file
+from pingen.pki.sources import SourceError, read_small_file
 
 MAX_PRODUCT = 1024 * 1024  # characters or items of one `*`; bits of one `**`
 MAX_OUTPUT = 16 * 1024 * 1024  # characters a template may render

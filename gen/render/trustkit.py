@@ -14,10 +14,16 @@ import base64
 import binascii
 from typing import Any
 
-from pingen import trustkit_rules
 from pingen.errors import ConfigError, Location, raise_together
 from pingen.model import Config, Domain, Output, Pin, PinSource
-from pingen.render import Rendering, bool_option, domain_fields, notice, string_option
+from pingen.render import (
+    Rendering,
+    bool_option,
+    domain_fields,
+    notice,
+    string_option,
+    trustkit_rules,
+)
 from pingen.render.capability import Findings
 from pingen.render.names import SWIFT_RESERVED, check_each, is_identifier, swift_identifier
 

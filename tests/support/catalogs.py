@@ -24,7 +24,7 @@ from typing import Any
 
 from cryptography import x509
 
-from pingen.catalog import Catalog, load_catalog
+from pingen.pki.catalog import Catalog, load_catalog
 from tests.support.pki import CA, KeyType, Leaf, write_pem
 
 

@@ -1,0 +1,1 @@
+"""Judging pin sets: a served chain, survivability in time, offline checks, verify, guard."""

@@ -1,0 +1,1 @@
+"""How judgements read: text, json and markdown for verify and guard."""
