@@ -23,7 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("PinningProbe.kt")
-PROBE_MAIN = "pingen.probe.endpoint.PinningProbeKt"
+PROBE_MAIN = "pingen.probe.PinningProbeKt"
 
 _COMPILER_HOME = REPO / "node_modules" / "kotlin-compiler"
 M2 = Path(os.environ.get("M2_REPOSITORY", Path.home() / ".m2" / "repository"))
