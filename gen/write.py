@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pingen.confine import confine_output, is_git_name
+from pingen.confine import checked_target, is_git_name
 from pingen.errors import ConfigError, display_path
 from pingen.model import Config, Output
 from pingen.render import NOTICE_MARK, RenderedFile, same_but_provenance
@@ -75,40 +75,6 @@ def plan(config: Config, files: list[RenderedFile]) -> list[Change]:
             )
         )
     return changes
-
-
-def checked_target(config: Config, output: Output) -> Path:
-    """The real path of an output, checked again right before it is read or written:
-    inside the repository, not in `.git`, not a symbolic link, a regular file if any."""
-    name = output.path.as_posix()
-    try:
-        real = confine_output(name, config.output_root, config.output_confinement)
-    except ValueError as error:
-        raise ConfigError(f"output path {name!r} {error}", output.location) from None
-    try:
-        mode = os.lstat(real).st_mode
-    except FileNotFoundError:
-        return real
-    except NotADirectoryError:
-        raise ConfigError(
-            f"output {name}: a file is in the way of one of its folders", output.location
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"output {name}: {error.strerror}", output.location) from None
-    if stat.S_ISLNK(mode):
-        raise ConfigError(
-            f"output {name} is a symbolic link: pingen never reads or replaces a link at an "
-            "output path. Delete the link (`git rm` it) and run `pingen build`",
-            output.location,
-        )
-    if stat.S_ISDIR(mode):
-        raise ConfigError(f"output {name} is a folder on disk", output.location)
-    if not stat.S_ISREG(mode):  # reading a FIFO to compare would block
-        raise ConfigError(
-            f"output {name} is not a regular file on disk (a device, FIFO or socket)",
-            output.location,
-        )
-    return real
 
 
 def _read_existing(real: Path, output: Output) -> bytes | None:

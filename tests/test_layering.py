@@ -1,6 +1,7 @@
-"""The import graph of the package has no cycles: each module can be read knowing only
-what it imports. Imports inside functions count (they still tie the modules together);
-imports under `if TYPE_CHECKING:` do not (they never run)."""
+"""The import graph of the package follows the pipeline and has no cycles: each module can
+be read knowing only what it imports, and no stage reaches up to a later one. Imports inside
+functions count (they still tie the modules together); imports under `if TYPE_CHECKING:` do
+not (they never run)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,64 @@ def test_the_package_has_no_import_cycle() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# The pipeline, first stage first: a module may import its own stage and earlier ones only.
+# The core (errors, spki, model, hosts, confine, textsafe, data and the package) comes first;
+# `write` and `targets` put rendered outputs on disk; the commands and the CLI sit on top.
+STAGES: tuple[tuple[str, ...], ...] = (
+    (
+        "pingen",
+        "pingen.errors",
+        "pingen.spki",
+        "pingen.textsafe",
+        "pingen.confine",
+        "pingen.model",
+        "pingen.hosts",
+        "pingen.data",
+    ),
+    ("pingen.pki",),
+    ("pingen.config",),
+    ("pingen.render",),
+    ("pingen.judge",),
+    ("pingen.report",),
+    ("pingen.author", "pingen.probe"),
+    ("pingen.write", "pingen.targets"),
+    ("pingen.commands",),
+    ("pingen.cli", "pingen.__main__"),
+)
+
+
+def stage_of(module: str) -> int:
+    """The stage a module belongs to: the longest prefix the table names."""
+    best, rank = "", -1
+    for index, stage in enumerate(STAGES):
+        for prefix in stage:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
+                best, rank = prefix, index
+    return rank
+
+
+def upward_edges(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted(
+        (module, target)
+        for module, targets in graph.items()
+        for target in targets
+        if stage_of(target) > stage_of(module)
+    )
+
+
+def test_every_module_belongs_to_a_stage() -> None:
+    unplaced = [name for name in module_names() if name != "pingen" and stage_of(name) == 0]
+    loose = [name for name in unplaced if name not in STAGES[0]]
+    assert loose == [], f"put these modules in a stage package or name them in STAGES: {loose}"
+
+
+def test_no_stage_imports_a_later_stage() -> None:
+    graph = import_graph()
+    assert upward_edges(graph) == []
+
+
+def test_the_stage_check_finds_an_upward_edge() -> None:
+    graph = {"pingen.pki.chain": {"pingen.judge.verify"}, "pingen.judge.verify": {"pingen.pki"}}
+    assert upward_edges(graph) == [("pingen.pki.chain", "pingen.judge.verify")]

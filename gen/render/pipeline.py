@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pingen.confine import same_file_name
+from pingen.confine import checked_target, same_file_name
 from pingen.errors import (
     ConfigError,
     ConfigErrors,
@@ -44,8 +44,6 @@ def render_all(config: Config, outputs: Sequence[Output] | None = None) -> list[
 
 
 def render_output(config: Config, output: Output, builtin_env: Any = None) -> RenderedFile:
-    from pingen.write import checked_target
-
     checked_target(config, output)  # a link there is never read (ios-plist reads its target)
     if output.template is not None:
         return render_user_template(config, output)
