@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -138,3 +140,12 @@ def test_progress_reports_every_domain(leaves: dict[str, Leaf]) -> None:
             progress=lambda r: seen.append(r.host),
         )
     assert sorted(seen) == ["a.test", "c.test"]
+
+
+def test_fetching_needs_no_asyncio() -> None:
+    """The dialler is one selector loop: asyncio (~15 ms to import, and a third of the
+    client's CPU per handshake) stays out of `verify`."""
+    code = "import sys, pingen.fetch; print('asyncio' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

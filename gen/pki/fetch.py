@@ -1,4 +1,5 @@
-"""Take the chain each server serves, without trusting it: asyncio, bounded concurrency.
+"""Take the chain each server serves, without trusting it: one selector loop, bounded
+concurrency.
 
     results = fetch_chains([Target("api.example.com"), Target("b.test", Address("::1", 8443))],
                            timeout=10, concurrency=32)
@@ -18,12 +19,14 @@ chain can still be reported, and pingen.pki.chain builds the verified chain itse
 
 from __future__ import annotations
 
-import asyncio
+import collections
 import contextlib
 import ipaddress
+import queue
+import selectors
 import socket
 import ssl
-import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,29 +76,7 @@ def fetch_chains(
     progress: OnFetched | None = None,
 ) -> list[Fetched]:
     """Fetch every target's served chain; results in the order of `targets`."""
-    return asyncio.run(
-        fetch_all(targets, timeout=timeout, concurrency=concurrency, progress=progress)
-    )
-
-
-async def fetch_all(
-    targets: Sequence[Target],
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: OnFetched | None = None,
-) -> list[Fetched]:
-    gate = asyncio.Semaphore(max(1, concurrency))
-    context = unverified_context()
-
-    async def one(target: Target) -> Fetched:
-        async with gate:
-            result = await fetch_chain(target, context, timeout)
-        if progress is not None:
-            progress(result)
-        return result
-
-    return list(await asyncio.gather(*(one(target) for target in targets)))
+    return _Dialler(targets, timeout, max(1, concurrency), progress).run()
 
 
 def unverified_context() -> ssl.SSLContext:
@@ -106,29 +87,30 @@ def unverified_context() -> ssl.SSLContext:
     return context
 
 
-async def fetch_chain(target: Target, context: ssl.SSLContext, timeout: float) -> Fetched:
-    address = target.address
-    dialed = str(address)
-    stage = _Stage()
-    try:
-        async with asyncio.timeout(timeout):
-            served = await _handshake(target.host, address, context, stage)
-    except TimeoutError:
-        return Fetched(target.host, dialed, error=stage.timeout_reason(timeout))
-    except Exception as error:  # every fault is a result, never a traceback
-        return Fetched(target.host, dialed, error=describe_error(error, address))
-    if not served:
-        return Fetched(
-            target.host, dialed, error="the server completed the handshake but sent no certificate"
-        )
-    return Fetched(target.host, dialed, served=served)
+# One thread, one selector, a state machine per connection. OpenSSL does the TLS on the
+# non-blocking socket itself (SSLSocket.do_handshake); the loop only waits until the
+# socket can make progress. asyncio's machinery (tasks, futures, handles, the timeout
+# context) took about a third of the client's CPU per handshake on loopback, where the
+# client's CPU is the limit (benchmarks/bench_verify.py), and importing it ~15 ms.
 
 
-class _Stage:
-    """How far a connection got, so a timeout can say where it stalled."""
+class _Connection:
+    """One target's turn: resolve, connect (each address in turn), handshake."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: int, target: Target, deadline: float) -> None:
+        self.index = index
+        self.target = target
+        self.address = target.address
+        self.deadline = deadline  # connect plus handshake, counted from its turn
+        self.addresses: list[tuple[socket.AddressFamily, Any]] = []
+        self.sockaddr: Any = None  # the address being dialled
+        self.sock: socket.socket | None = None  # until the TLS socket takes it over
+        self.tls: ssl.SSLSocket | None = None
         self.connected = False
+        self.last_error: OSError | None = None
+        self.fd: int | None = None  # registered with the selector, for `events`
+        self.events = 0
+        self.done = False
 
     def timeout_reason(self, timeout: float) -> str:
         if self.connected:
@@ -139,109 +121,217 @@ class _Stage:
         return f"could not connect within {timeout:g} s"
 
 
-async def _handshake(
-    host: str, address: Address, context: ssl.SSLContext, stage: _Stage
-) -> tuple[bytes, ...]:
-    loop = asyncio.get_running_loop()
-    sock = await _connect(loop, address)
-    stage.connected = True
-    try:
-        # SNI is the domain's host (ssl leaves it out for IP literals by itself).
-        tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
-        await _drive_handshake(loop, tls)
-        return served_chain(tls)
-    finally:
-        sock.close()  # no close_notify: nothing was sent, nothing is owed
+class _Dialler:
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        timeout: float,
+        concurrency: int,
+        progress: OnFetched | None,
+    ) -> None:
+        self.targets = targets
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.progress = progress
+        self.context = unverified_context()
+        self.results: list[Fetched | None] = [None] * len(targets)
+        self.started = 0  # targets whose turn came
+        self.active: collections.deque[_Connection] = collections.deque()  # in turn order
+        self.open = 0
+        self.selector = selectors.DefaultSelector()
+        # name lookups answered by their threads, and the socket pair that wakes the loop
+        self.answers: queue.SimpleQueue[tuple[_Connection, Any, BaseException | None]]
+        self.answers = queue.SimpleQueue()
+        self.wake: tuple[socket.socket, socket.socket] | None = None
 
+    def run(self) -> list[Fetched]:
+        try:
+            self.start_turns()
+            while self.open:
+                self.step()
+        finally:
+            for connection in self.active:
+                if not connection.done:
+                    self.close(connection)
+            for end in self.wake or ():
+                end.close()
+            self.selector.close()
+        return [result for result in self.results if result is not None]
 
-async def _connect(loop: asyncio.AbstractEventLoop, address: Address) -> socket.socket:
-    """A connected non-blocking socket: each resolved address in turn, like
-    create_connection (IP literals skip the resolver thread)."""
-    last_error: OSError | None = None
-    for family, sockaddr in await _resolve(loop, address):
-        sock = socket.socket(family, socket.SOCK_STREAM)
+    def start_turns(self) -> None:
+        while self.open < self.concurrency and self.started < len(self.targets):
+            index = self.started
+            self.started += 1
+            deadline = time.monotonic() + self.timeout
+            connection = _Connection(index, self.targets[index], deadline)
+            self.active.append(connection)
+            self.open += 1
+            self.guarded(connection, self.resolve)
+
+    def step(self) -> None:
+        while self.active[0].done:
+            self.active.popleft()
+        wait = max(0.0, self.active[0].deadline - time.monotonic())
+        for key, _ in self.selector.select(wait):
+            if key.data is None:
+                self.take_answers()
+            elif not key.data.done:
+                self.guarded(key.data, self.advance)
+        now = time.monotonic()
+        for connection in self.active:
+            if connection.deadline > now:
+                break  # turns start in order, so later ones end later
+            if not connection.done:
+                self.finish(connection, error=connection.timeout_reason(self.timeout))
+        self.start_turns()
+
+    def guarded(self, connection: _Connection, action: Callable[[_Connection], None]) -> None:
+        """Run one step of a connection; every fault is a result, never a traceback."""
+        try:
+            action(connection)
+        except Exception as error:
+            self.finish(connection, error=describe_error(error, connection.address))
+
+    def finish(
+        self, connection: _Connection, served: tuple[bytes, ...] = (), error: str | None = None
+    ) -> None:
+        connection.done = True
+        self.close(connection)
+        self.open -= 1
+        if error is None and not served:
+            error = "the server completed the handshake but sent no certificate"
+        result = Fetched(connection.target.host, str(connection.address), served, error)
+        self.results[connection.index] = result
+        if self.progress is not None:
+            self.progress(result)
+
+    def close(self, connection: _Connection) -> None:
+        """Forget and close its socket (no close_notify: nothing was sent, nothing is owed)."""
+        if connection.fd is not None:
+            self.selector.unregister(connection.fd)
+            connection.fd = None
+        for sock in (connection.tls, connection.sock):
+            if sock is not None:
+                sock.close()
+        connection.tls = connection.sock = None
+
+    def wait_for(self, connection: _Connection, fd: int, events: int) -> None:
+        if connection.fd is None:
+            self.selector.register(fd, events, connection)
+        elif connection.events != events:
+            self.selector.modify(fd, events, connection)
+        connection.fd, connection.events = fd, events
+
+    # -- the stages of a connection ------------------------------------------------
+    def resolve(self, connection: _Connection) -> None:
+        address = connection.address
+        try:
+            ip = ipaddress.ip_address(address.host)
+        except ValueError:  # a name: the resolver, in a thread
+            self.look_up(connection)
+            return
+        family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        connection.addresses = [(family, (address.host, address.port))]
+        self.connect_next(connection)
+
+    def look_up(self, connection: _Connection) -> None:
+        """getaddrinfo in a daemon thread of its own: a hung resolver costs its domain's
+        timeout and never holds the run (nothing waits for the thread at the end)."""
+        import threading
+
+        if self.wake is None:
+            self.wake = socket.socketpair()
+            for end in self.wake:
+                end.setblocking(False)
+            self.selector.register(self.wake[0], selectors.EVENT_READ, None)
+        wake, answers = self.wake[1], self.answers
+        host, port = connection.address.host, connection.address.port
+
+        def lookup() -> None:
+            try:
+                infos, error = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), None
+            except Exception as failure:
+                infos, error = None, failure
+            answers.put((connection, infos, error))
+            with contextlib.suppress(OSError):  # the run is over, or the wake-up is pending
+                wake.send(b"\0")
+
+        threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+
+    def take_answers(self) -> None:
+        assert self.wake is not None
+        with contextlib.suppress(BlockingIOError):
+            while self.wake[0].recv(4096):
+                pass
+        while not self.answers.empty():
+            connection, infos, error = self.answers.get()
+            if connection.done:
+                continue  # timed out meanwhile
+            if error is not None:
+                self.finish(connection, error=describe_error(error, connection.address))
+                continue
+            connection.addresses = [(info[0], info[4]) for info in infos]
+            self.guarded(connection, self.connect_next)
+
+    def connect_next(self, connection: _Connection) -> None:
+        """Dial the next resolved address (one after another, like create_connection)."""
+        if not connection.addresses:
+            raise connection.last_error or OSError(f"no address for {connection.address.host}")
+        family, connection.sockaddr = connection.addresses.pop(0)
+        sock = connection.sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
         try:
-            await loop.sock_connect(sock, sockaddr)
+            sock.connect(connection.sockaddr)
+        except (BlockingIOError, InterruptedError):
+            self.wait_for(connection, sock.fileno(), selectors.EVENT_WRITE)
+            return
         except OSError as error:
-            sock.close()
-            last_error = error
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    raise last_error or OSError(f"no address for {address.host}")
+            self.next_address(connection, error)
+            return
+        self.start_tls(connection)
 
+    def next_address(self, connection: _Connection, error: OSError) -> None:
+        self.close(connection)
+        connection.last_error = error
+        self.connect_next(connection)
 
-async def _resolve(
-    loop: asyncio.AbstractEventLoop, address: Address
-) -> list[tuple[socket.AddressFamily, Any]]:
-    try:
-        ip = ipaddress.ip_address(address.host)
-    except ValueError:  # a name: the resolver, in a thread
-        infos = await _getaddrinfo(loop, address.host, address.port)
-        return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
-    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    return [(family, (address.host, address.port))]
+    def advance(self, connection: _Connection) -> None:
+        """Its socket is ready: the connect ended, or the handshake can go on."""
+        if connection.tls is not None:
+            self.handshake(connection)
+            return
+        assert connection.sock is not None
+        failed = connection.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if failed:  # worded as asyncio's sock_connect words it
+            self.next_address(
+                connection, OSError(failed, f"Connect call failed {connection.sockaddr}")
+            )
+            return
+        self.start_tls(connection)
 
+    def start_tls(self, connection: _Connection) -> None:
+        assert connection.sock is not None
+        connection.connected = True
+        # SNI is the domain's host (ssl leaves it out for IP literals by itself). The TLS
+        # socket takes over the file descriptor, so its registration stays.
+        connection.tls = self.context.wrap_socket(
+            connection.sock, server_hostname=connection.target.host, do_handshake_on_connect=False
+        )
+        connection.sock = None
+        self.handshake(connection)
 
-def _getaddrinfo(
-    loop: asyncio.AbstractEventLoop, host: str, port: int
-) -> asyncio.Future[list[Any]]:
-    """getaddrinfo in a daemon thread of its own. The loop's default executor would
-    queue lookups behind a slow resolver, and `asyncio.run` waits for its threads at
-    the end: one hung lookup would outlive its timeout and hold the whole run."""
-    future: asyncio.Future[list[Any]] = loop.create_future()
-
-    def settle(result: list[Any] | None, error: BaseException | None) -> None:
-        if future.done():
-            return  # timed out and cancelled meanwhile
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result or [])
-
-    def lookup() -> None:
-        try:
-            result, error = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), None
-        except Exception as failure:
-            result, error = None, failure
-        with contextlib.suppress(RuntimeError):  # the loop is already closed
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
-    return future
-
-
-async def _drive_handshake(loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:
-    """Run the handshake on the socket itself, waking only when it can make progress:
-    OpenSSL does the I/O, far less Python per handshake than asyncio's SSL transport."""
-    while True:
+    def handshake(self, connection: _Connection) -> None:
+        tls = connection.tls
+        assert tls is not None
         try:
             tls.do_handshake()
-            return
         except ssl.SSLWantReadError:
-            await _ready(loop, tls.fileno(), writing=False)
+            self.wait_for(connection, tls.fileno(), selectors.EVENT_READ)
+            return
         except ssl.SSLWantWriteError:
-            await _ready(loop, tls.fileno(), writing=True)
-
-
-async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, writing: bool) -> None:
-    waiter: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-
-    add, remove = (
-        (loop.add_writer, loop.remove_writer) if writing else (loop.add_reader, loop.remove_reader)
-    )
-    add(fd, wake)
-    try:
-        await waiter
-    finally:
-        remove(fd)
+            self.wait_for(connection, tls.fileno(), selectors.EVENT_WRITE)
+            return
+        self.finish(connection, served=served_chain(tls))
 
 
 def served_chain(ssl_object: Any) -> tuple[bytes, ...]:
@@ -288,7 +378,7 @@ def describe_error(error: BaseException, address: Address) -> str:
         return f"connection refused by {address} (nothing listens on port {address.port}?)"
     if isinstance(error, ConnectionResetError):
         return "the server reset the connection during the TLS handshake"
-    if isinstance(error, ssl.SSLEOFError | ConnectionAbortedError | asyncio.IncompleteReadError):
+    if isinstance(error, ssl.SSLEOFError | ConnectionAbortedError):
         return "the server closed the connection during the TLS handshake"
     if isinstance(error, ssl.SSLError):
         reason = getattr(error, "reason", None) or ""
