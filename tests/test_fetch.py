@@ -145,7 +145,7 @@ def test_progress_reports_every_domain(leaves: dict[str, Leaf]) -> None:
 def test_fetching_needs_no_asyncio() -> None:
     """The dialler is one selector loop: asyncio (~15 ms to import, and a third of the
     client's CPU per handshake) stays out of `verify`."""
-    code = "import sys, pingen.fetch; print('asyncio' in sys.modules)"
+    code = "import sys, pingen.pki.fetch; print('asyncio' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
