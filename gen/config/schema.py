@@ -1,7 +1,8 @@
 """The pins.yaml schema (version 1), declared once.
 
 The loader (`pingen.config.load`) validates against these declarations, `pingen schema`
-turns them into a JSON Schema, and docs/pins-yaml.md is written from them.
+turns them into a JSON Schema, and `pingen.config.reference` writes the key reference of
+docs/pins-yaml.md from them.
 Cross-field rules (exactly one pin source, at least two pins, hosts, paths) live in
 the loader, next to the code that builds the model.
 """

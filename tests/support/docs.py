@@ -15,3 +15,8 @@ PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 def docs_text() -> str:
     """README.md and every docs/ page, one after another."""
     return "\n\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+
+
+def page(name: str) -> Path:
+    """The docs/ page `name` (e.g. "pins-yaml.md")."""
+    return REPO / "docs" / name
