@@ -1,15 +1,29 @@
 """Host names and addresses as pins.yaml, the command line and the network take them.
 
-One parser for each: `normalize_host` (a pinned host: lower case, IDNA A-labels, no
-trailing dot) and `parse_address` (`host[:port]`, `[v6]:port`, port 443 by default).
+Every place that reads host or address text parses it here; callers only add the
+option or file to their messages:
+
+- `normalize_host`: a pinned host (lower case, IDNA A-labels, no trailing dot);
+  `normalize_certificate_name` adds `*.` wildcards (a CSR's names);
+- `parse_address`: pins.yaml's `connect:` (`host[:port]`, `[v6]:port`, port 443);
+  `parse_dial_address` also takes a bare IPv6 address (the command line);
+- `parse_target` (`pin`: `host[:port]` or `host=address[:port]`), `parse_start`
+  (`init`: `host`, `host:port` or `host=address`), `host_without_port` (`suggest`);
+- `parse_listen` (`probe --listen`), `ip_address`, and `authority_host` (a client's
+  CONNECT or Host header: untrusted bytes, never an error).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from pingen.model import Address
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_T = TypeVar("_T")
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Plain ASCII LDH names need no IDNA processing (the common case, and 10x faster).
@@ -126,13 +140,34 @@ def idna2003_warning(host: str) -> str | None:
     )
 
 
-def _is_ip(text: str) -> bool:
-    candidate = text.strip("[]")
+def host_key(text: str) -> str:
+    """A host the command line names (`--domain`) as pins.yaml's keys are normalised, to
+    look it up; a name that is no host name stays as given (then reported as unknown)."""
     try:
-        ipaddress.ip_address(candidate)
+        return normalize_host(text)
     except ValueError:
-        return False
-    return True
+        return text.strip()
+
+
+def normalize_certificate_name(text: str) -> str:
+    """A host name for a certificate (a CSR's names, guard --domain): normalised like
+    pins.yaml hosts; `*.` wildcards allowed (a CA may issue them, and the certificate
+    then covers one label)."""
+    if text.startswith("*."):
+        return "*." + normalize_host(text[2:])
+    return normalize_host(text)
+
+
+def ip_address(text: str) -> IPAddress | None:
+    """`text` as an IP address (IPv6 without brackets), or None: it is a name."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_ip(text: str) -> bool:
+    return ip_address(text.strip("[]")) is not None
 
 
 # Characters no host name holds (IDN names are written in Unicode, so no ASCII-only rule).
@@ -165,12 +200,98 @@ def parse_address(text: str) -> Address:
 
 
 def _check_ip(text: str, version: int) -> None:
+    ip = ip_address(text)
+    if ip is None or ip.version != version:
+        raise ValueError(f"{text!r} is not an IPv{version} address")
+
+
+def parse_dial_address(text: str) -> Address:
+    """An address the command line dials (`pin`, `suggest --connect`): parse_address's
+    forms and a bare IPv6 address (which then cannot carry a port); the host in lower
+    case, without a trailing dot."""
+    stripped = text.strip()
+    if stripped.count(":") > 1 and not stripped.startswith("["):
+        stripped = f"[{stripped}]"  # a bare IPv6 address
+    address = parse_address(stripped)
+    return Address(address.host.lower().rstrip("."), address.port)
+
+
+def parse_target(text: str) -> tuple[str, Address]:
+    """`pingen pin`'s `host[:port]` (the TLS server name is the host, which may be an
+    IP address) or `host=address[:port]` (server name host, dialled at address): the
+    server name and where to dial. ValueError whose message starts with the part of
+    `text` that is wrong."""
+    name, sep, where = text.partition("=")
+    if not sep:
+        address = _prefixed(parse_dial_address, text)
+        return address.host, address
+    return _prefixed(normalize_host, name, shown=text), _prefixed(parse_dial_address, where)
+
+
+def _prefixed(parse: Callable[[str], _T], text: str, *, shown: str | None = None) -> _T:
     try:
-        if ipaddress.ip_address(text).version == version:
-            return
-    except ValueError:
-        pass
-    raise ValueError(f"{text!r} is not an IPv{version} address")
+        return parse(text)
+    except ValueError as error:
+        raise ValueError(f"{text if shown is None else shown}: {error}") from None
+
+
+# `name:port` on the command line: the port is for dialling only.
+_NAME_PORT = re.compile(r"[^\[\]:/]+:[0-9]+")
+
+
+def parse_start(text: str) -> tuple[str, Address | None]:
+    """`pingen init`'s `host`, `host:port` (dialled there) or `host=address[:port]`
+    (SNI host, dialled at address, as pins.yaml's `connect:` takes it): the normalised
+    host, and where to dial it when that is not host:443; ValueError saying what is
+    wrong."""
+    name, sep, where = text.partition("=")
+    connect = where if sep else None
+    if not sep and _NAME_PORT.fullmatch(name):
+        connect = name
+        name = name.split(":")[0]
+    return normalize_host(name), parse_address(connect) if connect else None
+
+
+def host_without_port(text: str) -> str:
+    """`host` or `host:port` (the port is for dialling only) as pins.yaml holds the
+    host; ValueError saying what is wrong."""
+    text = text.strip()
+    if _NAME_PORT.fullmatch(text):
+        text = text.rsplit(":", 1)[0]
+    return normalize_host(text)
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`ADDR:PORT`, `[v6]:PORT` or a bare `PORT` (on 127.0.0.1) to listen on; ADDR is
+    an IP address or `localhost` (listening never asks DNS); port 0 is any free port.
+    ValueError saying what is wrong."""
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep:
+        host, port_text = "127.0.0.1", text.strip()
+    host = host.removeprefix("[").removesuffix("]")
+    if host == "localhost":
+        host = "127.0.0.1"
+    if ip_address(host) is None:
+        raise ValueError(
+            f"`{host}` is not an IP address; write ADDR:PORT, e.g. 127.0.0.1:8443 or 0.0.0.0:8443"
+        )
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ValueError("the port must be a number from 0 to 65535")
+    return host, int(port_text)
+
+
+def authority_host(authority: str) -> str:
+    """The host of a CONNECT `host:port` or `[v6]:port`, or of a Host header, as a
+    client sent it (untrusted bytes: never an error; lower case, no trailing dot, at
+    most MAX_HOST_LENGTH characters)."""
+    if authority.startswith("["):
+        return network_name(authority[1:].split("]", 1)[0])
+    return network_name(authority.rsplit(":", 1)[0] if ":" in authority else authority)
+
+
+def network_name(text: str) -> str:
+    """A host name a client sent (SNI, a URL): compared, never trusted, never an error."""
+    return text.strip().rstrip(".").lower()[:MAX_HOST_LENGTH]
 
 
 def _port(text: str) -> int:

@@ -16,12 +16,12 @@ the expiry date: the same chains give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pingen import hosts
 from pingen.config.yamltext import backup_key_name, comment, hash_pin_entry, quote
 from pingen.model import Address, Level, Trust
 from pingen.spki import KeyType
@@ -71,15 +71,9 @@ class HostChain:
 
 def parse_start(text: str) -> Start:
     """`host`, `host:port` (dialled there; written as `connect:`) or `host=address[:port]`
-    (SNI host, dialled at address); ValueError saying what is wrong."""
-    from pingen.hosts import normalize_host, parse_address
-
-    name, sep, address = text.partition("=")
-    connect = address if sep else None
-    if not sep and re.fullmatch(r"[^:/]+:[0-9]+", name):
-        connect = name
-        name = name.split(":")[0]
-    return Start(normalize_host(name), parse_address(connect) if connect else None)
+    (SNI host, dialled at address); ValueError saying what is wrong (pingen.hosts)."""
+    host, connect = hosts.parse_start(text)
+    return Start(host, connect)
 
 
 class InitError(Exception):

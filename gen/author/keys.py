@@ -130,16 +130,6 @@ def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
     return csr.public_bytes(serialization.Encoding.PEM)
 
 
-def normalize_csr_name(text: str) -> str:
-    """A host name for a CSR: normalised like pins.yaml hosts; `*.` wildcards allowed
-    (a CA may issue them, and the certificate then covers one label)."""
-    from pingen.hosts import normalize_host
-
-    if text.startswith("*."):
-        return "*." + normalize_host(text[2:])
-    return normalize_host(text)
-
-
 def refuse_existing(paths: KeyPaths) -> None:
     existing = [path for path in paths.all if os.path.lexists(path)]
     if existing:

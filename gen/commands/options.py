@@ -94,13 +94,13 @@ def certificate_names(texts: tuple[str, ...], option: str) -> tuple[str, ...]:
     """A repeated host-name option (keygen --csr-domain, guard --domain): each name as
     a certificate's DNS name, duplicates dropped, first order kept; a bad one is exit 2
     naming the option."""
-    from pingen.author.keys import normalize_csr_name
     from pingen.errors import ConfigError
+    from pingen.hosts import normalize_certificate_name
 
     names: list[str] = []
     for text in texts:
         try:
-            names.append(normalize_csr_name(text))
+            names.append(normalize_certificate_name(text))
         except ValueError as error:
             raise ConfigError(f"{option} {text}: {error}") from None
     return tuple(dict.fromkeys(names))

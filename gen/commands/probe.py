@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from pingen import hosts
 from pingen.commands.options import Seconds, config_option
 from pingen.errors import EXIT_CHECK_FAILED, ConfigError, display_path
 
@@ -174,24 +174,11 @@ def command(
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """`ADDR:PORT`, `[v6]:PORT` or a bare `PORT` (on 127.0.0.1); ADDR is an IP address
-    or `localhost` (listening never asks DNS)."""
-    host, sep, port_text = text.strip().rpartition(":")
-    if not sep:
-        host, port_text = "127.0.0.1", text.strip()
-    host = host.removeprefix("[").removesuffix("]")
-    if host == "localhost":
-        host = "127.0.0.1"
+    """`--listen`: pingen.hosts.parse_listen, or exit 2 naming the option."""
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ConfigError(
-            f"--listen {text}: `{host}` is not an IP address; write ADDR:PORT, "
-            "e.g. 127.0.0.1:8443 or 0.0.0.0:8443"
-        ) from None
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise ConfigError(f"--listen {text}: the port must be a number from 0 to 65535")
-    return host, int(port_text)
+        return hosts.parse_listen(text)
+    except ValueError as error:
+        raise ConfigError(f"--listen {text}: {error}") from None
 
 
 def _selected(config: Config, texts: tuple[str, ...]) -> list[Domain]:
@@ -201,12 +188,10 @@ def _selected(config: Config, texts: tuple[str, ...]) -> list[Domain]:
 
 
 def _control(config: Config, text: str | None) -> str | None:
-    from pingen.hosts import normalize_host
-
     if text is None:
         return None
     try:
-        host = normalize_host(text)
+        host = hosts.normalize_host(text)
     except ValueError as error:
         raise ConfigError(f"--control {text}: {error}") from None
     for domain in config.domains:
@@ -382,7 +367,8 @@ def _announce(
         scope = " and its subdomains" if target.include_subdomains else ""
         key = f" ({holder} holds --key)" if target.expect == "accept" else ""
         click.echo(f"  {target.expect:<8} {target.host}{scope}{key}")
-    if not ipaddress.ip_address(host).is_loopback:
+    listening_on = hosts.ip_address(host)  # the socket's own address: an IP
+    if listening_on is None or not listening_on.is_loopback:
         click.echo(
             f"pingen: warning: listening on {shown}: every machine that reaches this "
             "one can connect to the probe",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,13 +82,10 @@ def command(
 def _host_name(host: str) -> str:
     """HOST as pins.yaml holds it (the printed lines use it as a YAML key), or a usage
     error: a URL or `a: b` must not reach them."""
-    from pingen.hosts import normalize_host
+    from pingen.hosts import host_without_port
 
-    text = host.strip()
-    if re.fullmatch(r"[^\[\]:]+:\d+", text):  # host:port: the port is for dialling only
-        text = text.rsplit(":", 1)[0]
     try:
-        return normalize_host(text)
+        return host_without_port(host)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="HOST") from None
 

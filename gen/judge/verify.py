@@ -26,6 +26,7 @@ from pingen.errors import (
     Location,
     display_path,
 )
+from pingen.hosts import host_key
 from pingen.judge.domain import DomainReport
 from pingen.judge.verdict import Status
 from pingen.model import Config, Domain
@@ -78,7 +79,7 @@ def select_domains(
     `option` is how a message names the flag that gave an unknown host."""
     if not hosts:
         return list(config.domains)
-    wanted = [_normalise(host) for host in hosts]
+    wanted = [host_key(host) for host in hosts]
     known = {domain.host for domain in config.domains}
     unknown = [host for host in wanted if host not in known]
     if unknown:
@@ -88,17 +89,6 @@ def select_domains(
             Location(display_path(config.path)),
         )
     return [domain for domain in config.domains if domain.host in wanted]
-
-
-def _normalise(host: str) -> str:
-    """A --domain as pins.yaml's keys are normalised (pingen.config.load, the one host parser);
-    a name that is no host name stays as given and is reported as unknown."""
-    from pingen.hosts import normalize_host
-
-    try:
-        return normalize_host(host)
-    except ValueError:
-        return host.strip()
 
 
 def uses_trustkit_ios(config: Config) -> bool:

@@ -14,13 +14,13 @@ server: it comes from the store, so root pins can match it.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pingen import hosts
 from pingen.errors import ConfigError, Location
 from pingen.model import Level, Trust
 
@@ -304,10 +304,8 @@ def _first_dns_name(leaf: x509.Certificate) -> str:
 def _subject(host: str) -> x509.verification.Subject:
     from cryptography import x509
 
-    try:  # an IP literal (IPv6 may end in a letter: 2001:db8::beef), else a DNS name
-        return x509.IPAddress(ipaddress.ip_address(host))
-    except ValueError:
-        return x509.DNSName(host)
+    ip = hosts.ip_address(host)  # an IP literal (IPv6 may end in a letter: 2001:db8::beef)
+    return x509.DNSName(host) if ip is None else x509.IPAddress(ip)
 
 
 def _explain(

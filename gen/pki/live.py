@@ -14,9 +14,9 @@ path)". When the chain does not verify, the served chain is listed as sent, kind
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from typing import TYPE_CHECKING
 
+from pingen import hosts
 from pingen.errors import ConfigError, NetworkError
 from pingen.model import Address, Level, Trust
 from pingen.pki.fetch import DEFAULT_TIMEOUT
@@ -30,33 +30,20 @@ if TYPE_CHECKING:
 
 
 def parse_host_port(source: str) -> Address:
-    """`host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address also works)."""
-    from pingen.hosts import parse_address
-
-    text = source.strip()
-    if text.count(":") > 1 and not text.startswith("["):
-        text = f"[{text}]"  # a bare IPv6 address, which cannot carry a port
+    """`host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address also works):
+    pingen.hosts.parse_dial_address, or exit 2 naming `source`."""
     try:
-        address = parse_address(text)
+        return hosts.parse_dial_address(source)
     except ValueError as error:
         raise ConfigError(f"{source}: {error}") from None
-    return Address(address.host.lower().rstrip("."), address.port)
 
 
 def parse_target(source: str) -> tuple[str, Address]:
-    """`host[:port]` (SNI = host) or `host=address[:port]` (SNI host, dialled at
-    address, as `pingen init` takes it): the TLS server name and where to dial."""
-    from pingen.hosts import normalize_host
-
-    name, sep, where = source.partition("=")
-    if not sep:
-        address = parse_host_port(source)
-        return address.host, address
+    """The TLS server name and where to dial (pingen.hosts.parse_target), or exit 2."""
     try:
-        host = normalize_host(name)
+        return hosts.parse_target(source)
     except ValueError as error:
-        raise ConfigError(f"{source}: {error}") from None
-    return host, parse_host_port(where)
+        raise ConfigError(str(error)) from None
 
 
 def describe_host(
@@ -98,10 +85,8 @@ def served_chain(
 
 
 def _verify_name(host: str) -> str:
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        return host
+    ip = hosts.ip_address(host)
+    return host if ip is None else str(ip)
 
 
 def _verified(verified: list[x509.Certificate], served: list[x509.Certificate]) -> list[KeyInfo]:

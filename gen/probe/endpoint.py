@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from pingen.hosts import authority_host, network_name
+
 if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -304,7 +306,7 @@ class ProbeServer:
             self.other_names[name] = self.other_names.get(name, 0) + 1
 
     def _choose(self, sslobj: ssl.SSLObject, server_name: str | None, _: object) -> int | None:
-        name = _normal_name(server_name) if server_name else self._fallback_names.get(id(sslobj))
+        name = network_name(server_name) if server_name else self._fallback_names.get(id(sslobj))
         if not name:
             self._note_other("(no server name)")
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME  # type: ignore[attr-defined,no-any-return]
@@ -459,7 +461,7 @@ class ProbeServer:
         head, rest = await self._head(reader, data)
         method, request_target, host_header = _parse_head(head)
         if method == "CONNECT":
-            await self._tunnel(reader, writer, _host_of_authority(request_target), rest)
+            await self._tunnel(reader, writer, authority_host(request_target), rest)
             return
         name = _request_host(request_target, host_header)
         target = self.target_for(name) if name else None
@@ -671,10 +673,6 @@ def describe_tls_error(error: ssl.SSLError) -> str:
 # -- small parsers (the client's bytes are untrusted: nothing here raises on them) --------
 
 
-def _normal_name(text: str) -> str:
-    return text.strip().rstrip(".").lower()[:253]
-
-
 def _parse_head(head: bytes) -> tuple[str, str, str | None]:
     """(method, request target, Host header) of an HTTP/1.x head; blanks when absent."""
     lines = head.decode("latin-1").split("\r\n")
@@ -696,17 +694,10 @@ def _path_of(request_target: str) -> str:
     return path.split("?", 1)[0].split("#", 1)[0][:200] or "/"
 
 
-def _host_of_authority(authority: str) -> str:
-    """CONNECT's `host:port` (or `[v6]:port`) -> the host name."""
-    if authority.startswith("["):
-        return _normal_name(authority[1:].split("]", 1)[0])
-    return _normal_name(authority.rsplit(":", 1)[0] if ":" in authority else authority)
-
-
 def _request_host(request_target: str, host_header: str | None) -> str:
     if "://" in request_target:
-        return _normal_name(urlsplit(request_target).hostname or "")
-    return _host_of_authority(host_header) if host_header else ""
+        return network_name(urlsplit(request_target).hostname or "")
+    return authority_host(host_header) if host_header else ""
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
