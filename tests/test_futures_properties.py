@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pingen.author.suggest import suggest
-from pingen.judge.futures import Finding, Window, futures, index_of
+from pingen.judge.findings import Finding
+from pingen.judge.futures import Window, futures, index_of
 from pingen.model import Level, Pin, PinSet, PinSource, Trust
 from pingen.pki.catalog import Catalog, load_catalog, lookup_intermediate, lookup_root
 from pingen.pki.chain import build_verified_chain, load_trust_store
@@ -271,7 +272,7 @@ def test_each_code_has_a_trigger_and_its_advice_clears_it(code: str) -> None:
     findings = judge(pins, expires, at.date(), provider, chain, leaf)
     assert code in [f.code for f in findings]
     finding = next(f for f in findings if f.code == code)
-    assert finding.first >= at.date() and finding.chains
+    assert finding.first is not None and finding.first >= at.date() and finding.chains
     own_lines, own_expires = followed([finding], pins, expires)  # its own advice clears it
     assert code not in [
         f.code for f in judge(own_lines, own_expires, at.date(), provider, chain, leaf)

@@ -9,8 +9,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from pingen.judge.findings import Finding, Severity
 from pingen.judge.survive import judge_survivability
-from pingen.judge.verdict import Problem, ProblemSeverity
 from pingen.model import Domain, Level, Pin, PinSet, PinSource
 from pingen.pki.catalog import lookup_root
 from pingen.spki import pin_of_certificate, pin_of_public_key
@@ -47,11 +47,11 @@ def roots(pki: Hierarchy, *names: str) -> list[Pin]:
     return [pin(found[name].cert, f"Test Root {name}", Level.ROOT) for name in names]
 
 
-def judge(pki: Hierarchy, served_by: str, d: Domain) -> list[Problem]:
+def judge(pki: Hierarchy, served_by: str, d: Domain) -> list[Finding]:
     return judge_survivability(d, pki.verified(served_by), NOW, pki.catalog)
 
 
-def codes(problems: list[Problem]) -> list[str]:
+def codes(problems: list[Finding]) -> list[str]:
     return [p.code for p in problems]
 
 
@@ -63,7 +63,7 @@ def test_leaf_only_pin_warns_that_the_key_rotates_at_renewal(pki: Hierarchy) -> 
     problems = judge_survivability(domain(pin(chain[0], "leaf")), chain, NOW, pki.catalog)
     assert codes(problems) == ["leaf-key-rotates"]
     (problem,) = problems
-    assert problem.severity is ProblemSeverity.WARNING
+    assert problem.severity is Severity.WARNING
     assert f"expires {chain[0].not_valid_after_utc.date()}" in problem.message
     assert "renewal comes earlier" in problem.message
     # The fix names every root of the CA, the next generation included, and a backup.
@@ -77,7 +77,7 @@ def test_leaf_only_pin_fails_for_a_provider_that_always_rotates(pki: Hierarchy) 
     d = domain(pin(chain[0], "leaf"), provider="google-managed")
     (problem,) = judge_survivability(d, chain, NOW, pki.catalog)
     assert problem.code == "leaf-key-rotates"
-    assert problem.severity is ProblemSeverity.FAIL
+    assert problem.severity is Severity.FAIL
     assert "provider google-managed" in problem.message
     assert "`root: Other Root O1`" in problem.message  # the provider's other CA
 
@@ -172,7 +172,7 @@ def test_provider_that_may_switch_ca_needs_the_other_ca_roots(pki: Hierarchy) ->
     d = domain(*roots(pki, "X1", "X2", "YR", "YE"), provider="google-managed")
     problems = judge(pki, "R1", d)
     assert codes(problems) == ["ca-switch"]
-    assert problems[0].severity is ProblemSeverity.FAIL
+    assert problems[0].severity is Severity.FAIL
     assert "may issue from Other CA" in problems[0].message
     assert "`root: Other Root O1`" in problems[0].message
 
@@ -304,7 +304,7 @@ def test_real_gts_chain_on_google_managed_needs_lets_encrypt_too() -> None:
     gts = named_roots("GTS Root R1", "GTS Root R2", "GTS Root R3", "GTS Root R4")
     problems = judge_survivability(real_domain(at, *gts, provider="google-managed"), chain, at)
     assert codes(problems) == ["ca-switch"]
-    assert problems[0].severity is ProblemSeverity.FAIL  # Google picks, no LE key pinned
+    assert problems[0].severity is Severity.FAIL  # Google picks, no LE key pinned
     for name in LE_ROOTS:
         assert f"`root: {name}`" in problems[0].message
     everything = real_domain(at, *gts, *named_roots(*LE_ROOTS), provider="google-managed")
@@ -336,7 +336,7 @@ def test_private_chain_with_a_providers_roots_has_no_ca_switch_fail() -> None:
     )
     problems = judge_survivability(d, chain, at)
     assert {p.code: p.severity for p in problems} == {
-        "next-root": ProblemSeverity.WARNING,
-        "ca-switch": ProblemSeverity.WARNING,
+        "next-root": Severity.WARNING,
+        "ca-switch": Severity.WARNING,
     }
     assert "GTS Root R2" in problems[1].message and "Let's Encrypt" not in problems[1].message

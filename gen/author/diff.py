@@ -25,6 +25,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pingen.errors import display_path
+from pingen.judge.findings import (
+    DIFF_NO_BACKUP,
+    DIFF_NO_LIVE_MATCH,
+    DOMAIN_REMOVED,
+    ENFORCE_OFF,
+    EXPIRY_EARLIER,
+    EXPIRY_NEVER,
+    LIVE_PIN_REMOVED,
+    NO_COMMON_PIN,
+    SUBDOMAINS_ADDED,
+    TOO_FEW_PINS,
+    Finding,
+)
 from pingen.model import Config, Domain, Output, Pin
 from pingen.report.markdown import md_code, md_message, md_text
 
@@ -36,13 +49,6 @@ if TYPE_CHECKING:
     from pingen.pki.fetch import OnFetched
 
 # -- the diff --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Flag:
-    code: str
-    host: str | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class DomainDiff:
     removed: tuple[Pin, ...] = ()
     pins_changed: tuple[PinChange, ...] = ()
     settings: tuple[SettingChange, ...] = ()
-    flags: tuple[Flag, ...] = ()
+    flags: tuple[Finding, ...] = ()
     pins: tuple[Pin, ...] = ()  # the domain's pins after the change (before, if removed)
 
 
@@ -107,7 +113,7 @@ class ConfigDiff:
     targets: tuple[TargetImpact, ...] = ()
 
     @property
-    def flags(self) -> tuple[Flag, ...]:
+    def flags(self) -> tuple[Finding, ...]:
         return tuple(flag for domain in self.domains for flag in domain.flags)
 
     @property
@@ -195,11 +201,10 @@ def _domain_diff(
 
 
 def _removed_domain(domain: Domain) -> DomainDiff:
-    flag = Flag(
-        "domain-removed",
-        domain.host,
+    flag = DOMAIN_REMOVED.finding(
         f"{domain.host} is no longer pinned: apps built from this config connect to it "
         "with the system trust store only",
+        host=domain.host,
     )
     return DomainDiff(domain.host, "removed", removed=domain.pins, flags=(flag,), pins=domain.pins)
 
@@ -246,30 +251,28 @@ def _level(pin: Pin) -> str | None:
 # -- flags -------------------------------------------------------------------------
 
 
-def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Flag, ...]:
+def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Finding, ...]:
     """What is wrong with the domain as it is after the change."""
     from pingen.judge.offline import backup_gap
 
     flags = []
     if len(domain.pins) < 2:
         flags.append(
-            Flag(
-                "too-few-pins",
-                domain.host,
+            TOO_FEW_PINS.finding(
                 f"{domain.host} is left with {len(domain.pins)} pin(s): one key change on the "
                 "server breaks every app that ships this",
+                host=domain.host,
             )
         )
     # What counts as a backup is build's and verify's rule too (pingen.judge.offline): a pin
     # marked `backup: true`, or the root of a second CA.
     if backup_gap(domain, catalog) is not None:
         flags.append(
-            Flag(
-                "no-backup",
-                domain.host,
+            DIFF_NO_BACKUP.finding(
                 f"{domain.host} has no backup pin (`backup: true`, or the root of a second CA): if "
                 "the live key must be replaced, no key the apps accept is ready (`pingen keygen` "
                 "makes one)",
+                host=domain.host,
             )
         )
     return tuple(flags)
@@ -277,52 +280,47 @@ def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Flag, ...]:
 
 def _change_flags(
     old: Domain, new: Domain, added: tuple[Pin, ...], removed: tuple[Pin, ...]
-) -> tuple[Flag, ...]:
+) -> tuple[Finding, ...]:
     flags = []
     host = new.host
     if new.expires is None and old.expires is not None:
         flags.append(
-            Flag(
-                "expiry-never",
-                host,
+            EXPIRY_NEVER.finding(
                 f"{host}: expiry moved from {expiry_text(old.expires)} to never: a mistake in "
                 "this pin set can strand the apps that ship it for good",
+                host=host,
             )
         )
     elif new.expires is not None and (old.expires is None or new.expires < old.expires):
         flags.append(
-            Flag(
-                "expiry-earlier",
-                host,
+            EXPIRY_EARLIER.finding(
                 f"{host}: expiry moved earlier, {expiry_text(old.expires)} → "
                 f"{expiry_text(new.expires)}: apps stop pinning sooner",
+                host=host,
             )
         )
     if old.enforce and not new.enforce:
         flags.append(
-            Flag(
-                "enforce-off",
-                host,
+            ENFORCE_OFF.finding(
                 f"{host}: pinning is now report-only (`enforce: false`): violations no longer "
                 "block connections where the platform supports report-only",
+                host=host,
             )
         )
     if new.include_subdomains and not old.include_subdomains:
         flags.append(
-            Flag(
-                "subdomains-added",
-                host,
+            SUBDOMAINS_ADDED.finding(
                 f"{host}: every subdomain is now pinned too: each one must serve a chain that "
                 "holds one of these pins",
+                host=host,
             )
         )
     if removed and added and not set(old.pin_set.hashes) & set(new.pin_set.hashes):
         flags.append(
-            Flag(
-                "no-common-pin",
-                host,
+            NO_COMMON_PIN.finding(
                 f"{host}: no pin of the previous set remains: the apps in the field and this "
                 "build can only both connect if the live chain holds a key of each set",
+                host=host,
             )
         )
     return tuple(flags)
@@ -330,26 +328,24 @@ def _change_flags(
 
 def _live_flags(
     domain: Domain, removed: tuple[Pin, ...], live: frozenset[str] | None
-) -> tuple[Flag, ...]:
+) -> tuple[Finding, ...]:
     if live is None:
         return ()
     flags = [
-        Flag(
-            "live-pin-removed",
-            domain.host,
+        LIVE_PIN_REMOVED.finding(
             f"{domain.host}: the removed pin {pin_name(pin)} is live today: apps built "
             "from this config depend on the remaining pins alone",
+            host=domain.host,
         )
         for pin in removed
         if pin.sha256 in live
     ]
     if not set(domain.pin_set.hashes) & live:
         flags.append(
-            Flag(
-                "no-live-match",
-                domain.host,
+            DIFF_NO_LIVE_MATCH.finding(
                 f"{domain.host}: no pin matches any key the server serves today: shipping "
                 "this bricks the app",
+                host=domain.host,
             )
         )
     return tuple(flags)
@@ -497,7 +493,7 @@ def _pin_attributes(pin: Pin) -> str:
     return f"{label} [{', '.join(marks)}]" if marks else label
 
 
-def flag_text(flag: Flag) -> str:
+def flag_text(flag: Finding) -> str:
     """A flag as text: its code first, as in `verify` and the README's table, so a
     reviewer can search for it."""
     return f"{flag.code}: {flag.message}"

@@ -199,8 +199,8 @@ def _apply(text: str, edits: Iterable[_Edit]) -> str:
 def unsurvivable(config: Config, plan: ExpiryPlan, new: dt.date, today: dt.date) -> list[str]:
     """A message per moved domain whose new expiry lies past what its pins survive: the
     survivability judgement's `pins-expire` failing over the window [today, new]."""
-    from pingen.judge.futures import PINS_EXPIRE, Window, futures
-    from pingen.judge.verdict import ProblemSeverity
+    from pingen.judge.findings import PINS_EXPIRE, Severity
+    from pingen.judge.futures import Window, futures
 
     catalog = load_catalog(config.trust.catalog)
     problems: list[str] = []
@@ -208,6 +208,6 @@ def unsurvivable(config: Config, plan: ExpiryPlan, new: dt.date, today: dt.date)
         domain = _domain(config, host)
         pin_set = replace(domain.pin_set, expires=new)
         for finding in futures(pin_set, domain.provider, Window.of(today, new), catalog, host=host):
-            if finding.code == PINS_EXPIRE and finding.severity is ProblemSeverity.FAIL:
+            if finding.code == PINS_EXPIRE.name and finding.severity is Severity.FAIL:
                 problems.append(f"{host}: {finding.code}: {finding.message}")
     return problems

@@ -23,8 +23,8 @@ from pingen.spki import KeyType, key_type_of
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from pingen.judge.findings import Finding
     from pingen.judge.survive import CandidatePath
-    from pingen.judge.verdict import Problem
     from pingen.pki.catalog import Catalog, Intermediate, NamedCert, Root
     from pingen.pki.providers import Provider
 
@@ -65,7 +65,7 @@ class Suggestion:
     served_by: str  # who issued the served chain, for a person
     provider: str | None
     pins: tuple[SuggestedPin, ...]
-    remaining: tuple[Problem, ...]  # what the judgement still says of this set (ideally none)
+    remaining: tuple[Finding, ...]  # what the judgement still says of this set (ideally none)
     catalogued: bool = True  # False: the serving CA is not in the catalog; pins are its anchors
     warning: str | None = None  # the chain's CA is not one the provider names
     backup_note: str = ""  # why the backup step matters for these pins (pingen.judge.offline)
@@ -340,7 +340,7 @@ def _judge(
     provider: str | None,
     verified: bool,
     expires: dt.date,
-) -> list[Problem]:
+) -> list[Finding]:
     """What the survivability judgement says of the suggested set, on the served chain."""
     from pingen.judge.survive import judge_survivability
     from pingen.model import Domain, Pin, PinSet, PinSource

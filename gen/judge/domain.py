@@ -18,7 +18,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pingen.judge.verdict import EXPIRES_SOON_DAYS, Problem, ProblemSeverity, Status, status_of
+from pingen.judge.findings import (
+    BACKUP_LIVE,
+    EXPIRES_SOON,
+    EXPIRES_SOON_DAYS,
+    KEY_MISMATCH,
+    LEAF_ONLY,
+    NO_BACKUP,
+    NO_LIVE_MATCH,
+    TRUSTKIT_UNHASHABLE,
+    UNREACHABLE,
+    UNTRUSTED_CHAIN,
+    URLSESSION_UNHASHABLE,
+    Finding,
+    Status,
+    status_of,
+)
 from pingen.model import Domain, Level, Pin
 from pingen.spki import KeyType
 
@@ -66,7 +81,7 @@ class DomainReport:
     address: str
     chain: tuple[ChainEntry, ...]  # verified chain; the served one when untrusted
     matched: tuple[Match, ...]
-    problems: tuple[Problem, ...]
+    problems: tuple[Finding, ...]
 
     @property
     def status(self) -> Status:
@@ -133,9 +148,7 @@ def judge_chain(
 
 def judge_unreachable(domain: Domain, address: str, reason: str, at: dt.datetime) -> DomainReport:
     where = "" if address in reason else f" (dialled {address})"
-    problem = Problem(
-        "unreachable",
-        ProblemSeverity.ERROR,
+    problem = UNREACHABLE.finding(
         f"{reason}{where}. Nothing was judged; check the host (or its `connect:` address) "
         "and run again, with a longer --timeout if the server is slow",
     )
@@ -207,7 +220,7 @@ def pin_problems(
     at: dt.datetime,
     gap: BackupGap | None = None,
     certificate_pins: Mapping[str, ChainEntry] | None = None,
-) -> list[Problem]:
+) -> list[Finding]:
     """`gap`: the domain has no backup as `build` counts it (pingen.judge.offline.backup_gap).
     `certificate_pins`: the chain's certificate hashes (see certificate_hashes)."""
     if not matched:
@@ -228,10 +241,8 @@ def _pin_name(label: str | None, sha256: str) -> str:
     return f"'{label}' ({sha256})" if label else sha256
 
 
-def _untrusted(reason: str) -> Problem:
-    return Problem(
-        "untrusted-chain",
-        ProblemSeverity.FAIL,
+def _untrusted(reason: str) -> Finding:
+    return UNTRUSTED_CHAIN.finding(
         f"the served chain does not verify: {reason}. Apps would refuse this server "
         "whatever the pins; fix the server's certificate chain (or `trust.ca_file`) first",
     )
@@ -239,7 +250,7 @@ def _untrusted(reason: str) -> Problem:
 
 def _no_live_match(
     domain: Domain, chain: Sequence[ChainEntry], certificate_pins: Mapping[str, ChainEntry]
-) -> Problem:
+) -> Finding:
     keys = "; ".join(f"{e.level.value} {e.name} {e.sha256}" for e in chain)
     ca = next((e for e in reversed(chain) if e.level is Level.ROOT), chain[-1])
     mistaken = [
@@ -251,36 +262,30 @@ def _no_live_match(
         f"`sha256: {entry.sha256}` instead (`pingen pin` prints it)"
         for pin, entry in mistaken
     )
-    return Problem(
-        "no-live-match",
-        ProblemSeverity.FAIL,
+    return NO_LIVE_MATCH.finding(
         f"none of the {len(domain.pins)} pins matches a key of the live chain ({keys}): "
         f"shipping this set bricks the app today. Pin a key that is served, e.g. the "
         f"{ca.level.value} `sha256: {ca.sha256}` ({ca.name}), and keep a backup pin{hint}",
     )
 
 
-def _backup_live(match: Match) -> Problem:
-    return Problem(
-        "backup-live",
-        ProblemSeverity.WARNING,
+def _backup_live(match: Match) -> Finding:
+    return BACKUP_LIVE.finding(
         f"pin {_pin_name(match.label, match.sha256)} is marked `backup` but is served now "
         f"as the {match.level.value} key: a backup must be a key held offline for the next "
         "rotation. Remove `backup: true` and add a real backup (`pingen keygen NAME`)",
     )
 
 
-def _no_backup(domain: Domain) -> Problem:
-    return Problem(
-        "no-backup",
-        ProblemSeverity.WARNING,
+def _no_backup(domain: Domain) -> Finding:
+    return NO_BACKUP.finding(
         f"all {len(domain.pins)} pins are keys of the live chain, so one key change breaks "
         "the app. Add a backup pin that is not served: a key held offline "
         "(`pingen keygen NAME`) or the root of a second CA",
     )
 
 
-def _no_backup_offline(domain: Domain, gap: BackupGap) -> Problem:
+def _no_backup_offline(domain: Domain, gap: BackupGap) -> Finding:
     """Some pins are not served, but none is a backup as `build` and `diff` count one: a
     key marked `backup: true`, or a second CA's root. A second pin of the serving CA
     is lost with that CA."""
@@ -289,42 +294,32 @@ def _no_backup_offline(domain: Domain, gap: BackupGap) -> Problem:
         if gap.operator_name
         else "pingen's CA catalog knows none of these keys"
     )
-    return Problem(
-        "no-backup",
-        ProblemSeverity.WARNING,
+    return NO_BACKUP.finding(
         f"no pin is marked `backup: true` and {who}, so the pins not served today are no "
         "proven way out if the live key or its CA must be replaced. Add a backup pin: a key "
         "held offline (`pingen keygen NAME`) or the root of a second CA, with `backup: true`",
     )
 
 
-def _leaf_only(domain: Domain, leaf: ChainEntry, matched: Sequence[Match]) -> Problem | None:
+def _leaf_only(domain: Domain, leaf: ChainEntry, matched: Sequence[Match]) -> Finding | None:
     leaf_expiry = leaf.not_after.date()
     if domain.expires is not None and leaf_expiry >= domain.expires:
         return None  # the pin set ends first: the leaf key outlives it
     until = "never expires" if domain.expires is None else f"expires {domain.expires}"
     pins = ", ".join(_pin_name(m.label, m.sha256) for m in matched)
-    return Problem(
-        "leaf-only",
-        ProblemSeverity.WARNING,
+    return LEAF_ONLY.finding(
         f"only the leaf key matches ({pins}); the leaf certificate expires on "
         f"{leaf_expiry.isoformat()} but the pin set {until}: unless the server keeps its "
         "key at renewal, the app breaks then. Pin the issuing intermediate or the root too",
     )
 
 
-TRUSTKIT_UNHASHABLE = "trustkit-unhashable"
-KEY_MISMATCH = "key-mismatch"
-
-
-def _key_mismatches(domain: Domain, chain: Sequence[ChainEntry]) -> list[Problem]:
+def _key_mismatches(domain: Domain, chain: Sequence[ChainEntry]) -> list[Finding]:
     """A `key:` the live key of the same hash contradicts: TrustKit's checks at build
     relied on it."""
     live = {entry.sha256: entry.key for entry in chain if entry.key is not None}
     return [
-        Problem(
-            KEY_MISMATCH,
-            ProblemSeverity.WARNING,
+        KEY_MISMATCH.finding(
             f"pin {_pin_name(pin.label, pin.sha256)} says `key: {pin.key.name}`, but the live "
             f"key with that hash is {live[pin.sha256]}: write `key: {live[pin.sha256].name}` "
             "(build judges what TrustKit can hash from it)",
@@ -343,7 +338,7 @@ def _same_type(key: KeyType) -> tuple[str, int | None, str | None]:
 
 def _trustkit_problems(
     domain: Domain, chain: Sequence[ChainEntry], matched: Sequence[Match]
-) -> list[Problem]:
+) -> list[Finding]:
     """What TrustKit's own pin check (pingen.render.trustkit_rules.check_chain) does with this
     chain, where it differs from pingen's matching."""
     from pingen.render import trustkit_rules
@@ -358,9 +353,7 @@ def _trustkit_problems(
     if check.stopped_at is not None:
         entry, key = chain[check.stopped_at], keys[check.stopped_at]
         return [
-            Problem(
-                TRUSTKIT_UNHASHABLE,
-                ProblemSeverity.FAIL,
+            TRUSTKIT_UNHASHABLE.finding(
                 f"TrustKit (the iOS side of this config's trustkit/json outputs) checks the chain "
                 f"from the root down and cannot hash the {key} key of the {entry.level.value} "
                 f"{entry.name} before it reaches a pinned key: it stops there and blocks the "
@@ -371,9 +364,7 @@ def _trustkit_problems(
     if check.matched is None and matched:
         names = ", ".join(_pin_name(m.label, m.sha256) for m in matched)
         return [
-            Problem(
-                TRUSTKIT_UNHASHABLE,
-                ProblemSeverity.FAIL,
+            TRUSTKIT_UNHASHABLE.finding(
                 f"TrustKit (the iOS side of this config's trustkit/json outputs) matches none of "
                 f"the pins verify matches ({names}): it hashes RSA keys under a header written "
                 "for the exponent 65537, and these keys have another one. Pin another key of "
@@ -383,10 +374,7 @@ def _trustkit_problems(
     return []
 
 
-URLSESSION_UNHASHABLE = "urlsession-unhashable"
-
-
-def _urlsession_problems(chain: Sequence[ChainEntry], matched: Sequence[Match]) -> list[Problem]:
+def _urlsession_problems(chain: Sequence[ChainEntry], matched: Sequence[Match]) -> list[Finding]:
     """The urlsession output's Swift skips a certificate whose key type it has no SPKI header
     for (pingen.render.urlsession.SPKI_HEADERS): when every key verify matches is such a
     key, the app matches none and refuses the server."""
@@ -398,9 +386,7 @@ def _urlsession_problems(chain: Sequence[ChainEntry], matched: Sequence[Match]) 
         return []
     names = ", ".join(f"{_pin_name(m.label, m.sha256)} ({keys[m.sha256]})" for m in matched)
     return [
-        Problem(
-            URLSESSION_UNHASHABLE,
-            ProblemSeverity.FAIL,
+        URLSESSION_UNHASHABLE.finding(
             f"the urlsession output's Swift cannot hash the keys verify matches ({names}): it "
             "hashes RSA 2048/3072/4096 with exponent 65537 and EC P-256/P-384/P-521 only, so the "
             "app refuses this chain. Pin another key of the chain, or serve one of those types",
@@ -408,7 +394,7 @@ def _urlsession_problems(chain: Sequence[ChainEntry], matched: Sequence[Match]) 
     ]
 
 
-def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
+def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Finding]:
     if domain.expires is None:
         return []
     days = (domain.expires - at.date()).days
@@ -419,9 +405,7 @@ def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Problem]:
     else:
         when = f"expires on {domain.expires}, in {days} days: after it apps stop pinning"
     return [
-        Problem(
-            "expires-soon",
-            ProblemSeverity.WARNING,
+        EXPIRES_SOON.finding(
             f"the pin set {when}. Set a later `expires` and ship an app update before then",
         )
     ]
@@ -436,7 +420,7 @@ def _backup_gap(domain: Domain, catalog: Path | None) -> BackupGap | None:
 
 def _survivability(
     domain: Domain, verified: Sequence[x509.Certificate], at: dt.datetime, catalog: Path | None
-) -> list[Problem]:
+) -> list[Finding]:
     """The CA catalog's codes: will the pin set survive renewals, rotations, new roots?"""
     from pingen.judge.survive import judge_survivability
     from pingen.pki.catalog import load_catalog

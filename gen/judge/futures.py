@@ -42,7 +42,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pingen.judge.verdict import Problem, ProblemSeverity
+from pingen.judge.findings import (
+    ALTERNATE_PATH,
+    CA_SWITCH,
+    INTERMEDIATE_SIBLINGS,
+    KEY_TYPE_SWITCH,
+    LEAF_KEY_ROTATES,
+    NEXT_ROOT,
+    PINS_EXPIRE,
+    SURVIVABILITY,
+    Code,
+    Finding,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -50,24 +61,6 @@ if TYPE_CHECKING:
     from pingen.model import PinSet
     from pingen.pki.catalog import Catalog, Family, Intermediate, NamedCert, Root
     from pingen.pki.providers import Provider
-
-LEAF_KEY_ROTATES = "leaf-key-rotates"
-INTERMEDIATE_SIBLINGS = "intermediate-siblings"
-KEY_TYPE_SWITCH = "key-type-switch"
-NEXT_ROOT = "next-root"
-ALTERNATE_PATH = "alternate-path"
-CA_SWITCH = "ca-switch"
-PINS_EXPIRE = "pins-expire"
-# The order findings are reported in.
-CODES = (
-    LEAF_KEY_ROTATES,
-    INTERMEDIATE_SIBLINGS,
-    KEY_TYPE_SWITCH,
-    NEXT_ROOT,
-    ALTERNATE_PATH,
-    CA_SWITCH,
-    PINS_EXPIRE,
-)
 
 FAR = dt.date(9999, 12, 30)
 DAY = dt.timedelta(days=1)
@@ -403,26 +396,8 @@ def index_of(catalog: Catalog) -> _Index:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One code's verdict on the set: the first day it can happen, the chains that break,
-    and the pins.yaml lines (or `expires:`) that clear it."""
-
-    code: str
-    severity: ProblemSeverity
-    first: dt.date
-    chains: tuple[str, ...]
-    message: str
-    fix: tuple[str, ...] = ()  # pins.yaml pin lines to add, e.g. "root: Root YR"
-    expires_by: dt.date | None = None  # or set `expires:` to this day or earlier
-
-    @property
-    def problem(self) -> Problem:
-        return Problem(self.code, self.severity, self.message)
-
-
-@dataclass(frozen=True)
 class _Failure:
-    code: str
+    code: Code
     unit: Unit
     day: dt.date
     certain: bool
@@ -473,10 +448,6 @@ def futures(
 
 
 _HOST = "\x00host\x00"  # the domain's name in a cached message, filled in per domain
-
-
-def problems_of(findings: Iterable[Finding]) -> list[Problem]:
-    return [finding.problem for finding in findings]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -646,16 +617,15 @@ class _Judge:
         )
         fix = self.durable_roots()
         advice = _pins_text(fix, self.catalog)
-        return Finding(
-            LEAF_KEY_ROTATES,
-            ProblemSeverity.FAIL if certain else ProblemSeverity.WARNING,
-            max(self.start, renewal),
-            (leaf.name,),
+        return LEAF_KEY_ROTATES.finding(
             f"only the leaf key matches ({leaf.name}); {why}. The leaf expires "
             f"{leaf.not_after.date()}, and renewal comes earlier ({when}): then nothing "
             f"matches. Add {advice} and an offline backup key (pingen keygen)"
             + (f"; `pingen suggest {_HOST}` prints them." if fix else "."),
-            tuple(_pin_line(step, self.catalog) for step in fix),
+            certain=certain,
+            first=max(self.start, renewal),
+            chains=(leaf.name,),
+            fix=tuple(_pin_line(step, self.catalog) for step in fix),
         )
 
     def durable_roots(self) -> list[Step]:
@@ -849,7 +819,7 @@ class _Judge:
             p for p in unit.paths if (p.valid & span) is not None and not p.pins & self.pins
         )
 
-    def cause(self, unit: Unit) -> str:
+    def cause(self, unit: Unit) -> Code:
         pairs = self.reference_pairs
         if unit.operator not in {op for op, _ in pairs}:
             return CA_SWITCH
@@ -900,15 +870,13 @@ class _Judge:
         keys = _names(self.ca_keys)
         if self.expires is None:
             return [
-                Finding(
-                    PINS_EXPIRE,
-                    ProblemSeverity.WARNING,
-                    last + DAY,
-                    (keys,),
+                PINS_EXPIRE.finding(
                     f"no known certificate for the pinned CA keys ({keys}) is valid after {last}, "
                     f"and the pin set never expires: from {last + DAY} no chain can reach a "
                     f"pinned CA key. Set `expires:` to {last} or earlier, and ship a new set "
                     "before then.",
+                    first=last + DAY,
+                    chains=(keys,),
                     expires_by=last,
                 )
             ]
@@ -934,22 +902,21 @@ class _Judge:
         ]
         also = f", or add {_pins_text(roots, self.catalog)}" if roots else ""
         return [
-            Finding(
-                PINS_EXPIRE,
-                ProblemSeverity.FAIL,
-                last + DAY,
-                (keys,),
+            PINS_EXPIRE.finding(
                 f"no known certificate for the pinned CA keys ({keys}) is valid after {last}, "
                 f"yet the pin set expires {self.expires}: from {last + DAY} no chain can reach a "
                 f"pinned CA key. Set `expires:` to {last} or earlier{also}.",
-                tuple(_pin_line(step, self.catalog) for step in roots),
+                certain=True,
+                first=last + DAY,
+                chains=(keys,),
+                fix=tuple(_pin_line(step, self.catalog) for step in roots),
                 expires_by=last,
             )
         ]
 
     # -- reports -----------------------------------------------------------------------
     def reports(self, failures: list[_Failure]) -> list[Finding]:
-        by_code: dict[str, list[_Failure]] = {}
+        by_code: dict[Code, list[_Failure]] = {}
         for failure in failures:
             by_code.setdefault(failure.code, []).append(failure)
         writers = {
@@ -960,7 +927,7 @@ class _Judge:
             CA_SWITCH: self.ca_switch_text,
         }
         findings = []
-        for code in CODES:
+        for code in SURVIVABILITY:
             group = by_code.get(code)
             if not group:
                 continue
@@ -969,18 +936,17 @@ class _Judge:
             text = writers[code](group) + f" Add {_pins_text(fixes, self.catalog)}."
             paths = _chains(group)
             findings.append(
-                Finding(
-                    code,
-                    ProblemSeverity.FAIL if group[0].certain else ProblemSeverity.WARNING,
-                    min(f.day for f in group),
-                    tuple(str(p) for p in paths),
+                code.finding(
                     text,
-                    tuple(dict.fromkeys(_pin_line(step, self.catalog) for step in fixes)),
+                    certain=group[0].certain,
+                    first=min(f.day for f in group),
+                    chains=tuple(str(p) for p in paths),
+                    fix=tuple(dict.fromkeys(_pin_line(step, self.catalog) for step in fixes)),
                 )
             )
         return findings
 
-    def fixes(self, code: str, group: list[_Failure]) -> list[Step]:
+    def fixes(self, code: Code, group: list[_Failure]) -> list[Step]:
         paths = _unique(p for f in group for p in f.fixes)
         if code in (NEXT_ROOT, ALTERNATE_PATH):
             steps = [p.anchor_step for p in paths]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.errors import ConfigError, Diagnostic
-from pingen.judge.verdict import EXPIRES_SOON_DAYS
+from pingen.judge.findings import EXPIRES_SOON_DAYS
 
 if TYPE_CHECKING:
     from pingen.model import Config, Domain, Pin
@@ -240,8 +240,8 @@ def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[D
     provider alone (pingen.judge.futures, with no served chain), each a warning at the domain.
     `build` cannot see which CA serves today, so even a future `verify` would call a
     fail is a warning here; its message says so."""
+    from pingen.judge.findings import Severity
     from pingen.judge.futures import Window, futures
-    from pingen.judge.verdict import ProblemSeverity
 
     found = futures(
         domain.pin_set,
@@ -255,7 +255,7 @@ def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[D
     return [
         Diagnostic(
             f"{domain.host}: {finding.code}"
-            f"{certain if finding.severity is ProblemSeverity.FAIL else ''}: "
+            f"{certain if finding.severity is Severity.FAIL else ''}: "
             f"{finding.message}",
             domain.location,
         )

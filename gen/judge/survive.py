@@ -4,7 +4,7 @@
 judgement of `pingen.judge.futures` about every future of the set's window (renewals with a
 new leaf key, sibling and next-generation intermediates, a key-type switch, another CA
 of the provider, next roots, other paths, and the end of the pinned keys' certificates)
-and returns its findings as Problems. `PathFinder` lists the paths of one intermediate or
+and returns its findings. `PathFinder` lists the paths of one intermediate or
 root at a date, for `suggest`'s reasons.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pingen.judge.verdict import Problem
+from pingen.judge.findings import Finding
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -117,26 +117,24 @@ def judge_survivability(
     verified_chain: list[x509.Certificate],
     at: dt.datetime,
     catalog: Catalog | None = None,
-) -> list[Problem]:
-    """Problems with the futures of `domain`'s pin set, over its window from `at` to its
+) -> list[Finding]:
+    """Findings on the futures of `domain`'s pin set, over its window from `at` to its
     `expires` (pingen.judge.futures says how).
 
     `verified_chain` is leaf first, trust anchor last, as the resolver built it. Returns
-    no problems when no pin matches the chain today (`no-live-match` says that).
+    no findings when no pin matches the chain today (`no-live-match` says that).
     """
-    from pingen.judge.futures import Window, futures, problems_of
+    from pingen.judge.futures import Window, futures
     from pingen.pki.catalog import load_catalog
 
     if not verified_chain:
         return []
     window = Window.of(at, domain.expires)
-    return problems_of(
-        futures(
-            domain.pin_set,
-            domain.provider,
-            window,
-            catalog or load_catalog(),
-            verified_chain,
-            host=domain.host,
-        )
+    return futures(
+        domain.pin_set,
+        domain.provider,
+        window,
+        catalog or load_catalog(),
+        verified_chain,
+        host=domain.host,
     )

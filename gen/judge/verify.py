@@ -28,7 +28,7 @@ from pingen.errors import (
 )
 from pingen.hosts import host_key
 from pingen.judge.domain import DomainReport
-from pingen.judge.verdict import Status
+from pingen.judge.findings import Status
 from pingen.model import Config, Domain
 from pingen.pki.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, OnFetched, Target
 

@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pingen.errors import display_path
+from pingen.judge.findings import (
+    KEEP_PINNED_KEY,
+    MAKE_CHAIN_VERIFY,
+    PIN_NEW_KEY,
+    PIN_THE_CA,
+    Finding,
+)
 from pingen.judge.guard import (
     ChainKey,
     ConfigReport,
@@ -138,28 +145,24 @@ def _conclusion_lines(reports: Sequence[ConfigReport]) -> list[str]:
         for report, verdict in broken
     ]
     lines.append("")
-    steps = dict(way_out(reports))
-    if MAKE_CHAIN_VERIFY in steps:
-        lines.append("The way out: " + _lower_first(steps[MAKE_CHAIN_VERIFY]))
-    if KEEP_PINNED_KEY in steps:
+    steps = {step.code: step.message for step in way_out(reports)}
+    if MAKE_CHAIN_VERIFY.name in steps:
+        lines.append("The way out: " + _lower_first(steps[MAKE_CHAIN_VERIFY.name]))
+    if KEEP_PINNED_KEY.name in steps:
         lines += [
             "The way out, either:",
-            "  1. " + _indented(steps[KEEP_PINNED_KEY]),
-            "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY])),
+            "  1. " + _indented(steps[KEEP_PINNED_KEY.name]),
+            "  2. Or " + _indented(_lower_first(steps[PIN_NEW_KEY.name])),
         ]
-    if PIN_THE_CA in steps:
-        lines.append(steps[PIN_THE_CA])
-    if KEEP_PINNED_KEY in steps or PIN_THE_CA in steps:
+    if PIN_THE_CA.name in steps:
+        lines.append(steps[PIN_THE_CA.name])
+    if KEEP_PINNED_KEY.name in steps or PIN_THE_CA.name in steps:
         lines.append("Then run pingen guard again with every app version's pins.yaml.")
     return lines
 
 
-# The ways out of an unsafe switch: (code, message) for --format json. A message's
-# line breaks are where the text report breaks it; json joins the lines.
-MAKE_CHAIN_VERIFY = "make-chain-verify"
-KEEP_PINNED_KEY = "keep-pinned-key"
-PIN_NEW_KEY = "pin-new-key"
-PIN_THE_CA = "pin-the-ca"
+# The ways out of an unsafe switch (findings of guard's codes; `way_out` of --format json).
+# A message's line breaks are where the text report breaks it; json joins the lines.
 
 _MAKE_CHAIN_VERIFY = (
     "Make the chain verify first (send the intermediates, leaf first; check the CA and "
@@ -184,25 +187,25 @@ of use, then deploy. (Or leave the managed certificate: deploy your pinned backu
 key in a certificate of your own, uploaded to the platform.)"""
 
 
-def way_out(reports: Sequence[ConfigReport]) -> list[tuple[str, str]]:
-    """What to do instead of deploying, as (code, message); none when it is safe.
+def way_out(reports: Sequence[ConfigReport]) -> list[Finding]:
+    """What to do instead of deploying; none when it is safe.
 
     Where the domain's provider makes a new key at every renewal, reusing the key or
     pinning the new one is no way out: the next renewal replaces it again. Pin the CA."""
     broken = [(r, v) for r in reports for v in r.verdicts if v.unsafe]
     steps = []
     if any(v.outcome is Outcome.UNTRUSTED for _, v in broken):
-        steps.append((MAKE_CHAIN_VERIFY, _MAKE_CHAIN_VERIFY))
+        steps.append(MAKE_CHAIN_VERIFY.finding(_MAKE_CHAIN_VERIFY))
     breaks = [(r, v) for r, v in broken if v.outcome is Outcome.BREAKS]
     if any(_rekeying_provider(v.domain.provider) is None for _, v in breaks):
         new_pin = next((r.chain[0].sha256 for r in reports if r.chain), "")
         steps += [
-            (KEEP_PINNED_KEY, _KEEP_PINNED_KEY),
-            (PIN_NEW_KEY, _PIN_NEW_KEY.format(pin=new_pin)),
+            KEEP_PINNED_KEY.finding(_KEEP_PINNED_KEY),
+            PIN_NEW_KEY.finding(_PIN_NEW_KEY.format(pin=new_pin)),
         ]
     rekeyed = [(r, v) for r, v in breaks if _rekeying_provider(v.domain.provider) is not None]
     if rekeyed:
-        steps.append((PIN_THE_CA, _pin_the_ca(rekeyed)))
+        steps.append(PIN_THE_CA.finding(_pin_the_ca(rekeyed)))
     return steps
 
 
@@ -259,8 +262,8 @@ def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
         "planned_key": _planned_key_json(plan),
         "configs": [_config_json(report) for report in reports],
         "way_out": [
-            {"code": code, "message": " ".join(message.split())}
-            for code, message in way_out(reports)
+            {"code": step.code, "message": " ".join(step.message.split())}
+            for step in way_out(reports)
         ],
     }
     from pingen.textsafe import json_text

@@ -10,7 +10,7 @@ from functools import partial
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
-from pingen.judge.verdict import Status
+from pingen.judge.findings import Status
 from pingen.textsafe import json_text, one_line
 
 if TYPE_CHECKING:
