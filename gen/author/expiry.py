@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import yaml
 
+from pingen.config.yamltext import key_value, scalar
 from pingen.errors import ConfigError, Location
 from pingen.hosts import normalize_host
 from pingen.model import Config, Domain
@@ -167,7 +168,7 @@ def _replace_scalar(text: str, node: yaml.ScalarNode, new: dt.date) -> _Edit:
     """The scalar's own characters replaced, its quotes kept."""
     start, end = node.start_mark.index, node.end_mark.index
     quote = node.style if node.style in ("'", '"') else ""
-    return _Edit(start, end, f"{quote}{new.isoformat()}{quote}")
+    return _Edit(start, end, f"{quote}{scalar(new)}{quote}")
 
 
 def _insert_expiry(
@@ -184,7 +185,7 @@ def _insert_expiry(
     line_start = text.rfind("\n", 0, first.index) + 1
     indent = " " * first.column
     newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ending
-    return _Edit(line_start, line_start, f"{indent}expires: {new.isoformat()}{newline}")
+    return _Edit(line_start, line_start, f"{indent}{key_value('expires', new)}{newline}")
 
 
 def _apply(text: str, edits: Iterable[_Edit]) -> str:

@@ -16,13 +16,24 @@ the expiry date: the same chains give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen import hosts
-from pingen.config.yamltext import backup_key_name, comment, hash_pin_entry, quote
+from pingen.config.yamltext import (
+    BACKUP_KEY_FOLDER,
+    backup_key_name,
+    backup_pin_entry,
+    comment,
+    comments,
+    expiry,
+    hash_pin_entry,
+    indented,
+    key_line,
+    key_value,
+    quote,
+)
 from pingen.model import Address, Level, Trust
 from pingen.spki import KeyType
 
@@ -33,7 +44,7 @@ if TYPE_CHECKING:
     from pingen.pki.catalog import Catalog
     from pingen.pki.fetch import OnFetched
 
-KEY_FOLDER = "keys"
+KEY_FOLDER = BACKUP_KEY_FOLDER
 
 
 @dataclass(frozen=True)
@@ -204,24 +215,24 @@ def starter_config(
         "# whose pins are all one CA's: make an offline backup key for each domain",
         "# (`pingen keygen`, see the commented `backup` pins), then `pingen verify` and",
         "# `pingen build`. Reference: docs/pins-yaml.md.",
-        "version: 1",
+        key_value("version", 1),
         "",
-        "defaults:",
-        "  include_subdomains: false",
-        "  enforce: true",
+        key_line("defaults"),
+        "  " + key_value("include_subdomains", False),
+        "  " + key_value("enforce", True),
         "  # After this date the apps stop enforcing the pins (they fail open). Move it",
         "  # forward with each release; `never` means a mistake can strand old versions.",
-        f"  expires: {expires.isoformat() if expires else 'never'}",
+        "  " + key_value("expires", expiry(expires)),
         "",
     ]
     trust = [
-        f"  {key}: {quote(path)}"
+        "  " + key_value(key, path)
         for key, path in (("ca_file", ca_file), ("catalog", catalog))
         if path
     ]
     if trust:
-        lines += ["trust:", *trust, ""]
-    lines.append("domains:")
+        lines += [key_line("trust"), *trust, ""]
+    lines.append(key_line("domains"))
     for chain in chains:
         lines += _domain_lines(chain)
     lines += _outputs([chain.start.host for chain in chains])
@@ -246,7 +257,8 @@ def _outputs(hosts: Sequence[str]) -> list[str]:
     return [
         *android,
         *(line.replace("  # - ", "  - ").replace("  #   ", "    ") for line in urlsession),
-        f"  # TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception",
+        "  "
+        + comment(f"TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception"),
         "  # at app launch), so `pingen build` refuses a trustkit output for this file:",
         *("  # " + line[2:] for line in trustkit[1:]),
         *others,
@@ -254,12 +266,12 @@ def _outputs(hosts: Sequence[str]) -> list[str]:
 
 
 def _domain_lines(chain: HostChain) -> list[str]:
-    lines = [f"  {chain.start.host}:"]
+    lines = ["  " + key_line(chain.start.host)]
     if chain.start.connect is not None:
-        lines.append(f"    connect: {quote(str(chain.start.connect))}")
+        lines.append("    " + key_value("connect", str(chain.start.connect)))
     if chain.provider is not None:
-        lines.append(f"    provider: {chain.provider}")
-    lines.append("    pins:")
+        lines.append("    " + key_value("provider", chain.provider))
+    lines.append("    " + key_line("pins"))
     leaf, *cas = chain.keys
     if not cas:  # the server's own certificate is the trust anchor
         lines += _pin_lines(leaf, "      ")
@@ -267,21 +279,12 @@ def _domain_lines(chain: HostChain) -> list[str]:
         lines += _leaf_lines(leaf, chain.provider)
         lines += _ca_pin_lines(chain.selection, cas)
     name = backup_key_name(chain.start.host)
-    lines += [
-        *(
-            "      " + comment(line)
-            for line in textwrap.wrap(
-                f"An offline backup key, {chain.backup_note}. Run `pingen keygen {name} --dir "
-                f"{KEY_FOLDER}`, keep the private key offline, and uncomment these lines:",
-                80,
-            )
-        ),
-        f"      # - file: {KEY_FOLDER}/{name}.pub.pem",
-        "      #   label: offline backup key",
-        "      #   backup: true",
-        "",
-    ]
-    return lines
+    backup_step = (
+        f"An offline backup key, {chain.backup_note}. Run `pingen keygen {name} --dir "
+        f"{KEY_FOLDER}`, keep the private key offline, and uncomment these lines:"
+    )
+    lines += indented("      ", [*comments(backup_step, 80), *backup_pin_entry(name)])
+    return [*lines, ""]
 
 
 def _leaf_lines(leaf: ChainKey, provider: str | None) -> list[str]:
@@ -291,10 +294,13 @@ def _leaf_lines(leaf: ChainKey, provider: str | None) -> list[str]:
 
     facts = PROVIDERS.get(provider or "")
     if facts is not None and facts.refuses_leaf_pins:
-        return [
-            f"      # The leaf key is not pinned: provider {facts.name} makes a new key at",
-            "      # every renewal, and `pingen build` refuses a leaf pin there.",
-        ]
+        return indented(
+            "      ",
+            [
+                comment(f"The leaf key is not pinned: provider {facts.name} makes a new key at"),
+                comment("every renewal, and `pingen build` refuses a leaf pin there."),
+            ],
+        )
     return [
         "      "
         + comment(
@@ -323,7 +329,7 @@ def ca_pin_count(chain: HostChain) -> int:
 
 
 def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
-    return [prefix + line for line in hash_pin_entry(key.sha256, key.subject, key.level, key.key)]
+    return indented(prefix, hash_pin_entry(key.sha256, key.subject, key.level, key.key))
 
 
 _OUTPUTS = [

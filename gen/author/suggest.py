@@ -10,12 +10,23 @@ backup key that the operator makes with `pingen keygen`.
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pingen.config.yamltext import comment
+from pingen.config.yamltext import (
+    BACKUP_KEY_FOLDER,
+    backup_key_name,
+    backup_pin_entry,
+    comment,
+    comments,
+    default_expiry,
+    hash_pin_entry,
+    indented,
+    key_line,
+    key_value,
+    named_pin_entry,
+)
 from pingen.model import Level
 from pingen.pki.chain import signed_by
 from pingen.spki import KeyType, key_type_of
@@ -43,19 +54,10 @@ class SuggestedPin:
     level: Level = Level.ROOT
     key: KeyType | None = None  # written as `key:` when the pin is a bare hash
 
-    @property
-    def line(self) -> str:
-        """The pin's first pins.yaml line, without the list dash: `root: ISRG Root X1`."""
-        from pingen.config.yamltext import quote
-
-        return f"{self.source}: {quote(self.value)}"
-
     def entry(self) -> list[str]:
         """The pin as a pins.yaml list item; a bare hash carries its name and level."""
-        from pingen.config.yamltext import hash_pin_entry
-
         if self.source != "sha256":
-            return [f"- {self.line}"]
+            return named_pin_entry(self.source, self.value)
         return hash_pin_entry(self.sha256, self.name, self.level, self.key)
 
 
@@ -100,8 +102,6 @@ def suggest(
     serving = serving_operator(chain, intermediate, catalog)
     facts = PROVIDERS.get(provider or "")
     if expires is None:
-        from pingen.config.yamltext import default_expiry
-
         expires = default_expiry(at.date())
     window = (at.date(), expires)
     pins = _operator_pins(serving, catalog, window) if serving else []
@@ -369,7 +369,6 @@ def _issuer_name(cert: x509.Certificate) -> str:
 
 def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     """pins.yaml lines for the suggestion, each pin with its reason as a comment."""
-    from pingen.config.yamltext import backup_key_name
     from pingen.pki.providers import PROVIDERS
 
     host = suggestion.host
@@ -383,27 +382,25 @@ def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     lines += [
         "# Roots survive new leaf keys, intermediate rotation, a key-type switch and new",
         "# roots; add the backup key below before you ship. Paste under `domains:`.",
-        f"{host}:",
+        key_line(host),
     ]
     if suggestion.provider:
-        lines.append(f"  provider: {suggestion.provider}")
-    lines.append("  pins:")
+        lines.append("  " + key_value("provider", suggestion.provider))
+    lines.append("  " + key_line("pins"))
     lines += pin_lines(suggestion, "    ")
-    lines += [
-        *(
-            "    " + comment(line)
-            for line in textwrap.wrap(
-                f"An offline backup key, {suggestion.backup_note}. It is the way out if you must "
-                "leave these CAs. Make it with",
-                80,
-            )
-        ),
-        f"    #   pingen keygen {backup} --dir keys",
-        "    # keep the private key off every server, then uncomment:",
-        f"    # - file: keys/{backup}.pub.pem",
-        "    #   label: offline backup key",
-        "    #   backup: true",
-    ]
+    backup_step = (
+        f"An offline backup key, {suggestion.backup_note}. It is the way out if you must "
+        "leave these CAs. Make it with"
+    )
+    lines += indented(
+        "    ",
+        [
+            *comments(backup_step, 80),
+            comment(f"  pingen keygen {backup} --dir {BACKUP_KEY_FOLDER}"),
+            comment("keep the private key off every server, then uncomment:"),
+            *backup_pin_entry(backup),
+        ],
+    )
     lines += open_lines(suggestion, "")
     return "\n".join(lines) + "\n"
 
@@ -412,8 +409,7 @@ def pin_lines(suggestion: Suggestion, indent: str) -> list[str]:
     """Each suggested pin as a pins.yaml list item, its reason in a comment above it."""
     lines = []
     for pin in suggestion.pins:
-        lines.append(indent + comment(pin.reason))
-        lines += [indent + line for line in pin.entry()]
+        lines += indented(indent, [comment(pin.reason), *pin.entry()])
     return lines
 
 

@@ -245,7 +245,7 @@ def _report(
     *,
     encrypted: bool,
 ) -> None:
-    from pingen.config.yamltext import quote
+    from pingen.config.yamltext import file_pin_entry, indented
     from pingen.pki.sources import key_type as describe_key
     from pingen.spki import pin_of_public_key
 
@@ -264,9 +264,11 @@ def _report(
     click.echo("")
     click.echo("Add to the domain's `pins:` in pins.yaml:")
     click.echo("")
-    click.echo(f"      - file: {quote(_file_reference(paths.public, config))}")
-    click.echo(f"        label: {quote(f'backup key {name} ({kind})')}")
-    click.echo("        backup: true")
+    entry = file_pin_entry(
+        _file_reference(paths.public, config), f"backup key {name} ({kind})", backup=True
+    )
+    for line in indented("      ", entry):
+        click.echo(line)
 
 
 def _file_reference(public: Path, config: Config | None) -> str:

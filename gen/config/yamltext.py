@@ -1,6 +1,8 @@
-"""The one way pingen writes text into pins.yaml (`init`, `suggest`, keygen's printed
-lines): a scalar no YAML reader takes for anything but that string, and a comment
-that no character can end.
+"""The one writer of pins.yaml text: `init`'s starter file, `suggest`'s lines, the lines
+`keygen` prints and the dates the expiry editor (`pingen expires`) writes all come from
+here: a scalar no YAML reader takes for anything but that value, a comment that no
+character can end, and the shapes of pins.yaml (a `key: value` line, a pin as a list
+item, a pin to uncomment later).
 
 Certificate names, catalog names and labels are data. YAML ends a line, and so a
 comment, at LF, CR, NEL (U+0085), LS and PS (U+2028, U+2029) (YAML 1.1, "Line Break
@@ -14,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import textwrap
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from pingen.textsafe import is_hidden
@@ -59,7 +63,62 @@ def comment(text: str) -> str:
     return "# " + "".join(" " if c.isspace() or not c.isprintable() else c for c in text)
 
 
-# -- what init and suggest write ---------------------------------------------------
+def comments(text: str, width: int) -> list[str]:
+    """`text` wrapped at `width` columns, each line a comment."""
+    return [comment(line) for line in textwrap.wrap(text, width)]
+
+
+# -- values, lines and items ---------------------------------------------------------
+
+Scalar = str | bool | int | dt.date
+
+
+def scalar(value: Scalar) -> str:
+    """A value as pins.yaml spells it: true/false, a number, a date yyyy-mm-dd, or a
+    string through `quote`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return quote(value)
+
+
+def expiry(date: dt.date | None) -> Scalar:
+    """`expires:`'s value: the date, or `never` for None."""
+    return "never" if date is None else date
+
+
+def key_value(key: str, value: Scalar) -> str:
+    """A `key: value` line (keys are pingen's own names, or normalised host names)."""
+    return f"{key}: {scalar(value)}"
+
+
+def key_line(key: str) -> str:
+    """The line that opens a section (`domains:`) or a host (`api.example.com:`)."""
+    return f"{key}:"
+
+
+def item(pairs: Sequence[tuple[str, Scalar]]) -> list[str]:
+    """A mapping as a list item: `- key: value`, then `  key: value` for the rest."""
+    lines = [key_value(key, value) for key, value in pairs]
+    return [f"- {lines[0]}", *(f"  {line}" for line in lines[1:])]
+
+
+def indented(prefix: str, lines: Iterable[str]) -> list[str]:
+    """Each line behind `prefix` (spaces, or spaces and `# ` for lines to uncomment)."""
+    return [prefix + line for line in lines]
+
+
+def commented(lines: Iterable[str]) -> list[str]:
+    """pins.yaml lines written as comments, to be uncommented as they are."""
+    return indented("# ", lines)
+
+
+# -- what init, suggest and keygen write ---------------------------------------------
+
+BACKUP_KEY_FOLDER = "keys"  # where init and suggest tell `pingen keygen --dir` to write
 
 
 def default_expiry(today: dt.date) -> dt.date:
@@ -79,5 +138,24 @@ def hash_pin_entry(sha256: str, label: str, level: Level, key: KeyType | None = 
     """A pin given by its hash, as a pins.yaml list item with its name, level and key type
     (the shape `pingen init` and `pingen suggest` both write): TrustKit-based outputs
     need the key type, which a bare hash does not tell."""
-    lines = [f"- sha256: {sha256}", f"  label: {quote(label)}", f"  level: {level.value}"]
-    return lines + ([f"  key: {key.name}"] if key else [])
+    # A canonical pin is base64 (pingen.spki.normalize_pin): a plain scalar as it is.
+    lines = [f"- sha256: {sha256}"]
+    lines += indented("  ", [key_value("label", label), key_value("level", level.value)])
+    return lines + ([f"  {key_value('key', key.name)}"] if key else [])
+
+
+def named_pin_entry(source: str, name: str) -> list[str]:
+    """A pin given by a name its source resolves (`- root: ISRG Root X1`)."""
+    return item([(source, name)])
+
+
+def file_pin_entry(path: str, label: str, *, backup: bool = False) -> list[str]:
+    """A `file:` pin as a list item, with its label (and `backup: true`)."""
+    return item([("file", path), ("label", label), *([("backup", True)] if backup else [])])
+
+
+def backup_pin_entry(name: str) -> list[str]:
+    """The offline backup key `pingen keygen NAME --dir keys` makes, as init and suggest
+    write it: commented out until the key exists."""
+    path = f"{BACKUP_KEY_FOLDER}/{name}.pub.pem"
+    return commented(file_pin_entry(path, "offline backup key", backup=True))
