@@ -160,6 +160,8 @@ def normalize_certificate_name(text: str) -> str:
 
 def ip_address(text: str) -> IPAddress | None:
     """`text` as an IP address (IPv6 without brackets), or None: it is a name."""
+    if ":" not in text and not text[-1:].isdigit():
+        return None  # no IPv6 (a colon) nor IPv4 (ends in a digit): spared a failed parse
     try:
         return ipaddress.ip_address(text)
     except ValueError:

@@ -33,6 +33,7 @@ def pin_of_public_key(key: PublicKeyTypes) -> str:
     return pin_of_der_spki(der)
 
 
+@functools.lru_cache(maxsize=4096)  # verify describes a leaf, then judges its futures
 def pin_of_certificate(cert: x509.Certificate) -> str:
     return pin_of_public_key(cert.public_key())
 

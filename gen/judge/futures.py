@@ -422,15 +422,16 @@ def futures(
     """
     from dataclasses import replace
 
-    from pingen.pki.catalog import named
+    from pingen.pki.catalog import key_type_of
     from pingen.pki.providers import PROVIDERS
+    from pingen.spki import pin_of_certificate
 
     facts = PROVIDERS.get(provider or "") if isinstance(provider, str | None) else provider
     pins = frozenset(pin_set.hashes)
     index_of(catalog)  # keeps the catalog alive under its id for _judge
     # Domains that share pins and CA certificates share one judgement: the leaf is part
     # of the key only when it is pinned (x509 certificates compare by their bytes).
-    leaf = named(served[0], "chain") if served else None
+    leaf = served[0] if served else None
     found = _judge(
         pins,
         window.end if window.end else pin_set.expires,
@@ -438,8 +439,8 @@ def futures(
         window.start,
         id(catalog),
         tuple(served[1:]) if served else None,
-        served[0] if served and leaf and leaf.pin in pins else None,
-        leaf.key_type if leaf else "",
+        leaf if leaf is not None and pin_of_certificate(leaf) in pins else None,
+        key_type_of(leaf.public_key()) if leaf is not None else "",
     )
     return [
         replace(f, message=f.message.replace(_HOST, host or "HOST")) if _HOST in f.message else f

@@ -94,9 +94,11 @@ def select_domains(
 def uses_trustkit_ios(config: Config) -> bool:
     """The config has an output whose pins TrustKit (iOS) enforces, at the top level or
     in a target (an app repository's files are enforced by the same TrustKit)."""
+    targets = [output for target in config.targets for output in target.outputs]
+    if not config.outputs and not targets:
+        return False  # a config that only pins (and verify need not load the renderers)
     from pingen.render.trustkit_rules import uses_trustkit_ios as any_trustkit_ios
 
-    targets = (output for target in config.targets for output in target.outputs)
     return any_trustkit_ios(output.type for output in (*config.outputs, *targets))
 
 
