@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import CliRunner
-from tests.support.docs import docs_text
+from tests.support.docs import fenced_blocks
+from tests.support.paths import REAL_CHAINS
 from tests.support.samples import PIN_A, PIN_B, PIN_C
 
 AT = "2026-12-01"  # every judgement here is as of this date, never today
@@ -258,7 +259,7 @@ def test_at_must_be_a_date(run_pingen: CliRunner, workdir: Path) -> None:
 
 # -- the same judgement everywhere: build, diff and verify count a backup alike -----------
 
-R10_CHAIN = Path(__file__).parent / "data" / "real-chains" / "R10-2025-04-30-1.pem"  # qubis.pl
+R10_CHAIN = REAL_CHAINS / "R10-2025-04-30-1.pem"  # qubis.pl
 
 
 def _one_domain(folder: Path, name: str, pins: str) -> None:
@@ -341,7 +342,6 @@ def test_allow_no_backup_is_accepted_by_build_diff_and_verify(
 
 # -- suggest and init: their output builds once the backup step they print is done --------
 
-REAL = Path(__file__).parent / "data" / "real-chains"
 REAL_CASES = [  # chain, host, a day in the leaf's validity, provider, does the step matter
     ("R12-2026-04-30-1.pem", "stanorg.ru", "2026-03-01", None, "required"),
     ("WR1-2026-03-26-1.pem", "app.vercel.app", "2026-02-01", None, "required"),
@@ -407,7 +407,7 @@ def test_suggest_output_builds_once_its_backup_step_is_done(
     step: str,
 ) -> None:
     args = ["--provider", provider] if provider else []
-    suggested = run_pingen("suggest", host, "--chain", str(REAL / chain), "--at", at, *args)
+    suggested = run_pingen("suggest", host, "--chain", str(REAL_CHAINS / chain), "--at", at, *args)
     assert suggested.exit_code == 0, suggested.stderr
     assert f"An offline backup key, {step}:" in suggested.stdout
     pasted = "".join(f"  {line}\n" for line in suggested.stdout.splitlines())
@@ -438,7 +438,7 @@ def test_init_output_builds_once_its_backup_step_is_done(
     from pingen.pki.catalog import load_catalog
     from pingen.pki.chain import build_verified_chain, load_trust_store
 
-    served = x509.load_pem_x509_certificates((REAL / chain).read_bytes())
+    served = x509.load_pem_x509_certificates((REAL_CHAINS / chain).read_bytes())
     when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
     verified = build_verified_chain(served, load_trust_store(Trust()), host, when)
     text = starter_config(
@@ -485,16 +485,9 @@ def test_init_takes_provider_and_writes_it(run_pingen: CliRunner, workdir: Path)
 # -- the README's examples build -----------------------------------------------------------
 
 
-def _readme_configs() -> list[tuple[int, str]]:
-    """Every ```yaml block of the README that pins a domain, with its line number."""
-    import re
-
-    readme = docs_text()
-    return [
-        (readme[: m.start()].count("\n") + 1, m.group(1))
-        for m in re.finditer(r"```yaml\n(.*?)```", readme, re.S)
-        if "    pins:" in m.group(1)
-    ]
+def _readme_configs() -> list[tuple[str, int, str]]:
+    """Every ```yaml block of the docs that pins a domain, with its page and line."""
+    return [block for block in fenced_blocks("yaml") if "    pins:" in block[2]]
 
 
 def _runnable(folder: Path, block: str) -> str:
@@ -526,10 +519,10 @@ def _runnable(folder: Path, block: str) -> str:
 def test_the_readmes_examples_build(run_pingen: CliRunner, tmp_path: Path) -> None:
     configs = _readme_configs()
     assert len(configs) >= 3  # the reference, setups A and B
-    for line, block in configs:
-        folder = tmp_path / f"line{line}"
+    for page, line, block in configs:
+        folder = tmp_path / f"{page.replace('/', '-')}-{line}"
         folder.mkdir()
         (folder / "pins.yaml").write_text(_runnable(folder, block))
         result = run_pingen("build", "--check", "--at", AT, cwd=folder)
-        assert result.exit_code == 0, f"README.md:{line}: {result.stderr}"
+        assert result.exit_code == 0, f"{page}:{line}: {result.stderr}"
         assert "has no backup" not in result.stderr and "leaf pin" not in result.stderr

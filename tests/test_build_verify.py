@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
-from pingen.spki import pin_of_public_key
 from tests.conftest import CliRunner
-from tests.support.pki import CA, new_key, write_pem
+from tests.support.pki import CA
+from tests.support.projects import verify_project
 from tests.support.servers import closed_port, stalling_server, tls_server
-
-CONFIG = """\
-version: 1
-trust:
-  ca_file: roots.pem
-defaults:
-  expires: {expires}
-domains:
-  api.example.test:
-    connect: "{address}"
-    pins:
-      - sha256: {live}
-      - sha256: {backup}
-        backup: true
-outputs:
-  - template: t.j2
-    path: out/pins.txt
-"""
-
-
-def project(folder: Path, root: CA, address: tuple[str, int], live: str) -> None:
-    write_pem(folder / "roots.pem", root.cert)
-    (folder / "t.j2").write_text("{{ notice }}\n{% for d in domains %}{{ d.host }}\n{% endfor %}")
-    backup = pin_of_public_key(new_key().public_key())
-    (folder / "pins.yaml").write_text(
-        # Shipped for a year: the test root lives ten, so its certificate outlives the set.
-        CONFIG.format(
-            address=f"{address[0]}:{address[1]}",
-            live=live,
-            backup=backup,
-            expires=dt.date.today() + dt.timedelta(days=365),
-        )
-    )
 
 
 def test_writes_when_every_domain_matches(run_pingen: CliRunner, workdir: Path) -> None:
     root = CA.root("Build Verify Root")
     leaf = root.intermediate("Build Verify CA").issue_leaf("api.example.test")
     with tls_server(leaf.identity()) as address:
-        project(workdir, root, address, root.pin)
+        verify_project(workdir, root, address, root.pin)
         result = run_pingen("build", "--verify")
     assert result.exit_code == 0, result.stderr
     assert (workdir / "out/pins.txt").read_text().endswith("\napi.example.test\n")
@@ -60,7 +26,7 @@ def test_refuses_to_write_when_a_domain_fails(run_pingen: CliRunner, workdir: Pa
     root = CA.root("Build Verify Root")
     leaf = root.intermediate("Build Verify CA").issue_leaf("api.example.test")
     with tls_server(leaf.renewed(new_key=True).identity()) as address:
-        project(workdir, root, address, leaf.pin)  # pinned the leaf key it no longer serves
+        verify_project(workdir, root, address, leaf.pin)  # pinned the leaf key it no longer serves
         result = run_pingen("build", "--verify")
     assert result.exit_code == 1
     assert "no-live-match" in result.stderr and "nothing was written" in result.stderr
@@ -72,7 +38,7 @@ def test_refuses_to_write_when_a_domain_cannot_be_checked(
 ) -> None:
     root = CA.root("Build Verify Root")
     with closed_port() as address:
-        project(workdir, root, address, root.pin)
+        verify_project(workdir, root, address, root.pin)
         result = run_pingen("build", "--verify")
     assert result.exit_code == 3
     assert "unreachable" in result.stderr and "nothing was written" in result.stderr
@@ -82,7 +48,7 @@ def test_refuses_to_write_when_a_domain_cannot_be_checked(
 def test_timeout_bounds_a_stalled_server(run_pingen: CliRunner, workdir: Path) -> None:
     root = CA.root("Build Verify Root")
     with stalling_server() as address:
-        project(workdir, root, address, root.pin)
+        verify_project(workdir, root, address, root.pin)
         started = time.monotonic()
         result = run_pingen("build", "--verify", "--timeout", "0.3")
     assert result.exit_code == 3

@@ -21,8 +21,8 @@ from pingen.pki.catalog import (
     mozilla_roots_named,
     shipped_catalog_path,
 )
+from tests.support.paths import DATA
 
-DATA = Path(__file__).parent / "data"
 CATALOG_DIR = shipped_catalog_path().parent
 
 

@@ -9,7 +9,6 @@ anything: every one is refused before a connection would be made.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import click
 import pytest
 
 from tests.conftest import CliRunner
+from tests.support.folders import snapshot
 from tests.support.pki import CA, new_key, public_key_pem, write_pem
 
 HOST = "api.example.com"
@@ -226,20 +226,6 @@ def project(workdir: Path) -> Path:
         text = text.replace("backup: true", "backup: true\n        level: root")
         (workdir / name).write_text(text.split("outputs:")[0] + "outputs:\n" + output)
     return workdir
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every path below `folder` with a digest of its content (or its kind)."""
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if path.is_fifo():
-            found[name] = "fifo"
-        elif path.is_dir():
-            found[name] = "folder"
-        else:
-            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
 
 
 @pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import subprocess
 from pathlib import Path
 from typing import Any  # a parsed JSON report: its shape is what the test asserts
 
@@ -17,6 +16,7 @@ from pingen.model import Config, Domain, Pin, PinSet, PinSource
 from pingen.report.markdown import md_text
 from pingen.report.term import colour_wanted
 from tests.conftest import CliRunner
+from tests.support.git import git
 from tests.support.pki import CA, public_key_pem, write_pem
 from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 from tests.support.servers import tls_server
@@ -288,17 +288,6 @@ def test_bad_input(run_pingen: CliRunner, tmp_path: Path) -> None:
 
 
 # -- a real git history --------------------------------------------------------------
-
-
-def git(folder: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
 
 
 @pytest.fixture

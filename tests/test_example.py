@@ -14,8 +14,8 @@ from pathlib import Path
 from pingen.config import schema
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2026-12-01"  # a fixed clock for the examples' dates (expires: 2027-06-30)
 
 
@@ -59,7 +59,7 @@ def test_readme_reference_example_builds_as_written(run_pingen: CliRunner, workd
 
     readme = docs_text()
     match = re.search(r"## pins.yaml reference \(version 1\)\n\n```yaml\n(.*?)```", readme, re.S)
-    assert match, "README.md lost its pins.yaml reference example"
+    assert match, "the docs lost their pins.yaml reference example"
     (workdir / "pins.yaml").write_text(match.group(1))
     root = CA.root("Example Private Root")
     write_pem(workdir / "certs/roots.pem", root.cert)

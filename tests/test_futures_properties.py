@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -25,9 +24,9 @@ from pingen.model import Level, Pin, PinSet, PinSource, Trust
 from pingen.pki.catalog import Catalog, load_catalog, lookup_intermediate, lookup_root
 from pingen.pki.chain import build_verified_chain, load_trust_store
 from pingen.spki import pin_of_certificate
+from tests.support.paths import REAL_CHAINS
 
-REAL = Path(__file__).parent / "data" / "real-chains"
-MANIFEST = {e["file"]: e for e in json.loads((REAL / "manifest.json").read_text())}
+MANIFEST = {e["file"]: e for e in json.loads((REAL_CHAINS / "manifest.json").read_text())}
 BACKUP = Pin(
     "Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo=",
     PinSource.SHA256,
@@ -66,7 +65,7 @@ def served(file: str) -> tuple[list[x509.Certificate], dt.datetime, str]:
     )
     at = start + min(dt.timedelta(days=7), (end - start) / 2)
     host = (entry["leaf_dns_sans"] or entry["leaf_ip_sans"])[0].replace("*.", "x.")
-    certs = x509.load_pem_x509_certificates((REAL / file).read_bytes())
+    certs = x509.load_pem_x509_certificates((REAL_CHAINS / file).read_bytes())
     return build_verified_chain(certs, load_trust_store(Trust()), host, at), at, host
 
 

@@ -29,7 +29,7 @@ from pingen.render.escape import comment_text, line_comment_text
 from pingen.render.pipeline import render_all
 from tests.support.android_nsc_rules import problems
 from tests.support.models import config, fake_pin, output
-from tests.test_render_trustkit import check_trustkit_types, configuration
+from tests.support.swift import check_trustkit_types, configuration
 
 FUZZ = settings(
     max_examples=60,

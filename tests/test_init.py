@@ -22,6 +22,7 @@ from pingen.model import Level
 from pingen.spki import KeyType, pin_of_certificate
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.paths import REAL_CHAINS
 from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
 
@@ -383,9 +384,6 @@ def test_init_writes_suggests_roots_for_a_catalogued_ca(
     assert json.loads(checked.stdout)["domains"][0]["problems"] == []
 
 
-REAL = Path(__file__).parent / "data" / "real-chains"
-
-
 @pytest.mark.parametrize(
     ("chain", "host", "at", "roots"),
     [
@@ -418,7 +416,7 @@ def test_real_served_chains_get_every_root_of_their_ca(
     from pingen.pki.catalog import load_catalog
     from pingen.pki.chain import build_verified_chain, load_trust_store
 
-    served = x509.load_pem_x509_certificates((REAL / chain).read_bytes())
+    served = x509.load_pem_x509_certificates((REAL_CHAINS / chain).read_bytes())
     when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
     verified = build_verified_chain(served, load_trust_store(Trust()), host, when)
     written = host_chain(Start(host), verified, when, load_catalog())

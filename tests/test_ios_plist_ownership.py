@@ -13,27 +13,10 @@ from pingen.cli import main
 from pingen.model import Level
 from pingen.render import ios_plist
 from pingen.render.platforms import Entry
+from tests.support.info_plist import build_plist, config_text, pinned_of
 from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
 
 OWNED = ios_plist.OWNED_KEY
-
-
-def config_text(*hosts: str, include: bool = False, level: str = "leaf") -> str:
-    lines = ["version: 1", "defaults:", "  expires: 2030-06-30", "domains:"]
-    for host in hosts:
-        lines += [f"  {host}:"]
-        if include:
-            lines += ["    include_subdomains: true"]
-        lines += [
-            "    pins:",
-            f"      - sha256: {PIN_A}",
-            f"        level: {level}",
-            f"      - sha256: {PIN_B}",
-            f"        level: {level}",
-            "        backup: true",
-        ]
-    lines += ["outputs:", "  - type: ios-plist", "    path: Info.plist", ""]
-    return "\n".join(lines)
 
 
 def hand(
@@ -55,33 +38,11 @@ def info(pinned: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def run(
-    tmp_path: Path,
-    text: str,
-    plist: dict[str, Any] | bytes | None,
-    capsys: pytest.CaptureFixture[str],
-) -> tuple[int, str, dict[str, Any] | None]:
-    (tmp_path / "pins.yaml").write_text(text)
-    target = tmp_path / "Info.plist"
-    if plist is not None:
-        target.write_bytes(plist if isinstance(plist, bytes) else plistlib.dumps(plist))
-    code = main(["build", "-c", str(tmp_path / "pins.yaml")])
-    err = capsys.readouterr().err
-    result = plistlib.loads(target.read_bytes()) if target.exists() else None
-    return code, err, result
-
-
-def pinned_of(result: dict[str, Any] | None) -> dict[str, Any]:
-    assert result is not None
-    domains: dict[str, Any] = result["NSAppTransportSecurity"]["NSPinnedDomains"]
-    return domains
-
-
 def test_hand_entries_are_kept_and_pingen_records_what_it_owns(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mine = hand(leaf=[PIN_C, PIN_D])
-    code, err, result = run(
+    code, err, result = build_plist(
         tmp_path, config_text("api.example.com"), info({"other.example.org": mine}), capsys
     )
     assert code == 0, err
@@ -92,13 +53,13 @@ def test_hand_entries_are_kept_and_pingen_records_what_it_owns(
 def test_a_host_dropped_from_pins_yaml_is_removed_and_hand_entries_stay(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
+    build_plist(
         tmp_path,
         config_text("api.example.com", "old.example.com"),
         info({"other.example.org": hand(leaf=[PIN_C, PIN_D])}),
         capsys,
     )
-    code, err, result = run(tmp_path, config_text("api.example.com"), None, capsys)
+    code, err, result = build_plist(tmp_path, config_text("api.example.com"), None, capsys)
     assert code == 0, err
     assert sorted(pinned_of(result)) == ["api.example.com", "other.example.org"]
     assert result is not None and result[OWNED] == ["api.example.com"]
@@ -108,7 +69,7 @@ def test_a_host_pinned_by_hand_and_in_pins_yaml_warns_once_and_pins_yaml_wins(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = config_text("api.example.com")
-    code, err, result = run(
+    code, err, result = build_plist(
         tmp_path, text, info({"API.example.com": hand(leaf=[PIN_C, PIN_D])}), capsys
     )
     assert code == 0, err
@@ -118,7 +79,7 @@ def test_a_host_pinned_by_hand_and_in_pins_yaml_warns_once_and_pins_yaml_wins(
         i["SPKI-SHA256-BASE64"]
         for i in pinned_of(result)["api.example.com"]["NSPinnedLeafIdentities"]
     } == {PIN_A, PIN_B}
-    code, err, _ = run(tmp_path, text, None, capsys)
+    code, err, _ = build_plist(tmp_path, text, None, capsys)
     assert code == 0 and "pinned by hand" not in err  # owned from then on: no second warning
 
 
@@ -128,7 +89,7 @@ def test_hand_entries_take_part_in_the_overlap_proof(
     """Case 4 with the parent pinned by hand: iOS unions its CA list with the child's leaf
     list, so build refuses and writes nothing."""
     before = plistlib.dumps(info({"example.com": hand(ca=[PIN_C, PIN_D], include=True)}))
-    code, err, _ = run(tmp_path, config_text("api.example.com"), before, capsys)
+    code, err, _ = build_plist(tmp_path, config_text("api.example.com"), before, capsys)
     assert code == 2
     assert "would block api.example.com" in err
     assert "example.com (pinned by hand in the Info.plist)" in err
@@ -159,7 +120,7 @@ def test_explain_sees_the_hosts_pinned_by_hand(
 ) -> None:
     import json
 
-    code, err, _ = run(
+    code, err, _ = build_plist(
         tmp_path,
         config_text("api.example.com"),
         info({"example.org": hand(ca=[PIN_C, PIN_D], include=True)}),

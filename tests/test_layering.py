@@ -8,7 +8,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gen"
+from tests.support.paths import REPO
+
+PACKAGE = REPO / "gen"
 
 
 def module_names() -> dict[str, Path]:
@@ -161,3 +163,55 @@ def test_no_stage_imports_a_later_stage() -> None:
 def test_the_stage_check_finds_an_upward_edge() -> None:
     graph = {"pingen.pki.chain": {"pingen.judge.verify"}, "pingen.judge.verify": {"pingen.pki"}}
     assert upward_edges(graph) == [("pingen.pki.chain", "pingen.judge.verify")]
+
+
+# -- the tests: a test module never imports another; what tests share is in tests/support --
+
+TESTS = REPO / "tests"
+
+
+def imported_test_modules(source: str, package: str) -> list[str]:
+    """The test modules (tests/**/test_*.py) that `source`, a module of `package`, imports
+    anywhere (inside functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([base] if base else [])])
+            candidates = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in candidates:
+            path = REPO.joinpath(*name.split(".")).with_suffix(".py")
+            if name.rpartition(".")[2].startswith("test_") and path.is_file():
+                found.add(name)
+    return sorted(found)
+
+
+def test_no_test_module_imports_another() -> None:
+    offenders = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        package = ".".join(path.parent.relative_to(REPO).parts)
+        imported = imported_test_modules(path.read_text(encoding="utf-8"), package)
+        if imported:
+            offenders[path.relative_to(REPO).as_posix()] = imported
+    assert offenders == {}, "move what tests share into tests/support and import it from there"
+
+
+def test_the_test_import_check_finds_one() -> None:
+    source = (
+        "import tests.test_layering\n"
+        "from tests import test_quality\n"
+        "from . import test_layering\n"
+        "def helper():\n    from tests.test_schema import x\n"
+        "from tests.support.paths import REPO\n"
+    )
+    assert imported_test_modules(source, "tests") == [
+        "tests.test_layering",
+        "tests.test_quality",
+        "tests.test_schema",
+    ]

@@ -15,25 +15,7 @@ from pingen.errors import ConfigError, ConfigErrors
 from pingen.hosts import normalize_host, parse_address
 from pingen.model import Address, Level, PinSource
 from tests.conftest import CliRunner
-from tests.support.samples import PIN_A, PIN_B
-
-TODAY = dt.date(2026, 11, 27)
-
-VALID = f"""\
-version: 1
-defaults:
-  expires: 2027-06-30
-domains:
-  api.example.com:
-    pins:
-      - sha256: {PIN_A}
-        label: live
-      - sha256: {PIN_B}
-        backup: true
-outputs:
-  - template: t.j2
-    path: out/custom.txt
-"""
+from tests.support.samples import PIN_A, PIN_B, TODAY, VALID_CONFIG
 
 
 def write_project(folder: Path, config: str) -> Path:
@@ -44,7 +26,7 @@ def write_project(folder: Path, config: str) -> Path:
 
 
 def test_valid_config_loads_into_the_model(tmp_path: Path) -> None:
-    config = load_config(write_project(tmp_path, VALID), today=TODAY)
+    config = load_config(write_project(tmp_path, VALID_CONFIG), today=TODAY)
     (domain,) = config.domains
     assert domain.host == "api.example.com"
     assert domain.expires == dt.date(2027, 6, 30)
@@ -58,7 +40,7 @@ def test_valid_config_loads_into_the_model(tmp_path: Path) -> None:
 
 
 def test_defaults_merge_and_domains_override(tmp_path: Path) -> None:
-    text = VALID.replace(
+    text = VALID_CONFIG.replace(
         "defaults:\n  expires: 2027-06-30\n",
         "defaults:\n  expires: 2027-06-30\n  include_subdomains: true\n  enforce: false\n"
         "  report_uris: [https://r.example.com/report]\n",
@@ -71,7 +53,7 @@ def test_defaults_merge_and_domains_override(tmp_path: Path) -> None:
 
 
 def test_okhttp_prefix_and_host_normalisation(tmp_path: Path) -> None:
-    text = VALID.replace(f"sha256: {PIN_A}", f"sha256: sha256/{PIN_A}").replace(
+    text = VALID_CONFIG.replace(f"sha256: {PIN_A}", f"sha256: sha256/{PIN_A}").replace(
         "api.example.com:", "API.Bücher.Example.:"
     )
     (domain,) = load_config(write_project(tmp_path, text), today=TODAY).domains
@@ -80,7 +62,7 @@ def test_okhttp_prefix_and_host_normalisation(tmp_path: Path) -> None:
 
 
 def test_output_options_get_their_defaults(tmp_path: Path) -> None:
-    text = VALID.replace(
+    text = VALID_CONFIG.replace(
         "  - template: t.j2\n    path: out/custom.txt\n",
         "  - type: okhttp\n    path: K.kt\n    package: com.example\n"
         "  - type: android-nsc\n    path: nsc.xml\n    trustkit: true\n",
@@ -303,8 +285,8 @@ CASES = [
 def test_each_loader_error_names_file_and_line(
     run_pingen: CliRunner, workdir: Path, old: str, new: str, line: int, message: str
 ) -> None:
-    assert old in VALID
-    write_project(workdir, VALID.replace(old, new, 1))
+    assert old in VALID_CONFIG
+    write_project(workdir, VALID_CONFIG.replace(old, new, 1))
     before = sorted(p.name for p in workdir.rglob("*"))
     result = run_pingen("build")
     assert result.exit_code == 2, result.stderr
@@ -315,7 +297,7 @@ def test_each_loader_error_names_file_and_line(
 
 
 def test_several_errors_are_reported_together(tmp_path: Path) -> None:
-    text = VALID.replace("    pins:\n", "    includeSubdomains: true\n    pins:\n").replace(
+    text = VALID_CONFIG.replace("    pins:\n", "    includeSubdomains: true\n    pins:\n").replace(
         "path: out/custom.txt", "path: /abs"
     )
     with pytest.raises(ConfigErrors) as raised:
@@ -339,7 +321,7 @@ def test_bad_file_level_errors(run_pingen: CliRunner, workdir: Path) -> None:
 
 def test_input_size_is_capped(tmp_path: Path) -> None:
     path = tmp_path / "pins.yaml"
-    path.write_text(VALID + "#" * (1024 * 1024))
+    path.write_text(VALID_CONFIG + "#" * (1024 * 1024))
     with pytest.raises(ConfigError, match="capped at 1 MiB"):
         load_config(path, today=TODAY)
 
@@ -351,8 +333,8 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     bomb = "\n".join(levels) + "\n"
     started = time.monotonic()
     for text in (
-        bomb + VALID,  # unknown keys holding the bomb
-        VALID.replace("    pins:\n", "    report_uris: *a11\n    pins:\n").replace(
+        bomb + VALID_CONFIG,  # unknown keys holding the bomb
+        VALID_CONFIG.replace("    pins:\n", "    report_uris: *a11\n    pins:\n").replace(
             "version: 1\n", "version: 1\n" + "\n".join(f"x{line}" for line in levels) + "\n"
         ),
     ):
@@ -414,6 +396,8 @@ def test_output_path_cannot_escape_through_a_symlink(tmp_path: Path) -> None:
 
 
 def test_level_given_overrides_inferred(tmp_path: Path) -> None:
-    text = VALID.replace("        label: live\n", "        label: live\n        level: root\n")
+    text = VALID_CONFIG.replace(
+        "        label: live\n", "        label: live\n        level: root\n"
+    )
     (domain,) = load_config(write_project(tmp_path, text), today=TODAY).domains
     assert domain.pins[0].level is Level.ROOT

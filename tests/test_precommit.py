@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from tests.conftest import CliRunner
+from tests.support.git import git
+from tests.support.paths import REPO
 from tests.support.samples import PIN_B, template_project
-
-REPO = Path(__file__).resolve().parent.parent
 
 CONFIG = template_project("generated/pins.json")
 TEMPLATE = """\
@@ -26,15 +26,6 @@ TEMPLATE = """\
 {%- for d in domains %}{{ d.host | tojson }}: {{ d.pins | map(attribute='sha256') | list | tojson }}
 {%- endfor %}}}
 """
-
-
-def git(folder: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-    )
 
 
 def test_hook_files_pattern_matches_configs_and_outputs() -> None:

@@ -37,14 +37,13 @@ from pingen.model import Config, Domain, Output, Pin, PinSource
 from pingen.render import platforms, urlsession
 from pingen.render.pipeline import render_output
 from pingen.spki import KeyType
-from tests import test_platform_differential as differential
 from tests.conftest import CliRunner
-from tests.support import rendering
+from tests.support import platform_lookups, rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT
 from tests.support.docs import docs_text
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.pki import CA, pem_of, write_pem
-from tests.test_render_trustkit import parse, source_bytes, source_of, swift_string, walk
+from tests.support.swift import parse, source_bytes, source_of, swift_string, walk
 
 A, B, C, D = fake_pin("a"), fake_pin("b"), fake_pin("c"), fake_pin("d")
 HOSTILE_LABEL = 'evil */ /* "q" $x \\(y) \\ back\nslash\r\u2028 end #endif'
@@ -949,12 +948,12 @@ def urlsession_lookup(swift: str) -> Any:
     return lookup
 
 
-@differential.DIFFERENTIAL
-@given(differential.configs(same_level=False, report_only=True))
+@platform_lookups.DIFFERENTIAL
+@given(platform_lookups.configs(same_level=False, report_only=True))
 def test_urlsession_file_and_model_agree(cfg: Config) -> None:
     swift = render(cfg, output("urlsession", OUT, alamofire=True))
-    differential.agree(
-        differential.model_lookup(platforms.URLSESSION, cfg), urlsession_lookup(swift), cfg
+    platform_lookups.agree(
+        platform_lookups.model_lookup(platforms.URLSESSION, cfg), urlsession_lookup(swift), cfg
     )
 
 

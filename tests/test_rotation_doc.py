@@ -19,7 +19,6 @@ import pytest
 from tests.support.docs import docs_text
 from tests.support.pki import CA, Leaf, key_pem, pem_of
 
-REPO = Path(__file__).resolve().parent.parent
 HOST = "api.example.test"
 
 pytestmark = pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX shell")
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX she
 def hook_script() -> str:
     text = docs_text()
     match = re.search(r"<!-- pingen-guard-hook:[^>]*-->\n```sh\n(.*?)```", text, re.DOTALL)
-    assert match, "README.md lost its marked deploy-hook script"
+    assert match, "the docs lost their marked deploy-hook script"
     return match.group(1)
 
 

@@ -21,12 +21,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
+from tests.support.folders import snapshot
+from tests.support.paths import REPO
 from tests.support.pki import CA, new_key, now, pem_of, public_key_pem
 from tests.support.samples import PIN_C
 from tests.support.servers import tls_server
-from tests.test_cli_errors import snapshot
 
-REPO = Path(__file__).resolve().parent.parent
 HOST = "api.example.com"
 ROOT = CA.root("Rough Edges Root")
 INTER = ROOT.intermediate("Rough Edges CA")

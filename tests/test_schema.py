@@ -16,9 +16,9 @@ from pingen.config.jsonschema import dumps, json_schema
 from pingen.config.load import load_config
 from pingen.errors import ConfigError
 from tests.conftest import CliRunner
+from tests.support.paths import REPO
 from tests.support.samples import PIN_A, PIN_B
 
-REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "schema" / "pins.schema.json"
 TODAY = dt.date(2026, 11, 27)
 

@@ -31,10 +31,11 @@ import yaml
 from pingen.render import ios_plist
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
+from tests.support.git import git
+from tests.support.info_plist import build_plist, config_text, pinned_of
+from tests.support.paths import REPO
 from tests.support.pki import CA, write_pem
 from tests.support.samples import PIN_A, PIN_B, PIN_C, two_root_config
-from tests.test_ios_plist_ownership import config_text, pinned_of
-from tests.test_ios_plist_ownership import run as run_plist_build
 
 # ---------------------------------------------------------------------------------------
 # sec: attacks 1, 2, 3, 6, 7, 11; issue 10 item 7; keygen's asset folders
@@ -546,15 +547,6 @@ def test_init_refuses_a_trust_file_outside_the_repository(
     assert not (repo / "pins.yaml").exists()
 
 
-def git(folder: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_diff_base_confines_the_old_revision(run_pingen: CliRunner, tmp_path: Path) -> None:
     """The old pins.yaml named a committed link to a file outside: refused as build
     would refuse it, and its target is never read."""
@@ -788,8 +780,6 @@ def test_a_template_must_render_the_notice(run_pingen: CliRunner, tmp_path: Path
     assert message.startswith("t.j2:1: template t.j2 never renders `notice`")
     assert "put `{{ notice }}` in a comment at its top" in message
 
-
-REPO = Path(__file__).resolve().parent.parent
 
 # -- keygen: never into a folder that ships inside the app ------------------------------
 
@@ -1115,7 +1105,7 @@ def test_the_action_writes_outputs_with_a_random_delimiter() -> None:
 
 
 def test_a_diff_file_input_with_a_newline_is_refused(tmp_path: Path, run_pingen: CliRunner) -> None:
-    from tests.test_action import git, run_action
+    from tests.support.action import run_action
 
     folder = tmp_path / "workspace"
     folder.mkdir()
@@ -1195,7 +1185,7 @@ def test_deep_nesting_is_exit_2_without_a_traceback(
         + deep
         + b"</dict></plist>\n"
     )
-    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), xml, capsys)
+    code, err, _ = build_plist(tmp_path, config_text("api.example.com"), xml, capsys)
     assert code == 2 and "deeper than 256 levels" in err and "Traceback" not in err
     assert (tmp_path / "Info.plist").read_bytes() == xml
 
@@ -1205,14 +1195,14 @@ def test_deep_binary_nesting_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
     for _ in range(300):
         value = [value]
     data = plistlib.dumps({"X": value}, fmt=plistlib.FMT_BINARY)
-    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
+    code, err, _ = build_plist(tmp_path, config_text("api.example.com"), data, capsys)
     assert code == 2 and "deeper than 256 levels" in err
 
 
 def test_a_file_over_8_mib_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     big = plistlib.dumps({"Blob": b"\0" * (6 * 1024 * 1024)})  # base64 makes it ~8.2 MiB
     assert len(big) > 8 * 1024 * 1024
-    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), big, capsys)
+    code, err, _ = build_plist(tmp_path, config_text("api.example.com"), big, capsys)
     assert code == 2 and "over 8 MiB" in err
 
 
@@ -1225,7 +1215,7 @@ def test_a_shared_ats_object_in_a_binary_plist_is_copied_before_editing(
     data = plistlib.dumps({"NSAppTransportSecurity": ats, "Other": ats}, fmt=plistlib.FMT_BINARY)
     loaded = plistlib.loads(data)
     assert loaded["Other"] is loaded["NSAppTransportSecurity"]  # shared, as attacked
-    code, err, result = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
+    code, err, result = build_plist(tmp_path, config_text("api.example.com"), data, capsys)
     assert code == 0, err
     assert result is not None and result["Other"] == {"NSAllowsArbitraryLoads": False}
     assert "api.example.com" in pinned_of(result)
@@ -1237,7 +1227,7 @@ def test_a_duplicate_key_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixt
         b"<key>CFBundleVersion</key><string>1</string>"
         b"<key>CFBundleVersion</key><string>2</string></dict></plist>\n"
     )
-    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), xml, capsys)
+    code, err, _ = build_plist(tmp_path, config_text("api.example.com"), xml, capsys)
     assert code == 0, err
     assert "the key 'CFBundleVersion' appears twice" in err
 
@@ -1274,7 +1264,7 @@ def test_a_duplicate_key_in_a_binary_plist_is_a_warning(
     data = binary_with_duplicate_key()
     assert plistlib.loads(data) == {"CFBundleVersion": "2"}  # what plistlib makes of it
     assert ios_plist.binary_duplicate_keys(data) == ["CFBundleVersion"]
-    code, err, _ = run_plist_build(tmp_path, config_text("api.example.com"), data, capsys)
+    code, err, _ = build_plist(tmp_path, config_text("api.example.com"), data, capsys)
     assert code == 0, err
     assert "the key 'CFBundleVersion' appears twice" in err
 

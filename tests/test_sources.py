@@ -14,8 +14,7 @@ from pingen.errors import ConfigError
 from pingen.model import Config, Level, PinSource
 from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner
-from tests.support.samples import PIN_A
-from tests.test_load import TODAY
+from tests.support.samples import PIN_A, TODAY
 
 CONFIG = """\
 version: 1

@@ -23,11 +23,12 @@ from pingen.pki.catalog import load_catalog, lookup_root
 from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner
 from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.paths import REAL_CHAINS
 from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
 
-REAL = Path(__file__).parent / "data" / "real-chains"
-APP_ENGINE_CHAIN = REAL / "YR1-2026-09-18-1.pem"  # sync-ledger.live, leaf <- YR1 <- YR (by X1)
+# sync-ledger.live, leaf <- YR1 <- YR (by X1)
+APP_ENGINE_CHAIN = REAL_CHAINS / "YR1-2026-09-18-1.pem"
 HOST = "sync-ledger.live"
 AT = "2026-08-01"
 NOW = dt.datetime.now(dt.UTC)
@@ -236,7 +237,7 @@ def test_suggest_with_a_broken_catalog_names_it(run_pingen: CliRunner, workdir: 
 
 
 def test_suggest_for_a_ca_outside_the_catalog_pins_the_chain_root(run_pingen: CliRunner) -> None:
-    chain = REAL / "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2024-08-01-1.pem"
+    chain = REAL_CHAINS / "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2024-08-01-1.pem"
     result = run_pingen("suggest", "spotaxis.com", "--chain", str(chain), "--at", "2024-01-01")
     assert result.exit_code == 0, result.stderr
     assert "    - root: USERTrust RSA Certification Authority\n" in result.stdout
@@ -305,11 +306,11 @@ def test_a_provider_that_does_not_name_todays_ca_keeps_it_and_warns(
     run_pingen: CliRunner, chain: str, at: str, host: str, provider: str, today: str, named: str
 ) -> None:
     result = run_pingen(
-        "suggest", host, "--chain", str(REAL / chain), "--provider", provider, "--at", at
+        "suggest", host, "--chain", str(REAL_CHAINS / chain), "--provider", provider, "--at", at
     )
     assert result.exit_code == 0, result.stderr
     # The root today's chain verifies to is pinned, so the set matches what is served ...
-    assert todays_anchor(REAL / chain, host, at) in suggested_pins(result.stdout)
+    assert todays_anchor(REAL_CHAINS / chain, host, at) in suggested_pins(result.stdout)
     # ... and so are the provider's CAs, with a warning that they are not today's.
     assert f"    - root: {named}\n" in result.stdout
     (warning,) = [line for line in result.stdout.splitlines() if line.startswith("# warning:")]

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
+from tests.support.paths import REAL_CHAINS
 
-REAL = Path(__file__).parent / "data" / "real-chains"
 OFFLINE = "Dk6qPzGm4UDB5oP6sTZKF5bKDmLqF7X3vV1Ncr7RfXo="  # a key nobody serves
 GEN_X_RSA = ("R10", "R11", "R12", "R13", "R14")
 GEN_X_ECDSA = ("E5", "E6", "E7", "E8", "E9")
@@ -52,7 +52,9 @@ def leaf_pin(case: Case) -> str:
 
     from pingen.spki import pin_of_certificate
 
-    return pin_of_certificate(x509.load_pem_x509_certificates((REAL / case.chain).read_bytes())[0])
+    return pin_of_certificate(
+        x509.load_pem_x509_certificates((REAL_CHAINS / case.chain).read_bytes())[0]
+    )
 
 
 def judged(run: CliRunner, folder: Path, case: Case) -> dict[str, dict[str, str]]:
@@ -62,7 +64,7 @@ def judged(run: CliRunner, folder: Path, case: Case) -> dict[str, dict[str, str]
         "--format",
         "json",
         "--chain",
-        str(REAL / case.chain),
+        str(REAL_CHAINS / case.chain),
         "--domain",
         case.host,
         "--at",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -15,8 +14,8 @@ from pingen.model import Domain, Level, Pin, PinSet, PinSource
 from pingen.pki.catalog import lookup_root
 from pingen.spki import pin_of_certificate, pin_of_public_key
 from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.paths import REAL_CHAINS
 
-REAL_CHAINS = Path(__file__).parent / "data" / "real-chains"
 NOW = dt.datetime.now(dt.UTC)
 A_YEAR_ON = (NOW + dt.timedelta(days=365)).date()  # the synthetic CA lives ten years
 

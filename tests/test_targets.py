@@ -5,12 +5,12 @@ with `pingen build --target NAME --into DIR`."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CliRunner
+from tests.support.git import git
 from tests.support.samples import PIN_A, PIN_B
 
 PINS = f"""\
@@ -45,17 +45,6 @@ targets:
 IOS_FILE = "App/Pinning/TrustKitConfig.swift"
 NSC_FILE = "app/src/main/res/xml/network_security_config.xml"
 KT_FILE = "app/src/main/java/com/example/net/CertificatePins.kt"
-
-
-def git(folder: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
 
 
 def commit(folder: Path, message: str) -> str:

@@ -11,10 +11,11 @@ from typing import Any  # a parsed JSON report: its shape is what the test asser
 import pytest
 
 from tests.conftest import CliRunner
+from tests.support.paths import REAL_CHAINS
 from tests.support.pki import CA, pem_of, write_pem
 
-REAL = Path(__file__).parent / "data" / "real-chains"
-R10_CHAIN = REAL / "R10-2025-04-30-1.pem"  # qubis.pl, 2025-01-30 .. 2025-04-30, sent: leaf, R10
+# qubis.pl, 2025-01-30 .. 2025-04-30, sent: leaf, R10
+R10_CHAIN = REAL_CHAINS / "R10-2025-04-30-1.pem"
 ISRG_ROOT_X1 = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
 R10 = "K7rZOrXHknnsEhUH8nLL4MZkejquUuIvOIr6tCa0rbo="
 QUBIS_LEAF = "e0X/CQHTs6S9DP1Fcfou1nY9yc1o2DDj/aAyAavSSmM="
@@ -83,7 +84,7 @@ def test_leaf_pin_of_a_90_day_certificate(run_pingen: CliRunner, workdir: Path) 
 
 
 def test_misordered_chain_builds_to_the_store_root(run_pingen: CliRunner, workdir: Path) -> None:
-    chain = REAL / "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2025-06-28-1.pem"
+    chain = REAL_CHAINS / "Sectigo_RSA_Domain_Validation_Secure_Server_CA-2025-06-28-1.pem"
     config(workdir, "lilaastrology.com", (USERTRUST_RSA, "USERTrust"), (OFFLINE, "offline"))
     code, entry = verify_json(
         run_pingen,

@@ -20,7 +20,6 @@ from tests.support.pki import CA, write_pem
 from tests.support.samples import PIN_B
 from tests.support.servers import tls_server
 
-REPO = Path(__file__).resolve().parent.parent
 HOST = "api.example.test"
 # Within the test CA's lifetime, counted from today as the test certificates are.
 EXPIRES = (dt.date.today() + dt.timedelta(days=200)).isoformat()
@@ -44,7 +43,7 @@ fi
 def watch_script() -> str:
     text = docs_text()
     match = re.search(r"<!-- pingen-watch-script:[^>]*-->\n```sh\n(.*?)```", text, re.DOTALL)
-    assert match, "README.md lost its marked weekly verify script"
+    assert match, "the docs lost their marked weekly verify script"
     return match.group(1)
 
 

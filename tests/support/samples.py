@@ -1,9 +1,31 @@
-"""Pins the tests share: two real roots and two keys nobody serves."""
+"""Pins the tests share (two real roots and two keys nobody serves) and configs built on them."""
+
+import datetime as dt
 
 PIN_A = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="  # ISRG Root X1
 PIN_B = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="  # ISRG Root X2
 PIN_C = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
 PIN_D = "YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="
+
+# The day the loader tests load as (never the real today).
+TODAY = dt.date(2026, 11, 27)
+
+# A pins.yaml every rule accepts: one domain, a pin and a backup, one template output.
+VALID_CONFIG = f"""\
+version: 1
+defaults:
+  expires: 2027-06-30
+domains:
+  api.example.com:
+    pins:
+      - sha256: {PIN_A}
+        label: live
+      - sha256: {PIN_B}
+        backup: true
+outputs:
+  - template: t.j2
+    path: out/custom.txt
+"""
 
 
 def two_root_config(expires: str = "2030-06-30") -> str:
