@@ -3,7 +3,7 @@
 The file holds the policy table, a `URLSessionDelegate`, SPKI hashing and (with
 `alamofire: true`) an Alamofire 5 evaluator and `ServerTrustManager`. What it does on a
 connection is decided by one pure function, `decide`, whose Python mirror is
-`decide` below; tests/test_render_urlsession.py keeps the two in step.
+`decide` below; tests/render/test_render_urlsession.py keeps the two in step.
 
 Platform facts the generated code relies on (each cited where it is used):
 - iOS has no API returning a key's SubjectPublicKeyInfo, so the SPKI is rebuilt as a

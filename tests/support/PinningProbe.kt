@@ -1,4 +1,4 @@
-// A test client for generated OkHttp pins (tests/test_render_okhttp.py), compiled once per
+// A test client for generated OkHttp pins (tests/render/test_render_okhttp.py), compiled once per
 // test session together with the generated files.
 //
 //   java pingen.probe.PinningProbeKt ROOTS.pem  < requests

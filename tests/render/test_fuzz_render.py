@@ -2,7 +2,7 @@
 `render_all`: every output parses as its platform reads it, carries every host, pin and
 report URI intact and every label as its comment, and is the same bytes on every run.
 
-Kotlin is rendered too but not compiled here (kotlinc is slow; tests/test_render_okhttp.py
+Kotlin is rendered too but not compiled here (kotlinc is slow; tests/render/test_render_okhttp.py
 compiles hostile labels).
 """
 

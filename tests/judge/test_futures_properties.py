@@ -309,7 +309,7 @@ def test_cloudflare_may_issue_from_four_cas() -> None:
         assert name in switch.message
 
 
-# The sets of issue 11's ten cases (tests/test_survival_cases.py): every message's advice,
+# The sets of issue 11's ten cases (tests/judge/test_survival_cases.py): every message's advice,
 # followed, comes out ok. (chain, day, pins, expires, provider)
 GEN_X_RSA = tuple(f"intermediate: R1{n}" for n in range(5))
 ISSUE_CASES = [

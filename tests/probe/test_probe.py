@@ -1,7 +1,7 @@
 """`pingen probe` with Python `ssl` clients on loopback: SNI picks the certificate, CONNECT
 tunnels reach the same hosts, and the verdicts, the table, the JSON report and the exit
 code say what the clients did. Every probe runs in its own process and stops by itself.
-(The JVM/OkHttp proof is tests/test_probe_okhttp.py.)"""
+(The JVM/OkHttp proof is tests/probe/test_probe_okhttp.py.)"""
 
 from __future__ import annotations
 
