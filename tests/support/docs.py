@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 
 

@@ -21,7 +21,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 PROBE = Path(__file__).with_name("PinningProbe.kt")
 PROBE_MAIN = "pingen.probe.PinningProbeKt"
 

@@ -22,7 +22,8 @@ from pingen.judge.findings import (
     status_of,
     with_tables,
 )
-from tests.support.docs import PAGES, REPO
+from tests.support.docs import PAGES
+from tests.support.paths import REPO
 
 
 def test_every_generated_table_of_the_docs_is_current() -> None:
