@@ -355,6 +355,8 @@ class _Reader:
             Kind.INTEGER: self.integer,
             Kind.EXPIRY: self.expiry,
             Kind.STRING_LIST: self.string_list,
+            # a SECTION spec always names its section (Spec's declarations); the field is
+            # optional only for the other kinds
             Kind.SECTION: lambda n, s, k: self.mapping(n, s.section),  # type: ignore[arg-type]
             Kind.SECTION_LIST: lambda n, s, k: self.sequence(n, f"`{k}`"),
             Kind.SECTION_MAP: lambda n, s, k: self.pairs(n, f"`{k}`"),

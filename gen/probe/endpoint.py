@@ -288,7 +288,7 @@ class ProbeServer:
         self._key_files: dict[str, Path] = {}
         self._intermediate: ProbeCA | None = None  # accept mode with a CA-level pin
         self._base = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._base.sni_callback = self._choose  # type: ignore[assignment]
+        self._base.sni_callback = self._choose
         self._stopping: asyncio.Event | None = None
         self._limit: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -309,12 +309,12 @@ class ProbeServer:
         name = network_name(server_name) if server_name else self._fallback_names.get(id(sslobj))
         if not name:
             self._note_other("(no server name)")
-            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME  # type: ignore[attr-defined,no-any-return]
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         self._names[id(sslobj)] = name
         target = self.target_for(name)
         if target is None or (name not in self._contexts and len(self._contexts) >= MAX_NAMES):
             self._note_other(name)
-            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME  # type: ignore[attr-defined,no-any-return]
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         sslobj.context = self._context_for(name, target)
         return None
 

@@ -65,13 +65,16 @@ class ProbeCA:
         from cryptography.hazmat.primitives.asymmetric import rsa
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+        # `key` is pingen's own or --key, whose pin pins.yaml must hold (commands.probe):
+        # the key of a certificate, though PrivateKeyTypes also spans DH, X25519 and ML-DSA
+        # keys, which cryptography would refuse here with a TypeError.
         public = key.public_key()
         is_rsa = isinstance(public, rsa.RSAPublicKey)
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
             .issuer_name(self.cert.subject)
-            .public_key(public)  # type: ignore[arg-type]
+            .public_key(public)  # type: ignore[arg-type]  # a certificate's key: see above
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - _BACKDATE)
             .not_valid_after(now + dt.timedelta(days=LEAF_DAYS))
@@ -86,7 +89,7 @@ class ProbeCA:
                 critical=False,
             )
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),  # type: ignore[arg-type]
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                 critical=False,
             )
         )
@@ -291,6 +294,8 @@ def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
             f"{cert.not_valid_after_utc:%Y-%m-%d}: remove the folder to "
             "make a new one (and install the new CA on the devices)"
         )
+    # The key is the probe CA certificate's (its pin was compared above), so it signs
+    # certificates; load_pem_private_key types it as any private key.
     return ProbeCA(cert, key)  # type: ignore[arg-type]
 
 

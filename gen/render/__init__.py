@@ -77,7 +77,7 @@ class RenderedFile:
 
 def adapter_for(output_type: str) -> Adapter:
     module = importlib.import_module(f"pingen.render.{ADAPTERS[output_type]}")
-    return module  # type: ignore[return-value]
+    return module
 
 
 # -- what adapters share -------------------------------------------------------------

@@ -7,11 +7,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, TypedDict
 
 import click
 
-STYLES: dict[str, dict[str, object]] = {
+
+class Style(TypedDict, total=False):
+    """The keyword arguments of click.style that pingen uses."""
+
+    fg: str
+    bold: bool
+    dim: bool
+
+
+STYLES: dict[str, Style] = {
     # pingen diff
     "add": {"fg": "green"},
     "remove": {"fg": "red"},
@@ -40,7 +49,7 @@ def _is_terminal(stream: TextIO) -> bool:
 def paint(text: str, style: str, colour: bool) -> str:
     if not colour or style not in STYLES:
         return text
-    return click.style(text, **STYLES[style])  # type: ignore[arg-type]
+    return click.style(text, **STYLES[style])
 
 
 class _Named(Protocol):
