@@ -1,6 +1,6 @@
 """Errors and diagnostics that reach the user.
 
-Every error carries the exit code of the contract and, where it applies, the place
+Every error carries its exit code (README.md, "Exit codes") and, where it applies, the place
 in the user's file, so the CLI can print `FILE:LINE:COL: message` and exit without a
 traceback.
 """

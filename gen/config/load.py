@@ -4,7 +4,7 @@
 
 The YAML is composed into nodes (which keep their positions) and read against the
 declarations in `pingen.config.schema`. Nothing is silently ignored: duplicate keys,
-unknown keys (with a "did you mean"), wrong types and every rule of the contract are
+unknown keys (with a "did you mean"), wrong types and every rule of docs/pins-yaml.md are
 errors. Independent errors are collected and reported together.
 """
 

@@ -54,7 +54,7 @@ class ChainEntry:
     name: str  # the common name (or O/OU), for people
     key: KeyType | None = None  # the certificate's key type
 
-    def as_json(self) -> dict[str, str]:  # the contract's shape: `key` stays internal
+    def as_json(self) -> dict[str, str]:  # docs/judgement.md's shape: `key` stays internal
         return {
             "level": self.level.value,
             "subject": self.subject,
