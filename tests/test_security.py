@@ -31,6 +31,7 @@ import yaml
 from pingen.render import ios_plist
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
+from tests.support.folders import snapshot
 from tests.support.git import git
 from tests.support.info_plist import build_plist, config_text, pinned_of
 from tests.support.paths import REPO
@@ -64,18 +65,6 @@ def project(folder: Path, outputs: str, files: dict[str, str] | None = None) -> 
         path.write_text(text)
     (folder / "pins.yaml").write_text(CONFIG + outputs)
     return folder
-
-
-def snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every file below `folder` (links as their target), to prove nothing was written."""
-    seen: dict[str, bytes | str] = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if path.is_symlink():
-            seen[name] = os.readlink(path)
-        elif path.is_file():
-            seen[name] = path.read_bytes()
-    return seen
 
 
 def refused(run_pingen: CliRunner, folder: Path, *args: str) -> str:

@@ -20,6 +20,7 @@ from pingen.model import Domain
 from pingen.pki.chain import TrustStore
 from tests.conftest import CliRunner
 from tests.support.docs import docs_text
+from tests.support.folders import snapshot
 from tests.support.pki import (
     CA,
     Leaf,
@@ -104,10 +105,6 @@ def _pin_of_key(key: PrivateKey) -> str:
 
 def write_chain(folder: Path, leaf: Leaf, name: str = "new.pem") -> Path:
     return write_pem(folder / name, *leaf.chain())
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 # -- certificates -----------------------------------------------------------------

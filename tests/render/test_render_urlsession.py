@@ -42,6 +42,7 @@ from tests.support import platform_lookups, rendering
 from tests.support.apple_symbols import ALAMOFIRE, APPLE, SWIFT
 from tests.support.docs import docs_text
 from tests.support.models import config, domain, fake_pin, output, pin
+from tests.support.offline_verify import chain_problems
 from tests.support.pki import CA, pem_of, write_pem
 from tests.support.swift import parse, source_bytes, source_of, swift_string, walk
 
@@ -964,23 +965,12 @@ def verify_problems(
     run: CliRunner, folder: Path, root: Any, chain: bytes, pins: list[str], outputs: str
 ) -> tuple[int, list[dict[str, str]]]:
     write_pem(folder / "roots.pem", root.cert)
-    (folder / "chain.pem").write_bytes(chain)
     lines = "".join(f"      - sha256: {p}\n" for p in pins)
     (folder / "pins.yaml").write_text(
         "version: 1\ndefaults:\n  expires: never\ntrust:\n  ca_file: roots.pem\n"
         f"domains:\n  api.example.com:\n    pins:\n{lines}outputs:\n{outputs}"
     )
-    result = run(
-        "verify",
-        "--chain",
-        "chain.pem",
-        "--domain",
-        "api.example.com",
-        "--format",
-        "json",
-        cwd=folder,
-    )
-    return result.exit_code, json.loads(result.stdout)["domains"][0]["problems"]
+    return chain_problems(run, folder, chain)
 
 
 URLSESSION_OUTPUT = "  - type: urlsession\n    path: ios/PinnedTrust.swift\n"

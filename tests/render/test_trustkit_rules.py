@@ -26,6 +26,7 @@ from pingen.render.trustkit_rules import (
 )
 from pingen.spki import KeyType, key_type_of, pin_of_der_spki, pin_of_public_key
 from tests.conftest import CliRunner
+from tests.support.offline_verify import chain_problems
 from tests.support.pki import CA, pem_of, write_pem
 from tests.support.samples import PIN_A, PIN_B
 
@@ -426,35 +427,20 @@ def p521_leaf_chain() -> tuple[CA, CA, str, bytes]:
     return root, inter, leaf.pin, pem_of(leaf.chain())
 
 
-def verify_codes(run: CliRunner, folder: Path, chain: bytes) -> tuple[int, list[dict[str, str]]]:
-    (folder / "chain.pem").write_bytes(chain)
-    result = run(
-        "verify",
-        "--chain",
-        "chain.pem",
-        "--domain",
-        "api.example.com",
-        "--format",
-        "json",
-        cwd=folder,
-    )
-    return result.exit_code, json.loads(result.stdout)["domains"][0]["problems"]
-
-
 def test_verify_fails_a_chain_trustkit_stops_at_before_a_pin(
     run_pingen: CliRunner, workdir: Path, p521_leaf_chain: tuple[CA, CA, str, bytes]
 ) -> None:
     root, _, leaf_pin, chain = p521_leaf_chain
     write_pem(workdir / "roots.pem", root.cert)
     chain_project(workdir, [leaf_pin, PIN_B], TRUSTKIT)
-    code, problems = verify_codes(run_pingen, workdir, chain)
+    code, problems = chain_problems(run_pingen, workdir, chain)
     unhashable = [p for p in problems if p["code"] == "trustkit-unhashable"]
     assert code == 1 and len(unhashable) == 1 and unhashable[0]["severity"] == "fail"
     assert "EC P-521 key of the leaf api.example.com" in unhashable[0]["message"]
     assert "even with `enforce: false`" in unhashable[0]["message"]
     # Without a TrustKit-based output, nothing runs that check.
     chain_project(workdir, [leaf_pin, PIN_B], NSC)
-    code, problems = verify_codes(run_pingen, workdir, chain)
+    code, problems = chain_problems(run_pingen, workdir, chain)
     assert "trustkit-unhashable" not in [p["code"] for p in problems]
 
 
@@ -464,7 +450,7 @@ def test_verify_passes_when_trustkit_meets_a_pin_above_the_key_it_cannot_hash(
     root, inter, _, chain = p521_leaf_chain
     write_pem(workdir / "roots.pem", root.cert)
     chain_project(workdir, [inter.pin, PIN_B], JSON)
-    code, problems = verify_codes(run_pingen, workdir, chain)
+    code, problems = chain_problems(run_pingen, workdir, chain)
     assert "trustkit-unhashable" not in [p["code"] for p in problems]
     assert code == 0
 
@@ -484,7 +470,7 @@ def test_verify_checks_a_stated_key_against_the_live_key(
         f"domains:\n  api.example.com:\n    pins:\n      - sha256: {inter.pin}\n"
         f"        key: {stated}\n      - sha256: {PIN_B}\n        backup: true\n"
     )
-    _, problems = verify_codes(run_pingen, workdir, chain)
+    _, problems = chain_problems(run_pingen, workdir, chain)
     found = [p for p in problems if p["code"] == "key-mismatch"]
     assert bool(found) is mismatch
     if mismatch:
@@ -534,7 +520,7 @@ def test_verify_judges_trustkit_for_a_target_s_outputs_too(
         "  []\ntargets:\n  ios:\n    outputs:\n"
         "      - type: trustkit\n        path: App/TrustKitConfig.swift\n",
     )
-    code, problems = verify_codes(run_pingen, workdir, chain)
+    code, problems = chain_problems(run_pingen, workdir, chain)
     assert code == 1
     assert [p["code"] for p in problems if p["code"] == "trustkit-unhashable"] == [
         "trustkit-unhashable"
