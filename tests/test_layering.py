@@ -117,6 +117,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
         "pingen.model",
         "pingen.hosts",
         "pingen.data",
+        "pingen.nodes",
     ),
     ("pingen.pki",),
     ("pingen.config",),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pingen.config import schema
-from pingen.config.schema import Field, Kind, Section
+from pingen.nodes import Field, Kind, Section
 from pingen.spki import CANONICAL_PIN, KEY_TYPE_NAME, OKHTTP_PREFIX
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

@@ -2,29 +2,28 @@
 
     load_config(path) -> Config
 
-The YAML is composed into nodes (which keep their positions) and read against the
-declarations in `pingen.config.schema`. Nothing is silently ignored: duplicate keys,
-unknown keys (with a "did you mean"), wrong types and every rule of docs/pins-yaml.md are
-errors. Independent errors are collected and reported together.
+Three steps: the YAML is composed into nodes (which keep their positions); each
+mapping is checked against the declarations in `pingen.config.schema` by
+`pingen.config.check` as the builder here reaches it; and the builder makes the model,
+with the rules between fields, the paths pins.yaml names, and each pin's source
+resolved by `pingen.config.pin_sources` through the lookups passed in. Every rule of
+docs/pins-yaml.md is an error; independent errors are collected and reported together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import re
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pingen.config import schema
-from pingen.config.schema import Field, Kind, Section
+from pingen.config.check import Fatal, PinsYamlChecker
+from pingen.config.pin_sources import Lookups, PinSources, Resolved, Unresolved, disk_lookups
 from pingen.confine import Repository, confine, confine_output, file_key, repository_of
-from pingen.errors import ConfigError, Diagnostic, Location, raise_together
+from pingen.errors import ConfigError, Location, raise_together
 from pingen.hosts import idna2003_warning, normalize_host, parse_address
 from pingen.model import (
     Address,
@@ -39,36 +38,34 @@ from pingen.model import (
     Trust,
     frozen_mapping,
 )
+from pingen.nodes import Value
 from pingen.pki.sources import MAX_KEY_FILE_BYTES
-from pingen.spki import KeyType, normalize_pin
+from pingen.spki import KeyType
 
 if TYPE_CHECKING:
     import yaml
 
 MAX_CONFIG_BYTES = 1024 * 1024
-MAX_NODES = 200_000  # far above any real pins.yaml; stops alias bombs early
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# A pin source resolved: its hash, the level, label and key type it implies (None: unknown).
-_Resolved = tuple[str, Level | None, str | None, KeyType | None]
-_PRIVATE_KEY_WARNING = (
-    "{file} holds a private key: a private key does not belong in an app repository. "
-    "Pin its public key instead (`openssl pkey -in {file} -pubout`), and keep the "
-    "private key offline"
-)
 
 
 def load_config(
-    path: Path | str, *, today: dt.date | None = None, repository: Repository | None = None
+    path: Path | str,
+    *,
+    today: dt.date | None = None,
+    repository: Repository | None = None,
+    lookups: Lookups | None = None,
 ) -> Config:
     """Read and validate pins.yaml. Raises ConfigError (exit 2) on any problem.
 
     `today` decides which expiry dates are in the past (tests pass a fixed one).
     `repository`: where the paths it names may lead (default: the git work tree
     holding it, else its folder; `diff --base` passes its copy of the old revision).
+    `lookups`: what pins name besides pins.yaml (default: key files on disk, the CA catalog).
     """
     path = Path(path)
     _refuse_linked_out(path, repository)
-    return load_config_text(_read_text(path), path, today=today, repository=repository)
+    text = _read_text(path)
+    return load_config_text(text, path, today=today, repository=repository, lookups=lookups)
 
 
 def _refuse_linked_out(path: Path, repository: Repository | None) -> None:
@@ -86,14 +83,19 @@ def _refuse_linked_out(path: Path, repository: Repository | None) -> None:
 
 
 def load_config_text(
-    text: str, path: Path, *, today: dt.date | None = None, repository: Repository | None = None
+    text: str,
+    path: Path,
+    *,
+    today: dt.date | None = None,
+    repository: Repository | None = None,
+    lookups: Lookups | None = None,
 ) -> Config:
     """`load_config` on text said to be `path`'s (an edit before it is written)."""
     root = _compose(text, path)
-    reader = _Reader(path, today or dt.date.today(), repository)
-    config = reader.config(root)
-    raise_together(reader.errors)
-    assert config is not None  # no errors: the reader built it
+    check = PinsYamlChecker(path, today or dt.date.today())
+    config = _Builder(check, repository, lookups or disk_lookups()).config(root)
+    raise_together(check.errors)
+    assert config is not None  # no errors: the builder built it
     return config
 
 
@@ -215,244 +217,34 @@ def _compose(text: str, path: Path) -> yaml.Node:
     return node
 
 
-@dataclass
-class _Value:
-    """A validated value and the node it came from (for locations)."""
+class _Builder:
+    """The model from pins.yaml's checked nodes: domains, pins (their sources resolved
+    through `PinSources`), outputs and targets, with the rules between fields and the
+    paths pins.yaml names (pingen.confine)."""
 
-    value: Any
-    node: yaml.Node
-
-
-class _Fields(dict[str, _Value]):
-    """The valid values of a mapping; `present` also names keys whose value was wrong."""
-
-    present: frozenset[str] = frozenset()
-
-
-class _Fatal(Exception):
-    """Stop reading: the rest would only repeat the same error."""
-
-
-class _Reader:
-    def __init__(self, path: Path, today: dt.date, repository: Repository | None) -> None:
-        self.path = path  # as the user wrote it: messages name it so
-        self.root = path.absolute().parent
-        self.repository = repository or repository_of(path)
-        self.inputs: set[Path] = {Path(os.path.realpath(path))}  # every file read (real paths)
-        self.today = today
-        self.errors: list[ConfigError] = []
-        self.warnings: list[Diagnostic] = []
-        self.nodes_seen = 0
-        self.catalog: Path | None = None  # trust.catalog, once read
-
-    # -- reporting -------------------------------------------------------
-    def where(self, node: yaml.Node) -> Location:
-        mark = node.start_mark
-        return Location(self.path, mark.line + 1, mark.column + 1)
+    def __init__(
+        self, check: PinsYamlChecker, repository: Repository | None, lookups: Lookups
+    ) -> None:
+        self.check = check
+        self.path = check.path  # as the user wrote it: messages name it so
+        self.root = self.path.absolute().parent
+        self.repository = repository or repository_of(self.path)
+        self.inputs: set[Path] = {Path(os.path.realpath(self.path))}  # every file read (real paths)
+        self.lookups = lookups
+        self.sources = PinSources(lookups, self.path.name)
 
     def error(self, node: yaml.Node, message: str) -> None:
-        self.errors.append(ConfigError(message, self.where(node)))
-
-    def warn(self, node: yaml.Node, message: str) -> None:
-        self.warnings.append(Diagnostic(message, self.where(node)))
-
-    def count(self, node: yaml.Node) -> None:
-        self.nodes_seen += 1
-        if self.nodes_seen > MAX_NODES:
-            self.error(node, f"more than {MAX_NODES:,} YAML nodes (aliases expanding?)")
-            raise _Fatal
-
-    # -- generic structure -----------------------------------------------
-    def mapping(self, node: yaml.Node, section: Section) -> _Fields | None:
-        """Check a mapping against a section: types, unknown, duplicate and missing keys."""
-        pairs = self.pairs(node, section.name)
-        if pairs is None:
-            return None
-        values = _Fields()
-        values.present = frozenset(key for key, _, _ in pairs)
-        for key, key_node, value_node in pairs:
-            spec = section.fields.get(key)
-            if spec is None:
-                self.error(key_node, self.unknown_key(key, section))
-                continue
-            value = self.value(value_node, spec, key)
-            if value is not None:
-                values[key] = _Value(value, value_node)
-        for key, spec in section.fields.items():
-            if spec.required and key not in values.present:
-                self.error(node, f"{section.name} is missing `{key}:` ({spec.description})")
-        return values
-
-    def pairs(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
-        import yaml
-
-        self.count(node)
-        if not isinstance(node, yaml.MappingNode):
-            self.error(
-                node, f"{what} must be a mapping of `key: value` lines, not {_describe(node)}"
-            )
-            return None
-        seen: dict[str, yaml.Node] = {}
-        pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                self.error(
-                    key_node,
-                    "YAML merge keys (`<<`) are not supported; write the "
-                    "keys out, or put shared settings in `defaults:`",
-                )
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.error(key_node, f"keys in {what} must be plain names")
-                continue
-            key = key_node.value
-            if key in seen:
-                first = seen[key].start_mark.line + 1
-                self.error(
-                    key_node,
-                    f"duplicate key `{key}` in {what} (first on line "
-                    f"{first}); YAML would silently keep only the last one",
-                )
-                continue
-            seen[key] = key_node
-            pairs.append((str(key), key_node, value_node))
-        return pairs
-
-    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
-        import yaml
-
-        self.count(node)
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(
-                node, f"{what} must be a list (lines starting with `- `), not {_describe(node)}"
-            )
-            return None
-        return list(node.value)
-
-    def unknown_key(self, key: str, section: Section) -> str:
-        known = sorted(section.fields)
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
-        if section.name == "output" and key in schema.ALL_OUTPUT_KEYS:
-            owners = [kind for kind, options in schema.OUTPUT_OPTIONS.items() if key in options]
-            options = [f"`{k}`" for k in section.fields if k not in schema.OUTPUT_COMMON]
-            takes = f"this one takes {', '.join(options)}" if options else "this one takes none"
-            named = ", ".join(owners[:-1]) + " and " + owners[-1] if len(owners) > 1 else owners[0]
-            outputs = named + (" outputs" if len(owners) > 1 else " output")
-            return f"`{key}` is an option of the {outputs}, not of this one; {takes}"
-        return f"unknown key `{key}` in {section.name}; {hint}"
-
-    def value(self, node: yaml.Node, spec: Field, key: str) -> Any:
-        return self.readers[spec.kind](node, spec, key)
-
-    @cached_property
-    def readers(self) -> dict[Kind, Callable[[yaml.Node, Field, str], Any]]:
-        """The reader of each kind of value, made once (not per value: a 500-domain
-        pins.yaml has 3,500 values)."""
-        return {
-            Kind.BOOL: self.boolean,
-            Kind.STRING: self.string,
-            Kind.INTEGER: self.integer,
-            Kind.EXPIRY: self.expiry,
-            Kind.STRING_LIST: self.string_list,
-            # a SECTION spec always names its section (Spec's declarations); the field is
-            # optional only for the other kinds
-            Kind.SECTION: lambda n, s, k: self.mapping(n, s.section),  # type: ignore[arg-type]
-            Kind.SECTION_LIST: lambda n, s, k: self.sequence(n, f"`{k}`"),
-            Kind.SECTION_MAP: lambda n, s, k: self.pairs(n, f"`{k}`"),
-        }
-
-    def scalar(self, node: yaml.Node, key: str, expected: str) -> str | None:
-        import yaml
-
-        self.count(node)
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.error(node, f"`{key}` must be {expected}, not {_describe(node)}")
-            return None
-        return str(node.value)
-
-    def boolean(self, node: yaml.Node, spec: Field, key: str) -> bool | None:
-        text = self.scalar(node, key, "true or false")
-        if text is None:
-            return None
-        if text.lower() not in ("true", "false") or node.tag == "tag:yaml.org,2002:str":
-            self.error(node, f"`{key}` must be true or false, not {text!r}")
-            return None
-        return text.lower() == "true"
-
-    def string(self, node: yaml.Node, spec: Field, key: str) -> str | None:
-        text = self.scalar(node, key, "a text value")
-        if text is None:
-            return None
-        if spec.choices and text not in spec.choices:
-            close = difflib.get_close_matches(text, spec.choices, n=1)
-            hint = f"did you mean `{close[0]}`? " if close else ""
-            self.error(
-                node,
-                f"`{key}: {text}` is not one of {', '.join(spec.choices)}; {hint}".rstrip(
-                    "; "
-                ).rstrip(),
-            )
-            return None
-        return text
-
-    def integer(self, node: yaml.Node, spec: Field, key: str) -> int | None:
-        text = self.scalar(node, key, "a whole number")
-        if text is None:
-            return None
-        if node.tag != "tag:yaml.org,2002:int" or not text.isdigit():
-            self.error(node, f"`{key}` must be a whole number, not {text[:40]!r}")
-            return None
-        if len(text) > 18:  # int() refuses over 4,300 digits; no setting needs 19
-            self.error(node, f"`{key}` is far too large a number ({len(text)} digits)")
-            return None
-        return int(text)
-
-    def expiry(self, node: yaml.Node, spec: Field, key: str) -> dt.date | str | None:
-        text = self.scalar(node, key, "a date (yyyy-mm-dd) or `never`")
-        if text is None:
-            return None
-        if text == "never":
-            return "never"
-        if not _ISO_DATE.match(text):
-            self.error(
-                node,
-                f"`{key}: {text}` is not a date; write yyyy-mm-dd (e.g. 2027-06-30) or `never`",
-            )
-            return None
-        try:
-            date = dt.date.fromisoformat(text)
-        except ValueError:
-            self.error(node, f"`{key}: {text}` is not a real calendar date")
-            return None
-        if date <= self.today:
-            self.error(
-                node,
-                f"`{key}: {text}` is not in the future (today is "
-                f"{self.today.isoformat()}); after it the apps stop pinning. "
-                "Choose a later date or `never`",
-            )
-            return None
-        return date
-
-    def string_list(self, node: yaml.Node, spec: Field, key: str) -> tuple[str, ...] | None:
-        items = self.sequence(node, f"`{key}`")
-        if items is None:
-            return None
-        texts = [self.scalar(item, key, "a list of text values") for item in items]
-        if any(t is None for t in texts):
-            return None
-        return tuple(t for t in texts if t is not None)
+        self.check.error(node, message)
 
     # -- the config ------------------------------------------------------
     def config(self, root: yaml.Node) -> Config | None:
         try:
             return self._config(root)
-        except _Fatal:
+        except Fatal:
             return None
 
     def _config(self, root: yaml.Node) -> Config | None:
-        top = self.mapping(root, schema.CONFIG)
+        top = self.check.mapping(root, schema.CONFIG)
         if top is None:
             return None
         version = top.get("version")
@@ -469,7 +261,7 @@ class _Reader:
         outputs = self.outputs(top.get("outputs"))
         self.refuse_outputs_over_inputs(outputs)
         targets = self.targets(top.get("targets"))
-        if self.errors or version is None:
+        if self.check.errors or version is None:
             return None
         return Config(
             path=self.path.absolute(),
@@ -477,13 +269,13 @@ class _Reader:
             domains=tuple(domains),
             outputs=tuple(outputs),
             trust=trust,
-            warnings=tuple(self.warnings),
+            warnings=tuple(self.check.warnings),
             repository=self.repository,
             inputs=frozenset(self.inputs),
             targets=tuple(targets),
         )
 
-    def confined(self, value: _Value, what: str) -> Path | None:
+    def confined(self, value: Value[yaml.Node], what: str) -> Path | None:
         """The real path of a file pins.yaml names, inside the repository (pingen.confine),
         recorded as an input; None (with the error) when it leads elsewhere."""
         try:
@@ -494,21 +286,21 @@ class _Reader:
         self.inputs.add(path)
         return path
 
-    def trust(self, values: dict[str, _Value]) -> Trust:
+    def trust(self, values: dict[str, Value[yaml.Node]]) -> Trust:
         paths = {key: self.existing_file(key, v) for key, v in values.items()}
         catalog = paths.get("catalog")
         if catalog is not None:
-            from pingen.pki.catalog import CatalogError, load_catalog
+            from pingen.pki.catalog import CatalogError
 
             try:
-                self.inputs.update(load_catalog(catalog).files)
+                self.inputs.update(self.lookups.load_catalog(catalog).files)
             except CatalogError as error:
                 self.error(values["catalog"].node, f"`catalog`: {error}")
                 catalog = None
-        self.catalog = catalog
+        self.sources.catalog = catalog
         return Trust(ca_file=paths.get("ca_file"), catalog=catalog)
 
-    def existing_file(self, key: str, value: _Value) -> Path | None:
+    def existing_file(self, key: str, value: Value[yaml.Node]) -> Path | None:
         path = self.confined(value, f"`trust.{key}`")
         if path is None:
             return None
@@ -533,7 +325,9 @@ class _Reader:
         return path
 
     # -- domains ---------------------------------------------------------
-    def domains(self, value: _Value | None, defaults: dict[str, _Value]) -> list[Domain]:
+    def domains(
+        self, value: Value[yaml.Node] | None, defaults: dict[str, Value[yaml.Node]]
+    ) -> list[Domain]:
         if value is None or value.value is None:
             return []
         if not value.value:
@@ -574,13 +368,13 @@ class _Reader:
             return None
         legacy = idna2003_warning(host)
         if legacy:
-            self.warn(node, legacy)
+            self.check.warn(node, legacy)
         return host
 
     def domain(
-        self, host: str, key_node: yaml.Node, node: yaml.Node, defaults: dict[str, _Value]
+        self, host: str, key_node: yaml.Node, node: yaml.Node, defaults: dict[str, Value[yaml.Node]]
     ) -> Domain | None:
-        own = self.mapping(node, schema.DOMAIN)
+        own = self.check.mapping(node, schema.DOMAIN)
         if own is None:
             return None
         settings = {**defaults, **own}
@@ -612,10 +406,10 @@ class _Reader:
             connect=connect,
             provider=setting("provider"),
             allow_no_backup=setting("allow_no_backup"),
-            location=self.where(key_node),
+            location=self.check.where(key_node),
         )
 
-    def report_uris(self, value: _Value | None) -> tuple[str, ...]:
+    def report_uris(self, value: Value[yaml.Node] | None) -> tuple[str, ...]:
         if value is None:
             return ()
         for uri in value.value:
@@ -623,7 +417,7 @@ class _Reader:
                 self.error(value.node, f"report URI {uri!r} is not an http(s) URL")
         return tuple(value.value)
 
-    def connect(self, value: _Value) -> Address | None:
+    def connect(self, value: Value[yaml.Node]) -> Address | None:
         try:
             return parse_address(value.value)
         except ValueError as error:
@@ -631,7 +425,7 @@ class _Reader:
             return None
 
     # -- pins ------------------------------------------------------------
-    def pins(self, value: _Value | None, host: str) -> tuple[Pin, ...] | None:
+    def pins(self, value: Value[yaml.Node] | None, host: str) -> tuple[Pin, ...] | None:
         if value is None:
             return None
         pins: list[Pin] = []
@@ -664,7 +458,7 @@ class _Reader:
         return tuple(pins) if ok else None
 
     def pin(self, node: yaml.Node) -> Pin | None:
-        fields = self.mapping(node, schema.PIN)
+        fields = self.check.mapping(node, schema.PIN)
         if fields is None:
             return None
         sources = [s for s in schema.PIN_SOURCES if s in fields]
@@ -680,22 +474,21 @@ class _Reader:
         found = self.resolve_source(source, fields[source.value])
         if found is None:
             return None
-        sha256, inferred_level, default_label, known_key = found
-        key = self.pin_key(fields.get("key"), known_key, source)
-        level = Level(fields["level"].value) if "level" in fields else inferred_level
-        label = fields["label"].value if "label" in fields else default_label
+        key = self.pin_key(fields.get("key"), found.key, source)
+        level = Level(fields["level"].value) if "level" in fields else found.level
+        label = fields["label"].value if "label" in fields else found.label
         return Pin(
-            sha256=sha256,
+            sha256=found.sha256,
             source=source,
             label=label,
             level=level,
             backup=fields["backup"].value if "backup" in fields else False,
-            location=self.where(node),
+            location=self.check.where(node),
             key=key,
         )
 
     def pin_key(
-        self, value: _Value | None, known: KeyType | None, source: PinSource
+        self, value: Value[yaml.Node] | None, known: KeyType | None, source: PinSource
     ) -> KeyType | None:
         """`key:` states a sha256 pin's key type; where the source tells, it must agree."""
         if value is None:
@@ -718,77 +511,26 @@ class _Reader:
             )
         return known or stated
 
-    def resolve_source(self, source: PinSource, value: _Value) -> _Resolved | None:
-        text: str = value.value
-        if source is PinSource.SHA256:
-            try:
-                return normalize_pin(text), None, None, None
-            except ValueError as error:
-                self.error(value.node, str(error))
-                return None
-        if source is PinSource.FILE:
-            return self.file_pin(value)
-        return self.catalog_pin(source, value)
-
-    def file_pin(self, value: _Value) -> _Resolved | None:
-        from pingen.pki.sources import SourceError, read_key_file
-
-        path = self.confined(value, "`file:`")
-        if path is None:
-            return None
+    def resolve_source(self, source: PinSource, value: Value[yaml.Node]) -> Resolved | None:
         try:
-            keys = read_key_file(path)
-        except SourceError as error:
-            message = str(error).replace(str(path), value.value, 1)
-            if message.endswith(": no such file"):  # as for the other files pins.yaml names
-                message += f" (paths are relative to {self.path.name})"
-            self.error(value.node, message)
-            return None
-        if len(keys) > 1:
-            listing = "; ".join(f"{k.subject or k.kind}: sha256 {k.sha256}" for k in keys)
-            self.error(
-                value.node,
-                f"{value.value} holds {len(keys)} certificates; a pin names "
-                f"one key. Use `sha256:` with the one you mean: {listing}",
-            )
-            return None
-        key = keys[0]
-        if key.is_private_key:
-            self.warn(value.node, _PRIVATE_KEY_WARNING.format(file=value.value))
-        label = key.subject or PurePosixPath(value.value).name
-        return key.sha256, key.level, label, key.key
-
-    def catalog_pin(self, source: PinSource, value: _Value) -> _Resolved | None:
-        from pingen.pki import catalog
-        from pingen.pki.sources import common_name
-        from pingen.spki import key_type_of, pin_of_certificate
-
-        lookups = {
-            PinSource.ROOT: catalog.lookup_root,
-            PinSource.INTERMEDIATE: catalog.lookup_intermediate,
-        }
-        try:
-            cert = lookups[source](value.value, self.catalog)
-        except LookupError as error:
-            message = str(error.args[0]) if error.args else str(error)
-            other = PinSource.INTERMEDIATE if source is PinSource.ROOT else PinSource.ROOT
-            try:  # the name of the other level: say which key it belongs under
-                lookups[other](value.value, self.catalog)
-            except LookupError:
-                pass
+            if source is PinSource.SHA256:
+                return self.sources.sha256(value.value)
+            if source is PinSource.FILE:
+                path = self.confined(value, "`file:`")
+                if path is None:
+                    return None
+                found = self.sources.file(value.value, path)
             else:
-                message = (
-                    f"{value.value!r} is {_A_LEVEL[other]}, not {_A_LEVEL[source]}: "
-                    f"write `{other.value}: {value.value}`"
-                )
-            self.error(value.node, message)
+                found = self.sources.named(source, value.value)
+        except Unresolved as error:
+            self.error(value.node, str(error))
             return None
-        level = Level.ROOT if source is PinSource.ROOT else Level.INTERMEDIATE
-        key = key_type_of(cert.public_key())
-        return pin_of_certificate(cert), level, common_name(cert.subject), key
+        if found.warning:
+            self.check.warn(value.node, found.warning)
+        return found
 
     # -- targets ---------------------------------------------------------
-    def targets(self, value: _Value | None) -> list[Target]:
+    def targets(self, value: Value[yaml.Node] | None) -> list[Target]:
         """`targets:` name -> {into, outputs}: outputs for other repositories. Their
         paths are checked as text here; the folder they land in is known only when
         `build --target` runs (`--into`), which confines them to it."""
@@ -803,17 +545,17 @@ class _Reader:
                     "`-` and `_` (it names branches, e.g. pingen/ios)",
                 )
                 continue
-            fields = self.mapping(node, schema.TARGET)
+            fields = self.check.mapping(node, schema.TARGET)
             if fields is None:
                 continue
             into = self.into_path(fields["into"]) if "into" in fields else None
             outputs = self.outputs(fields.get("outputs"), in_target=True)
             if "outputs" in fields and not fields["outputs"].value:
                 self.error(fields["outputs"].node, f"target `{name}` has no outputs")
-            targets.append(Target(name, tuple(outputs), into, self.where(key_node)))
+            targets.append(Target(name, tuple(outputs), into, self.check.where(key_node)))
         return targets
 
-    def into_path(self, value: _Value) -> Path | None:
+    def into_path(self, value: Value[yaml.Node]) -> Path | None:
         try:
             relative = relative_inside(value.value, self.root)
             confine(relative.as_posix(), self.root, self.repository)
@@ -823,7 +565,7 @@ class _Reader:
             return None
 
     # -- outputs ---------------------------------------------------------
-    def outputs(self, value: _Value | None, in_target: bool = False) -> list[Output]:
+    def outputs(self, value: Value[yaml.Node] | None, in_target: bool = False) -> list[Output]:
         """The outputs of `value`: paths inside the config's folder, or for a target's
         relative to a folder known only at build time (checked as text here)."""
         if value is None or value.value is None:
@@ -853,10 +595,10 @@ class _Reader:
             else None
         )
         if type_node is not None:
-            output_type = self.string(type_node, schema.OUTPUT_COMMON["type"], "type")
+            output_type = self.check.string(type_node, schema.OUTPUT_COMMON["type"], "type")
             if output_type is None:
                 return None
-        fields = self.mapping(node, schema.output_section(output_type))
+        fields = self.check.mapping(node, schema.output_section(output_type))
         if fields is None:
             return None
         if ("type" in fields) == ("template" in fields):
@@ -881,9 +623,9 @@ class _Reader:
             type=output_type,
             template=template,
             options=frozen_mapping(options),
-            location=self.where(node),
+            location=self.check.where(node),
             option_locations=frozen_mapping(
-                {key: self.where(fields[key].node) for key in options if key in fields}
+                {key: self.check.where(fields[key].node) for key in options if key in fields}
             ),
         )
 
@@ -901,7 +643,7 @@ class _Reader:
                     if inputs[key] == Path(os.path.realpath(self.path))
                     else f"{inputs[key].name}, a file pins.yaml reads"
                 )
-                self.errors.append(
+                self.check.errors.append(
                     ConfigError(
                         f"output path {name!r} would overwrite {what}; write the output elsewhere",
                         output.location,
@@ -909,7 +651,7 @@ class _Reader:
                 )
             elif key in written:
                 other = written[key].path.as_posix()
-                self.errors.append(
+                self.check.errors.append(
                     ConfigError(
                         f"output path {name!r} and {other!r} differ only in letter case: one file "
                         "on macOS and Windows; give them different names",
@@ -918,7 +660,7 @@ class _Reader:
                 )
             written.setdefault(key, output)
 
-    def output_path(self, value: _Value | None, in_target: bool) -> Path | None:
+    def output_path(self, value: Value[yaml.Node] | None, in_target: bool) -> Path | None:
         if value is None:
             return None
         try:
@@ -933,7 +675,7 @@ class _Reader:
             return None
         return relative
 
-    def template_path(self, value: _Value) -> Path | None:
+    def template_path(self, value: Value[yaml.Node]) -> Path | None:
         try:
             relative = relative_inside(value.value, self.root)
         except ValueError as error:
@@ -957,8 +699,6 @@ class _Reader:
 
 # -- rules shared with other commands ---------------------------------------
 
-_A_LEVEL = {PinSource.ROOT: "a root", PinSource.INTERMEDIATE: "an intermediate"}
-
 
 def relative_inside(text: str, root: Path) -> Path:
     """`text` as a relative path below `root`, `..` folded away, or ValueError saying
@@ -978,15 +718,3 @@ def relative_inside(text: str, root: Path) -> Path:
     if relative == Path("."):
         raise ValueError("names the folder of pins.yaml itself, not a file")
     return relative
-
-
-def _describe(node: yaml.Node) -> str:
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == "tag:yaml.org,2002:null":
-        return "nothing (an empty value)"
-    return repr(node.value)

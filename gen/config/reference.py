@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pingen.config import schema
-from pingen.config.schema import Field, Kind
+from pingen.nodes import Field, Kind
 
 BEGIN = (
     "<!-- BEGIN keys: generated from pingen.config.schema by "

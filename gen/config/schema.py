@@ -2,51 +2,19 @@
 
 The loader (`pingen.config.load`) validates against these declarations, `pingen schema`
 turns them into a JSON Schema, and `pingen.config.reference` writes the key reference of
-docs/pins-yaml.md from them.
-Cross-field rules (exactly one pin source, at least two pins, hosts, paths) live in
-the loader, next to the code that builds the model.
+docs/pins-yaml.md from them. The declaration types (`Field`, `Kind`, `Section`) and the
+checker that reads nodes against them are pingen.nodes', shared with the CA catalog.
+Cross-field rules (exactly one pin source, at least two pins, hosts, paths) live in the
+loader, next to the code that builds the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
-
 from pingen.model import Level, PinSource
+from pingen.nodes import Field, Kind, Section
 from pingen.pki import providers as provider_facts
 
 VERSION = 1
-
-
-class Kind(StrEnum):
-    BOOL = "boolean"
-    STRING = "string"
-    INTEGER = "integer"
-    EXPIRY = "expiry"  # an ISO date (yyyy-mm-dd) or `never`
-    STRING_LIST = "string list"
-    SECTION = "mapping"  # a nested section with known keys
-    SECTION_LIST = "list"  # a list of sections
-    SECTION_MAP = "mapping of names"  # user-chosen keys (host names), each a section
-
-
-@dataclass(frozen=True)
-class Field:
-    kind: Kind
-    description: str
-    required: bool = False
-    default: Any = None
-    choices: tuple[str, ...] = ()
-    section: Section | None = None  # for SECTION, SECTION_LIST, SECTION_MAP
-    min_items: int = 0  # for lists
-    key_pattern: str | None = None  # SECTION_MAP: what its keys match (None: host names)
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str  # how messages call it: "domain", "pin", "output"
-    fields: Mapping[str, Field] = field(default_factory=dict)
 
 
 # The model's enums are the one list of each; the schema only spells them out.
