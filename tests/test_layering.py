@@ -216,3 +216,17 @@ def test_the_test_import_check_finds_one() -> None:
         "tests.test_quality",
         "tests.test_schema",
     ]
+
+
+STAGE_TEST_FOLDERS = ("pki", "config", "render", "judge", "report", "author", "probe")
+
+
+def test_the_test_tree_mirrors_the_stage_packages() -> None:
+    """Each stage package between the core and the writers has its tests in a folder of the
+    same name (README, "Two commands"); cross-cutting tests stay at tests/."""
+    stages = [prefix for stage in STAGES[1:7] for prefix in stage]
+    assert stages == [f"pingen.{name}" for name in STAGE_TEST_FOLDERS]
+    for name in STAGE_TEST_FOLDERS:
+        folder = TESTS / name
+        assert (folder / "__init__.py").is_file(), f"tests/{name}/ is not a package"
+        assert sorted(folder.glob("test_*.py")), f"tests/{name}/ holds no test module"
