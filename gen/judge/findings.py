@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from pingen.errors import Location
+
 # A pin set expiring within this many days is a warning (`expires-soon`) wherever it is
 # judged: verify, build's offline judgement.
 EXPIRES_SOON_DAYS = 30
@@ -55,6 +57,7 @@ class Finding:
     severity: Severity
     message: str  # what is wrong and what to do, for a person
     host: str | None = None  # the domain it is about, where a report lists many (diff)
+    location: Location | None = None  # where in pins.yaml (build)
     # A future of the CA catalog (pingen.judge.futures) also says:
     first: dt.date | None = None  # the first day it can happen
     chains: tuple[str, ...] = ()  # the chains that break
@@ -85,6 +88,7 @@ class Code:
         *,
         certain: bool = False,
         host: str | None = None,
+        location: Location | None = None,
         first: dt.date | None = None,
         chains: tuple[str, ...] = (),
         fix: tuple[str, ...] = (),
@@ -92,7 +96,7 @@ class Code:
     ) -> Finding:
         assert not certain or self.can_fail, self.name
         severity = Severity.FAIL if certain else self.severity
-        return Finding(self.name, severity, message, host, first, chains, fix, expires_by)
+        return Finding(self.name, severity, message, host, location, first, chains, fix, expires_by)
 
     @property
     def severity_text(self) -> str:

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.errors import ConfigError, Diagnostic
-from pingen.judge.findings import EXPIRES_SOON_DAYS
+from pingen.judge.findings import (
+    BACKUP_UNMARKED,
+    BUILD_EXPIRES_SOON,
+    CATALOG_FUTURE,
+    EXPIRES_SOON_DAYS,
+    LEAF_PIN_REKEYED,
+    ONE_OPERATOR,
+    Finding,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from pingen.model import Config, Domain, Pin
@@ -32,8 +41,25 @@ ROOTS_NAMED_AT_MOST = 8  # more roots than this: name the CAs and point at `sugg
 
 @dataclass(frozen=True)
 class OfflineJudgement:
-    errors: tuple[ConfigError, ...]  # exit 2: certain to break
-    warnings: tuple[Diagnostic, ...]  # may break; `build --strict` exits 1 on them
+    findings: tuple[Finding, ...]  # of build's codes (pingen.judge.findings), at their place
+
+    @property
+    def errors(self) -> tuple[ConfigError, ...]:
+        """Exit 2: certain to break."""
+        return tuple(
+            ConfigError(f.message, f.location)
+            for f in self.findings
+            if f.severity is Severity.ERROR
+        )
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """May break; `build --strict` exits 1 on them."""
+        return tuple(
+            Diagnostic(f.message, f.location)
+            for f in self.findings
+            if f.severity is not Severity.ERROR
+        )
 
 
 def judge_offline(config: Config, at: dt.datetime) -> OfflineJudgement:
@@ -41,26 +67,28 @@ def judge_offline(config: Config, at: dt.datetime) -> OfflineJudgement:
     from pingen.pki.catalog import load_catalog
 
     catalog = load_catalog(config.trust.catalog)
-    errors: list[ConfigError] = []
-    warnings: list[Diagnostic] = []
+    findings: list[Finding] = []
     for domain in config.domains:
+        where = domain.location
         gap = backup_gap(domain, catalog)
         if gap is not None and gap.operator is not None:
-            errors.append(ConfigError(no_backup_message(domain, gap, catalog), domain.location))
+            findings.append(
+                ONE_OPERATOR.finding(no_backup_message(domain, gap, catalog), location=where)
+            )
         elif gap is not None:
-            warnings.append(Diagnostic(unknown_backup_message(domain), domain.location))
-        errors.extend(rekeyed_leaf_pins(domain, catalog))
+            findings.append(BACKUP_UNMARKED.finding(unknown_backup_message(domain), location=where))
+        findings.extend(rekeyed_leaf_pins(domain, catalog))
         soon = expires_soon(domain, at.date())
         if soon is not None:
-            warnings.append(Diagnostic(soon, domain.location))
-        warnings.extend(catalog_futures(domain, at, catalog))
-    return OfflineJudgement(tuple(errors), tuple(warnings))
+            findings.append(BUILD_EXPIRES_SOON.finding(soon, location=where))
+        findings.extend(catalog_futures(domain, at, catalog))
+    return OfflineJudgement(tuple(findings))
 
 
 # -- a leaf pin on a provider that re-keys ------------------------------------------------
 
 
-def rekeyed_leaf_pins(domain: Domain, catalog: Catalog) -> list[ConfigError]:
+def rekeyed_leaf_pins(domain: Domain, catalog: Catalog) -> list[Finding]:
     """Live leaf pins where the platform makes a new key at every renewal: the next
     renewal (any day: the platform picks it) serves a key no app pins. A leaf pin
     marked `backup` is a key held offline, which the operator can deploy by uploading
@@ -72,7 +100,9 @@ def rekeyed_leaf_pins(domain: Domain, catalog: Catalog) -> list[ConfigError]:
     if provider is None or not provider.refuses_leaf_pins:
         return []
     return [
-        ConfigError(_rekeyed_leaf_message(domain, pin, provider, catalog), pin.location)
+        LEAF_PIN_REKEYED.finding(
+            _rekeyed_leaf_message(domain, pin, provider, catalog), location=pin.location
+        )
         for pin in domain.pins
         if pin.level is Level.LEAF and not pin.backup
     ]
@@ -235,12 +265,11 @@ def expires_soon(domain: Domain, today: dt.date) -> str | None:
 # -- futures the catalog predicts ---------------------------------------------------------
 
 
-def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[Diagnostic]:
+def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[Finding]:
     """The futures the CA catalog predicts over the set's window from the pins and the
     provider alone (pingen.judge.futures, with no served chain), each a warning at the domain.
     `build` cannot see which CA serves today, so even a future `verify` would call a
     fail is a warning here; its message says so."""
-    from pingen.judge.findings import Severity
     from pingen.judge.futures import Window, futures
 
     found = futures(
@@ -253,11 +282,11 @@ def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[D
     )
     certain = " (certain: verify fails on it)"
     return [
-        Diagnostic(
+        CATALOG_FUTURE.finding(
             f"{domain.host}: {finding.code}"
             f"{certain if finding.severity is Severity.FAIL else ''}: "
             f"{finding.message}",
-            domain.location,
+            location=domain.location,
         )
         for finding in found
     ]
