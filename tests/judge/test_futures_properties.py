@@ -21,10 +21,11 @@ from pingen.author.suggest import suggest
 from pingen.judge.findings import Finding
 from pingen.judge.futures import Window, futures, index_of
 from pingen.model import Level, Pin, PinSet, PinSource, Trust
-from pingen.pki.catalog import Catalog, load_catalog, lookup_intermediate, lookup_root
+from pingen.pki.catalog import Catalog, load_catalog
 from pingen.pki.chain import build_verified_chain, load_trust_store
 from pingen.spki import pin_of_certificate
 from tests.support.paths import REAL_CHAINS
+from tests.support.shipped_pins import POOL, pin
 
 MANIFEST = {e["file"]: e for e in json.loads((REAL_CHAINS / "manifest.json").read_text())}
 BACKUP = Pin(
@@ -45,14 +46,6 @@ PROPERTIES = settings(
 
 def catalog() -> Catalog:
     return load_catalog()
-
-
-def pin(line: str) -> Pin:
-    """A pins.yaml line of a message's advice (`root: NAME`, `intermediate: NAME`)."""
-    kind, name = line.split(": ", 1)
-    lookup = lookup_root if kind == "root" else lookup_intermediate
-    level = Level.ROOT if kind == "root" else Level.INTERMEDIATE
-    return Pin(pin_of_certificate(lookup(name)), PinSource(kind), name, level)
 
 
 def served(file: str) -> tuple[list[x509.Certificate], dt.datetime, str]:
@@ -112,24 +105,6 @@ def test_suggested_sets_match_every_future_of_their_window(file: str) -> None:
 
 # -- a set judged ok has no failing future -------------------------------------------------
 
-POOL = (
-    "root: ISRG Root X1",
-    "root: ISRG Root X2",
-    "root: Root YR",
-    "root: Root YE",
-    "intermediate: R10",
-    "intermediate: R13",
-    "intermediate: E6",
-    "intermediate: YR1",
-    "intermediate: YR2",
-    "intermediate: YR3",
-    "intermediate: YE1",
-    "root: GTS Root R1",
-    "root: GTS Root R2",
-    "root: GTS Root R3",
-    "root: GTS Root R4",
-    "intermediate: WR1",
-)
 FIRST_DAY = dt.date(2024, 6, 1)
 
 
