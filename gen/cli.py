@@ -8,12 +8,14 @@ command named `command`. Modules are imported only when their command runs, so
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 
 import click
 
 from pingen import __version__
 from pingen.errors import EXIT_BAD_INPUT, ConfigErrors, PingenError
+from pingen.textsafe import terminal_text
 
 # name -> one-line help. The help lives here so that `pingen --help` lists every
 # command without importing any of them.
@@ -89,9 +91,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _show(error: click.ClickException) -> None:
     """click's message, which may quote an argument, with its control characters escaped."""
-    import io
-
-    from pingen.textsafe import terminal_text
 
     shown = io.StringIO()
     error.show(file=shown)

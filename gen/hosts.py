@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import stringprep
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -111,7 +112,6 @@ def idna2003_warning(host: str) -> str | None:
     """
     if "xn--" not in host:
         return None
-    import stringprep
 
     import idna
 

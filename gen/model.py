@@ -8,6 +8,7 @@ every domain here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pingen.confine import Repository
+from pingen.confine import Repository, repository_of
 from pingen.errors import Diagnostic, Location
 from pingen.spki import OKHTTP_PREFIX, KeyType
 
@@ -171,7 +172,6 @@ class Config:
     @property
     def confinement(self) -> Repository:
         """Where the paths pins.yaml names may lead (pingen.confine)."""
-        from pingen.confine import repository_of
 
         return self.repository or repository_of(self.path)
 
@@ -185,7 +185,6 @@ class Config:
         """Where outputs may land: pins.yaml's repository, or a target's folder."""
         if self.into is None:
             return self.confinement
-        import os
 
         return Repository(
             Path(os.path.realpath(self.into)),

@@ -19,12 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import posixpath
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pingen.errors import display_path
+from pingen.config.load import load_config
+from pingen.confine import Repository
+from pingen.errors import ConfigError, ConfigErrors, Location, display_path
 from pingen.judge.findings import (
     DIFF_NO_BACKUP,
     DIFF_NO_LIVE_MATCH,
@@ -38,8 +42,14 @@ from pingen.judge.findings import (
     TOO_FEW_PINS,
     Finding,
 )
+from pingen.judge.offline import backup_gap
 from pingen.model import Config, Domain, Output, Pin
+from pingen.pki.catalog import load_catalog
+from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store, read_chain_file
+from pingen.pki.sources import SourceError, read_small_file
 from pingen.report.markdown import md_code, md_message, md_text
+from pingen.spki import pin_of_certificate
+from pingen.textsafe import json_text
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -138,7 +148,6 @@ def compare(
     `live` maps hosts to the keys (sha256) their servers serve today, for the
     flags that need it; hosts missing from it are not judged against live keys.
     """
-    from pingen.pki.catalog import load_catalog
 
     old_domains = {d.host: d for d in old.domains} if old else {}
     new_hosts = {d.host for d in new.domains}
@@ -253,7 +262,6 @@ def _level(pin: Pin) -> str | None:
 
 def _state_flags(domain: Domain, catalog: Catalog) -> tuple[Finding, ...]:
     """What is wrong with the domain as it is after the change."""
-    from pingen.judge.offline import backup_gap
 
     flags = []
     if len(domain.pins) < 2:
@@ -438,7 +446,6 @@ def to_json(diff: ConfigDiff) -> str:
         "notes": list(diff.notes),
         "summary": _summary(diff),
     }
-    from pingen.textsafe import json_text
 
     return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
@@ -681,11 +688,6 @@ def config_at_revision(rev: str, config_path: Path) -> tuple[Config | None, str]
     repository cannot be taken from git; the loader then reports them missing.
     Expiry dates of the old version are not judged against today.
     """
-    import tempfile
-
-    from pingen.config.load import load_config
-    from pingen.confine import Repository
-    from pingen.errors import ConfigError
 
     if rev.startswith("-"):
         raise GitError(f"--base {rev}: a revision cannot start with '-'")
@@ -721,7 +723,6 @@ _LINK_MODE = "120000"
 def _copy_from_git(rev: str, repo_path: str, top: Path, copy: Path, hops: int = 8) -> None:
     """A file of `rev` into the copy; a symbolic link as a link (so the loader refuses it
     where it leads out), with the file it points to when that lies in the repository."""
-    import posixpath
 
     listing = git(["ls-tree", "-z", rev, "--", repo_path], top).decode("utf-8", "replace")
     if not listing:
@@ -769,7 +770,6 @@ def _exists_at(rev: str, path: str, top: Path) -> bool:
 
 def _old_references(text: bytes, rel: str) -> list[str]:
     """The repository paths of the files the old pins.yaml names, inside the repository."""
-    import posixpath
 
     folder = posixpath.dirname(rel)
     paths = []
@@ -786,9 +786,6 @@ def _catalog_files(copy: Path, repo_path: str) -> list[str]:
     """The certificate files a CA catalog copied to `repo_path` names (its "file" and
     "files"), as repository paths; nothing when it is no catalog: read leniently, the
     loader judges the catalog afterwards."""
-    import posixpath
-
-    from pingen.pki.sources import SourceError, read_small_file
 
     path = copy / repo_path
     if path.suffix != ".json" or path.is_symlink():
@@ -833,7 +830,6 @@ def _write(path: Path, data: bytes) -> None:
 
 def _at_revision(error: Exception, copy: Path, rev: str) -> Exception:
     """The loader's error(s) about the temporary copy, pointing at REV:path instead."""
-    from pingen.errors import ConfigError, ConfigErrors, Location
 
     def moved(one: ConfigError) -> ConfigError:
         message = one.message.replace(f"{copy}/", f"{rev}:")
@@ -865,7 +861,6 @@ def live_keys(
     information, and a network fault must not hide it. Hosts in `skip` are not dialled
     (their keys come from a chain file: `recorded_keys`).
     """
-    from pingen.pki.chain import load_trust_store
     from pingen.pki.fetch import Target, fetch_chains
 
     store = load_trust_store(config.trust)
@@ -892,7 +887,6 @@ def recorded_keys(
     served), completed to a trusted root as of `at`, so that CI without a network can
     still raise the live flags."""
     from pingen.judge.verify import _refuse_other_hosts
-    from pingen.pki.chain import load_trust_store, read_chain_file
 
     served = {host: read_chain_file(path) for host, path in chains.items()}
     for domain in config.domains:  # another host's chain is the wrong file, as in verify
@@ -916,8 +910,6 @@ def _chain_keys(
     notes: list[str],
     what: str,
 ) -> frozenset[str]:
-    from pingen.pki.chain import UntrustedChain, build_verified_chain
-    from pingen.spki import pin_of_certificate
 
     try:
         chain = build_verified_chain(served, store, host, at)

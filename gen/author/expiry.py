@@ -23,6 +23,8 @@ import yaml
 from pingen.config.yamltext import key_value, scalar
 from pingen.errors import ConfigError, Location
 from pingen.hosts import normalize_host
+from pingen.judge.findings import PINS_EXPIRE, Severity
+from pingen.judge.futures import Window, futures
 from pingen.model import Config, Domain
 from pingen.pki.catalog import load_catalog
 
@@ -200,8 +202,6 @@ def _apply(text: str, edits: Iterable[_Edit]) -> str:
 def unsurvivable(config: Config, plan: ExpiryPlan, new: dt.date, today: dt.date) -> list[str]:
     """A message per moved domain whose new expiry lies past what its pins survive: the
     survivability judgement's `pins-expire` failing over the window [today, new]."""
-    from pingen.judge.findings import PINS_EXPIRE, Severity
-    from pingen.judge.futures import Window, futures
 
     catalog = load_catalog(config.trust.catalog)
     problems: list[str] = []

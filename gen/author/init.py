@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen import hosts
+from pingen.author.suggest import open_lines, pin_lines, suggest
 from pingen.config.yamltext import (
     BACKUP_KEY_FOLDER,
     backup_key_name,
@@ -34,8 +35,13 @@ from pingen.config.yamltext import (
     key_value,
     quote,
 )
+from pingen.judge.offline import backup_step_note
 from pingen.model import Address, Level, Trust
-from pingen.spki import KeyType
+from pingen.pki.catalog import load_catalog
+from pingen.pki.chain import UntrustedChain, build_verified_chain, levels, load_trust_store
+from pingen.pki.providers import PROVIDERS
+from pingen.pki.sources import common_name
+from pingen.spki import KeyType, key_type_of, pin_of_certificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -107,8 +113,6 @@ def fetch_host_chains(
     """The verified chain of every host, with the pins to write (`trust.catalog`'s
     selection unless `catalog` is given; with `provider`, every CA it may issue from), or
     InitError naming every host that failed."""
-    from pingen.pki.catalog import load_catalog
-    from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store
     from pingen.pki.fetch import Target, fetch_chains
 
     store = load_trust_store(trust, named="--ca-file")
@@ -159,7 +163,6 @@ def host_chain(
 ) -> HostChain:
     """What init writes for a host whose verified chain (leaf first, anchor last) is
     `chain`, judged as of `at`."""
-    from pingen.judge.offline import backup_step_note
 
     selection = durable_selection(start.host, chain, at, catalog, provider)
     written = HostChain(start, _chain_keys(chain), selection, provider)
@@ -176,7 +179,6 @@ def durable_selection(
 ) -> Suggestion | None:
     """`pingen suggest`'s pins for the verified chain, or None when the catalog does not
     describe its CA (init then pins the chain's own CA keys)."""
-    from pingen.author.suggest import suggest
 
     if len(chain) < 2:  # the server's own certificate is the trust anchor
         return None
@@ -185,9 +187,6 @@ def durable_selection(
 
 
 def _chain_keys(chain: Sequence[x509.Certificate]) -> tuple[ChainKey, ...]:
-    from pingen.pki.chain import levels
-    from pingen.pki.sources import common_name
-    from pingen.spki import key_type_of, pin_of_certificate
 
     return tuple(
         ChainKey(
@@ -290,7 +289,6 @@ def _domain_lines(chain: HostChain) -> list[str]:
 def _leaf_lines(leaf: ChainKey, provider: str | None) -> list[str]:
     """The leaf key, commented out, with why; not even that where the provider re-keys
     (`pingen build` refuses a leaf pin there)."""
-    from pingen.pki.providers import PROVIDERS
 
     facts = PROVIDERS.get(provider or "")
     if facts is not None and facts.refuses_leaf_pins:
@@ -314,7 +312,6 @@ def _leaf_lines(leaf: ChainKey, provider: str | None) -> list[str]:
 
 def _ca_pin_lines(selection: Suggestion | None, cas: Sequence[ChainKey]) -> list[str]:
     """suggest's durable selection with the reasons, else the chain's own CA keys."""
-    from pingen.author.suggest import open_lines, pin_lines
 
     if selection is None:
         return [line for key in cas for line in _pin_lines(key, "      ")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,7 +202,6 @@ def unignored_in_git(path: Path) -> Path | None:
     Asks git itself (`git check-ignore`), so every .gitignore, info/exclude and global
     excludes file counts. No git, or no work tree: None.
     """
-    import shutil
     import subprocess
 
     git = shutil.which("git")

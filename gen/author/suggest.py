@@ -10,6 +10,7 @@ backup key that the operator makes with `pingen keygen`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,8 +28,19 @@ from pingen.config.yamltext import (
     key_value,
     named_pin_entry,
 )
-from pingen.model import Level
+from pingen.judge.offline import backup_step_note
+from pingen.judge.survive import PathFinder, judge_survivability
+from pingen.model import Domain, Level, Pin, PinSet, PinSource
+from pingen.pki.catalog import (
+    display_name,
+    lookup_root,
+    mozilla_pins,
+    mozilla_roots,
+    named,
+    pin_line,
+)
 from pingen.pki.chain import signed_by
+from pingen.pki.providers import PROVIDERS
 from pingen.spki import KeyType, key_type_of
 
 if TYPE_CHECKING:
@@ -91,9 +103,6 @@ def suggest(
     every other CA it names. The set is judged over its window, from `at` to
     `expires` (default: a year on, as `pingen init` writes).
     """
-    from pingen.judge.offline import backup_step_note
-    from pingen.pki.catalog import named
-    from pingen.pki.providers import PROVIDERS
 
     if not served:
         raise NoSuggestion("the chain holds no certificate")
@@ -189,7 +198,6 @@ def issuing_intermediate(chain: Sequence[NamedCert], catalog: Catalog) -> Interm
 
 
 def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
-    from pingen.judge.survive import PathFinder
 
     finder = PathFinder(catalog, at)
     direct: list[str] = []
@@ -215,7 +223,6 @@ def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
 
 def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
     """(`root`, NAME) where the name resolves to this key, else (`sha256`, the hash)."""
-    from pingen.pki.catalog import pin_line
 
     line = pin_line(name, pin, catalog)
     if line.startswith("sha256:"):
@@ -254,7 +261,6 @@ def _reason(root: Root, catalog: Catalog, direct: list[str], crossed: dict[str, 
 
 def _ranges(names: Sequence[str]) -> str:
     """ "R10, R11, R12" -> "R10-R12" where names share a prefix and count up."""
-    import re
 
     groups: list[list[tuple[str, int, str]]] = []
     for name in dict.fromkeys(names):
@@ -277,7 +283,6 @@ def _chain_anchor_pins(
 ) -> list[SuggestedPin]:
     """For a CA the catalog does not describe: the roots the served chain reaches (a
     verified chain's own anchor, else certifi's Mozilla roots it holds or names)."""
-    from pingen.pki.catalog import mozilla_pins, mozilla_roots
 
     anchors = mozilla_pins()
     top = chain[-1]
@@ -342,9 +347,6 @@ def _judge(
     expires: dt.date,
 ) -> list[Finding]:
     """What the survivability judgement says of the suggested set, on the served chain."""
-    from pingen.judge.survive import judge_survivability
-    from pingen.model import Domain, Pin, PinSet, PinSource
-    from pingen.pki.catalog import lookup_root
 
     model_pins = tuple(Pin(p.sha256, PinSource(p.source), p.name, p.level) for p in pins)
     domain = Domain(host, False, True, PinSet(model_pins, expires), provider=provider)
@@ -362,14 +364,12 @@ def _judge(
 
 
 def _issuer_name(cert: x509.Certificate) -> str:
-    from pingen.pki.catalog import display_name
 
     return display_name(cert.issuer)
 
 
 def render_yaml(suggestion: Suggestion, backup_name: str | None = None) -> str:
     """pins.yaml lines for the suggestion, each pin with its reason as a comment."""
-    from pingen.pki.providers import PROVIDERS
 
     host = suggestion.host
     backup = backup_name or backup_key_name(host)  # the name `pingen init` suggests too

@@ -16,11 +16,21 @@ from pingen.commands.options import (
     quiet_option,
     timeout_option,
 )
-from pingen.errors import EXIT_CHECK_FAILED, display_path
+from pingen.confine import file_key
+from pingen.errors import (
+    EXIT_CHECK_FAILED,
+    CheckFailed,
+    ConfigError,
+    ConfigErrors,
+    NetworkError,
+    display_path,
+    raise_together,
+)
+from pingen.judge.offline import judge_offline
+from pingen.report.verify import render_text
 from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
-    from pingen.errors import ConfigError
     from pingen.model import Config, Output
     from pingen.render import RenderedFile
     from pingen.targets import Job
@@ -152,8 +162,6 @@ def _judgement_time(at_text: str | None, verify_first: bool) -> dt.datetime:
 def _judge_offline(config: Config, at: dt.datetime) -> int:
     """Refuse what the pins and providers alone say will break (exit 2, nothing
     written); print the warnings and return how many there were."""
-    from pingen.errors import raise_together
-    from pingen.judge.offline import judge_offline
 
     judgement = judge_offline(config, at)
     for warning in judgement.warnings:
@@ -163,7 +171,6 @@ def _judge_offline(config: Config, at: dt.datetime) -> int:
 
 
 def _refuse_warnings(count: int, check: bool) -> None:
-    from pingen.errors import CheckFailed
 
     what = "checked" if check else "written"
     raise CheckFailed(
@@ -180,7 +187,6 @@ def _plan(
     its provenance line, so a new pins revision alone rewrites nothing). Prints the
     renderers' warnings and returns how many there were."""
     from pingen import write
-    from pingen.errors import ConfigError, ConfigErrors, raise_together
     from pingen.render.pipeline import render_all
     from pingen.targets import jobs
 
@@ -209,8 +215,6 @@ def _one_file_twice(rendered: list[tuple[Job, list[RenderedFile]]]) -> list[Conf
     """Errors for outputs of different jobs (`outputs:` and a target's `into:`) that land
     on one file: the later would silently replace the earlier, and `--check` would find
     one of them stale on every run. (The loader refuses this within one list.)"""
-    from pingen.confine import file_key
-    from pingen.errors import ConfigError
 
     def described(job: Job, output: Output) -> str:
         where = f"target {job.target}'s" if job.target else "the outputs'"
@@ -242,9 +246,7 @@ def _say_written(changes: list[Change]) -> None:
 
 def _verify(config: Config, timeout: float, quiet: bool) -> None:
     """Refuse to write unless every domain's pin set matches what it serves now."""
-    from pingen.errors import CheckFailed, NetworkError
     from pingen.judge.verify import verify_config
-    from pingen.report.verify import render_text
 
     report = verify_config(config, timeout=timeout)
     text = render_text(report, only_problems=quiet)

@@ -17,6 +17,9 @@ from pingen.commands.options import (
     quiet_option,
     timeout_option,
 )
+from pingen.errors import ConfigError, Location, display_path
+from pingen.report.term import Progress, colour_wanted, paint
+from pingen.textsafe import one_line, terminal_text
 
 if TYPE_CHECKING:
     from pingen.author.diff import ConfigDiff
@@ -94,7 +97,6 @@ def command(
     information.
     """
     from pingen.author import diff
-    from pingen.errors import ConfigError
 
     if base is not None and old_path is not None:
         raise click.UsageError("give --base or --old, not both")
@@ -119,7 +121,6 @@ def command(
 
 
 def _known_target(new: Config, old: Config | None, name: str) -> str:
-    from pingen.errors import ConfigError, Location, display_path
 
     if new.target(name) is None and (old is None or old.target(name) is None):
         names = ", ".join(t.name for t in new.targets) or "none"
@@ -132,7 +133,6 @@ def _known_target(new: Config, old: Config | None, name: str) -> str:
 
 def _refuse_missing(old_path: Path) -> None:
     """load's hint for a missing file (`pingen init`, -c) is for pins.yaml, not --old."""
-    from pingen.errors import ConfigError, Location
 
     try:
         os.lstat(old_path)
@@ -154,7 +154,6 @@ def _live_keys(
 ) -> tuple[dict[str, frozenset[str]] | None, tuple[str, ...]]:
     """The live keys per host: from --chain files, then (--verify) from the servers."""
     from pingen.author.diff import live_keys, recorded_keys
-    from pingen.report.term import Progress
 
     if at_text is not None and not chain_texts:
         raise click.UsageError("--at goes with --chain (a recorded chain is judged as of a date)")
@@ -190,8 +189,6 @@ def _chain_options(config: Config, chain_texts: tuple[str, ...]) -> dict[str, Pa
 
 def _print(result: ConfigDiff, output_format: str) -> None:
     from pingen.author import diff
-    from pingen.report.term import colour_wanted, paint
-    from pingen.textsafe import one_line, terminal_text
 
     if output_format == "json":
         click.echo(diff.to_json(result), nl=False)

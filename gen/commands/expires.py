@@ -9,6 +9,7 @@ import click
 
 from pingen.commands.options import at_option, config_option, load, parse_at, quiet_option
 from pingen.errors import EXIT_CHECK_FAILED, display_path
+from pingen.textsafe import terminal_text
 
 
 @click.command(name="expires")
@@ -57,7 +58,6 @@ def command(
     from pingen.author.expiry import plan_expiry, unsurvivable
     from pingen.config.load import load_config_text
     from pingen.judge.verify import select_domains
-    from pingen.textsafe import terminal_text
     from pingen.write import Change, unified_diff, write_all
 
     today = parse_at(at_text).date() if at_text is not None else dt.date.today()

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from pingen.commands.options import at_option, config_option, load, parse_at
+from pingen.errors import ConfigError
+from pingen.textsafe import terminal_text
 
 
 @click.command(name="explain")
@@ -30,10 +32,8 @@ def command(host: str, config_path: Path, output_format: str, at_text: str | Non
     TrustKit take the most specific entry, OkHttp pools every matching pattern,
     NSPinnedDomains unions the host's and its parent's identities.
     """
-    from pingen.errors import ConfigError
     from pingen.hosts import normalize_host
     from pingen.judge.explain import explain, render_json, render_text
-    from pingen.textsafe import terminal_text
 
     try:
         name = normalize_host(host)

@@ -10,6 +10,7 @@ import click
 
 from pingen.commands.options import at_option, certificate_names, load, parse_at
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
+from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
     from pingen.model import Trust
@@ -115,7 +116,6 @@ def command(
     """
     from pingen.judge.guard import GuardInputError, judge, only_domain, plan_from_files
     from pingen.report.guard import covers_nothing, render_json, render_text
-    from pingen.textsafe import terminal_text
 
     if domains and key_path is None:
         raise ConfigError(

@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.author import init
+from pingen.author.init import KEY_FOLDER, ca_pin_count, fetch_host_chains, parse_start
 from pingen.commands.options import ca_file_option, quiet_option, timeout_option
+from pingen.commands.suggest import load_catalog_option
 from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
+from pingen.config.yamltext import backup_key_name, default_expiry
+from pingen.confine import confine, repository_of
+from pingen.errors import CheckFailed, ConfigError, NetworkError
+from pingen.model import Trust
+from pingen.report.term import Progress
 
 if TYPE_CHECKING:
     from pingen.author.init import HostChain, Start
-    from pingen.model import Trust
     from pingen.pki.catalog import Catalog
 
 
@@ -80,10 +87,6 @@ def command(
     keygen` makes; the outputs for Android and iOS are listed. The default expiry is a year from
     today, so the file depends on the date it was made. Never overwrites a file.
     """
-    from pingen.author import init
-    from pingen.commands.suggest import load_catalog_option
-    from pingen.errors import CheckFailed, ConfigError, NetworkError
-    from pingen.model import Trust
 
     starts = _starts(hosts)
     expires = _expiry(expires_text)
@@ -121,8 +124,6 @@ def command(
 
 
 def _starts(hosts: tuple[str, ...]) -> list[Start]:
-    from pingen.author.init import parse_start
-    from pingen.errors import ConfigError
 
     starts: list[Start] = []
     for text in hosts:
@@ -137,8 +138,6 @@ def _starts(hosts: tuple[str, ...]) -> list[Start]:
 
 
 def _expiry(text: str | None) -> dt.date | None:
-    from pingen.config.yamltext import default_expiry
-    from pingen.errors import ConfigError
 
     today = dt.date.today()
     if text is None:
@@ -155,7 +154,6 @@ def _expiry(text: str | None) -> dt.date | None:
 
 
 def _refuse_existing(path: Path) -> None:
-    from pingen.errors import ConfigError
 
     try:
         os.lstat(path)
@@ -177,8 +175,6 @@ def _refuse_outside(flag: str, path: Path | None, output_path: Path) -> None:
     refuses a trust file outside it rather than write a config the next build refuses.
     It does not copy it: a catalog names more files, and which copy to keep is the
     user's choice."""
-    from pingen.confine import confine, repository_of
-    from pingen.errors import ConfigError
 
     if path is None:
         return
@@ -197,8 +193,6 @@ def _fetch(
     timeout: float,
     quiet: bool,
 ) -> list[HostChain]:
-    from pingen.author.init import fetch_host_chains
-    from pingen.report.term import Progress
 
     with Progress(quiet=quiet) as progress:
         step = progress.counter("taking chains", len(starts))
@@ -208,14 +202,11 @@ def _fetch(
 
 
 def _relative(path: Path, output_path: Path) -> str:
-    import os
 
     return Path(os.path.relpath(path.absolute(), output_path.absolute().parent)).as_posix()
 
 
 def _next_steps(output_path: Path, chains: list[HostChain]) -> None:
-    from pingen.author.init import KEY_FOLDER, ca_pin_count
-    from pingen.config.yamltext import backup_key_name
 
     pins = sum(ca_pin_count(chain) for chain in chains)
     config = f" -c {output_path}" if output_path != Path("pins.yaml") else ""

@@ -8,8 +8,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.author.keys import DEFAULT_KEY_TYPE, KEY_TYPES
-from pingen.commands.options import certificate_names
+from pingen.author import keys
+from pingen.author.keys import (
+    DEFAULT_KEY_TYPE,
+    KEY_TYPES,
+    KeyFileError,
+    make_folder,
+    unignored_in_git,
+    write_files,
+)
+from pingen.commands.options import DEFAULT_CONFIG, certificate_names, load
+from pingen.config.yamltext import file_pin_entry, indented
 from pingen.errors import ConfigError, Location, display_path
 
 if TYPE_CHECKING:
@@ -86,7 +95,6 @@ def command(
     pins.yaml; the private key is never printed. Warns when the private key would
     land in a git work tree without being ignored.
     """
-    from pingen.author import keys
 
     try:
         keys.check_name(name)
@@ -134,7 +142,6 @@ def _passphrase(variable: str | None) -> bytes | None:
 
 def _config_for(config_path: Path | None) -> Config | None:
     """The pins.yaml to check against: -c (must load), or ./pins.yaml if present."""
-    from pingen.commands.options import DEFAULT_CONFIG, load
 
     if config_path is not None:
         return load(config_path)
@@ -210,7 +217,6 @@ def _refuse_asset_folder(folder: Path) -> None:
 
 
 def _warn_if_exposed(private: Path) -> None:
-    from pingen.author.keys import unignored_in_git
 
     work_tree = unignored_in_git(private)
     if work_tree is not None:
@@ -224,7 +230,6 @@ def _warn_if_exposed(private: Path) -> None:
 
 
 def _write(folder: Path, contents: list[tuple[Path, bytes, int]]) -> None:
-    from pingen.author.keys import KeyFileError, make_folder, write_files
 
     created: list[Path] = []
     try:
@@ -245,7 +250,6 @@ def _report(
     *,
     encrypted: bool,
 ) -> None:
-    from pingen.config.yamltext import file_pin_entry, indented
     from pingen.pki.sources import key_type as describe_key
     from pingen.spki import pin_of_public_key
 

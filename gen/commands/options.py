@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pingen.errors import ConfigError
+from pingen.textsafe import terminal_text
+
 if TYPE_CHECKING:
     from pingen.model import Config
 
@@ -81,7 +84,6 @@ def load(config_path: Path, *, today: dt.date | None = None, warn: bool = True) 
     `today` decides which `expires` dates count as past (see `load_config`).
     """
     from pingen.config.load import load_config
-    from pingen.textsafe import terminal_text
 
     config = load_config(config_path, today=today)
     if warn:
@@ -94,7 +96,6 @@ def certificate_names(texts: tuple[str, ...], option: str) -> tuple[str, ...]:
     """A repeated host-name option (keygen --csr-domain, guard --domain): each name as
     a certificate's DNS name, duplicates dropped, first order kept; a bad one is exit 2
     naming the option."""
-    from pingen.errors import ConfigError
     from pingen.hosts import normalize_certificate_name
 
     names: list[str] = []

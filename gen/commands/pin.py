@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
@@ -100,7 +101,6 @@ def keys_of(source: str, timeout: float, trust: Trust | None = None) -> list[Key
 
 def _url_host(url: str) -> str:
     """`https://host[:port]/path` as the host[:port] to dial; another scheme is bad input."""
-    from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url.strip())

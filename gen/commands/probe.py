@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from pingen import hosts
-from pingen.commands.options import Seconds, config_option
+from pingen.commands.keygen import _warn_if_exposed
+from pingen.commands.options import Seconds, config_option, load
 from pingen.errors import EXIT_CHECK_FAILED, ConfigError, display_path
+from pingen.spki import pin_of_public_key
 
 if TYPE_CHECKING:
     import socket
@@ -129,7 +132,6 @@ def command(
       UNTESTED: nobody dialled the host
     Exit 0 when every host passed, 1 otherwise, 2 on bad input.
     """
-    from pingen.commands.options import load
     from pingen.probe.endpoint import ProbeError, listening_socket
     from pingen.probe.report import report, table
 
@@ -208,7 +210,6 @@ def _accept_key(
     config: Config, selected: list[Domain], mode: str, key_path: Path | None
 ) -> PrivateKeyTypes | None:
     from pingen.probe.pki import ProbePkiError, read_private_key
-    from pingen.spki import pin_of_public_key
 
     if mode == "refuse":
         if key_path is not None:
@@ -237,7 +238,6 @@ def _accept_key(
 
 
 def _probe_ca(config: Config, ca_dir: Path | None) -> ProbeCA:
-    from pingen.commands.keygen import _warn_if_exposed
     from pingen.probe.pki import CA_KEY_FILE, ProbePkiError, fresh_ca, kept_ca
 
     now = dt.datetime.now(dt.UTC)
@@ -269,7 +269,6 @@ def _plan(
 ) -> Plan:
     from pingen.probe.endpoint import Plan, Target
     from pingen.probe.pki import new_key
-    from pingen.spki import pin_of_public_key
 
     accept_pin = pin_of_public_key(accept_key.public_key()) if accept_key else None
     as_ca = any(
@@ -323,7 +322,6 @@ def _serve(
     connections: int | None,
 ) -> Outcome:
     import asyncio
-    import tempfile
 
     from pingen.probe.endpoint import ProbeServer
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from pingen.errors import ConfigError
+
 
 @click.command(name="schema")
 @click.option(
@@ -29,7 +31,6 @@ def command(output_path: Path | None) -> int:
     if output_path is None:
         click.echo(text, nl=False)
         return 0
-    from pingen.errors import ConfigError
 
     try:
         output_path.write_text(text, encoding="utf-8", newline="\n")

@@ -8,9 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pingen.author.suggest import NoSuggestion, render_yaml, suggest
 from pingen.commands.options import at_option, ca_file_option, parse_at, timeout_option
 from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
-from pingen.errors import ConfigError, Location
+from pingen.errors import CheckFailed, ConfigError, Location
+from pingen.hosts import host_without_port
+from pingen.model import Trust
+from pingen.pki.catalog import CatalogError, load_catalog
+from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store, read_chain_file
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -62,8 +67,6 @@ def command(
     offline backup key step. The CA serving today is always covered; a `# warning:`
     line says when --provider does not name it. Prints pins.yaml lines to paste under
     `domains:`."""
-    from pingen.author.suggest import NoSuggestion, render_yaml, suggest
-    from pingen.pki.chain import read_chain_file
 
     name = _host_name(host)
     at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
@@ -82,7 +85,6 @@ def command(
 def _host_name(host: str) -> str:
     """HOST as pins.yaml holds it (the printed lines use it as a YAML key), or a usage
     error: a URL or `a: b` must not reach them."""
-    from pingen.hosts import host_without_port
 
     try:
         return host_without_port(host)
@@ -92,7 +94,6 @@ def _host_name(host: str) -> str:
 
 def load_catalog_option(path: Path | None) -> Catalog:
     """The catalog --catalog names (pingen's own without it), or exit 2 naming the file."""
-    from pingen.pki.catalog import CatalogError, load_catalog
 
     try:
         return load_catalog(path)
@@ -119,9 +120,6 @@ def _verified(
 ) -> list[x509.Certificate]:
     """The chain verified to the roots of --ca-file, anchor last; exit 1 when it does not
     verify (as `pingen init --ca-file` refuses it)."""
-    from pingen.errors import CheckFailed
-    from pingen.model import Trust
-    from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store
 
     store = load_trust_store(Trust(ca_file=ca_file.absolute()), named="--ca-file")
     try:

@@ -17,6 +17,8 @@ from pingen.commands.options import (
     quiet_option,
     timeout_option,
 )
+from pingen.report.term import Progress, colour_wanted
+from pingen.report.verify import render
 
 if TYPE_CHECKING:
     from pingen.judge.verify import VerifyReport
@@ -71,8 +73,6 @@ def command(
     judge its pin set: does it match today, does it have a backup, will it survive
     the next key change. Exit 0 ok or warnings, 1 a domain failed, 2 bad input,
     3 the network kept a check from running (and nothing failed)."""
-    from pingen.report.term import colour_wanted
-    from pingen.report.verify import render
 
     at = _parse_at(at_text, chain_file)
     if chain_file is not None and len(hosts) != 1:
@@ -98,7 +98,6 @@ def _verify_live(
     config: Config, hosts: tuple[str, ...], timeout: float, concurrency: int, quiet: bool
 ) -> VerifyReport:
     from pingen.judge.verify import select_domains, verify_config
-    from pingen.report.term import Progress
 
     total = len(select_domains(config, hosts))
     with Progress(quiet=quiet) as progress:

@@ -15,7 +15,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from pingen.model import Level, PinSource
-from pingen.spki import KeyType, normalize_pin
+from pingen.pki import catalog
+from pingen.pki.sources import SourceError, common_name, read_key_file
+from pingen.spki import KeyType, key_type_of, normalize_pin, pin_of_certificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -63,8 +65,6 @@ class Lookups:
 
 def disk_lookups() -> Lookups:
     """Key files from the disk, names from certifi's Mozilla roots and the CA catalog."""
-    from pingen.pki import catalog
-    from pingen.pki.sources import read_key_file
 
     return Lookups(
         read_key_file, catalog.load_catalog, catalog.lookup_root, catalog.lookup_intermediate
@@ -87,7 +87,6 @@ class PinSources:
 
     def file(self, text: str, path: Path) -> Resolved:
         """A `file:` pin: `text` as written, `path` where it leads (confined already)."""
-        from pingen.pki.sources import SourceError
 
         try:
             keys = self.lookups.read_key_file(path)
@@ -109,8 +108,6 @@ class PinSources:
 
     def named(self, source: PinSource, name: str) -> Resolved:
         """A `root:` or `intermediate:` pin: the certificate of that name."""
-        from pingen.pki.sources import common_name
-        from pingen.spki import key_type_of, pin_of_certificate
 
         lookups = {
             PinSource.ROOT: self.lookups.root,

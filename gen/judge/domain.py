@@ -11,7 +11,9 @@ codes of the CA catalog come from `pingen.judge.survive.judge_survivability`.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,8 +36,12 @@ from pingen.judge.findings import (
     Status,
     status_of,
 )
+from pingen.judge.offline import backup_gap
+from pingen.judge.survive import judge_survivability
 from pingen.model import Domain, Level, Pin
-from pingen.spki import KeyType
+from pingen.pki.catalog import display_name, load_catalog
+from pingen.pki.chain import UntrustedChain, build_verified_chain, levels, served_levels
+from pingen.spki import KeyType, key_type_of, pin_of_certificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -115,7 +121,6 @@ def judge_chain(
     """`catalog`: the config's `trust.catalog` (None: the one shipped with pingen);
     `trustkit_ios`: the config has an output TrustKit (iOS) enforces; `urlsession`: it has
     a `urlsession` output (Swift that hashes only the key types it has headers for)."""
-    from pingen.pki.chain import UntrustedChain, build_verified_chain, levels, served_levels
 
     try:
         verified = build_verified_chain(served, store, domain.host, at)
@@ -164,8 +169,6 @@ def describe_chain(
 @lru_cache(maxsize=4096)
 def _describe(cert: x509.Certificate, level: Level) -> ChainEntry:
     # Hundreds of domains share a few CA certificates: describe each once.
-    from pingen.pki.catalog import display_name
-    from pingen.spki import key_type_of, pin_of_certificate
 
     return ChainEntry(
         level=level,
@@ -200,8 +203,6 @@ def certificate_hashes(
 ) -> dict[str, ChainEntry]:
     """base64 SHA-256 of each whole certificate (what browsers and openssl show as its
     fingerprint): pinned by mistake, it never matches, as apps hash the public key."""
-    import base64
-    import hashlib
 
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -412,8 +413,6 @@ def _expiry_problems(domain: Domain, at: dt.datetime) -> list[Finding]:
 
 
 def _backup_gap(domain: Domain, catalog: Path | None) -> BackupGap | None:
-    from pingen.judge.offline import backup_gap
-    from pingen.pki.catalog import load_catalog
 
     return backup_gap(domain, load_catalog(catalog))
 
@@ -422,7 +421,5 @@ def _survivability(
     domain: Domain, verified: Sequence[x509.Certificate], at: dt.datetime, catalog: Path | None
 ) -> list[Finding]:
     """The CA catalog's codes: will the pin set survive renewals, rotations, new roots?"""
-    from pingen.judge.survive import judge_survivability
-    from pingen.pki.catalog import load_catalog
 
     return judge_survivability(domain, list(verified), at, load_catalog(catalog))

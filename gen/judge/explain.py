@@ -20,6 +20,7 @@ from pingen.render.platforms import (
     effective,
     platforms_of,
 )
+from pingen.textsafe import json_text
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,6 @@ def view_json(view: View) -> dict[str, Any]:
 
 def render_json(host: str, views: list[View]) -> str:
     document = {"host": host, "outputs": [view_json(view) for view in views]}
-    from pingen.textsafe import json_text
 
     return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 

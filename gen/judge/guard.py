@@ -21,7 +21,24 @@ from typing import TYPE_CHECKING
 
 from pingen.errors import first_line
 from pingen.model import Config, Domain, Level, Pin, Trust
-from pingen.pki.chain import dns_names
+from pingen.pki.chain import (
+    MAX_CHAIN_DEPTH,
+    UntrustedChain,
+    build_verified_chain,
+    dns_names,
+    levels,
+    load_certificates,
+    load_trust_store,
+    signed_by,
+)
+from pingen.pki.sources import (
+    SourceError,
+    certificate_level,
+    common_name,
+    read_key_bytes,
+    read_small_file,
+)
+from pingen.spki import pin_of_certificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -139,7 +156,6 @@ def plan_from_files(
 
 
 def read_chain(path: Path) -> list[x509.Certificate]:
-    from pingen.pki.chain import load_certificates
 
     data = _read(path)
     try:
@@ -159,7 +175,6 @@ def read_chain(path: Path) -> list[x509.Certificate]:
 
 def read_planned_key(path: Path) -> tuple[KeyInfo, tuple[str, ...]]:
     """The key of a public key, private key, CSR or certificate file; a CSR's names."""
-    from pingen.pki.sources import SourceError, read_key_bytes
 
     data = _read(path)
     try:
@@ -184,7 +199,6 @@ def _csr_names(data: bytes) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> bytes:
-    from pingen.pki.sources import SourceError, read_small_file
 
     try:
         return read_small_file(path, "chain or key file")
@@ -245,7 +259,6 @@ def completed_chain(plan: Plan, store: TrustStore, at: dt.datetime) -> list[Chai
 
     Raises pingen.pki.chain.UntrustedChain when it does not lead to a trusted root.
     """
-    from pingen.pki.chain import build_verified_chain, levels
 
     if plan.planned_key is None:
         chain = build_verified_chain(plan.served, store, _a_covered_host(plan.names), at)
@@ -263,7 +276,6 @@ def completed_chain(plan: Plan, store: TrustStore, at: dt.datetime) -> list[Chai
 
 
 def _chain_key(level: Level, cert: x509.Certificate) -> ChainKey:
-    from pingen.spki import pin_of_certificate
 
     return ChainKey(level, pin_of_certificate(cert), subject_of(cert), cert)
 
@@ -287,7 +299,6 @@ def issuers_above(
     certificate signed by the next, each CA valid at `at`, ending at a root the store
     holds. Roots of the store are preferred, as clients prefer a trust anchor.
     """
-    from pingen.pki.chain import MAX_CHAIN_DEPTH, UntrustedChain
 
     if is_ca(start):  # a leaf here is only being replaced; its dates do not matter
         _check_ca_validity(start, at)
@@ -312,7 +323,6 @@ def issuers_above(
 def _issuer_of(
     cert: x509.Certificate, candidates: Sequence[x509.Certificate]
 ) -> x509.Certificate | None:
-    from pingen.pki.chain import signed_by
 
     for candidate in candidates:
         if candidate.subject == cert.issuer and candidate != cert and signed_by(cert, candidate):
@@ -321,7 +331,6 @@ def _issuer_of(
 
 
 def _check_ca_validity(cert: x509.Certificate, at: dt.datetime) -> None:
-    from pingen.pki.chain import UntrustedChain
 
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise UntrustedChain(
@@ -337,7 +346,6 @@ def judge(
     plan: Plan, config: Config, at: dt.datetime, stores: dict[Trust, TrustStore] | None = None
 ) -> ConfigReport:
     """For one config: does every affected domain keep a pin in the new chain?"""
-    from pingen.pki.chain import UntrustedChain, load_trust_store
 
     affected = affected_domains(plan.names, config.domains)
     if not affected:
@@ -369,12 +377,10 @@ def _verdict(domain: Domain, hashes: set[str], at: dt.datetime) -> DomainVerdict
 
 
 def is_ca(cert: x509.Certificate) -> bool:
-    from pingen.pki.sources import certificate_level
 
     return certificate_level(cert) is not Level.LEAF
 
 
 def subject_of(cert: x509.Certificate) -> str:
-    from pingen.pki.sources import common_name
 
     return common_name(cert.subject)

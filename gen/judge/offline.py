@@ -30,6 +30,9 @@ from pingen.judge.findings import (
     Finding,
     Severity,
 )
+from pingen.judge.futures import Window, futures
+from pingen.pki.catalog import load_catalog
+from pingen.pki.providers import PROVIDERS
 
 if TYPE_CHECKING:
     from pingen.model import Config, Domain, Pin
@@ -64,7 +67,6 @@ class OfflineJudgement:
 
 def judge_offline(config: Config, at: dt.datetime) -> OfflineJudgement:
     """Every domain of `config`, judged as of `at` on its pins and provider alone."""
-    from pingen.pki.catalog import load_catalog
 
     catalog = load_catalog(config.trust.catalog)
     findings: list[Finding] = []
@@ -94,7 +96,6 @@ def rekeyed_leaf_pins(domain: Domain, catalog: Catalog) -> list[Finding]:
     marked `backup` is a key held offline, which the operator can deploy by uploading
     a certificate of their own, so it stays allowed."""
     from pingen.model import Level
-    from pingen.pki.providers import PROVIDERS
 
     provider = PROVIDERS.get(domain.provider or "")
     if provider is None or not provider.refuses_leaf_pins:
@@ -270,7 +271,6 @@ def catalog_futures(domain: Domain, at: dt.datetime, catalog: Catalog) -> list[F
     provider alone (pingen.judge.futures, with no served chain), each a warning at the domain.
     `build` cannot see which CA serves today, so even a future `verify` would call a
     fail is a warning here; its message says so."""
-    from pingen.judge.futures import Window, futures
 
     found = futures(
         domain.pin_set,

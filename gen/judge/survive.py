@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pingen.judge.findings import Finding
+from pingen.judge.futures import Window, futures
+from pingen.pki.catalog import load_catalog, mozilla_roots_named
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -97,7 +99,6 @@ class PathFinder:
 
 
 def _external(steps: tuple[Step, ...], name: str) -> CandidatePath:
-    from pingen.pki.catalog import mozilla_roots_named
 
     known = mozilla_roots_named(name)
     if known:
@@ -124,8 +125,6 @@ def judge_survivability(
     `verified_chain` is leaf first, trust anchor last, as the resolver built it. Returns
     no findings when no pin matches the chain today (`no-live-match` says that).
     """
-    from pingen.judge.futures import Window, futures
-    from pingen.pki.catalog import load_catalog
 
     if not verified_chain:
         return []

@@ -27,10 +27,18 @@ from pingen.errors import (
     display_path,
 )
 from pingen.hosts import host_key
-from pingen.judge.domain import DomainReport
+from pingen.judge.domain import DomainReport, judge_chain, judge_unreachable
 from pingen.judge.findings import Status
 from pingen.model import Config, Domain
-from pingen.pki.fetch import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Fetched, OnFetched, Target
+from pingen.pki.chain import dns_names, load_trust_store, read_chain_file
+from pingen.pki.fetch import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    Fetched,
+    OnFetched,
+    Target,
+    fetch_chains,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -117,9 +125,6 @@ def verify_config(
     progress: OnFetched | None = None,
 ) -> VerifyReport:
     """Dial every (selected) domain and judge its pin set against what it serves now."""
-    from pingen.judge.domain import judge_chain, judge_unreachable
-    from pingen.pki.chain import load_trust_store
-    from pingen.pki.fetch import fetch_chains
 
     selected = select_domains(config, domains)
     when = at or dt.datetime.now(dt.UTC)
@@ -160,7 +165,6 @@ def _refuse_other_hosts(leaf: x509.Certificate, domain: Domain, chain_file: Path
     """A leaf that names only other hosts is the wrong file (exit 2, as `guard` says),
     not a failing domain."""
     from pingen.judge.guard import affected_domains
-    from pingen.pki.chain import dns_names
 
     names = dns_names(leaf)
     if names and not affected_domains(names, [domain]):
@@ -175,8 +179,6 @@ def verify_chain_file(
     config: Config, chain_file: Path, host: str, at: dt.datetime | None = None
 ) -> VerifyReport:
     """The same judgement, offline, on a chain file (leaf first, as a server sends it)."""
-    from pingen.judge.domain import judge_chain
-    from pingen.pki.chain import load_trust_store, read_chain_file
 
     (domain,) = select_domains(config, [host])
     served = read_chain_file(chain_file)

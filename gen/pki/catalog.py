@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pingen.confine import confine, repository_of
+
 if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -423,7 +425,6 @@ def _load_catalog_cached(path: Path) -> Catalog:
     """A catalog file is read like a `file:` pin (pingen.pki.sources.read_small_file: a
     regular file of at most 1 MiB), and so is every certificate file it names, which
     must lie inside the repository holding the catalog (pingen.confine)."""
-    from pingen.confine import repository_of
     from pingen.pki.sources import SourceError, read_small_file
 
     try:
@@ -669,7 +670,6 @@ class _Reader:
 
     def read(self, file: str, where: str) -> bytes:
         """A certificate file the catalog names, read like a `file:` pin."""
-        from pingen.confine import confine
         from pingen.pki.sources import SourceError, read_small_file
 
         try:

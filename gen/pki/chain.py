@@ -14,6 +14,7 @@ server: it comes from the store, so root pins can match it.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pingen import hosts
-from pingen.errors import ConfigError, Location
+from pingen.errors import ConfigError, Location, display_path
 from pingen.model import Level, Trust
+from pingen.pki.sources import SourceError, read_small_file
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -54,7 +56,6 @@ class TrustStore:
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate in PEM `data` (any number), or the one DER certificate."""
-    import warnings
 
     from cryptography import x509
     from cryptography.utils import CryptographyDeprecationWarning
@@ -70,7 +71,6 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
 def read_chain_file(path: Path) -> list[x509.Certificate]:
     """The certificates of a chain file given on the command line (PEM, leaf first, or
     one DER certificate); ConfigError at the file when it holds none."""
-    from pingen.pki.sources import SourceError, read_small_file
 
     try:
         data = read_small_file(path, "chain file")
@@ -134,15 +134,12 @@ def _certifi_store() -> TrustStore:
 
 @lru_cache(maxsize=8)
 def _cached_store(path: str, _stamp: int, named: str) -> TrustStore:
-    from pingen.errors import display_path
 
     return _store_from_file(path, str(display_path(Path(path))), named)
 
 
 def _store_from_file(path: str, description: str, named: str) -> TrustStore:
     from cryptography.x509.verification import Store
-
-    from pingen.pki.sources import SourceError, read_small_file
 
     try:  # like a `file:` pin: a regular file of at most 1 MiB
         roots = load_certificates(read_small_file(Path(path), "PEM file of root certificates"))

@@ -26,6 +26,7 @@ import queue
 import selectors
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -237,7 +238,6 @@ class _Dialler:
     def look_up(self, connection: _Connection) -> None:
         """getaddrinfo in a daemon thread of its own: a hung resolver costs its domain's
         timeout and never holds the run (nothing waits for the thread at the end)."""
-        import threading
 
         if self.wake is None:
             self.wake = socket.socketpair()

@@ -14,12 +14,21 @@ path)". When the chain does not verify, the served chain is listed as sent, kind
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pingen import hosts
 from pingen.errors import ConfigError, NetworkError
 from pingen.model import Address, Level, Trust
-from pingen.pki.fetch import DEFAULT_TIMEOUT
+from pingen.pki.chain import (
+    UntrustedChain,
+    build_verified_chain,
+    levels,
+    load_trust_store,
+    served_levels,
+)
+from pingen.pki.fetch import DEFAULT_TIMEOUT, Target, fetch_chains
+from pingen.pki.sources import certificate_info
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,7 +63,6 @@ def describe_host(
 ) -> list[KeyInfo]:
     """Dial `source` (see parse_target) and describe every certificate of its chain;
     `warn` hears why, when the chain does not verify."""
-    from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store
 
     host, address = parse_target(source)
     served = served_chain(host, address, timeout, shown_as=source)
@@ -76,7 +84,6 @@ def served_chain(
 ) -> list[x509.Certificate]:
     """The chain `address` serves for `host` (SNI), leaf first; NetworkError, whose
     message starts with `shown_as`, when it serves none."""
-    from pingen.pki.fetch import Target, fetch_chains
 
     (fetched,) = fetch_chains([Target(host, address)], timeout=timeout, concurrency=1)
     if fetched.error is not None:
@@ -90,7 +97,6 @@ def _verify_name(host: str) -> str:
 
 
 def _verified(verified: list[x509.Certificate], served: list[x509.Certificate]) -> list[KeyInfo]:
-    from pingen.pki.chain import levels
 
     infos = [
         _info(cert, level, "certificate" if cert in served else "certificate (trust store)")
@@ -102,7 +108,6 @@ def _verified(verified: list[x509.Certificate], served: list[x509.Certificate]) 
 
 
 def _untrusted(served: list[x509.Certificate]) -> list[KeyInfo]:
-    from pingen.pki.chain import served_levels
 
     return [
         _info(cert, level, "certificate (untrusted chain)")
@@ -111,9 +116,6 @@ def _untrusted(served: list[x509.Certificate]) -> list[KeyInfo]:
 
 
 def _info(cert: x509.Certificate, level: Level | None, kind: str) -> KeyInfo:
-    from dataclasses import replace
-
-    from pingen.pki.sources import certificate_info
 
     info = certificate_info(cert)
     return replace(info, kind=kind, level=level or info.level)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import errno
 import signal
 import socket
 import ssl
@@ -341,7 +343,6 @@ class ProbeServer:
         self, name: str, target: Target
     ) -> tuple[list[x509.Certificate], str, PrivateKeyTypes]:
         """The chain served for `name` (leaf first), and the leaf's key with its kind."""
-        import datetime as dt
 
         from pingen.probe.pki import issuer_key
 
@@ -716,7 +717,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _bind_message(host: str, port: int, error: OSError) -> str:
-    import errno
 
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if error.errno == errno.EADDRINUSE:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pingen.author import keys
+from pingen.pki.sources import SourceError, read_small_file
 from pingen.spki import pin_of_public_key
 
 if TYPE_CHECKING:
@@ -226,7 +228,6 @@ def kept_ca(folder: Path, now: dt.datetime) -> tuple[ProbeCA, bool]:
 
     Returns the CA and whether it was created now.
     """
-    from pingen.author import keys
 
     cert_path, key_path = folder / CA_CERT_FILE, folder / CA_KEY_FILE
     present = [path for path in (cert_path, key_path) if os.path.lexists(path)]
@@ -303,8 +304,6 @@ def read_private_key(path: Path) -> PrivateKeyTypes:
     """`--key FILE`: an unencrypted private key, PEM or DER."""
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-
-    from pingen.pki.sources import SourceError, read_small_file
 
     try:
         data = read_small_file(path, "private key file")

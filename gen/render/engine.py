@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,6 @@ SETTINGS: dict[str, Any] = {
 def environment() -> jinja2.Environment:
     """The environment of the templates shipped inside pingen: strict (undefined names
     are errors), output LF with a final newline."""
-    from importlib.resources import files
 
     import jinja2
 

@@ -9,12 +9,14 @@ Same plan and reports, same text (no colour, no clock).
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pingen.errors import display_path
+from pingen.judge.domain import describe_chain
 from pingen.judge.findings import (
     KEEP_PINNED_KEY,
     MAKE_CHAIN_VERIFY,
@@ -31,7 +33,11 @@ from pingen.judge.guard import (
     is_ca,
     subject_of,
 )
+from pingen.judge.offline import pin_the_ca
 from pingen.model import Config, Level, Pin
+from pingen.pki.catalog import load_catalog
+from pingen.pki.providers import PROVIDERS
+from pingen.textsafe import json_text
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -210,15 +216,12 @@ def way_out(reports: Sequence[ConfigReport]) -> list[Finding]:
 
 
 def _rekeying_provider(name: str | None) -> Provider | None:
-    from pingen.pki.providers import PROVIDERS
 
     provider = PROVIDERS.get(name or "")
     return provider if provider is not None and provider.refuses_leaf_pins else None
 
 
 def _pin_the_ca(rekeyed: Sequence[tuple[ConfigReport, DomainVerdict]]) -> str:
-    from pingen.judge.offline import pin_the_ca
-    from pingen.pki.catalog import load_catalog
 
     hosts = list(dict.fromkeys(v.domain.host for _, v in rekeyed))
     providers: dict[str, Provider] = {}
@@ -253,7 +256,6 @@ def _indented(text: str) -> str:
 
 def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
     """The stable shape for CI and deploy hooks (docs/rotation.md, "pingen guard --format json")."""
-    import json
 
     data = {
         "safe": not any(report.unsafe for report in reports),
@@ -266,7 +268,6 @@ def render_json(plan: Plan, reports: Sequence[ConfigReport]) -> str:
             for step in way_out(reports)
         ],
     }
-    from pingen.textsafe import json_text
 
     return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
@@ -328,6 +329,5 @@ def _chain_json(chain: Sequence[ChainKey]) -> list[dict[str, Any]]:
 
 
 def _entry_json(cert: x509.Certificate, level: Level) -> dict[str, str]:
-    from pingen.judge.domain import describe_chain
 
     return describe_chain([cert], [level])[0].as_json()

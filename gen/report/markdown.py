@@ -9,6 +9,7 @@ issues (`#1`), become a link (`https://…`, `www.…`), reverse the text around
 from __future__ import annotations
 
 import re
+import sys
 
 from pingen.textsafe import one_line
 
@@ -79,7 +80,6 @@ def regenerated_files(porcelain: bytes) -> str:
 
 def main(argv: list[str]) -> int:
     """`python -m pingen.report.markdown regenerated-files` (the Action's update step)."""
-    import sys
 
     if argv != ["regenerated-files"]:
         print(

@@ -11,6 +11,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from pingen.judge.findings import Status
+from pingen.report.term import paint
 from pingen.textsafe import json_text, one_line
 
 if TYPE_CHECKING:
@@ -86,7 +87,6 @@ def summary_text(report: VerifyReport) -> str:
 
 
 def _style(text: str, status: Status, colour: bool) -> str:
-    from pingen.report.term import paint
 
     return paint(text, status.value, colour)
 

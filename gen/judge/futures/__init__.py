@@ -56,6 +56,8 @@ from pingen.judge.futures.context import Context
 from pingen.judge.futures.paths import Window, catalog_of, index_of
 from pingen.judge.futures.text import HOST
 from pingen.judge.futures.units import FUTURES
+from pingen.pki.catalog import key_type_of, named
+from pingen.pki.providers import PROVIDERS
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -81,8 +83,6 @@ def futures(
     the pins alone (`build`). With a chain that no pin matches, nothing is judged here
     (`no-live-match` says it). `host` names the domain in advice (`pingen suggest HOST`).
     """
-    from pingen.pki.catalog import key_type_of
-    from pingen.pki.providers import PROVIDERS
     from pingen.spki import pin_of_certificate
 
     facts = PROVIDERS.get(provider or "") if isinstance(provider, str | None) else provider
@@ -118,7 +118,6 @@ def _judge(
     pinned_leaf: x509.Certificate | None,
     leaf_type: str,
 ) -> tuple[Finding, ...]:
-    from pingen.pki.catalog import named
 
     chain = tuple(named(cert, "chain") for cert in ca_certs) if ca_certs is not None else None
     leaf = named(pinned_leaf, "chain") if pinned_leaf is not None else None

@@ -17,6 +17,8 @@ import functools
 from typing import TYPE_CHECKING
 
 from pingen.judge.futures.paths import FAR, Anchor, Path, Span, Step, Unit, index_of
+from pingen.pki.catalog import mozilla_pins
+from pingen.pki.providers import ROTATING_OPERATORS, KeyRotation
 
 if TYPE_CHECKING:
     from pingen.judge.findings import Code
@@ -126,7 +128,6 @@ class Context:
 
     def chain_paths(self) -> list[Path]:
         """Every prefix of the verified chain that ends at a key some store anchors."""
-        from pingen.pki.catalog import mozilla_pins
 
         assert self.chain is not None
         anchors = mozilla_pins()
@@ -148,7 +149,6 @@ class Context:
         return paths
 
     def leaf_key_kept(self) -> bool:
-        from pingen.pki.providers import ROTATING_OPERATORS, KeyRotation
 
         if self.provider is not None:
             return self.provider.rotation is KeyRotation.NEVER

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pingen.pki.catalog import mozilla_roots, mozilla_roots_named
+
 if TYPE_CHECKING:
     from pingen.pki.catalog import Catalog, Family, Intermediate, NamedCert, Root
 
@@ -274,7 +276,6 @@ class CatalogIndex:
         seen: frozenset[str] = frozenset(),
         via: tuple[Anchor, ...] = (),
     ) -> list[Path]:
-        from pingen.pki.catalog import mozilla_roots_named
 
         valid = valid and valid & span_of(root.cert)
         if valid is None:
@@ -311,7 +312,6 @@ class CatalogIndex:
     def last_days(self) -> dict[str, tuple[str, dt.date]]:
         """Per CA key of the catalog and certifi's store: a name, and the last day any of
         its known certificates is valid."""
-        from pingen.pki.catalog import mozilla_roots
 
         ends: dict[str, tuple[str, dt.date]] = {}
         for cert in (
