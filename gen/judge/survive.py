@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pingen.judge.findings import Finding
 from pingen.judge.futures import Window, futures
+from pingen.judge.futures.paths import Step  # pin None: an external anchor
 from pingen.pki.catalog import load_catalog, mozilla_roots_named
 
 if TYPE_CHECKING:
@@ -28,12 +29,6 @@ if TYPE_CHECKING:
 TRUSTED = "trusted"
 PENDING = "pending"
 EXTERNAL = "external"  # issuer of a cross-sign that is in neither store (older devices)
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    pin: str | None  # None: an external anchor whose key pingen does not hold
 
 
 @dataclass(frozen=True)
