@@ -8,7 +8,8 @@ and how a problem is worded belong to the document's format: a subclass says tha
 and where problems go (pins.yaml collects every one; the catalog stops at the first).
 
 The checker does not descend into lists and mappings of sections: it hands their nodes
-back, and whoever builds the model from the document checks each one as it gets there.
+back, and whoever builds the model from the document checks each one as it gets there
+(a whole mapping at once with `mapping`, or key by key with `field`).
 """
 
 from __future__ import annotations
@@ -74,11 +75,6 @@ Pairs = list[tuple[str, N, N]]
 class Checker(ABC, Generic[N]):
     """Reads mapping nodes against sections; a subclass reads nodes of its format."""
 
-    # True: check keys in the order the section declares them, a missing required key
-    # in its place (a format that stops at its first problem reports the same one
-    # whatever the order of the document); False: in the document's order.
-    declared_order = False
-
     def mapping(self, node: N, section: Section) -> Fields[N] | None:
         """Check a mapping against a section: types, unknown, duplicate and missing keys."""
         pairs = self.pairs(node, section.name)
@@ -86,23 +82,30 @@ class Checker(ABC, Generic[N]):
             return None
         values: Fields[N] = Fields()
         values.present = frozenset(key for key, _, _ in pairs)
-        if self.declared_order:
-            by_key = {key: (key_node, value_node) for key, key_node, value_node in pairs}
-            for key, spec in section.fields.items():
-                if key in by_key:
-                    self._check(values, key, *by_key[key], section)
-                elif spec.required:
-                    self.missing(node, key, spec, section)
-            for key, key_node, _ in pairs:
-                if key not in section.fields:
-                    self.unknown(key, key_node, section)
-            return values
         for key, key_node, value_node in pairs:
             self._check(values, key, key_node, value_node, section)
         for key, spec in section.fields.items():
             if spec.required and key not in values.present:
                 self.missing(node, key, spec, section)
         return values
+
+    def field(self, node: N, section: Section, key: str) -> Any:
+        """One key of a mapping node, checked as the section declares it, when a reader
+        asks for it: a format that stops at its first problem then reports the one its
+        reader meets first. Absent (or null, where the format allows it): the default."""
+        spec = section.fields[key]
+        child = self.child(node, key)
+        if child is None:
+            if spec.required:
+                self.missing(node, key, spec, section)
+            return spec.default
+        value = self.value(child, spec, key)
+        return spec.default if value is None else value
+
+    def child(self, node: N, key: str) -> N | None:
+        """The value node of `key` in a mapping node (None: no such key)."""
+        found = [value for name, _, value in self.pairs(node, key) or () if name == key]
+        return found[0] if found else None
 
     def _check(self, values: Fields[N], key: str, key_node: N, node: N, section: Section) -> None:
         spec = section.fields.get(key)
@@ -128,14 +131,22 @@ class Checker(ABC, Generic[N]):
             Kind.EXPIRY: self.expiry,
             Kind.STRING_LIST: self.string_list,
             Kind.SECTION: self.section,
-            Kind.SECTION_LIST: lambda n, s, k: self.sequence(n, f"`{k}`"),
-            Kind.SECTION_MAP: lambda n, s, k: self.pairs(n, f"`{k}`"),
+            Kind.SECTION_LIST: self.section_list,
+            Kind.SECTION_MAP: self.section_map,
         }
 
     def section(self, node: N, spec: Field, key: str) -> Any:
         """A nested section: its checked fields."""
         assert spec.section is not None, f"{key}: a {spec.kind} field needs its section"
         return self.mapping(node, spec.section)
+
+    def section_list(self, node: N, spec: Field, key: str) -> list[N] | None:
+        """A list of sections: its item nodes, each checked when its builder reads it."""
+        return self.sequence(node, f"`{key}`")
+
+    def section_map(self, node: N, spec: Field, key: str) -> Pairs[N] | None:
+        """Sections under names of the user's: the entries, each checked when read."""
+        return self.pairs(node, f"`{key}`")
 
     # -- what the format says --------------------------------------------------------
     @abstractmethod

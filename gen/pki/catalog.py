@@ -17,12 +17,13 @@ import datetime as dt
 import difflib
 import functools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pingen.confine import confine, repository_of
+from pingen.nodes import Checker, Field, Kind, Pairs, Section
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -444,6 +445,193 @@ def catalog_from_data(data: Any, base: Path, path: Path | None = None) -> Catalo
     return _Reader(base, path).catalog(data)
 
 
+# -- the catalog's shape ----------------------------------------------------------------
+# Declared as pins.yaml's is (pingen.nodes) and checked by the same walk; keys not declared
+# are ignored (a catalog may carry notes of its own). `trust` and `issues` are checked by
+# the reader below: a store's trust is a word or an object, which a Field cannot say.
+
+_NAME = "The certificate's subject common name (case-insensitive)."
+_NOTE = "A remark for people."
+_SOURCE = "Where the facts come from (a URL)."
+
+ROOT_SECTION = Section(
+    "root",
+    {
+        "name": Field(Kind.STRING, _NAME, required=True),
+        "key_type": Field(Kind.STRING, "The key's type.", required=True, choices=KEY_TYPES),
+        "file": Field(Kind.STRING, "A PEM file of it, relative to the catalog; none: Mozilla's."),
+        "aliases": Field(Kind.STRING_LIST, "Other names pins.yaml may use.", default=()),
+        "status": Field(
+            Kind.STRING,
+            "pending: announced, not yet trusted.",
+            default="trusted",
+            choices=ROOT_STATUSES,
+        ),
+        "note": Field(Kind.STRING, _NOTE),
+        "trust": Field(
+            Kind.SECTION,
+            "Per store (mozilla, apple, android): trusted, not yet, removed, or "
+            '{"from", "until", "source"}; a store not named follows `status`.',
+            section=Section("trust"),
+        ),
+    },
+)
+CROSS_SIGN_SECTION = Section(
+    "cross-sign",
+    {
+        "file": Field(Kind.STRING, "A PEM file of the cross-signed certificate.", required=True),
+        "revoked": Field(Kind.BOOL, "The cross-sign was revoked.", default=False),
+    },
+)
+INTERMEDIATE_SECTION = Section(
+    "intermediate",
+    {
+        "files": Field(Kind.STRING_LIST, "PEM files of it, one per issuer, one key.", default=()),
+        "name": Field(Kind.STRING, _NAME, required=True),
+    },
+)
+FAMILY_SECTION = Section(
+    "family",
+    {
+        "name": Field(Kind.STRING, "The family's name.", required=True),
+        "key_type": Field(
+            Kind.STRING, "The intermediates' key type.", required=True, choices=KEY_TYPES
+        ),
+        "intermediates": Field(
+            Kind.SECTION_LIST, "The intermediates.", required=True, section=INTERMEDIATE_SECTION
+        ),
+        "generation": Field(Kind.STRING, "Which generation of the CA's hierarchy.", default=""),
+        "roots": Field(Kind.STRING_LIST, "The roots that sign them directly.", default=()),
+        "status": Field(
+            Kind.STRING, "retired: issues no more.", default="active", choices=FAMILY_STATUSES
+        ),
+        "note": Field(Kind.STRING, _NOTE),
+        "issues": Field(
+            Kind.SECTION,
+            'When it issues leaves: {"from", "until" (YYYY-MM-DD or null), "source"}.',
+            section=Section("issues"),
+        ),
+        "complete": Field(Kind.BOOL, "false: the CA issues from more intermediates.", default=True),
+    },
+)
+OPERATOR_SECTION = Section(
+    "operator",
+    {
+        "id": Field(Kind.STRING, "The operator's id (providers name it).", required=True),
+        "roots": Field(Kind.SECTION_LIST, "Its roots.", required=True, section=ROOT_SECTION),
+        "cross_signs": Field(
+            Kind.SECTION_LIST,
+            "Its roots' keys under other roots.",
+            default=(),
+            section=CROSS_SIGN_SECTION,
+        ),
+        "families": Field(
+            Kind.SECTION_LIST, "Its families of intermediates.", default=(), section=FAMILY_SECTION
+        ),
+        "name": Field(Kind.STRING, "Its name for people (default: the id).", default=""),
+        "source": Field(Kind.STRING, _SOURCE),
+        "note": Field(Kind.STRING, _NOTE),
+    },
+)
+CATALOG_SECTION = Section(
+    "catalog",
+    {
+        "format": Field(
+            Kind.STRING, "The format's name.", required=True, choices=(CATALOG_FORMAT,)
+        ),
+        "operators": Field(
+            Kind.SECTION_LIST, "The CA operators.", required=True, section=OPERATOR_SECTION
+        ),
+    },
+)
+
+
+@dataclass(frozen=True)
+class _At:
+    """A JSON value and where it sits: `where` names it in messages ("top level",
+    "operators[0].roots[1]"); the fields of an entry are reported at the entry."""
+
+    value: Any
+    where: str
+    path: str = ""  # the prefix of its items' paths ("" at the top level)
+
+
+class _CatalogChecker(Checker[_At]):
+    """pingen.nodes' checker over a catalog's JSON, in the catalog's words, stopping at the
+    first problem (raised as CatalogError). The reader asks for each key (`field`) in the
+    order it builds the catalog, so the first problem is the one it meets first."""
+
+    def __init__(self, fail: Callable[[str, str], CatalogError]) -> None:
+        self.fail = fail
+
+    def child(self, node: _At, key: str) -> _At | None:
+        if key not in node.value:
+            return None
+        return _At(node.value[key], node.where, f"{node.path}.{key}" if node.path else key)
+
+    def error(self, node: _At, message: str) -> None:
+        raise self.fail(node.where, message)
+
+    def pairs(self, node: _At, what: str) -> Pairs[_At] | None:
+        if not isinstance(node.value, dict):  # lists of entries are checked as such
+            self.error(node, f"{what} must be an object")
+        child = _At(None, node.where, node.path)
+        return [
+            (key, child, _At(value, node.where, f"{node.path}.{key}" if node.path else key))
+            for key, value in node.value.items()
+        ]
+
+    def sequence(self, node: _At, what: str) -> list[_At] | None:
+        if not isinstance(node.value, list):
+            self.error(node, f"{what} must be a list")
+        return [
+            _At(item, f"{node.path}[{n}]", f"{node.path}[{n}]") for n, item in enumerate(node.value)
+        ]
+
+    def unknown(self, key: str, key_node: _At, section: Section) -> None:
+        pass  # a catalog may carry keys of its own
+
+    def missing(self, node: _At, key: str, spec: Field, section: Section) -> None:
+        self.value(_At(None, node.where, node.path), spec, key)  # worded as a wrong value
+
+    def section(self, node: _At, spec: Field, key: str) -> Any:
+        return node.value  # `trust`, `issues`: read by the reader, which words them
+
+    def section_list(self, node: _At, spec: Field, key: str) -> list[_At] | None:
+        if not isinstance(node.value, list) or not all(isinstance(v, dict) for v in node.value):
+            self.error(node, f'"{key}" must be a list of objects')
+        return self.sequence(node, key)
+
+    def boolean(self, node: _At, spec: Field, key: str) -> bool | None:
+        if not isinstance(node.value, bool):
+            self.error(node, f'"{key}" must be true or false')
+        return bool(node.value)
+
+    def string(self, node: _At, spec: Field, key: str) -> str | None:
+        value = node.value
+        if spec.choices:
+            if value not in spec.choices:
+                self.error(node, f'"{key}" must be one of {", ".join(spec.choices)}')
+        elif spec.required or spec.default is not None:
+            if not isinstance(value, str) or (not value and spec.required):
+                self.error(node, f'"{key}" must be a non-empty string')
+        elif value is not None and not isinstance(value, str):
+            self.error(node, f'"{key}" must be a string')
+        return None if value is None else str(value)
+
+    def string_list(self, node: _At, spec: Field, key: str) -> tuple[str, ...] | None:
+        value = node.value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.error(node, f'"{key}" must be a list of names')
+        return tuple(value)
+
+    def integer(self, node: _At, spec: Field, key: str) -> int | None:
+        raise NotImplementedError("the catalog declares no integer")
+
+    def expiry(self, node: _At, spec: Field, key: str) -> Any:
+        raise NotImplementedError("the catalog declares no expiry")
+
+
 class _Reader:
     def __init__(self, base: Path, path: Path | None, repository: Repository | None = None) -> None:
         self.base = base
@@ -451,6 +639,7 @@ class _Reader:
         self.label = str(path) if path else "CA catalog"
         self.repository = repository  # None: a catalog built in memory (tests)
         self.files: list[Path] = []
+        self.check = _CatalogChecker(self.fail)
 
     def fail(self, where: str, message: str) -> CatalogError:
         return CatalogError(f"{self.label}: {where}: {message}")
@@ -462,31 +651,27 @@ class _Reader:
         roots: list[Root] = []
         crosses: list[CrossSign] = []
         families: list[Family] = []
-        for n, entry in enumerate(self.items(data, "operators", "top level")):
-            where = f"operators[{n}]"
-            op_id = self.text(entry, "id", where)
-            op_roots = [
-                self.root(r, op_id, f"{where}.roots[{m}]")
-                for m, r in enumerate(self.items(entry, "roots", where))
-            ]
+        field = self.check.field
+        for entry in field(_At(data, "top level"), CATALOG_SECTION, "operators"):
+            op_id = field(entry, OPERATOR_SECTION, "id")
+            op_roots = [self.root(r, op_id) for r in field(entry, OPERATOR_SECTION, "roots")]
             roots.extend(op_roots)
             crosses.extend(
-                self.cross_sign(c, op_id, f"{where}.cross_signs[{m}]")
-                for m, c in enumerate(self.items(entry, "cross_signs", where, []))
+                self.cross_sign(c, op_id) for c in field(entry, OPERATOR_SECTION, "cross_signs")
             )
             op_families = [
-                self.family(f, op_id, f"{where}.families[{m}]")
-                for m, f in enumerate(self.items(entry, "families", where, []))
+                self.family(f, op_id) for f in field(entry, OPERATOR_SECTION, "families")
             ]
             families.extend(op_families)
+            named = "name" in entry.value
             operators.append(
                 Operator(
                     id=op_id,
-                    name=self.text(entry, "name", where, op_id),
+                    name=field(entry, OPERATOR_SECTION, "name") if named else op_id,
                     roots=tuple(r.name for r in op_roots),
                     families=tuple(f.name for f in op_families),
-                    source=self.optional_text(entry, "source", where),
-                    note=self.optional_text(entry, "note", where),
+                    source=field(entry, OPERATOR_SECTION, "source"),
+                    note=field(entry, OPERATOR_SECTION, "note"),
                 )
             )
         catalog = Catalog(
@@ -501,18 +686,17 @@ class _Reader:
         return catalog
 
     # -- entries ------------------------------------------------------------------
-    def root(self, entry: Any, operator: str, where: str) -> Root:
-        name = self.text(entry, "name", where)
-        key_type = self.choice(entry, "key_type", where, KEY_TYPES)
-        file = self.optional_text(entry, "file", where)
+    def root(self, entry: _At, operator: str) -> Root:
+        where, field = entry.where, functools.partial(self.check.field, entry, ROOT_SECTION)
+        name, key_type, file = field("name"), field("key_type"), field("file")
         cert = self.one_cert(file, where) if file else self.mozilla_root(name, where)
         if cert.name.casefold() != name.casefold():
             raise self.fail(where, f"{name!r} names a certificate whose subject is {cert.name!r}")
         if cert.cert.subject != cert.cert.issuer:
             raise self.fail(where, f"{name!r}: {file} is not self-signed; list it in cross_signs")
         self.check_key_type(cert, key_type, where)
-        aliases = tuple(self.strings(entry, "aliases", where))
-        status = self.choice(entry, "status", where, ROOT_STATUSES, default="trusted")
+        aliases = field("aliases")
+        status = field("status")
         return Root(
             name=cert.name,
             operator=operator,
@@ -520,8 +704,8 @@ class _Reader:
             cert=cert,
             aliases=aliases,
             status=status,
-            note=self.optional_text(entry, "note", where),
-            trust=self.trust(entry, status, where),
+            note=field("note"),
+            trust=self.trust(entry.value, status, where),
         )
 
     def trust(self, entry: Any, status: str, where: str) -> tuple[StoreTrust, ...]:
@@ -582,50 +766,43 @@ class _Reader:
             self.optional_text(value, "source", f"{where}.issues"),
         )
 
-    def cross_sign(self, entry: Any, operator: str, where: str) -> CrossSign:
-        cert = self.one_cert(self.text(entry, "file", where), where)
+    def cross_sign(self, entry: _At, operator: str) -> CrossSign:
+        where, field = entry.where, functools.partial(self.check.field, entry, CROSS_SIGN_SECTION)
+        cert = self.one_cert(field("file"), where)
         if cert.cert.subject == cert.cert.issuer:
             raise self.fail(where, f"{cert.where} is self-signed; a cross-sign has another issuer")
-        revoked = entry.get("revoked", False)
-        if not isinstance(revoked, bool):
-            raise self.fail(where, '"revoked" must be true or false')
-        return CrossSign(cert=cert, operator=operator, revoked=revoked)
+        return CrossSign(cert=cert, operator=operator, revoked=field("revoked"))
 
-    def family(self, entry: Any, operator: str, where: str) -> Family:
-        name = self.text(entry, "name", where)
-        key_type = self.choice(entry, "key_type", where, KEY_TYPES)
-        intermediates = []
-        for n, item in enumerate(self.items(entry, "intermediates", where)):
-            at = f"{where}.intermediates[{n}]"
-            certs = tuple(self.one_cert(file, at) for file in self.strings(item, "files", at))
-            if not certs:
-                raise self.fail(at, '"files" lists no certificate')
-            label = self.text(item, "name", at)
-            for cert in certs:
-                if cert.name.casefold() != label.casefold():
-                    raise self.fail(at, f"{cert.where} is {cert.name!r}, not {label!r}")
-                if cert.pin != certs[0].pin:
-                    raise self.fail(at, f"{cert.where} holds another key than {certs[0].where}")
-                self.check_key_type(cert, key_type, at)
-            intermediates.append(Intermediate(certs[0].name, name, certs))
+    def family(self, entry: _At, operator: str) -> Family:
+        where, field = entry.where, functools.partial(self.check.field, entry, FAMILY_SECTION)
+        name, key_type = field("name"), field("key_type")
+        intermediates = [self.intermediate(i, name, key_type) for i in field("intermediates")]
         return Family(
             name=name,
             operator=operator,
             key_type=key_type,
-            generation=self.text(entry, "generation", where, ""),
-            roots=tuple(self.strings(entry, "roots", where)),
+            generation=field("generation"),
+            roots=field("roots"),
             intermediates=tuple(intermediates),
-            status=self.choice(entry, "status", where, FAMILY_STATUSES, default="active"),
-            note=self.optional_text(entry, "note", where),
-            issues=self.issuance(entry, where),
-            complete=self.flag(entry, "complete", where, True),
+            status=field("status"),
+            note=field("note"),
+            issues=self.issuance(entry.value, where),
+            complete=field("complete"),
         )
 
-    def flag(self, entry: Any, key: str, where: str, default: bool) -> bool:
-        value = entry.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(where, f'"{key}" must be true or false')
-        return value
+    def intermediate(self, item: _At, family: str, key_type: str) -> Intermediate:
+        at, field = item.where, functools.partial(self.check.field, item, INTERMEDIATE_SECTION)
+        certs = tuple(self.one_cert(file, at) for file in field("files"))
+        if not certs:
+            raise self.fail(at, '"files" lists no certificate')
+        label = field("name")
+        for cert in certs:
+            if cert.name.casefold() != label.casefold():
+                raise self.fail(at, f"{cert.where} is {cert.name!r}, not {label!r}")
+            if cert.pin != certs[0].pin:
+                raise self.fail(at, f"{cert.where} holds another key than {certs[0].where}")
+            self.check_key_type(cert, key_type, at)
+        return Intermediate(certs[0].name, family, certs)
 
     def check_names(self, catalog: Catalog) -> None:
         seen: dict[str, str] = {}
@@ -696,37 +873,11 @@ class _Reader:
         if cert.key_type != key_type:
             raise self.fail(where, f"{cert.name!r} has an {cert.key_type} key, not {key_type}")
 
-    def items(self, entry: Any, key: str, where: str, default: Any = None) -> list[Any]:
-        value = entry.get(key, default) if isinstance(entry, dict) else None
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(where, f'"{key}" must be a list of objects')
-        return value
-
-    def strings(self, entry: Any, key: str, where: str) -> list[str]:
-        value = entry.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(where, f'"{key}" must be a list of names')
-        return value
-
-    def text(self, entry: Any, key: str, where: str, default: str | None = None) -> str:
-        value = entry.get(key, default) if isinstance(entry, dict) else None
-        if not isinstance(value, str) or (not value and default is None):
-            raise self.fail(where, f'"{key}" must be a non-empty string')
-        return value
-
     def optional_text(self, entry: Any, key: str, where: str) -> str | None:
         value = entry.get(key)
         if value is not None and not isinstance(value, str):
             raise self.fail(where, f'"{key}" must be a string')
         return value
-
-    def choice(
-        self, entry: Any, key: str, where: str, choices: tuple[str, ...], default: str | None = None
-    ) -> str:
-        value = entry.get(key, default)
-        if value not in choices:
-            raise self.fail(where, f'"{key}" must be one of {", ".join(choices)}')
-        return str(value)
 
 
 # -- name lookups for `root:` and `intermediate:` -----------------------------------
