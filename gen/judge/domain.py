@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +70,9 @@ class ChainEntry:
         }
 
 
+EntryJson = Callable[[ChainEntry], object]
+
+
 @dataclass(frozen=True)
 class Match:
     sha256: str
@@ -93,12 +96,14 @@ class DomainReport:
     def status(self) -> Status:
         return status_of(self.problems)
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, entry_json: EntryJson = ChainEntry.as_json) -> dict[str, object]:
+        """`entry_json`: how a chain entry is written (pingen.report.verify writes the
+        entry of a CA certificate that many domains share once)."""
         return {
             "domain": self.domain,
             "address": self.address,
             "status": self.status.value,
-            "chain": [entry.as_json() for entry in self.chain],
+            "chain": [entry_json(entry) for entry in self.chain],
             "matched": [match.as_json() for match in self.matched],
             "problems": [
                 {"code": p.code, "severity": p.severity.value, "message": p.message}

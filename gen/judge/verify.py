@@ -27,7 +27,13 @@ from pingen.errors import (
     display_path,
 )
 from pingen.hosts import host_key
-from pingen.judge.domain import DomainReport, judge_chain, judge_unreachable
+from pingen.judge.domain import (
+    ChainEntry,
+    DomainReport,
+    EntryJson,
+    judge_chain,
+    judge_unreachable,
+)
 from pingen.judge.findings import Status
 from pingen.model import Config, Domain
 from pingen.pki.chain import dns_names, load_trust_store, read_chain_file
@@ -73,9 +79,9 @@ class VerifyReport:
             return EXIT_NETWORK
         return EXIT_OK
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, entry_json: EntryJson = ChainEntry.as_json) -> dict[str, object]:
         return {
-            "domains": [report.as_json() for report in self.domains],
+            "domains": [report.as_json(entry_json) for report in self.domains],
             "summary": self.summary,
         }
 

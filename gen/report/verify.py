@@ -15,7 +15,7 @@ from pingen.report.term import paint
 from pingen.textsafe import json_text, one_line
 
 if TYPE_CHECKING:
-    from pingen.judge.domain import DomainReport
+    from pingen.judge.domain import ChainEntry, DomainReport
     from pingen.judge.verify import VerifyReport
 
 
@@ -28,7 +28,37 @@ def render(report: VerifyReport, output_format: str, *, colour: bool = False) ->
 
 
 def render_json(report: VerifyReport) -> str:
-    return json_text(indented_json(report.as_json())) + "\n"
+    """The report as `json.dumps(report.as_json(), indent=2, ensure_ascii=False)` writes
+    it. The chain entry of a CA certificate is one object in every domain it serves
+    (pingen.judge.domain describes each certificate once): it is written once."""
+    shared: dict[int, _Shared] = {}  # by the entry's id: the report keeps them alive
+
+    def entry_json(entry: ChainEntry) -> _Shared:
+        found = shared.get(id(entry))
+        if found is None:
+            found = shared[id(entry)] = _Shared(entry.as_json())
+        return found
+
+    return json_text(indented_json(report.as_json(entry_json))) + "\n"
+
+
+class _Shared:
+    """A value written in many places of one document: its text is made once per
+    indentation."""
+
+    __slots__ = ("texts", "value")
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        self.texts: dict[str, str] = {}
+
+    def text(self, newline: str) -> str:
+        found = self.texts.get(newline)
+        if found is None:
+            parts: list[str] = []
+            _indented(self.value, newline, parts.append)
+            found = self.texts[newline] = "".join(parts)
+        return found
 
 
 def indented_json(value: object) -> str:
@@ -63,6 +93,8 @@ def _indented(value: object, newline: str, write: Callable[[str], object]) -> No
                 _indented(item, inner, write)
                 separator = "," + inner
         write(newline + closing)
+    elif isinstance(value, _Shared):
+        write(value.text(newline))
     elif value is None or isinstance(value, bool) or not isinstance(value, int):
         write(json.dumps(value, ensure_ascii=False))  # null, true, false, {}, [], a float
     else:

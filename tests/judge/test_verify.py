@@ -469,3 +469,40 @@ def test_the_json_report_writer_gives_json_dumps_bytes(value: object) -> None:
     from pingen.report.verify import indented_json
 
     assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_the_json_report_writes_shared_chain_entries_as_json_dumps_does() -> None:
+    """render_json writes the entry of a CA certificate shared by many domains once: the
+    bytes stay those of json.dumps over the whole report."""
+    from pingen.judge.domain import ChainEntry, DomainReport, Match
+    from pingen.judge.findings import Finding, Severity
+    from pingen.judge.verify import VerifyReport
+    from pingen.model import Level
+    from pingen.report.verify import render_json
+    from pingen.textsafe import json_text
+
+    when = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    root = ChainEntry(Level.ROOT, "CN=Röot\u202e", "CN=Röot\u202e", when, "r=", "Röot")
+    inter = ChainEntry(Level.INTERMEDIATE, "CN=CA", "CN=Röot\u202e", when, "i=", "CA")
+
+    def domain(host: str, *chain: ChainEntry) -> DomainReport:
+        leaf = ChainEntry(Level.LEAF, f"CN={host}", "CN=CA", when, f"{host}=", host)
+        problem = Finding("no-backup", Severity.WARNING, f'{host}: "quoted"\n')
+        return DomainReport(
+            host,
+            f"{host}:443",
+            (leaf, *chain),
+            (Match("r=", "root", Level.ROOT, False),),
+            (problem,),
+        )
+
+    report = VerifyReport(
+        (
+            domain("a.test", inter, root),
+            domain("b.test", inter, root),
+            domain("c.test", root),
+            DomainReport("d.test", "d.test:443", (), (), ()),
+        )
+    )
+    expected = json.dumps(report.as_json(), indent=2, ensure_ascii=False)
+    assert render_json(report) == json_text(expected) + "\n"
