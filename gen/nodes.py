@@ -102,11 +102,6 @@ class Checker(ABC, Generic[N]):
         value = self.value(child, spec, key)
         return spec.default if value is None else value
 
-    def child(self, node: N, key: str) -> N | None:
-        """The value node of `key` in a mapping node (None: no such key)."""
-        found = [value for name, _, value in self.pairs(node, key) or () if name == key]
-        return found[0] if found else None
-
     def _check(self, values: Fields[N], key: str, key_node: N, node: N, section: Section) -> None:
         spec = section.fields.get(key)
         if spec is None:
@@ -152,6 +147,10 @@ class Checker(ABC, Generic[N]):
     @abstractmethod
     def pairs(self, node: N, what: str) -> Pairs[N] | None:
         """The entries of a mapping node, or None (reported) when it is none."""
+
+    @abstractmethod
+    def child(self, node: N, key: str) -> N | None:
+        """The value node of `key` in a mapping node (None: none, or not a mapping)."""
 
     @abstractmethod
     def sequence(self, node: N, what: str) -> list[N] | None:

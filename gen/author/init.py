@@ -27,10 +27,12 @@ from pingen.config.yamltext import (
     backup_key_name,
     backup_pin_entry,
     comment,
+    commented,
     comments,
     expiry,
     hash_pin_entry,
     indented,
+    item,
     key_line,
     key_value,
     quote,
@@ -246,22 +248,14 @@ def _outputs(hosts: Sequence[str]) -> list[str]:
 
     refused = [host for host in hosts if ios_refusal(host, include_subdomains=False)]
     if not refused:
-        return _OUTPUTS
-    android, trustkit, urlsession, others = (
-        _OUTPUTS[:5],
-        _OUTPUTS[5:8],
-        _OUTPUTS[8:12],
-        _OUTPUTS[12:],
-    )
-    return [
-        *android,
-        *(line.replace("  # - ", "  - ").replace("  #   ", "    ") for line in urlsession),
-        "  "
-        + comment(f"TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception"),
-        "  # at app launch), so `pingen build` refuses a trustkit output for this file:",
-        *("  # " + line[2:] for line in trustkit[1:]),
-        *others,
-    ]
+        ios = [*_TRUSTKIT_NOTE, *_TRUSTKIT, *_URLSESSION_NOTE, *commented(_URLSESSION)]
+    else:
+        why = (
+            f"TrustKit refuses {', '.join(refused)} by its own suffix rules (an exception",
+            "at app launch), so `pingen build` refuses a trustkit output for this file:",
+        )
+        ios = [*_URLSESSION_NOTE, *_URLSESSION, *map(comment, why), *commented(_TRUSTKIT)]
+    return [key_line("outputs"), *indented("  ", [*_ANDROID, *ios, *_OTHER_OUTPUTS])]
 
 
 def _domain_lines(chain: HostChain) -> list[str]:
@@ -329,19 +323,26 @@ def _pin_lines(key: ChainKey, prefix: str) -> list[str]:
     return indented(prefix, hash_pin_entry(key.sha256, key.subject, key.level, key.key))
 
 
-_OUTPUTS = [
-    "outputs:",
-    "  # Android (API 24+): res/xml/network_security_config.xml; reference it from the",
-    '  # manifest: <application android:networkSecurityConfig="@xml/network_security_config">',
-    "  - type: android-nsc",
-    "    path: android/app/src/main/res/xml/network_security_config.xml",
-    "  # iOS: TrustKit's configuration, for TrustKit.initSharedInstance(withConfiguration:)",
-    "  - type: trustkit",
-    "    path: ios/TrustKitConfig.swift",
-    "  # iOS without TrustKit: one Swift file on Apple's frameworks only, for URLSession",
-    "  # (and Alamofire 5 with `alamofire: true`), with expiry, backup keys and report-only:",
-    "  # - type: urlsession",
-    "  #   path: ios/PinnedTrust.swift",
-    "  # Other outputs: okhttp (Kotlin, needs `package:`), ios-plist (NSPinnedDomains in",
-    "  # Info.plist), json (react-native-ssl-public-key-pinning), or `template:` of your own.",
+_ANDROID = [
+    comment("Android (API 24+): res/xml/network_security_config.xml; reference it from the"),
+    comment('manifest: <application android:networkSecurityConfig="@xml/network_security_config">'),
+    *item(
+        [
+            ("type", "android-nsc"),
+            ("path", "android/app/src/main/res/xml/network_security_config.xml"),
+        ]
+    ),
+]
+_TRUSTKIT_NOTE = [
+    comment("iOS: TrustKit's configuration, for TrustKit.initSharedInstance(withConfiguration:)")
+]
+_TRUSTKIT = item([("type", "trustkit"), ("path", "ios/TrustKitConfig.swift")])
+_URLSESSION_NOTE = [
+    comment("iOS without TrustKit: one Swift file on Apple's frameworks only, for URLSession"),
+    comment("(and Alamofire 5 with `alamofire: true`), with expiry, backup keys and report-only:"),
+]
+_URLSESSION = item([("type", "urlsession"), ("path", "ios/PinnedTrust.swift")])
+_OTHER_OUTPUTS = [
+    comment("Other outputs: okhttp (Kotlin, needs `package:`), ios-plist (NSPinnedDomains in"),
+    comment("Info.plist), json (react-native-ssl-public-key-pinning), or `template:` of your own."),
 ]

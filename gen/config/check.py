@@ -99,6 +99,14 @@ class PinsYamlChecker(Checker["yaml.Node"]):
             pairs.append((str(key), key_node, value_node))
         return pairs
 
+    def child(self, node: yaml.Node, key: str) -> yaml.Node | None:
+        import yaml
+
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        found = (value for name, value in node.value if getattr(name, "value", None) == key)
+        return next(found, None)
+
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
         import yaml
 

@@ -586,14 +586,8 @@ class _Builder:
         return outputs
 
     def output(self, node: yaml.Node, in_target: bool) -> Output | None:
-        import yaml
-
         output_type = None
-        type_node = (
-            next((v for k, v in node.value if getattr(k, "value", None) == "type"), None)
-            if isinstance(node, yaml.MappingNode)
-            else None
-        )
+        type_node = self.check.child(node, "type")  # which options it may have
         if type_node is not None:
             output_type = self.check.string(type_node, schema.OUTPUT_COMMON["type"], "type")
             if output_type is None:
