@@ -10,7 +10,8 @@ one-line meaning and the docs page (and heading) that explains it. The docs' cod
 are generated from it (`python -m pingen.judge.findings docs/*.md` rewrites them; a test
 fails when one is stale). A `Finding` is one occurrence: the code, the severity it has
 here, and the message for a person, plus what a few codes know besides (the domain a
-diff flag is about; the first day, chains and fix of a future of the CA catalog).
+diff flag is about, the place in pins.yaml of build's, the first day, chains and fix of
+a future of the CA catalog).
 """
 
 from __future__ import annotations
@@ -364,6 +365,7 @@ DIFF_NO_LIVE_MATCH = _flag("no-live-match", "`--verify`: no pin of the new set i
 
 
 def _way_out(name: str, meaning: str) -> Code:
+    # Offered only for a switch that breaks an app, which guard fails (exit 1).
     return Code(name, Command.GUARD, Severity.FAIL, meaning, _GUARD)
 
 
