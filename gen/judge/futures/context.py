@@ -81,6 +81,12 @@ class Context:
             and (self.leaf_key_kept() or not self.ca_matched)
         )
 
+    @property
+    def leaf_alone_rotates(self) -> bool:
+        """Only the served leaf is pinned, and its key is replaced at renewal: that renewal
+        comes first, so it is the one future judged."""
+        return self.leaf_decides and not self.leaf_key_kept()
+
     # -- the served chain ----------------------------------------------------------------
     def read_served(self) -> None:
         assert self.chain is not None

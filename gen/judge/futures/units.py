@@ -63,7 +63,7 @@ class LeafKeyRotates(Future):
     code = LEAF_KEY_ROTATES
 
     def applies(self, context: Context) -> bool:
-        return context.leaf_decides and not context.leaf_key_kept()
+        return context.leaf_alone_rotates
 
     def finding(self, context: Context) -> Finding:
         leaf = context.leaf
@@ -121,8 +121,8 @@ class PinsExpire(Future):
     code = PINS_EXPIRE
 
     def applies(self, context: Context) -> bool:
-        if LeafKeyRotates().applies(context):
-            return False  # nothing but the leaf matches: its renewal comes first
+        if context.leaf_alone_rotates:
+            return False
         expires = context.expires
         return bool(context.ca_keys) and (expires is None or context.ca_end < expires)
 
