@@ -20,11 +20,14 @@ import datetime as dt
 import json
 import os
 import posixpath
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from pingen.config.load import load_config
 from pingen.confine import Repository
@@ -638,7 +641,6 @@ class GitError(Exception):
 
 
 def git(args: list[str], cwd: Path) -> bytes:
-    import subprocess
 
     try:
         result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
@@ -653,7 +655,6 @@ def git(args: list[str], cwd: Path) -> bytes:
 def referenced_files(text: str) -> list[str]:
     """The paths a pins.yaml names (key files, templates, trust files), read leniently:
     the loader judges the file afterwards, this only decides what to take from git."""
-    import yaml
 
     try:
         data = yaml.safe_load(text)

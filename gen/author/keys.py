@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
 if TYPE_CHECKING:
-    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
@@ -70,7 +75,6 @@ class KeyPaths:
 
 
 def generate(key_type: KeyType) -> PrivateKey:
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     if key_type == "ec-p256":
         return ec.generate_private_key(ec.SECP256R1())
@@ -82,7 +86,6 @@ def generate(key_type: KeyType) -> PrivateKey:
 
 def private_pem(key: PrivateKey, passphrase: bytes | None) -> bytes:
     """PKCS#8 PEM; encrypted (PBES2, AES-256) when a passphrase is given."""
-    from cryptography.hazmat.primitives import serialization
 
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase)
@@ -95,7 +98,6 @@ def private_pem(key: PrivateKey, passphrase: bytes | None) -> bytes:
 
 
 def public_pem(key: PrivateKey) -> bytes:
-    from cryptography.hazmat.primitives import serialization
 
     return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -104,10 +106,6 @@ def public_pem(key: PrivateKey) -> bytes:
 
 def csr_for(key: PrivateKey, names: Sequence[str]) -> x509.CertificateSigningRequest:
     """A CSR whose subject CN is the first name and whose SANs are all the names."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
     algorithm: hashes.SHA256 | hashes.SHA384 = (
         hashes.SHA384()
@@ -126,7 +124,6 @@ def csr_for(key: PrivateKey, names: Sequence[str]) -> x509.CertificateSigningReq
 
 
 def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
-    from cryptography.hazmat.primitives import serialization
 
     return csr.public_bytes(serialization.Encoding.PEM)
 
@@ -202,7 +199,6 @@ def unignored_in_git(path: Path) -> Path | None:
     Asks git itself (`git check-ignore`), so every .gitignore, info/exclude and global
     excludes file counts. No git, or no work tree: None.
     """
-    import subprocess
 
     git = shutil.which("git")
     if git is None:

@@ -9,6 +9,7 @@ import click
 
 from pingen.commands.options import at_option, config_option, load, parse_at
 from pingen.errors import ConfigError
+from pingen.hosts import normalize_host
 from pingen.textsafe import terminal_text
 
 
@@ -32,7 +33,6 @@ def command(host: str, config_path: Path, output_format: str, at_text: str | Non
     TrustKit take the most specific entry, OkHttp pools every matching pattern,
     NSPinnedDomains unions the host's and its parent's identities.
     """
-    from pingen.hosts import normalize_host
     from pingen.judge.explain import explain, render_json, render_text
 
     try:

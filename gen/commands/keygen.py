@@ -20,6 +20,8 @@ from pingen.author.keys import (
 from pingen.commands.options import DEFAULT_CONFIG, certificate_names, load
 from pingen.config.yamltext import file_pin_entry, indented
 from pingen.errors import ConfigError, Location, display_path
+from pingen.pki.sources import key_type as describe_key
+from pingen.spki import pin_of_public_key
 
 if TYPE_CHECKING:
     from pingen.author.keys import KeyPaths, KeyType, PrivateKey
@@ -250,8 +252,6 @@ def _report(
     *,
     encrypted: bool,
 ) -> None:
-    from pingen.pki.sources import key_type as describe_key
-    from pingen.spki import pin_of_public_key
 
     public_key = key.public_key()
     kind = describe_key(public_key)

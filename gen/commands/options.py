@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pingen.errors import ConfigError
+from pingen.hosts import normalize_certificate_name
 from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
@@ -96,7 +97,6 @@ def certificate_names(texts: tuple[str, ...], option: str) -> tuple[str, ...]:
     """A repeated host-name option (keygen --csr-domain, guard --domain): each name as
     a certificate's DNS name, duplicates dropped, first order kept; a bad one is exit 2
     naming the option."""
-    from pingen.hosts import normalize_certificate_name
 
     names: list[str] = []
     for text in texts:

@@ -12,10 +12,17 @@ import click
 
 from pingen.commands.options import ca_file_option, timeout_option
 from pingen.errors import ConfigError, Location
+from pingen.model import Trust
+from pingen.pki.sources import (
+    MAX_KEY_FILE_BYTES,
+    SourceError,
+    keys_in,
+    read_key_file,
+    read_small_file,
+)
 from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
-    from pingen.model import Trust
     from pingen.pki.sources import KeyInfo
 
 
@@ -55,9 +62,7 @@ def command(
 def _trust(ca_file: Path | None) -> Trust:
     """The roots a host's chain is built to; a --ca-file without a certificate is bad
     input before anything is dialled."""
-    from pingen.model import Trust
     from pingen.pki.chain import load_certificates
-    from pingen.pki.sources import SourceError, read_small_file
 
     if ca_file is None:
         return Trust()
@@ -77,7 +82,6 @@ def _trust(ca_file: Path | None) -> Trust:
 
 
 def keys_of(source: str, timeout: float, trust: Trust | None = None) -> list[KeyInfo]:
-    from pingen.pki.sources import MAX_KEY_FILE_BYTES, SourceError, keys_in, read_key_file
 
     path = Path(source)
     if "://" in source and not _exists(path):

@@ -8,11 +8,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from cryptography import x509
 
 from pingen import hosts
 from pingen.commands.keygen import _warn_if_exposed
 from pingen.commands.options import Seconds, config_option, load
 from pingen.errors import EXIT_CHECK_FAILED, ConfigError, display_path
+from pingen.probe.pki import (
+    CA_KEY_FILE,
+    ProbePkiError,
+    fresh_ca,
+    is_probe_ca,
+    kept_ca,
+    new_key,
+    read_private_key,
+)
 from pingen.spki import pin_of_public_key
 
 if TYPE_CHECKING:
@@ -209,7 +219,6 @@ def _control(config: Config, text: str | None) -> str | None:
 def _accept_key(
     config: Config, selected: list[Domain], mode: str, key_path: Path | None
 ) -> PrivateKeyTypes | None:
-    from pingen.probe.pki import ProbePkiError, read_private_key
 
     if mode == "refuse":
         if key_path is not None:
@@ -238,7 +247,6 @@ def _accept_key(
 
 
 def _probe_ca(config: Config, ca_dir: Path | None) -> ProbeCA:
-    from pingen.probe.pki import CA_KEY_FILE, ProbePkiError, fresh_ca, kept_ca
 
     now = dt.datetime.now(dt.UTC)
     if ca_dir is None:
@@ -268,7 +276,6 @@ def _plan(
     accept_key: PrivateKeyTypes | None,
 ) -> Plan:
     from pingen.probe.endpoint import Plan, Target
-    from pingen.probe.pki import new_key
 
     accept_pin = pin_of_public_key(accept_key.public_key()) if accept_key else None
     as_ca = any(
@@ -289,9 +296,6 @@ def _plan(
 
 def _check_ca_out(path: Path | None) -> None:
     """--ca-out may replace only an earlier probe CA certificate (it is public)."""
-    from cryptography import x509
-
-    from pingen.probe.pki import is_probe_ca
 
     if path is not None and (path.exists() or path.is_symlink()):
         try:

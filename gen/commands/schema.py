@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pingen.config.jsonschema import dumps
 from pingen.errors import ConfigError
 
 
@@ -25,7 +26,6 @@ def command(output_path: Path | None) -> int:
 
         # yaml-language-server: $schema=pins.schema.json
     """
-    from pingen.config.jsonschema import dumps
 
     text = dumps()
     if output_path is None:

@@ -15,14 +15,12 @@ import datetime as dt
 import difflib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import yaml
 
 from pingen.config import schema
 from pingen.errors import ConfigError, Diagnostic, Location
 from pingen.nodes import Checker, Field, Pairs, Section
-
-if TYPE_CHECKING:
-    import yaml
 
 MAX_NODES = 200_000  # far above any real pins.yaml; stops alias bombs early
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -65,7 +63,6 @@ class PinsYamlChecker(Checker["yaml.Node"]):
         self.error(node, f"{section.name} is missing `{key}:` ({spec.description})")
 
     def pairs(self, node: yaml.Node, what: str) -> Pairs[yaml.Node] | None:
-        import yaml
 
         self.count(node)
         if not isinstance(node, yaml.MappingNode):
@@ -108,7 +105,6 @@ class PinsYamlChecker(Checker["yaml.Node"]):
         return next(found, None)
 
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
-        import yaml
 
         self.count(node)
         if not isinstance(node, yaml.SequenceNode):
@@ -132,7 +128,6 @@ class PinsYamlChecker(Checker["yaml.Node"]):
         return f"unknown key `{key}` in {section.name}; {hint}"
 
     def scalar(self, node: yaml.Node, key: str, expected: str) -> str | None:
-        import yaml
 
         self.count(node)
         if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
@@ -216,7 +211,6 @@ class PinsYamlChecker(Checker["yaml.Node"]):
 
 def describe(node: yaml.Node) -> str:
     """What a node holds, for a message: "a mapping", "nothing (an empty value)", 'abc'."""
-    import yaml
 
     if isinstance(node, yaml.MappingNode):
         return "a mapping"

@@ -17,7 +17,9 @@ import os
 import re
 import stat
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import yaml
 
 from pingen.config import schema
 from pingen.config.check import Fatal, PinsYamlChecker
@@ -41,9 +43,6 @@ from pingen.model import (
 from pingen.nodes import Value
 from pingen.pki.sources import MAX_KEY_FILE_BYTES
 from pingen.spki import KeyType
-
-if TYPE_CHECKING:
-    import yaml
 
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -181,7 +180,6 @@ def _nested_too_deeply(text: str, path: Path, offset: int) -> None:
 
 
 def _compose(text: str, path: Path) -> yaml.Node:
-    import yaml
 
     # libyaml's composer is ten times faster and keeps positions just the same.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from pingen.judge.findings import (
     BACKUP_LIVE,
     EXPIRES_SOON,
@@ -208,8 +210,6 @@ def certificate_hashes(
 ) -> dict[str, ChainEntry]:
     """base64 SHA-256 of each whole certificate (what browsers and openssl show as its
     fingerprint): pinned by mistake, it never matches, as apps hash the public key."""
-
-    from cryptography.hazmat.primitives.serialization import Encoding
 
     return {
         base64.b64encode(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()).decode(

@@ -19,6 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography import x509
+
 from pingen.errors import first_line
 from pingen.model import Config, Domain, Level, Pin, Trust
 from pingen.pki.chain import (
@@ -41,8 +43,6 @@ from pingen.pki.sources import (
 from pingen.spki import pin_of_certificate
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from pingen.pki.chain import TrustStore
     from pingen.pki.sources import KeyInfo
 
@@ -192,7 +192,6 @@ def read_planned_key(path: Path) -> tuple[KeyInfo, tuple[str, ...]]:
 
 
 def _csr_names(data: bytes) -> tuple[str, ...]:
-    from cryptography import x509
 
     csr = x509.load_pem_x509_csr(data) if b"-----BEGIN" in data else x509.load_der_x509_csr(data)
     return dns_names(csr)

@@ -31,6 +31,7 @@ from pingen.judge.findings import (
     Severity,
 )
 from pingen.judge.futures import Window, futures
+from pingen.model import Domain, Level, Pin, PinSet, PinSource
 from pingen.pki.catalog import load_catalog
 from pingen.pki.providers import PROVIDERS
 
@@ -95,7 +96,6 @@ def rekeyed_leaf_pins(domain: Domain, catalog: Catalog) -> list[Finding]:
     renewal (any day: the platform picks it) serves a key no app pins. A leaf pin
     marked `backup` is a key held offline, which the operator can deploy by uploading
     a certificate of their own, so it stays allowed."""
-    from pingen.model import Level
 
     provider = PROVIDERS.get(domain.provider or "")
     if provider is None or not provider.refuses_leaf_pins:
@@ -231,7 +231,6 @@ def _backup_advice(domain: Domain, operator: str, catalog: Catalog) -> str:
 def backup_step_note(host: str, hashes: Sequence[str], catalog: Catalog) -> str:
     """Why the backup step `init` and `suggest` print matters for pins `hashes` (none
     marked backup): what `build` says of them until it is done."""
-    from pingen.model import Domain, Pin, PinSet, PinSource
 
     pins = tuple(Pin(sha256, PinSource.SHA256) for sha256 in hashes)
     gap = backup_gap(Domain(host, False, True, PinSet(pins, None)), catalog)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from pingen.confine import confine, repository_of
 from pingen.nodes import Checker, Field, Kind, Pairs, Section
+from pingen.pki.sources import SourceError, read_small_file
+from pingen.spki import pin_of_certificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -118,7 +120,6 @@ class NamedCert:
 
 @functools.lru_cache(maxsize=4096)  # the CA certificates of a verify run repeat per domain
 def named(cert: x509.Certificate, where: str) -> NamedCert:
-    from pingen.spki import pin_of_certificate
 
     return NamedCert(display_name(cert.subject), cert, pin_of_certificate(cert), where)
 
@@ -426,7 +427,6 @@ def _load_catalog_cached(path: Path) -> Catalog:
     """A catalog file is read like a `file:` pin (pingen.pki.sources.read_small_file: a
     regular file of at most 1 MiB), and so is every certificate file it names, which
     must lie inside the repository holding the catalog (pingen.confine)."""
-    from pingen.pki.sources import SourceError, read_small_file
 
     try:
         data = json.loads(read_small_file(path, "CA catalog (JSON)").decode("utf-8"))
@@ -847,7 +847,6 @@ class _Reader:
 
     def read(self, file: str, where: str) -> bytes:
         """A certificate file the catalog names, read like a `file:` pin."""
-        from pingen.pki.sources import SourceError, read_small_file
 
         try:
             path = (
@@ -946,7 +945,6 @@ def _unknown(kind: str, name: str, names: Iterable[str], where: str) -> str:
 
 def pin_line(name: str, pin: str | None, catalog: Catalog) -> str:
     """How pins.yaml names this key: `root: NAME` where the name resolves to it."""
-    from pingen.spki import pin_of_certificate
 
     for lookup, key in ((lookup_root, "root"), (lookup_intermediate, "intermediate")):
         try:

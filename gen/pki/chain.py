@@ -19,16 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from pingen import hosts
 from pingen.errors import ConfigError, Location, display_path
 from pingen.model import Level, Trust
 from pingen.pki.sources import SourceError, read_small_file
-
-if TYPE_CHECKING:
-    from cryptography import x509
-    from cryptography.x509.verification import Store
 
 MAX_CHAIN_DEPTH = 8
 
@@ -56,9 +56,6 @@ class TrustStore:
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate in PEM `data` (any number), or the one DER certificate."""
-
-    from cryptography import x509
-    from cryptography.utils import CryptographyDeprecationWarning
 
     if b"-----BEGIN" in data:
         with warnings.catch_warnings():
@@ -126,7 +123,6 @@ def certifi_roots() -> tuple[x509.Certificate, ...]:
 
 @lru_cache(maxsize=1)
 def _certifi_store() -> TrustStore:
-    from cryptography.x509.verification import Store
 
     roots = certifi_roots()
     return TrustStore(Store(list(roots)), roots, "certifi's Mozilla roots")
@@ -139,7 +135,6 @@ def _cached_store(path: str, _stamp: int, named: str) -> TrustStore:
 
 
 def _store_from_file(path: str, description: str, named: str) -> TrustStore:
-    from cryptography.x509.verification import Store
 
     try:  # like a `file:` pin: a regular file of at most 1 MiB
         roots = load_certificates(read_small_file(Path(path), "PEM file of root certificates"))
@@ -169,7 +164,6 @@ def build_verified_chain(
     candidates for intermediates (order and extras do not matter). `host` is checked
     against the leaf's names (None: the leaf's first DNS name). Raises UntrustedChain.
     """
-    from cryptography.x509.verification import VerificationError
 
     if not served:
         raise UntrustedChain("the server sent no certificate")
@@ -207,7 +201,6 @@ class _VerifiedPath:
     @cached_property
     def issuer(self) -> Store:
         """The issuing intermediate alone, as the anchor a leaf is verified under."""
-        from cryptography.x509.verification import Store
 
         return Store([self.tail[0]])
 
@@ -218,7 +211,6 @@ _VERIFIED_ISSUERS: dict[tuple[int, dt.datetime, tuple[x509.Certificate, ...]], _
 def _verifier(
     store: Store, subject: x509.verification.Subject, at: dt.datetime
 ) -> x509.verification.ServerVerifier:
-    from cryptography.x509.verification import PolicyBuilder
 
     return (
         PolicyBuilder()
@@ -235,7 +227,6 @@ def _verify_under(
     """The verified chain of `leaf` through `path` (verified already), or None when the
     leaf is not valid under its issuing intermediate (another issuer, a bad signature,
     another name): the full verification then says why."""
-    from cryptography.x509.verification import VerificationError
 
     try:
         verified = _verifier(path.issuer, subject, at).verify(leaf, [])
@@ -268,7 +259,6 @@ def as_utc(at: dt.datetime) -> dt.datetime:
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether `issuer`'s key signed `cert` (names and signature; not dates or trust)."""
-    from cryptography.exceptions import InvalidSignature
 
     try:
         cert.verify_directly_issued_by(issuer)
@@ -299,7 +289,6 @@ def _first_dns_name(leaf: x509.Certificate) -> str:
 
 
 def _subject(host: str) -> x509.verification.Subject:
-    from cryptography import x509
 
     ip = hosts.ip_address(host)  # an IP literal (IPv6 may end in a letter: 2001:db8::beef)
     return x509.DNSName(host) if ip is None else x509.IPAddress(ip)
@@ -342,7 +331,6 @@ def _verifier_detail(error: Exception) -> str:
 
 def dns_names(item: x509.Certificate | x509.CertificateSigningRequest) -> tuple[str, ...]:
     """The DNS names in its subjectAltName, lower case; none without one."""
-    from cryptography import x509
 
     try:
         names = item.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

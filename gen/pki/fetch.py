@@ -19,6 +19,7 @@ chain can still be reported, and pingen.pki.chain builds the verified chain itse
 
 from __future__ import annotations
 
+import _ssl
 import collections
 import contextlib
 import ipaddress
@@ -30,12 +31,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from cryptography import x509
 
 from pingen.model import Address
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 DEFAULT_PORT = 443
 DEFAULT_TIMEOUT = 10.0
@@ -60,7 +60,6 @@ class Fetched:
     error: str | None = None  # why no chain was taken (unreachable)
 
     def certificates(self) -> list[x509.Certificate]:
-        from cryptography import x509
 
         return [x509.load_der_x509_certificate(der) for der in self.served]
 
@@ -350,7 +349,6 @@ def served_chain(ssl_object: Any) -> tuple[bytes, ...]:
 def _der(cert: Any) -> bytes:
     if isinstance(cert, bytes):
         return cert
-    import _ssl
 
     return bytes(cert.public_bytes(_ssl.ENCODING_DER))
 

@@ -40,7 +40,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
+
 from pingen.hosts import authority_host, network_name
+from pingen.probe.pki import issuer_key
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -326,7 +329,6 @@ class ProbeServer:
         return self._contexts[name]
 
     def _new_context(self, name: str, target: Target) -> ssl.SSLContext:
-        from cryptography.hazmat.primitives import serialization
 
         certificates, kind, key = self._chain_for(name, target)
         chain = self.folder / f"chain-{len(self._contexts)}.pem"
@@ -343,8 +345,6 @@ class ProbeServer:
         self, name: str, target: Target
     ) -> tuple[list[x509.Certificate], str, PrivateKeyTypes]:
         """The chain served for `name` (leaf first), and the leaf's key with its kind."""
-
-        from pingen.probe.pki import issuer_key
 
         now = dt.datetime.now(dt.UTC)
         plan = self.plan

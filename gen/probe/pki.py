@@ -22,13 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
 from pingen.author import keys
 from pingen.pki.sources import SourceError, read_small_file
 from pingen.spki import pin_of_public_key
 
 if TYPE_CHECKING:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric.types import (
         CertificateIssuerPrivateKeyTypes,
         PrivateKeyTypes,
@@ -57,15 +61,11 @@ class ProbeCA:
         return pin_of_public_key(self.cert.public_key())
 
     def pem(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
 
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
     def issue(self, names: list[str], key: PrivateKeyTypes, now: dt.datetime) -> x509.Certificate:
         """A server certificate for `names` (DNS names) carrying `key`'s public key."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
         # `key` is pingen's own or --key, whose pin pins.yaml must hold (commands.probe):
         # the key of a certificate, though PrivateKeyTypes also spans DH, X25519 and ML-DSA
@@ -100,8 +100,6 @@ class ProbeCA:
     def intermediate(self, key: CertificateIssuerPrivateKeyTypes, now: dt.datetime) -> ProbeCA:
         """An intermediate CA for `key`, issued by this CA: accept mode's chain when the
         pinned key is a CA's (NSPinnedCAIdentities looks for it above the leaf)."""
-        from cryptography import x509
-        from cryptography.x509.oid import NameOID
 
         name = x509.Name(
             [
@@ -119,8 +117,6 @@ class ProbeCA:
 
 def _digest_for(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | None:
     """SHA-256, except for Ed25519/Ed448 keys, which sign without a separate hash."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
 
     if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return None
@@ -129,7 +125,6 @@ def _digest_for(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | None:
 
 def issuer_key(key: PrivateKeyTypes) -> CertificateIssuerPrivateKeyTypes | None:
     """`key` if it can sign certificates (RSA, EC, Ed25519, Ed448), else None."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     kinds = (
         rsa.RSAPrivateKey,
@@ -150,7 +145,6 @@ def _ca_certificate(
     path_length: int,
 ) -> x509.Certificate:
     """A CA certificate for `key` named `name`, self-signed when `issuer` is None."""
-    from cryptography import x509
 
     public = key.public_key()
     builder = (
@@ -175,7 +169,6 @@ def _ca_certificate(
 
 
 def _key_usage(*, cert_sign: bool, key_encipherment: bool) -> x509.KeyUsage:
-    from cryptography import x509
 
     return x509.KeyUsage(
         digital_signature=True,
@@ -191,16 +184,12 @@ def _key_usage(*, cert_sign: bool, key_encipherment: bool) -> x509.KeyUsage:
 
 
 def new_key() -> PrivateKeyTypes:
-    from cryptography.hazmat.primitives.asymmetric import ec
 
     return ec.generate_private_key(ec.SECP256R1())
 
 
 def fresh_ca(now: dt.datetime, *, days: int = FRESH_CA_DAYS) -> ProbeCA:
     """A new self-signed CA whose name says what it is and is unique to this run."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
@@ -217,7 +206,6 @@ def fresh_ca(now: dt.datetime, *, days: int = FRESH_CA_DAYS) -> ProbeCA:
 
 
 def is_probe_ca(cert: x509.Certificate) -> bool:
-    from cryptography.x509.oid import NameOID
 
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return bool(names) and str(names[0].value).startswith(CA_NAME_PREFIX)
@@ -254,7 +242,6 @@ def kept_ca(folder: Path, now: dt.datetime) -> tuple[ProbeCA, bool]:
 
 
 def _private_pem(key: PrivateKeyTypes) -> bytes:
-    from cryptography.hazmat.primitives import serialization
 
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -262,8 +249,6 @@ def _private_pem(key: PrivateKeyTypes) -> bytes:
 
 
 def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 
     mode = os.lstat(key_path).st_mode
     if not stat.S_ISREG(mode):
@@ -302,8 +287,6 @@ def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
 
 def read_private_key(path: Path) -> PrivateKeyTypes:
     """`--key FILE`: an unencrypted private key, PEM or DER."""
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import serialization
 
     try:
         data = read_small_file(path, "private key file")

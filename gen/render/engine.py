@@ -6,11 +6,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+
 from pingen.render import escape
 
 if TYPE_CHECKING:
-    import jinja2
-
     from pingen.confine import Repository
 
 FILTERS = {
@@ -35,8 +35,6 @@ SETTINGS: dict[str, Any] = {
 def environment() -> jinja2.Environment:
     """The environment of the templates shipped inside pingen: strict (undefined names
     are errors), output LF with a final newline."""
-
-    import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(files("pingen.templates"))),

@@ -31,6 +31,7 @@ import plistlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from pingen.errors import ConfigError, Location, display_path
 from pingen.model import Config, Domain, Level, Output, Pin, PinSource
@@ -261,7 +262,6 @@ def nesting(value: Any) -> int:
 def check_xml_shape(data: bytes, where: Location, findings: Findings) -> None:
     """Before plistlib: nesting within MAX_DEPTH, and a warning for each duplicate key
     (plistlib keeps the last value without a word)."""
-    from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
     parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
     keys: list[set[str]] = []  # the keys seen in each open <dict>

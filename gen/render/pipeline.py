@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import jinja2
+from jinja2.exceptions import SecurityError
+
 from pingen.confine import checked_target, same_file_name
 from pingen.errors import (
     ConfigError,
@@ -90,8 +93,6 @@ def domain_context(domain: Domain) -> dict[str, Any]:
 def render_user_template(config: Config, output: Output) -> RenderedFile:
     """A user's template, rendered in the sandbox (pingen.render.sandbox). It must render
     `notice`: pingen overwrites only files that carry it (pingen.write)."""
-    import jinja2
-    from jinja2.exceptions import SecurityError
 
     assert output.template is not None
     env = engine.user_environment(config.root, config.confinement)

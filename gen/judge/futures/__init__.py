@@ -58,6 +58,7 @@ from pingen.judge.futures.text import HOST
 from pingen.judge.futures.units import FUTURES
 from pingen.pki.catalog import key_type_of, named
 from pingen.pki.providers import PROVIDERS
+from pingen.spki import pin_of_certificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -83,7 +84,6 @@ def futures(
     the pins alone (`build`). With a chain that no pin matches, nothing is judged here
     (`no-live-match` says it). `host` names the domain in advice (`pingen suggest HOST`).
     """
-    from pingen.spki import pin_of_certificate
 
     facts = PROVIDERS.get(provider or "") if isinstance(provider, str | None) else provider
     pins = frozenset(pin_set.hashes)
