@@ -504,7 +504,7 @@ def _pin_attributes(pin: Pin) -> str:
 
 
 def flag_text(flag: Finding) -> str:
-    """A flag as text: its code first, as in `verify` and the README's table, so a
+    """A flag as text: its code first, as in `verify` and the docs' table (docs/ci.md), so a
     reviewer can search for it."""
     return f"{flag.code}: {flag.message}"
 
