@@ -72,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="pingen", standalone_mode=False)
     except PingenError as error:
-        from pingen.textsafe import terminal_text
-
         for each in error.errors if isinstance(error, ConfigErrors) else [error]:
             message = f"pingen: {each}" if each.location is None else str(each)
             click.echo(terminal_text(message), err=True)

@@ -230,3 +230,91 @@ def test_the_test_tree_mirrors_the_stage_packages() -> None:
         folder = TESTS / name
         assert (folder / "__init__.py").is_file(), f"tests/{name}/ is not a package"
         assert sorted(folder.glob("test_*.py")), f"tests/{name}/ holds no test module"
+
+
+# -- imports go at module top, except at these named boundaries ---------------------------
+
+# What a function may import, and what that keeps off the import path of the modules that
+# do not always need it. Everything else is imported at module top (imports under
+# `if TYPE_CHECKING:` never run and are not counted). The CLI reaches the commands through
+# importlib (pingen.cli.LazyGroup), so `pingen --help` imports none of them.
+TLS = "ssl (and asyncio): only the code paths that dial or serve load the TLS stack"
+READS_PINS_YAML = "yaml: a command loads the pins.yaml reader when it runs, not for --help"
+RENDERS = "jinja2 and the platform tables: only build (and expires' rewrite) render outputs"
+LAZY_BOUNDARIES: dict[str, str] = {
+    # heavy third-party libraries
+    "cryptography": "a config of sha256 pins is loaded, built and explained without parsing a "
+    "key or certificate (pingen.spki, pingen.pki.sources, pingen.pki.catalog)",
+    "idna": "ASCII host names, nearly all of them, need no IDNA (pingen.hosts)",
+    "certifi": "the Mozilla roots are read only when pins.yaml names no trust.ca_file",
+    "asyncio": "the probe's server loop, only once the probe serves",
+    # pingen modules that import a heavy library at their top
+    "pingen.pki.chain": "cryptography (for commands.pin's --ca-file, and the catalog's roots)",
+    "pingen.pki.fetch": TLS,
+    "pingen.pki.live": TLS,
+    "pingen.judge.verify": TLS,
+    "pingen.probe.endpoint": TLS,
+    "pingen.probe.report": TLS,
+    "pingen.config.load": READS_PINS_YAML,
+    "pingen.author.diff": READS_PINS_YAML,
+    "pingen.author.expiry": READS_PINS_YAML,
+    "pingen.judge.guard": "cryptography: guard's certificates",
+    "pingen.report.guard": "guard's report, with pingen.judge.guard",
+    "pingen.pki.catalog": "a pins.yaml's own catalog file, read only when it names one",
+    # optional stages
+    "pingen.render": "the platform rules of the outputs a config has: a verify of a config "
+    "without outputs loads none of them",
+    "pingen.targets": RENDERS,
+    "pingen.write": RENDERS,
+    "pingen.judge.explain": RENDERS,
+    "pingen.report.markdown": "--format markdown only",
+    "pingen.judge.futures.gaps": "it imports pingen.judge.futures.context, which the package "
+    "loads first",
+}
+
+
+def function_imports() -> list[tuple[str, str, int]]:
+    """(importing module, imported module, line) of every import inside a function."""
+    modules = module_names()
+    found: list[tuple[str, str, int]] = []
+    for name, path in modules.items():
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    found += [(name, alias.name, node.lineno) for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    submodules = [f"{node.module}.{alias.name}" for alias in node.names]
+                    known = [module for module in submodules if module in modules]
+                    found += [(name, module, node.lineno) for module in known or [node.module]]
+    return found
+
+
+def boundary_of(module: str) -> str | None:
+    """The LAZY_BOUNDARIES entry that names `module` (the longest prefix), if any."""
+    names = [key for key in LAZY_BOUNDARIES if module == key or module.startswith(key + ".")]
+    return max(names, key=len, default=None)
+
+
+def test_imports_inside_functions_only_at_the_named_boundaries() -> None:
+    found = function_imports()
+    assert len(found) > 20  # the walk sees them
+    loose = [
+        f"{PACKAGE.name}/{module_names()[name].relative_to(PACKAGE)}:{line}: {target}"
+        for name, target, line in found
+        if boundary_of(target) is None
+    ]
+    assert loose == [], "import these at module top, or name the boundary: " + str(loose)
+
+
+def test_every_named_boundary_is_used() -> None:
+    used = {boundary_of(target) for _, target, _ in function_imports()}
+    assert sorted(set(LAZY_BOUNDARIES) - used) == []
+
+
+def test_the_boundary_check_finds_a_loose_import() -> None:
+    assert boundary_of("pingen.render.trustkit_rules") == "pingen.render"
+    assert boundary_of("cryptography.x509.oid") == "cryptography"
+    assert boundary_of("pingen.renderer") is None
+    assert boundary_of("json") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -51,8 +52,6 @@ def command(
     trust = _trust(ca_file)
     rows = [(source, key) for source in sources for key in keys_of(source, timeout, trust)]
     if output_format == "json":
-        import json
-
         click.echo(json.dumps([as_json(source, key) for source, key in rows], indent=2))
         return
     for source, key in rows:

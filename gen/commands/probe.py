@@ -11,7 +11,7 @@ import click
 from cryptography import x509
 
 from pingen import hosts
-from pingen.commands.keygen import _warn_if_exposed
+from pingen.commands.keygen import _refuse_output_folder, _warn_if_exposed
 from pingen.commands.options import Seconds, config_option, load
 from pingen.errors import EXIT_CHECK_FAILED, ConfigError, display_path
 from pingen.probe.pki import (
@@ -153,8 +153,6 @@ def command(
     _check_ca_out(ca_out)
     _check_report(report_path)
     if ca_dir is not None:
-        from pingen.commands.keygen import _refuse_output_folder
-
         _refuse_output_folder(ca_dir, config, "--ca-dir")
     try:
         sock = listening_socket(*address)  # before anything is written: a busy port is exit 2

@@ -18,7 +18,7 @@ from pingen.commands.options import (
     timeout_option,
 )
 from pingen.report.term import Progress, colour_wanted
-from pingen.report.verify import render
+from pingen.report.verify import render, render_text
 
 if TYPE_CHECKING:
     from pingen.judge.verify import VerifyReport
@@ -86,8 +86,6 @@ def command(
         report = _verify_live(config, hosts, timeout, concurrency, quiet)
     colour = output_format == "text" and colour_wanted(sys.stdout)
     if quiet and output_format == "text":
-        from pingen.report.verify import render_text
-
         click.echo(render_text(report, colour=colour, only_problems=True), nl=False)
     else:
         click.echo(render(report, output_format, colour=colour), nl=False)

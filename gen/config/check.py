@@ -97,7 +97,6 @@ class PinsYamlChecker(Checker["yaml.Node"]):
         return pairs
 
     def child(self, node: yaml.Node, key: str) -> yaml.Node | None:
-        import yaml
 
         if not isinstance(node, yaml.MappingNode):
             return None

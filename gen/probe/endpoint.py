@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 
+from pingen.author.keys import PRIVATE_MODE, write_files
 from pingen.hosts import authority_host, network_name
 from pingen.probe.pki import issuer_key
 
@@ -367,10 +368,6 @@ class ProbeServer:
         """The leaf key as a PEM file (ssl loads keys from files only), mode 0600 in the
         private folder; removed with it at the end of the run."""
         if kind not in self._key_files:
-            from cryptography.hazmat.primitives import serialization
-
-            from pingen.author.keys import PRIVATE_MODE, write_files
-
             path = self.folder / f"{kind}.key.pem"
             pem = key.private_bytes(
                 serialization.Encoding.PEM,

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from pingen.pki.catalog import pin_line as catalog_pin_line
+
 if TYPE_CHECKING:
     from pingen.judge.futures.context import Context
     from pingen.judge.futures.gaps import Failure
@@ -39,9 +41,7 @@ def paths_text(paths: Sequence[Path], limit: int = 4) -> str:
 
 
 def pin_line(step: Step, catalog: Catalog) -> str:
-    from pingen.pki.catalog import pin_line
-
-    return pin_line(step.name, step.pin, catalog)
+    return catalog_pin_line(step.name, step.pin, catalog)
 
 
 def pins_text(steps: Sequence[Step], catalog: Catalog) -> str:
