@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
@@ -50,29 +51,29 @@ def _has_forbidden_xml_chars(value: str) -> bool:
 
 _KOTLIN_ESCAPES = {"\\": "\\\\", '"': '\\"', "$": "\\$", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _SWIFT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
+# Escaped by code point besides the C0 controls: DEL and the Unicode line breaks NEL, LS, PS.
+_UNICODE_ESCAPED = (0x7F, 0x85, 0x2028, 0x2029)
 
 
 def kotlin_string(value: str) -> str:
     """A Kotlin double-quoted string literal, quotes included."""
-    out = []
-    for c in value:
-        if c in _KOTLIN_ESCAPES:
-            out.append(_KOTLIN_ESCAPES[c])
-        elif ord(c) < 0x20 or ord(c) in (0x7F, 0x85, 0x2028, 0x2029):
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'
+    return _quoted(value, _KOTLIN_ESCAPES, lambda code: f"\\u{code:04x}")
 
 
 def swift_string(value: str) -> str:
     """A Swift double-quoted string literal, quotes included."""
+    return _quoted(value, _SWIFT_ESCAPES, lambda code: f"\\u{{{code:x}}}")
+
+
+def _quoted(value: str, escapes: dict[str, str], unicode_escape: Callable[[int], str]) -> str:
+    """`value` in double quotes: each character of `escapes` as its escape, every other
+    control or line-break character as `unicode_escape` of its code point."""
     out = []
     for c in value:
-        if c in _SWIFT_ESCAPES:
-            out.append(_SWIFT_ESCAPES[c])
-        elif ord(c) < 0x20 or ord(c) in (0x7F, 0x85, 0x2028, 0x2029):
-            out.append(f"\\u{{{ord(c):x}}}")
+        if c in escapes:
+            out.append(escapes[c])
+        elif ord(c) < 0x20 or ord(c) in _UNICODE_ESCAPED:
+            out.append(unicode_escape(ord(c)))
         else:
             out.append(c)
     return '"' + "".join(out) + '"'
