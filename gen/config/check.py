@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Hashable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -24,6 +26,7 @@ from pingen.nodes import Checker, Field, Pairs, Section
 
 MAX_NODES = 200_000  # far above any real pins.yaml; stops alias bombs early
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_Key = TypeVar("_Key", bound=Hashable)
 
 
 class Fatal(Exception):
@@ -84,15 +87,14 @@ class PinsYamlChecker(Checker["yaml.Node"]):
                 self.error(key_node, f"keys in {what} must be plain names")
                 continue
             key = key_node.value
-            if key in seen:
-                first = seen[key].start_mark.line + 1
+            first = first_line(seen, key, key_node)
+            if first is not None:
                 self.error(
                     key_node,
                     f"duplicate key `{key}` in {what} (first on line "
                     f"{first}); YAML would silently keep only the last one",
                 )
                 continue
-            seen[key] = key_node
             pairs.append((str(key), key_node, value_node))
         return pairs
 
@@ -206,6 +208,15 @@ class PinsYamlChecker(Checker["yaml.Node"]):
         if any(t is None for t in texts):
             return None
         return tuple(t for t in texts if t is not None)
+
+
+def first_line(seen: dict[_Key, yaml.Node], key: _Key, node: yaml.Node) -> int | None:
+    """The line where `key` first stood when it stands again at `node` (a repeat to
+    report), else None, and `node` is where it first stood."""
+    if key in seen:
+        return seen[key].start_mark.line + 1
+    seen[key] = node
+    return None
 
 
 def describe(node: yaml.Node) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from pingen.config import schema
-from pingen.config.check import Fatal, PinsYamlChecker
+from pingen.config.check import Fatal, PinsYamlChecker, first_line
 from pingen.config.pin_sources import Lookups, PinSources, Resolved, Unresolved, disk_lookups
 from pingen.confine import Repository, confine, confine_output, file_key, repository_of
 from pingen.errors import ConfigError, Location, raise_together
@@ -344,15 +344,14 @@ class _Builder:
             host = self.host(key, key_node)
             if host is None:
                 continue
-            if host in hosts:
-                line = hosts[host].start_mark.line + 1
+            line = first_line(hosts, host, key_node)
+            if line is not None:
                 self.error(
                     key_node,
                     f"`{key}` is the same host as the one on line {line} "
                     f"({host}); each host may appear once",
                 )
                 continue
-            hosts[host] = key_node
             domain = self.domain(host, key_node, domain_node, defaults)
             if domain is not None:
                 domains.append(domain)
@@ -434,8 +433,8 @@ class _Builder:
             if pin is None:
                 ok = False
                 continue
-            if pin.sha256 in seen:
-                line = seen[pin.sha256].start_mark.line + 1
+            line = first_line(seen, pin.sha256, pin_node)
+            if line is not None:
                 self.error(
                     pin_node,
                     f"this pin ({pin.sha256}) is already listed for {host} "
@@ -443,7 +442,6 @@ class _Builder:
                 )
                 ok = False
                 continue
-            seen[pin.sha256] = pin_node
             pins.append(pin)
         if ok and len(pins) < schema.DOMAIN.fields["pins"].min_items:
             self.error(
@@ -575,11 +573,10 @@ class _Builder:
             if output is None:
                 continue
             key = PurePosixPath(output.path.as_posix())
-            if key in paths:
-                line = paths[key].start_mark.line + 1
+            line = first_line(paths, key, node)
+            if line is not None:
                 self.error(node, f"two outputs write {key} (the other on line {line})")
                 continue
-            paths[key] = node
             outputs.append(output)
         return outputs
 
