@@ -6,6 +6,7 @@ not (they never run)."""
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 from tests.support.paths import REPO
@@ -318,3 +319,15 @@ def test_the_boundary_check_finds_a_loose_import() -> None:
     assert boundary_of("cryptography.x509.oid") == "cryptography"
     assert boundary_of("pingen.renderer") is None
     assert boundary_of("json") is None
+
+
+def test_every_package_folder_is_installed() -> None:
+    """pyproject.toml lists the packages by name (gen/ is installed as `pingen`): a stage
+    package missing there imports from the work tree but not from an installed copy."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(project["tool"]["setuptools"]["packages"])
+    folders = {
+        ".".join(["pingen", *init.parent.relative_to(PACKAGE).parts]).rstrip(".")
+        for init in PACKAGE.rglob("__init__.py")
+    }
+    assert folders - listed == set()
