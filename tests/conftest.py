@@ -14,6 +14,9 @@ import pytest
 
 from pingen.cli import main
 
+# Fixtures that tests in several folders share live in tests/support; these modules hold some.
+pytest_plugins = ["tests.support.catalogs"]
+
 
 @dataclass(frozen=True)
 class Result:

@@ -21,7 +21,7 @@ from pingen.config.yamltext import backup_key_name, default_expiry, quote
 from pingen.model import Level
 from pingen.spki import KeyType, pin_of_certificate
 from tests.conftest import CliRunner
-from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.catalogs import Hierarchy  # its `pki` fixture is a plugin (tests/conftest.py)
 from tests.support.paths import REAL_CHAINS
 from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
@@ -294,11 +294,6 @@ def test_progress_only_on_a_terminal() -> None:
 
 
 # -- a CA in the catalog: suggest's durable selection --------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
-    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
 
 
 def pins_block(text: str, indent: str) -> list[str]:

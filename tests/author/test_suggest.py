@@ -22,7 +22,7 @@ from pingen.model import Domain, Level, Pin, PinSet, PinSource
 from pingen.pki.catalog import load_catalog, lookup_root
 from pingen.spki import pin_of_certificate
 from tests.conftest import CliRunner
-from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.catalogs import Hierarchy  # its `pki` fixture is a plugin (tests/conftest.py)
 from tests.support.paths import REAL_CHAINS
 from tests.support.pki import CA, Identity, write_pem
 from tests.support.servers import closed_port, tls_server
@@ -160,11 +160,6 @@ def test_suggest_output_is_deterministic_and_explains_each_pin(run_pingen: CliRu
 
 
 # -- live, on loopback, with a synthetic catalog ----------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
-    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
 
 
 def suggested_domain(stdout: str, pki: Hierarchy, provider: str | None) -> Domain:

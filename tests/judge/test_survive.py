@@ -13,16 +13,11 @@ from pingen.judge.survive import judge_survivability
 from pingen.model import Domain, Level, Pin, PinSet, PinSource
 from pingen.pki.catalog import lookup_root
 from pingen.spki import pin_of_certificate, pin_of_public_key
-from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.catalogs import Hierarchy  # its `pki` fixture is a plugin (tests/conftest.py)
 from tests.support.paths import REAL_CHAINS
 
 NOW = dt.datetime.now(dt.UTC)
 A_YEAR_ON = (NOW + dt.timedelta(days=365)).date()  # the synthetic CA lives ten years
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
-    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
 
 
 def pin(cert: x509.Certificate, label: str, level: Level | None = None) -> Pin:

@@ -6,10 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import CliRunner
-from tests.support.catalogs import Hierarchy, build_hierarchy
+from tests.support.catalogs import Hierarchy  # its `pki` fixture is a plugin (tests/conftest.py)
 from tests.support.pki import write_pem
 
 CONFIG = """\
@@ -26,11 +24,6 @@ domains:
         backup: true
 """
 BACKUP = "jQJTbIh0grw0/1TkHSumWb+Fs0Ggogr621gT3PvPKG0="
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
-    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
 
 
 def verify_codes(run_pingen: CliRunner, folder: Path) -> list[str]:

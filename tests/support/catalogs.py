@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 
 from pingen.pki.catalog import Catalog, load_catalog
@@ -73,6 +74,13 @@ class Hierarchy:
         if intermediate.startswith("E") and intermediate != "E1":
             return [*served, self.x2.cert]
         return [*served, self.x1.cert]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
+    """The hierarchy and its catalog, built once per test module (tests/conftest.py makes
+    this module a plugin; a module's own `pki` fixture takes precedence)."""
+    return build_hierarchy(tmp_path_factory.mktemp("catalog"))
 
 
 def build_hierarchy(folder: Path) -> Hierarchy:
