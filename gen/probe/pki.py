@@ -267,8 +267,11 @@ def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
             f"{cert_path.parent}: the kept probe CA does not load ({error}); "
             "remove the folder to start a new one"
         ) from None
-    if not is_probe_ca(cert) or pin_of_public_key(key.public_key()) != pin_of_public_key(
-        cert.public_key()
+    issuer = issuer_key(key)  # None for a key that signs no certificate (DH, X25519, …)
+    if (
+        issuer is None
+        or not is_probe_ca(cert)
+        or pin_of_public_key(key.public_key()) != pin_of_public_key(cert.public_key())
     ):
         raise ProbePkiError(
             f"{cert_path.parent} does not hold a probe CA made by pingen "
@@ -280,9 +283,7 @@ def _read_kept(cert_path: Path, key_path: Path, now: dt.datetime) -> ProbeCA:
             f"{cert.not_valid_after_utc:%Y-%m-%d}: remove the folder to "
             "make a new one (and install the new CA on the devices)"
         )
-    # The key is the probe CA certificate's (its pin was compared above), so it signs
-    # certificates; load_pem_private_key types it as any private key.
-    return ProbeCA(cert, key)  # type: ignore[arg-type]
+    return ProbeCA(cert, issuer)
 
 
 def read_private_key(path: Path) -> PrivateKeyTypes:
