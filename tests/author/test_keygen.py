@@ -15,22 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from pingen.spki import pin_of_public_key
 from tests.conftest import CliRunner
+from tests.support.openssl import openssl, openssl_pin
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="no git")
-
-
-def openssl(*args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["openssl", *args], input=data, capture_output=True, check=False)
-
-
-def openssl_pin(public_pem: Path) -> str:
-    """The RFC 7469 recipe: openssl pkey -pubin -outform der | dgst -sha256 -binary | base64."""
-    der = openssl("pkey", "-pubin", "-in", str(public_pem), "-outform", "der")
-    assert der.returncode == 0, der.stderr
-    digest = openssl("dgst", "-sha256", "-binary", data=der.stdout)
-    encoded = openssl("base64", "-A", data=digest.stdout)
-    return encoded.stdout.decode().strip()
 
 
 def printed_pin(stdout: str) -> str:
@@ -78,7 +66,9 @@ def test_each_type_writes_a_key_pair_whose_pin_matches_openssl(
     public = serialization.load_pem_public_key((workdir / "backup.pub.pem").read_bytes())
     assert public == private.public_key()
     pin = printed_pin(result.stdout)
-    assert pin == openssl_pin(workdir / "backup.pub.pem") == pin_of_public_key(public)
+    public_pem = str(workdir / "backup.pub.pem")
+    assert pin == openssl_pin("pkey", "-pubin", "-in", public_pem, "-outform", "der")
+    assert pin == pin_of_public_key(public)
     assert openssl("pkey", "-in", str(workdir / "backup.key.pem"), "-noout").returncode == 0
 
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import CliRunner
+from tests.support.openssl import openssl_pin
 
 KEY_TYPES: dict[str, Callable[[], CertificateIssuerPrivateKeyTypes]] = {
     "rsa-2048": lambda: rsa.generate_private_key(65537, 2048),
@@ -26,19 +27,6 @@ KEY_TYPES: dict[str, Callable[[], CertificateIssuerPrivateKeyTypes]] = {
     "ed448": ed448.Ed448PrivateKey.generate,
 }
 PEM, DER = serialization.Encoding.PEM, serialization.Encoding.DER
-
-
-def openssl_pin(*command: str) -> str:
-    """The pin the openssl CLI computes: its SPKI DER, SHA-256, base64."""
-    der = subprocess.run(["openssl", *command], capture_output=True, check=True).stdout
-    digest = subprocess.run(
-        ["openssl", "dgst", "-sha256", "-binary"], input=der, capture_output=True, check=True
-    ).stdout
-    return (
-        subprocess.run(["base64"], input=digest, capture_output=True, check=True)
-        .stdout.decode()
-        .strip()
-    )
 
 
 def make_cert(

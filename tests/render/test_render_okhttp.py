@@ -20,12 +20,13 @@ import pytest
 
 from pingen.errors import ConfigError
 from pingen.model import Config, Domain, Output
-from pingen.render import RenderedFile, engine, okhttp
+from pingen.render import RenderedFile, okhttp
 from pingen.render.pipeline import render_output
 from tests.conftest import CliRunner
 from tests.support import kotlin
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.pki import CA, Leaf, write_pem
+from tests.support.rendering import render as render_adapter
 from tests.support.servers import tls_server
 
 API = "api.example.test"
@@ -42,8 +43,7 @@ BROKEN_HOST = "x\\y\n${z}.example.test"  # compiles; OkHttp itself refuses it at
 
 
 def render(cfg: Config, out: Output) -> str:
-    rendering = okhttp.context(cfg, out)
-    return engine.render_template(engine.environment(), okhttp.TEMPLATE, rendering.context).decode()
+    return render_adapter(okhttp, cfg, out).text
 
 
 def kt_output(package: str, **options: object) -> Output:

@@ -16,7 +16,7 @@ import pytest
 
 from pingen.errors import ConfigError
 from pingen.model import Config, Output
-from pingen.render import engine, trustkit
+from pingen.render import trustkit
 from pingen.render.pipeline import render_output
 from tests.conftest import CliRunner
 from tests.support.models import config, domain, fake_pin, output, pin
@@ -29,9 +29,7 @@ HOSTILE_HOST = 'ev"il\\(x)\\\n$y.example.com'
 
 
 def render(cfg: Config, out: Output | None = None) -> str:
-    rendering = trustkit.context(cfg, out or output("trustkit", "ios/TrustKitConfig.swift"))
-    text = engine.render_template(engine.environment(), trustkit.TEMPLATE, rendering.context)
-    return text.decode()
+    return render_adapter(trustkit, cfg, out or output("trustkit", "ios/TrustKitConfig.swift")).text
 
 
 # -- the generated configuration --------------------------------------------------------------
