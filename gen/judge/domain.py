@@ -137,7 +137,7 @@ def judge_chain(
         return DomainReport(
             domain.host, address, chain, match_pins(domain.pins, chain), tuple(problems)
         )
-    chain = describe_chain(verified, levels(verified))
+    chain = describe_verified(verified)
     matched = match_pins(domain.pins, chain)
     problems = [
         *pin_problems(
@@ -173,14 +173,29 @@ def describe_chain(
     return tuple(_describe(cert, level) for cert, level in zip(certs, chain_levels, strict=True))
 
 
+def describe_verified(verified: Sequence[x509.Certificate]) -> tuple[ChainEntry, ...]:
+    """`describe_chain` of a verified chain (pingen.pki.chain.build_verified_chain). Its
+    CA certificates are described once per run; the leaf, new for every domain, takes its
+    issuer's text from the certificate after it: the verifier chains names byte for byte
+    (another string type or case is another name to it), so that is the same text as
+    reading the leaf's issuer field, for a fraction of the work."""
+    if len(verified) < 2:
+        return describe_chain(verified, levels(verified))
+    issuers = describe_chain(verified[1:], levels(verified)[1:])
+    return (_entry(verified[0], Level.LEAF, issuers[0].subject), *issuers)
+
+
 @lru_cache(maxsize=4096)
 def _describe(cert: x509.Certificate, level: Level) -> ChainEntry:
     # Hundreds of domains share a few CA certificates: describe each once.
+    return _entry(cert, level, _rfc4514(cert.issuer))
 
+
+def _entry(cert: x509.Certificate, level: Level, issuer: str) -> ChainEntry:
     return ChainEntry(
         level=level,
         subject=cert.subject.rfc4514_string(),
-        issuer=_rfc4514(cert.issuer),
+        issuer=issuer,
         not_after=cert.not_valid_after_utc,
         sha256=pin_of_certificate(cert),
         name=display_name(cert.subject),

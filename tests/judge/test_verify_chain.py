@@ -148,3 +148,25 @@ def test_bad_input_is_exit_2_without_traceback(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("chain_file", sorted(REAL_CHAINS.glob("*.pem")), ids=lambda p: p.name)
+def test_a_verified_chain_is_described_as_its_certificates_say(chain_file: Path) -> None:
+    """describe_verified takes the leaf's issuer text from the next certificate's subject
+    (the verifier chains names byte for byte): the entries are those of reading every
+    field of every certificate."""
+    import datetime as dt
+
+    from cryptography import x509
+
+    from pingen.judge.domain import describe_chain, describe_verified
+    from pingen.model import Trust
+    from pingen.pki.chain import UntrustedChain, build_verified_chain, levels, load_trust_store
+
+    served = x509.load_pem_x509_certificates(chain_file.read_bytes())
+    at = served[0].not_valid_before_utc + dt.timedelta(days=1)
+    try:
+        verified = build_verified_chain(served, load_trust_store(Trust()), None, at)
+    except UntrustedChain:
+        pytest.skip("its root is not in certifi's store")
+    assert describe_verified(verified) == describe_chain(verified, levels(verified))
