@@ -36,8 +36,8 @@ from pingen.pki.catalog import (
     lookup_root,
     mozilla_pins,
     mozilla_roots,
+    name_source,
     named,
-    pin_line,
 )
 from pingen.pki.chain import signed_by
 from pingen.pki.providers import PROVIDERS
@@ -224,11 +224,8 @@ def _root_pin(root: Root, catalog: Catalog, at: dt.datetime) -> SuggestedPin:
 def _source(name: str, pin: str, catalog: Catalog) -> tuple[str, str]:
     """(`root`, NAME) where the name resolves to this key, else (`sha256`, the hash)."""
 
-    line = pin_line(name, pin, catalog)
-    if line.startswith("sha256:"):
-        return "sha256", pin
-    source, value = line.split(": ", 1)
-    return source, value
+    source = name_source(name, pin, catalog)
+    return (source, name) if source else ("sha256", pin)
 
 
 def _note_path(

@@ -945,11 +945,17 @@ def _unknown(kind: str, name: str, names: Iterable[str], where: str) -> str:
 
 def pin_line(name: str, pin: str | None, catalog: Catalog) -> str:
     """How pins.yaml names this key: `root: NAME` where the name resolves to it."""
+    source = name_source(name, pin, catalog)
+    return f"{source}: {name}" if source else f"sha256: {pin}  # {name}"
 
-    for lookup, key in ((lookup_root, "root"), (lookup_intermediate, "intermediate")):
+
+def name_source(name: str, pin: str | None, catalog: Catalog) -> str | None:
+    """The pins.yaml key (`root`, `intermediate`) under which `name` resolves to the key
+    `pin`, or None when neither does (pins.yaml then gives the hash)."""
+    for lookup, source in ((lookup_root, "root"), (lookup_intermediate, "intermediate")):
         try:
             if pin_of_certificate(lookup(name, catalog)) == pin:
-                return f"{key}: {name}"
+                return source
         except LookupError:
             continue
-    return f"sha256: {pin}  # {name}"
+    return None
