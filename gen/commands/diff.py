@@ -12,6 +12,7 @@ import click
 from pingen.commands.options import (
     at_option,
     config_option,
+    format_option,
     load,
     parse_at,
     quiet_option,
@@ -40,14 +41,7 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Compare with this file instead of a git revision.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="markdown: a pull request's body; json: for bots.",
-)
+@format_option(["text", "markdown", "json"], "markdown: a pull request's body; json: for bots.")
 @click.option(
     "--verify",
     "verify_live",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pingen.commands.options import at_option, config_option, load, parse_at
+from pingen.commands.options import at_option, config_option, format_option, load, parse_at
 from pingen.errors import ConfigError
 from pingen.hosts import normalize_host
 from pingen.textsafe import terminal_text
@@ -16,13 +16,7 @@ from pingen.textsafe import terminal_text
 @click.command(name="explain")
 @click.argument("host")
 @config_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "json"])
 @at_option("Judge expiry as of this day (default: while every pin set is in force).")
 def command(host: str, config_path: Path, output_format: str, at_text: str | None) -> int:
     """Show, per output in pins.yaml (each target's too), whether its platform pins HOST,

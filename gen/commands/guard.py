@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pingen.commands.options import at_option, certificate_names, load, parse_at
+from pingen.commands.options import at_option, certificate_names, format_option, load, parse_at
 from pingen.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError
 from pingen.textsafe import terminal_text
 
@@ -55,13 +55,9 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
     help="With --key: a host the new certificate will cover (repeat). Default: "
     "the CSR's names, else the names of the leaf in --chain.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: for people; json: the stable shape for CI and deploy hooks (same exit codes).",
+@format_option(
+    ["text", "json"],
+    "text: for people; json: the stable shape for CI and deploy hooks (same exit codes).",
 )
 @at_option(
     "Judge as of this date (YYYY-MM-DD, or an ISO date-time) instead of now: "

@@ -56,6 +56,19 @@ def timeout_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def format_option(choices: list[str], help_text: str | None = None) -> Callable[[F], F]:
+    """--format, read into `output_format`: `text` (the default) or another of `choices`,
+    listed in the order --help shows them; `help_text` says what each is for."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def at_option(help_text: str) -> Callable[[F], F]:
     """--at DATE, the same flag wherever a command judges as of a day (read with
     `parse_at`); `help_text` says what the date changes for this command."""

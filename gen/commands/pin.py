@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from pingen.commands.options import ca_file_option, timeout_option
+from pingen.commands.options import ca_file_option, format_option, timeout_option
 from pingen.errors import ConfigError, Location
 from pingen.model import Trust
 from pingen.pki.sources import (
@@ -29,14 +29,7 @@ if TYPE_CHECKING:
 
 @click.command(name="pin")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one object per key, for scripts.",
-)
+@format_option(["text", "json"], "json: one object per key, for scripts.")
 @timeout_option("For a host: seconds for connect plus handshake.")
 @ca_file_option(
     "For a host: PEM roots to build the verified chain to instead of certifi's "

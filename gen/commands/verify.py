@@ -12,6 +12,7 @@ import click
 from pingen.commands.options import (
     at_option,
     config_option,
+    format_option,
     load,
     parse_at,
     quiet_option,
@@ -27,13 +28,9 @@ if TYPE_CHECKING:
 
 @click.command(name="verify")
 @config_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="text: a table for people; json: the stable shape for bots; markdown: "
+@format_option(
+    ["text", "json", "markdown"],
+    "text: a table for people; json: the stable shape for bots; markdown: "
     "for a pull-request comment.",
 )
 @timeout_option("Seconds for connect plus handshake, per domain.")
