@@ -17,6 +17,7 @@ from pingen.config.load import load_config
 from pingen.errors import ConfigError
 from tests.conftest import CliRunner
 from tests.support.paths import REPO
+from tests.support.projects import write_project
 from tests.support.samples import PIN_A, PIN_B
 
 SHIPPED = REPO / "schema" / "pins.schema.json"
@@ -134,13 +135,6 @@ def validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json_schema())
 
 
-def write_project(folder: Path, text: str) -> Path:
-    (folder / "custom.txt.j2").write_text("{{ notice }}\n")
-    path = folder / "pins.yaml"
-    path.write_text(text)
-    return path
-
-
 def test_shipped_copy_equals_pingen_schema(run_pingen: CliRunner) -> None:
     result = run_pingen("schema")
     assert result.exit_code == 0, result.stderr
@@ -186,7 +180,7 @@ def test_descriptions_come_from_the_declarations() -> None:
 
 def test_valid_config_is_accepted_by_schema_and_loader(tmp_path: Path) -> None:
     validator().validate(instance(VALID))
-    config = load_config(write_project(tmp_path, VALID), today=TODAY)
+    config = load_config(write_project(tmp_path, VALID, "custom.txt.j2"), today=TODAY)
     assert len(config.domains) == 2 and len(config.outputs) == 6
 
 
@@ -259,7 +253,7 @@ def test_mistakes_are_rejected_by_schema_and_loader(case: str, tmp_path: Path) -
     errors = list(validator().iter_errors(instance(text)))
     assert errors, f"{case}: the schema accepted it"
     with pytest.raises(ConfigError):
-        load_config(write_project(tmp_path, text), today=TODAY)
+        load_config(write_project(tmp_path, text, "custom.txt.j2"), today=TODAY)
 
 
 def test_a_typo_is_reported_where_it_is() -> None:

@@ -15,14 +15,8 @@ from pingen.errors import ConfigError, ConfigErrors
 from pingen.hosts import normalize_host, parse_address
 from pingen.model import Address, Level, PinSource
 from tests.conftest import CliRunner
+from tests.support.projects import write_project
 from tests.support.samples import PIN_A, PIN_B, TODAY, VALID_CONFIG
-
-
-def write_project(folder: Path, config: str) -> Path:
-    (folder / "t.j2").write_text("{{ notice }}\n")
-    path = folder / "pins.yaml"
-    path.write_text(config)
-    return path
 
 
 def test_valid_config_loads_into_the_model(tmp_path: Path) -> None:

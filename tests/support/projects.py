@@ -42,3 +42,12 @@ def verify_project(folder: Path, root: CA, address: tuple[str, int], live: str) 
             expires=dt.date.today() + dt.timedelta(days=365),
         )
     )
+
+
+def write_project(folder: Path, config: str, template: str = "t.j2") -> Path:
+    """pins.yaml holding `config` in `folder`, beside the template it names (`template`,
+    which renders the notice); the path of pins.yaml."""
+    (folder / template).write_text("{{ notice }}\n")
+    path = folder / "pins.yaml"
+    path.write_text(config)
+    return path
