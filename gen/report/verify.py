@@ -75,28 +75,37 @@ def indented_json(value: object) -> str:
 def _indented(value: object, newline: str, write: Callable[[str], object]) -> None:
     if isinstance(value, str):
         write(encode_basestring(value))
-    elif isinstance(value, dict | list | tuple) and value:
+    elif isinstance(value, dict):
+        if not value:
+            write("{}")
+            return
         inner = newline + "  "
-        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
-        separator = opening + inner
-        if isinstance(value, dict):
-            for key, item in value.items():
-                write(separator)
-                # json.dumps writes a key that is not a string as its JSON text, quoted
-                write(encode_basestring(key if isinstance(key, str) else json.dumps(key)))
-                write(": ")
+        separator = "{" + inner
+        for key, item in value.items():
+            # json.dumps writes a key that is not a string as its JSON text, quoted
+            name = encode_basestring(key if isinstance(key, str) else json.dumps(key))
+            if isinstance(item, str):  # most values: one write, no call
+                write(f"{separator}{name}: {encode_basestring(item)}")
+            else:
+                write(f"{separator}{name}: ")
                 _indented(item, inner, write)
-                separator = "," + inner
-        else:
-            for item in value:
-                write(separator)
-                _indented(item, inner, write)
-                separator = "," + inner
-        write(newline + closing)
+            separator = "," + inner
+        write(newline + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            write("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            write(separator)
+            _indented(item, inner, write)
+            separator = "," + inner
+        write(newline + "]")
     elif isinstance(value, _Shared):
         write(value.text(newline))
     elif value is None or isinstance(value, bool) or not isinstance(value, int):
-        write(json.dumps(value, ensure_ascii=False))  # null, true, false, {}, [], a float
+        write(json.dumps(value, ensure_ascii=False))  # null, true, false, a float
     else:
         write(int.__repr__(value))
 
