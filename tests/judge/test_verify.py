@@ -506,3 +506,15 @@ def test_the_json_report_writes_shared_chain_entries_as_json_dumps_does() -> Non
     )
     expected = json.dumps(report.as_json(), indent=2, ensure_ascii=False)
     assert render_json(report) == json_text(expected) + "\n"
+
+
+def test_verify_gives_back_the_collector_pace_it_slows(
+    run_pingen: CliRunner, tmp_path: Path
+) -> None:
+    """verify lets Python's cycle collector run less often during its run (its objects
+    live to the end); the process's own pace is restored, however the run ends."""
+    import gc
+
+    before = gc.get_threshold()
+    assert run_pingen("verify", "-c", str(tmp_path / "missing.yaml")).exit_code == 2
+    assert gc.get_threshold() == before
