@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,7 +94,7 @@ class DomainReport:
     matched: tuple[Match, ...]
     problems: tuple[Finding, ...]
 
-    @property
+    @cached_property  # asked once per status when a report of many domains is summed up
     def status(self) -> Status:
         return status_of(self.problems)
 
