@@ -101,7 +101,7 @@ def _revision(config: Config, source_rev: str | None) -> str | None:
                 "letters, digits and . _ / + -"
             )
         return source_rev
-    from pingen.author.diff import GitError, git
+    from pingen.config.revision import GitError, git
 
     # Every file the loader read (pins.yaml, key files, trust and catalog files,
     # templates): what it read once is not read and parsed again here.

@@ -23,7 +23,7 @@ from pingen.report.term import Progress, colour_wanted, paint
 from pingen.textsafe import one_line, terminal_text
 
 if TYPE_CHECKING:
-    from pingen.author.diff import ConfigDiff
+    from pingen.judge.diff import ConfigDiff
     from pingen.model import Config
 
 
@@ -90,7 +90,8 @@ def command(
     pin that is live today. Always exits 0 when both versions load: a diff is
     information.
     """
-    from pingen.author import diff
+    from pingen.config.revision import GitError, config_at_revision
+    from pingen.judge.diff import compare, for_target
 
     if base is not None and old_path is not None:
         raise click.UsageError("give --base or --old, not both")
@@ -101,15 +102,13 @@ def command(
         old_name = str(old_path)
     else:
         try:
-            old, old_name = diff.config_at_revision(base or "HEAD", config_path)
-        except diff.GitError as error:
+            old, old_name = config_at_revision(base or "HEAD", config_path)
+        except GitError as error:
             raise ConfigError(str(error)) from None
     live, notes = _live_keys(new, chain_texts, at_text, verify_live, timeout, quiet)
-    result = diff.compare(
-        old, new, old_name=old_name, new_name=str(config_path), live=live, notes=notes
-    )
+    result = compare(old, new, old_name=old_name, new_name=str(config_path), live=live, notes=notes)
     if target_name is not None:
-        result = diff.for_target(result, _known_target(new, old, target_name))
+        result = for_target(result, _known_target(new, old, target_name))
     _print(result, output_format)
     return 0
 
@@ -147,7 +146,7 @@ def _live_keys(
     quiet: bool,
 ) -> tuple[dict[str, frozenset[str]] | None, tuple[str, ...]]:
     """The live keys per host: from --chain files, then (--verify) from the servers."""
-    from pingen.author.diff import live_keys, recorded_keys
+    from pingen.judge.diff import live_keys, recorded_keys
 
     if at_text is not None and not chain_texts:
         raise click.UsageError("--at goes with --chain (a recorded chain is judged as of a date)")
@@ -182,7 +181,7 @@ def _chain_options(config: Config, chain_texts: tuple[str, ...]) -> dict[str, Pa
 
 
 def _print(result: ConfigDiff, output_format: str) -> None:
-    from pingen.author import diff
+    from pingen.report import diff
 
     if output_format == "json":
         click.echo(diff.to_json(result), nl=False)

@@ -331,7 +331,7 @@ CATALOG_FUTURE = Code(
     way_out="the pins the message names",
 )
 
-# -- diff flags (pingen.author.diff) ---------------------------------------------------------
+# -- diff flags (pingen.judge.diff) ----------------------------------------------------------
 
 
 def _flag(name: str, meaning: str) -> Code:

@@ -11,8 +11,9 @@ from typing import Any  # a parsed JSON report: its shape is what the test asser
 
 import pytest
 
-from pingen.author.diff import compare, to_markdown
+from pingen.judge.diff import compare
 from pingen.model import Config, Domain, Pin, PinSet, PinSource
+from pingen.report.diff import to_markdown
 from pingen.report.markdown import md_text
 from pingen.report.term import colour_wanted
 from tests.conftest import CliRunner

@@ -1,7 +1,6 @@
 """What changed between two versions of pins.yaml, per domain: `pingen diff`.
 
     compare(old, new, today=..., live=...) -> ConfigDiff
-    config_at_revision(rev, config_path) -> (Config | None, name)
 
 Both versions are loaded by the strict loader into the model, so the diff is about
 what the apps will pin, not about YAML text: a pin is its key (sha256), whatever
@@ -11,27 +10,18 @@ Flags are what a reviewer must not miss: a domain left with fewer than two pins 
 without a backup pin, an expiry moved earlier or to `never`, enforcement switched
 off, subdomains newly pinned, a domain dropped, a pin set replaced wholesale, and,
 when the live keys are known (`--verify`), a removed pin that is live today or a
-new set that matches nothing live.
+new set that matches nothing live. How a diff reads is pingen.report.diff's; the old
+version comes from git through pingen.config.revision.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import posixpath
-import subprocess
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from pingen.config.load import load_config
-from pingen.confine import Repository
-from pingen.errors import ConfigError, ConfigErrors, Location, display_path
 from pingen.judge.findings import (
     DIFF_NO_BACKUP,
     DIFF_NO_LIVE_MATCH,
@@ -49,10 +39,7 @@ from pingen.judge.offline import backup_gap
 from pingen.model import Config, Domain, Output, Pin
 from pingen.pki.catalog import load_catalog
 from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store, read_chain_file
-from pingen.pki.sources import SourceError, read_small_file
-from pingen.report.markdown import md_code, md_message, md_text
 from pingen.spki import pin_of_certificate
-from pingen.textsafe import json_text
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -250,13 +237,13 @@ def _setting_changes(old: Domain, new: Domain) -> tuple[SettingChange, ...]:
 def _pin_changes(old: Pin, new: Pin) -> tuple[SettingChange, ...]:
     pairs = {
         "label": (old.label, new.label),
-        "level": (_level(old), _level(new)),
+        "level": (pin_level(old), pin_level(new)),
         "backup": (old.backup, new.backup),
     }
     return tuple(SettingChange(name, a, b) for name, (a, b) in pairs.items() if a != b)
 
 
-def _level(pin: Pin) -> str | None:
+def pin_level(pin: Pin) -> str | None:
     return pin.level.value if pin.level else None
 
 
@@ -423,427 +410,6 @@ def _output_settings(old: Output, new: Output) -> tuple[SettingChange, ...]:
         for key in [*a, *(k for k in b if k not in a)]
         if a.get(key) != b.get(key)
     )
-
-
-# -- text, markdown, JSON ------------------------------------------------------------
-
-
-def to_json(diff: ConfigDiff) -> str:
-    data = {
-        "old": diff.old_name,
-        "new": diff.new_name,
-        "changed": diff.changed,
-        "domains": [_domain_json(d) for d in diff.domains],
-        "outputs": [
-            {
-                "path": o.path,
-                "target": o.target,
-                "change": o.change,
-                "kind": o.kind,
-                "settings": [_setting_json(s) for s in o.settings],
-            }
-            for o in diff.outputs
-        ],
-        "targets": [{"name": t.name, "into": t.into, "touched": t.touched} for t in diff.targets],
-        "flags": [{"code": f.code, "domain": f.host, "message": f.message} for f in diff.flags],
-        "notes": list(diff.notes),
-        "summary": _summary(diff),
-    }
-
-    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
-
-
-def _summary(diff: ConfigDiff) -> dict[str, int]:
-    return {
-        "added": diff.count("added"),
-        "removed": diff.count("removed"),
-        "changed": diff.count("changed"),
-        "unchanged": diff.unchanged,
-        "flags": len(diff.flags),
-    }
-
-
-def _domain_json(domain: DomainDiff) -> dict[str, Any]:
-    return {
-        "domain": domain.host,
-        "change": domain.change,
-        "pins_added": [_pin_json(p) for p in domain.added],
-        "pins_removed": [_pin_json(p) for p in domain.removed],
-        "pins_changed": [
-            {**_pin_json(c.pin), "changes": [_setting_json(s) for s in c.changes]}
-            for c in domain.pins_changed
-        ],
-        "settings": [_setting_json(s) for s in domain.settings],
-        "flags": [{"code": f.code, "message": f.message} for f in domain.flags],
-    }
-
-
-def _pin_json(pin: Pin) -> dict[str, Any]:
-    return {"sha256": pin.sha256, "label": pin.label, "level": _level(pin), "backup": pin.backup}
-
-
-def _setting_json(change: SettingChange) -> dict[str, Any]:
-    return {"setting": change.name, "old": change.old, "new": change.new}
-
-
-def show(value: Any) -> str:
-    """A setting's value as pins.yaml would spell it."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value)
-
-
-def _pin_attributes(pin: Pin) -> str:
-    marks = [m for m in (_level(pin), "backup" if pin.backup else None) if m]
-    label = repr(pin.label) if pin.label else "(no label)"
-    return f"{label} [{', '.join(marks)}]" if marks else label
-
-
-def flag_text(flag: Finding) -> str:
-    """A flag as text: its code first, as in `verify` and the docs' table (docs/ci.md), so a
-    reviewer can search for it."""
-    return f"{flag.code}: {flag.message}"
-
-
-def _target_text(target: TargetImpact) -> str:
-    into = f" (into {target.into})" if target.into else ""
-    return f"{target.name}{into}: {'touched' if target.touched else 'not touched'}"
-
-
-# A change's mark and style in the text report.
-_CHANGE_MARKS = {"added": ("+", "add"), "removed": ("-", "remove"), "changed": ("~", "")}
-
-
-def text_lines(diff: ConfigDiff) -> Iterator[tuple[str, str]]:
-    """The text report as (style, line) pairs; style is "", "add", "remove" or "flag"."""
-    yield "", f"pins.yaml: {diff.old_name} → {diff.new_name}"
-    if not diff.changed:
-        yield "", "no changes to pins or outputs"
-    for flag in diff.flags:
-        yield "flag", f"! {flag_text(flag)}"
-    for domain in diff.domains:
-        yield from _domain_text_lines(domain)
-    for output in diff.outputs:
-        mark, style = _CHANGE_MARKS[output.change]
-        yield style, f"{mark} output {output.display} ({output.kind}, {output.change})"
-        for s in output.settings:
-            yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
-    for target in diff.targets:
-        yield "", f"target {_target_text(target)}"
-    for note in diff.notes:
-        yield "", f"note: {note}"
-    summary = _summary(diff)
-    yield (
-        "",
-        (
-            f"{summary['changed']} domain(s) changed, {summary['added']} added, "
-            f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
-            f"{summary['flags']} flag(s)"
-        ),
-    )
-
-
-def _domain_text_lines(domain: DomainDiff) -> Iterator[tuple[str, str]]:
-    mark, style = _CHANGE_MARKS[domain.change]
-    yield style, f"{mark} {domain.host} ({domain.change})"
-    for pin in domain.added:
-        yield "add", f"    + pin {pin.sha256}  {_pin_attributes(pin)}"
-    for pin in domain.removed:
-        yield "remove", f"    - pin {pin.sha256}  {_pin_attributes(pin)}"
-    for change in domain.pins_changed:
-        for s in change.changes:
-            yield "", f"    ~ pin {change.pin.sha256}  {s.name}: {show(s.old)} → {show(s.new)}"
-    for s in domain.settings:
-        yield "", f"    {s.name}: {show(s.old)} → {show(s.new)}"
-
-
-def _md_value(value: Any) -> str:
-    return md_code(show(value))
-
-
-def to_markdown(diff: ConfigDiff) -> str:
-    lines = [
-        f"### pingen: changes to pins ({md_code(diff.old_name)} → {md_code(diff.new_name)})",
-        "",
-    ]
-    if diff.flags:
-        lines += ["> [!WARNING]", "> **Check before merging**", ">"]
-        lines += [f"> - `{flag.code}`: {md_message(flag.message)}" for flag in diff.flags]
-        lines.append("")
-    if not diff.changed:
-        lines += ["No changes to pins or outputs.", ""]
-    for domain in diff.domains:
-        lines += _md_domain(domain)
-    if diff.outputs:
-        lines += ["#### Outputs", ""]
-        for output in diff.outputs:
-            details = "; ".join(
-                f"{md_text(s.name)}: {_md_value(s.old)} → {_md_value(s.new)}"
-                for s in output.settings
-            )
-            lines.append(
-                f"- {output.change} {md_code(output.display)} ({md_text(output.kind)})"
-                + (f": {details}" if details else "")
-            )
-        lines.append("")
-    if diff.targets:
-        lines += ["#### App repositories", ""]
-        lines += [
-            f"- {md_code(t.name)}"
-            + (f" ({md_code(t.into)})" if t.into else "")
-            + (": touched" if t.touched else ": not touched")
-            for t in diff.targets
-        ]
-        lines.append("")
-    lines += [f"- {md_message(note)}" for note in diff.notes]
-    if diff.notes:
-        lines.append("")
-    summary = _summary(diff)
-    lines.append(
-        f"<sub>{summary['changed']} domain(s) changed, {summary['added']} added, "
-        f"{summary['removed']} removed, {summary['unchanged']} unchanged. "
-        "Generated by <code>pingen diff</code>.</sub>"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _md_domain(domain: DomainDiff) -> list[str]:
-    lines = [f"#### {md_code(domain.host)}: {domain.change}", ""]
-    rows = [("added", pin) for pin in domain.added] + [("removed", p) for p in domain.removed]
-    if rows:
-        lines += ["| | pin (SHA-256) | label | level | backup |", "|---|---|---|---|---|"]
-        for change, pin in rows:
-            lines.append(
-                f"| {change} | {md_code(pin.sha256, in_table=True)} | {md_text(pin.label or '')} | "
-                f"{_level(pin) or ''} | {'yes' if pin.backup else ''} |"
-            )
-        lines.append("")
-    details = [
-        f"- pin {md_code(change.pin.sha256)} {md_text(s.name)}: {_md_value(s.old)} → "
-        f"{_md_value(s.new)}"
-        for change in domain.pins_changed
-        for s in change.changes
-    ] + [f"- {md_text(s.name)}: {_md_value(s.old)} → {_md_value(s.new)}" for s in domain.settings]
-    if details:
-        lines += [*details, ""]
-    return lines
-
-
-# -- the old version from git ----------------------------------------------------------
-
-
-class GitError(Exception):
-    """git could not give us the old version; the message says why."""
-
-
-def git(args: list[str], cwd: Path) -> bytes:
-
-    try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
-    except FileNotFoundError:
-        raise GitError("git is not installed; use --old FILE instead of --base") from None
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(message[-1] if message else f"git {' '.join(args)} failed")
-    return result.stdout
-
-
-def referenced_files(text: str) -> list[str]:
-    """The paths a pins.yaml names (key files, templates, trust files), read leniently:
-    the loader judges the file afterwards, this only decides what to take from git."""
-
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError):  # the loader says what is wrong
-        return []
-    if not isinstance(data, dict):
-        return []
-    found: list[Any] = []
-    trust = data.get("trust")
-    if isinstance(trust, dict):
-        found += [trust.get("ca_file"), trust.get("catalog")]
-    domains = data.get("domains")
-    for domain in domains.values() if isinstance(domains, dict) else []:
-        pins = domain.get("pins") if isinstance(domain, dict) else None
-        for pin in pins if isinstance(pins, list) else []:
-            if isinstance(pin, dict):
-                found.append(pin.get("file"))
-    outputs = data.get("outputs")
-    for output in outputs if isinstance(outputs, list) else []:
-        if isinstance(output, dict):
-            found.append(output.get("template"))
-    return sorted({path for path in found if isinstance(path, str) and path.strip()})
-
-
-def config_at_revision(rev: str, config_path: Path) -> tuple[Config | None, str]:
-    """pins.yaml as it was at git revision `rev`, loaded by the strict loader, and its
-    name for the report ("REV:path"). None: the file did not exist at `rev`.
-
-    The old version's key files and templates come from `rev` too (not from the
-    working tree), written with the old pins.yaml into a temporary copy of their
-    folders, so a `file:` pin means what it meant then. Files outside the git
-    repository cannot be taken from git; the loader then reports them missing.
-    Expiry dates of the old version are not judged against today.
-    """
-
-    if rev.startswith("-"):
-        raise GitError(f"--base {rev}: a revision cannot start with '-'")
-    top, rel = _repository_path(config_path)
-    name = f"{rev}:{rel}"
-    try:
-        git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], top)
-    except GitError:
-        raise GitError(f"--base {rev}: no such commit in the git repository {top}") from None
-    if not _exists_at(rev, rel, top):
-        return None, name
-    text = git(["show", f"{rev}:{rel}"], top)
-    with tempfile.TemporaryDirectory(prefix="pingen-diff-") as folder:
-        copy = Path(os.path.realpath(folder))
-        target = copy / rel
-        _write(target, text)
-        for repo_path in _old_references(text, rel):
-            _copy_from_git(rev, repo_path, top, copy)
-            for catalog_file in _catalog_files(copy, repo_path):
-                _copy_from_git(rev, catalog_file, top, copy)
-        # The same confinement as the working tree's (pingen.confine), with the copy of
-        # the repository as it was at `rev` as the repository.
-        repository = Repository(copy, in_git=True, shown=f"the git repository at {rev}")
-        try:
-            return load_config(target, today=dt.date.min, repository=repository), name
-        except ConfigError as error:
-            raise _at_revision(error, copy, rev) from None
-
-
-_LINK_MODE = "120000"
-
-
-def _copy_from_git(rev: str, repo_path: str, top: Path, copy: Path, hops: int = 8) -> None:
-    """A file of `rev` into the copy; a symbolic link as a link (so the loader refuses it
-    where it leads out), with the file it points to when that lies in the repository."""
-
-    listing = git(["ls-tree", "-z", rev, "--", repo_path], top).decode("utf-8", "replace")
-    if not listing:
-        return
-    mode = listing.split(" ", 1)[0]
-    data = git(["show", f"{rev}:{repo_path}"], top)
-    path = copy / repo_path
-    if mode != _LINK_MODE:
-        _write(path, data)
-        return
-    link = data.decode("utf-8", "replace")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(link, path)
-    pointed = posixpath.normpath(posixpath.join(posixpath.dirname(repo_path), link))
-    if hops and not posixpath.isabs(link) and not pointed.startswith("../") and pointed != "..":
-        _copy_from_git(rev, pointed, top, copy, hops - 1)
-
-
-def _repository_path(config_path: Path) -> tuple[Path, str]:
-    """The repository's top folder and the config's path in it (POSIX)."""
-    folder = config_path.absolute().parent
-    if not folder.is_dir():
-        raise GitError(f"{config_path}: its folder does not exist")
-    try:
-        top = Path(git(["rev-parse", "--show-toplevel"], folder).decode().strip())
-    except GitError as error:  # git's own words, then what to do instead
-        raise GitError(
-            f"{display_path(config_path)}: no git repository to take the old "
-            f"version from ({error}); compare with a file: --old FILE"
-        ) from None
-    try:
-        rel = config_path.absolute().resolve().relative_to(top.resolve())
-    except ValueError:
-        raise GitError(f"{config_path} is not inside the git repository {top}") from None
-    return top, rel.as_posix()
-
-
-def _exists_at(rev: str, path: str, top: Path) -> bool:
-    try:
-        git(["cat-file", "-e", f"{rev}:{path}"], top)
-    except GitError:
-        return False
-    return True
-
-
-def _old_references(text: bytes, rel: str) -> list[str]:
-    """The repository paths of the files the old pins.yaml names, inside the repository."""
-
-    folder = posixpath.dirname(rel)
-    paths = []
-    for ref in referenced_files(text.decode("utf-8", "replace")):
-        if posixpath.isabs(ref) or "\\" in ref:
-            continue
-        path = posixpath.normpath(posixpath.join(folder, ref))
-        if path != ".." and not path.startswith("../"):
-            paths.append(path)
-    return paths
-
-
-def _catalog_files(copy: Path, repo_path: str) -> list[str]:
-    """The certificate files a CA catalog copied to `repo_path` names (its "file" and
-    "files"), as repository paths; nothing when it is no catalog: read leniently, the
-    loader judges the catalog afterwards."""
-
-    path = copy / repo_path
-    if path.suffix != ".json" or path.is_symlink():
-        return []
-    try:
-        data = json.loads(read_small_file(path, "CA catalog"))
-    except (SourceError, ValueError, RecursionError):
-        return []
-    found: list[str] = []
-
-    def walk(value: Any, depth: int = 0) -> None:
-        if depth > 20:
-            return
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "file" and isinstance(item, str):
-                    found.append(item)
-                elif key == "files" and isinstance(item, list):
-                    found.extend(name for name in item if isinstance(name, str))
-                else:
-                    walk(item, depth + 1)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item, depth + 1)
-
-    walk(data)
-    folder = posixpath.dirname(repo_path)
-    paths = (
-        posixpath.normpath(posixpath.join(folder, name))
-        for name in found
-        if name and not posixpath.isabs(name)
-    )
-    return sorted({p for p in paths if p != ".." and not p.startswith("../")})
-
-
-def _write(path: Path, data: bytes) -> None:
-    if path.exists() or path.is_symlink():  # already copied (a link's target)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def _at_revision(error: Exception, copy: Path, rev: str) -> Exception:
-    """The loader's error(s) about the temporary copy, pointing at REV:path instead."""
-
-    def moved(one: ConfigError) -> ConfigError:
-        message = one.message.replace(f"{copy}/", f"{rev}:")
-        where = one.location
-        if where is not None and where.file.is_relative_to(copy):
-            inside = where.file.relative_to(copy).as_posix()
-            where = Location(Path(f"{rev}:{inside}"), where.line, where.column)
-        return ConfigError(f"(the old version) {message}", where)
-
-    if isinstance(error, ConfigErrors):
-        return ConfigErrors([moved(e) for e in error.errors])
-    assert isinstance(error, ConfigError)
-    return moved(error)
 
 
 # -- what the servers serve today (--verify) -----------------------------------------
