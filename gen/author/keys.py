@@ -1,4 +1,5 @@
-"""Backup key pairs for `pingen keygen`: generate, serialise, and write them safely.
+"""Backup key pairs for `pingen keygen`: generate, serialise, and write them safely —
+never where generated app files go, never in an app asset folder, never over a file.
 
 The private key file is created with mode 0600 by `os.open(O_CREAT | O_EXCL)`, so it
 is never readable by others, not even for a moment, and an existing file is never
@@ -22,9 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from pingen.errors import ConfigError, Location, display_path
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from pingen.model import Config
 
     PrivateKey = EllipticCurvePrivateKey | RSAPrivateKey
 
@@ -218,3 +223,86 @@ def unignored_in_git(path: Path) -> Path | None:
         return None
     ignored = run("check-ignore", "-q", "--no-index", str(path.resolve()))
     return Path(top.stdout.strip()) if ignored.returncode == 1 else None
+
+
+def refuse_output_folder(folder: Path, config: Config, flag: str = "--dir") -> None:
+    """A private key must never sit where generated app files go: those folders are
+    committed and often bundled into the app. The config's own folder is not an
+    output folder (outputs written beside pins.yaml would otherwise forbid all).
+    `flag` names the option that chose `folder` (probe's --ca-dir uses this rule too)."""
+    target = folder.resolve()
+    root = config.root.resolve()
+    # A target with `into:` (a monorepo) renders app files below pins.yaml's folder too.
+    placed = [(root, o) for o in config.outputs] + [
+        ((root / t.into).resolve(), o) for t in config.targets if t.into for o in t.outputs
+    ]
+    for base, output in placed:
+        output_folder = (base / output.path).parent.resolve()
+        if output_folder != root and target.is_relative_to(output_folder):
+            raise ConfigError(
+                f"{flag} {folder} is inside {display_path(output_folder)}, where pingen writes "
+                f"{output.path}; a private key must never sit with generated app files. "
+                f"Use a folder outside the app, e.g. {flag} ~/pingen-keys",
+                output.location or Location(config.path),
+            )
+
+
+# Folder names whose content is copied into the app as it ships (`*.lproj` and
+# `*.xcassets` into the IPA's bundle; a bundle's `Resources`).
+_BUNDLED_SUFFIXES = (".xcassets", ".bundle", ".app", ".appex", ".framework", ".lproj")
+
+
+def app_asset_folder(folder: Path) -> Path | None:
+    """The app asset folder `folder` lies in, whose files ship inside the APK or IPA:
+    an Android source set's `assets` (`src/main/assets`, `src/debug/assets`) or `res/raw`
+    (AGP packages both: developer.android.com/guide/topics/resources/providing-resources),
+    an asset catalog (`*.xcassets`), a bundle (`*.bundle`, `*.app`, `*.framework`, a
+    localisation's `*.lproj`) or a bundle's `Resources`. None: no such folder."""
+    parts = Path(os.path.realpath(folder)).parts
+    for n, part in enumerate(parts):
+        parent = parts[n - 1] if n else ""
+        android = (part == "assets" and n >= 2 and parts[n - 2] == "src") or (
+            part.startswith("raw") and parent == "res"
+        )
+        apple = part.endswith(_BUNDLED_SUFFIXES) or (
+            part == "Resources" and (parent.endswith(_BUNDLED_SUFFIXES) or parent == "Contents")
+        )
+        if android or apple:
+            return Path(*parts[: n + 1])
+    return None
+
+
+def refuse_asset_folder(folder: Path) -> None:
+    asset_folder = app_asset_folder(folder)
+    if asset_folder is not None:
+        raise ConfigError(
+            f"--dir {folder} is inside {display_path(asset_folder)}, an app asset folder whose "
+            "files ship inside the APK or IPA: a private key there ships with the app. Use a "
+            "folder outside the app, e.g. --dir ~/pingen-keys"
+        )
+
+
+def exposed_warning(private: Path) -> str | None:
+    """What to say when a private key lies in a git work tree that does not ignore it."""
+    work_tree = unignored_in_git(private)
+    if work_tree is None:
+        return None
+    return (
+        f"{display_path(private)} is inside the git work tree "
+        f"{work_tree} and not ignored: add `*.key.pem` to .gitignore before anything "
+        "else, or move it "
+        "offline. A private key that was ever committed must be treated as public."
+    )
+
+
+def write_key_files(folder: Path, contents: Sequence[tuple[Path, bytes, int]]) -> None:
+    """Create `folder` (and its parents) and every file, mode as given, never over an
+    existing file; on failure the folders this made are removed again (ConfigError)."""
+    created: list[Path] = []
+    try:
+        created = make_folder(folder)
+        write_files(contents)
+    except KeyFileError as error:
+        for path in created:  # innermost first
+            path.rmdir()
+        raise ConfigError(str(error)) from None

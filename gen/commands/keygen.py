@@ -12,14 +12,14 @@ from pingen.author import keys
 from pingen.author.keys import (
     DEFAULT_KEY_TYPE,
     KEY_TYPES,
-    KeyFileError,
-    make_folder,
-    unignored_in_git,
-    write_files,
+    exposed_warning,
+    refuse_asset_folder,
+    refuse_output_folder,
+    write_key_files,
 )
 from pingen.commands.options import DEFAULT_CONFIG, certificate_names, load
 from pingen.config.yamltext import file_pin_entry, indented
-from pingen.errors import ConfigError, Location, display_path
+from pingen.errors import ConfigError, display_path
 from pingen.pki.sources import key_type as describe_key
 from pingen.spki import pin_of_public_key
 
@@ -106,9 +106,9 @@ def command(
     passphrase = _passphrase(passphrase_env)
     config = _config_for(config_path)
     paths = keys.KeyPaths.for_name(folder, name, with_csr=bool(names))
-    _refuse_asset_folder(folder)
+    refuse_asset_folder(folder)
     if config is not None:
-        _refuse_output_folder(folder, config)
+        refuse_output_folder(folder, config)
     try:
         keys.refuse_existing(paths)
     except keys.KeyFileError as error:
@@ -121,7 +121,7 @@ def command(
     ]
     if paths.csr is not None:
         contents.append((paths.csr, keys.csr_pem(keys.csr_for(key, names)), keys.PUBLIC_MODE))
-    _write(folder, contents)
+    write_key_files(folder, contents)
     _report(name, paths, key, names, config, encrypted=passphrase is not None)
 
 
@@ -159,88 +159,6 @@ def _config_for(config_path: Path | None) -> Config | None:
             err=True,
         )
         return None
-
-
-def _refuse_output_folder(folder: Path, config: Config, flag: str = "--dir") -> None:
-    """A private key must never sit where generated app files go: those folders are
-    committed and often bundled into the app. The config's own folder is not an
-    output folder (outputs written beside pins.yaml would otherwise forbid all).
-    `flag` names the option that chose `folder` (probe's --ca-dir uses this rule too)."""
-    target = folder.resolve()
-    root = config.root.resolve()
-    # A target with `into:` (a monorepo) renders app files below pins.yaml's folder too.
-    placed = [(root, o) for o in config.outputs] + [
-        ((root / t.into).resolve(), o) for t in config.targets if t.into for o in t.outputs
-    ]
-    for base, output in placed:
-        output_folder = (base / output.path).parent.resolve()
-        if output_folder != root and target.is_relative_to(output_folder):
-            raise ConfigError(
-                f"{flag} {folder} is inside {display_path(output_folder)}, where pingen writes "
-                f"{output.path}; a private key must never sit with generated app files. "
-                f"Use a folder outside the app, e.g. {flag} ~/pingen-keys",
-                output.location or Location(config.path),
-            )
-
-
-# Folder names whose content is copied into the app as it ships (`*.lproj` and
-# `*.xcassets` into the IPA's bundle; a bundle's `Resources`).
-_BUNDLED_SUFFIXES = (".xcassets", ".bundle", ".app", ".appex", ".framework", ".lproj")
-
-
-def app_asset_folder(folder: Path) -> Path | None:
-    """The app asset folder `folder` lies in, whose files ship inside the APK or IPA:
-    an Android source set's `assets` (`src/main/assets`, `src/debug/assets`) or `res/raw`
-    (AGP packages both: developer.android.com/guide/topics/resources/providing-resources),
-    an asset catalog (`*.xcassets`), a bundle (`*.bundle`, `*.app`, `*.framework`, a
-    localisation's `*.lproj`) or a bundle's `Resources`. None: no such folder."""
-    parts = Path(os.path.realpath(folder)).parts
-    for n, part in enumerate(parts):
-        parent = parts[n - 1] if n else ""
-        android = (part == "assets" and n >= 2 and parts[n - 2] == "src") or (
-            part.startswith("raw") and parent == "res"
-        )
-        apple = part.endswith(_BUNDLED_SUFFIXES) or (
-            part == "Resources" and (parent.endswith(_BUNDLED_SUFFIXES) or parent == "Contents")
-        )
-        if android or apple:
-            return Path(*parts[: n + 1])
-    return None
-
-
-def _refuse_asset_folder(folder: Path) -> None:
-    asset_folder = app_asset_folder(folder)
-    if asset_folder is not None:
-        raise ConfigError(
-            f"--dir {folder} is inside {display_path(asset_folder)}, an app asset folder whose "
-            "files ship inside the APK or IPA: a private key there ships with the app. Use a "
-            "folder outside the app, e.g. --dir ~/pingen-keys"
-        )
-
-
-def _warn_if_exposed(private: Path) -> None:
-
-    work_tree = unignored_in_git(private)
-    if work_tree is not None:
-        click.echo(
-            f"pingen: warning: {display_path(private)} is inside the git work tree "
-            f"{work_tree} and not ignored: add `*.key.pem` to .gitignore before anything "
-            "else, or move it "
-            "offline. A private key that was ever committed must be treated as public.",
-            err=True,
-        )
-
-
-def _write(folder: Path, contents: list[tuple[Path, bytes, int]]) -> None:
-
-    created: list[Path] = []
-    try:
-        created = make_folder(folder)
-        write_files(contents)
-    except KeyFileError as error:
-        for path in created:  # innermost first
-            path.rmdir()
-        raise ConfigError(str(error)) from None
 
 
 def _report(
@@ -288,3 +206,9 @@ def _file_reference(public: Path, config: Config | None) -> str:
         err=True,
     )
     return target.as_posix()
+
+
+def _warn_if_exposed(private: Path) -> None:
+    warning = exposed_warning(private)
+    if warning is not None:
+        click.echo(f"pingen: warning: {warning}", err=True)

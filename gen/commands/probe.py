@@ -11,7 +11,7 @@ import click
 from cryptography import x509
 
 from pingen import hosts
-from pingen.commands.keygen import _refuse_output_folder, _warn_if_exposed
+from pingen.author.keys import exposed_warning, refuse_output_folder
 from pingen.commands.options import Seconds, config_option, load
 from pingen.errors import EXIT_CHECK_FAILED, ConfigError, display_path
 from pingen.probe.pki import (
@@ -153,7 +153,7 @@ def command(
     _check_ca_out(ca_out)
     _check_report(report_path)
     if ca_dir is not None:
-        _refuse_output_folder(ca_dir, config, "--ca-dir")
+        refuse_output_folder(ca_dir, config, "--ca-dir")
     try:
         sock = listening_socket(*address)  # before anything is written: a busy port is exit 2
     except ProbeError as error:
@@ -254,8 +254,9 @@ def _probe_ca(config: Config, ca_dir: Path | None) -> ProbeCA:
             ca, created = kept_ca(ca_dir, now)
         except ProbePkiError as error:
             raise ConfigError(f"--ca-dir {error}") from None
-        if created:
-            _warn_if_exposed(ca_dir / CA_KEY_FILE)
+        warning = exposed_warning(ca_dir / CA_KEY_FILE) if created else None
+        if warning is not None:
+            click.echo(f"pingen: warning: {warning}", err=True)
     pinned = {h for domain in config.domains for h in domain.pin_set.hashes}
     if ca.pin in pinned:
         raise ConfigError(
