@@ -333,3 +333,26 @@ def test_every_package_folder_is_installed() -> None:
         for init in PACKAGE.rglob("__init__.py")
     }
     assert folders - listed == set()
+
+
+def commands_importing_commands(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Edges from one command to another: what two commands share belongs in a stage
+    package or in pingen.commands.options, so each command reads alone."""
+    return sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if module.startswith("pingen.commands.")
+        for target in targets
+        if target.startswith("pingen.commands.") and target != "pingen.commands.options"
+    )
+
+
+def test_no_command_imports_another() -> None:
+    assert commands_importing_commands(import_graph()) == []
+
+
+def test_the_command_check_finds_one() -> None:
+    graph = {"pingen.commands.init": {"pingen.commands.suggest", "pingen.commands.options"}}
+    assert commands_importing_commands(graph) == [
+        ("pingen.commands.init", "pingen.commands.suggest")
+    ]

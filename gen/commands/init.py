@@ -11,8 +11,12 @@ import click
 
 from pingen.author import init
 from pingen.author.init import KEY_FOLDER, ca_pin_count, fetch_host_chains, parse_start
-from pingen.commands.options import ca_file_option, quiet_option, timeout_option
-from pingen.commands.suggest import load_catalog_option
+from pingen.commands.options import (
+    ca_file_option,
+    catalog_option_value,
+    quiet_option,
+    timeout_option,
+)
 from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
 from pingen.config.yamltext import backup_key_name, default_expiry
 from pingen.confine import confine, repository_of
@@ -93,7 +97,7 @@ def command(
     _refuse_existing(output_path)
     for flag, path in (("--ca-file", ca_file), ("--catalog", catalog_file)):
         _refuse_outside(flag, path, output_path)
-    catalog = load_catalog_option(catalog_file)  # a broken one is exit 2 before dialling
+    catalog = catalog_option_value(catalog_file)  # a broken one is exit 2 before dialling
     trust = Trust(
         ca_file=ca_file.absolute() if ca_file else None,
         catalog=catalog_file.absolute() if catalog_file else None,

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pingen.errors import ConfigError
+from pingen.errors import ConfigError, Location
 from pingen.hosts import normalize_certificate_name
 from pingen.textsafe import terminal_text
 
 if TYPE_CHECKING:
     from pingen.model import Config
+    from pingen.pki.catalog import Catalog
 
 DEFAULT_CONFIG = "pins.yaml"
 
@@ -134,3 +135,16 @@ def parse_at(text: str) -> dt.datetime:
     if len(text.strip()) == 10:
         value = value.replace(hour=12)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def catalog_option_value(path: Path | None) -> Catalog:
+    """The catalog --catalog names (pingen's own without it), or exit 2 naming the file."""
+    from pingen.pki.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog(path)
+    except CatalogError as error:
+        raise ConfigError(
+            str(error).removeprefix(f"{path.resolve() if path else ''}: "),
+            Location(path) if path else None,
+        ) from None

@@ -9,18 +9,21 @@ from typing import TYPE_CHECKING
 import click
 
 from pingen.author.suggest import NoSuggestion, render_yaml, suggest
-from pingen.commands.options import at_option, ca_file_option, parse_at, timeout_option
+from pingen.commands.options import (
+    at_option,
+    ca_file_option,
+    catalog_option_value,
+    parse_at,
+    timeout_option,
+)
 from pingen.config.schema import PROVIDERS as PROVIDER_NAMES
 from pingen.errors import CheckFailed, ConfigError, Location
 from pingen.hosts import host_without_port
 from pingen.model import Trust
-from pingen.pki.catalog import CatalogError, load_catalog
 from pingen.pki.chain import UntrustedChain, build_verified_chain, load_trust_store, read_chain_file
 
 if TYPE_CHECKING:
     from cryptography import x509
-
-    from pingen.pki.catalog import Catalog
 
 
 @click.command(name="suggest")
@@ -70,7 +73,7 @@ def command(
 
     name = _host_name(host)
     at = dt.datetime.now(dt.UTC) if at_text is None else parse_at(at_text)
-    catalog = load_catalog_option(catalog_file)
+    catalog = catalog_option_value(catalog_file)
     served = read_chain_file(chain_file) if chain_file else _live_chain(host, connect, timeout)
     if ca_file is not None:
         served = _verified(name, served, ca_file, at)
@@ -90,18 +93,6 @@ def _host_name(host: str) -> str:
         return host_without_port(host)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="HOST") from None
-
-
-def load_catalog_option(path: Path | None) -> Catalog:
-    """The catalog --catalog names (pingen's own without it), or exit 2 naming the file."""
-
-    try:
-        return load_catalog(path)
-    except CatalogError as error:
-        raise ConfigError(
-            str(error).removeprefix(f"{path.resolve() if path else ''}: "),
-            Location(path) if path else None,
-        ) from None
 
 
 def _live_chain(host: str, connect: str | None, timeout: float) -> list[x509.Certificate]:
