@@ -192,13 +192,14 @@ def _describe(cert: x509.Certificate, level: Level) -> ChainEntry:
 
 
 def _entry(cert: x509.Certificate, level: Level, issuer: str) -> ChainEntry:
+    subject = cert.subject  # each read of the field parses it again
     return ChainEntry(
         level=level,
-        subject=cert.subject.rfc4514_string(),
+        subject=subject.rfc4514_string(),
         issuer=issuer,
         not_after=cert.not_valid_after_utc,
         sha256=pin_of_certificate(cert),
-        name=display_name(cert.subject),
+        name=display_name(subject),
         key=key_type_of(cert.public_key()),
     )
 

@@ -419,7 +419,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
 
 @functools.cache
 def _shipped_catalog() -> Catalog:
-    return _load_catalog_cached(shipped_catalog_path())
+    # pingen's own package data, as trusted as its code: its certificate files are read
+    # from its folder without confining them to a repository (a fifth of loading it).
+    return _read_catalog(shipped_catalog_path(), confined=False)
 
 
 @functools.cache
@@ -427,7 +429,10 @@ def _load_catalog_cached(path: Path) -> Catalog:
     """A catalog file is read like a `file:` pin (pingen.pki.sources.read_small_file: a
     regular file of at most 1 MiB), and so is every certificate file it names, which
     must lie inside the repository holding the catalog (pingen.confine)."""
+    return _read_catalog(path, confined=True)
 
+
+def _read_catalog(path: Path, *, confined: bool) -> Catalog:
     try:
         data = json.loads(read_small_file(path, "CA catalog (JSON)").decode("utf-8"))
     except SourceError as error:
@@ -437,7 +442,7 @@ def _load_catalog_cached(path: Path) -> Catalog:
         raise CatalogError(f"{path}: not a JSON CA catalog: {error}") from None
     except RecursionError:
         raise CatalogError(f"{path}: not a CA catalog: its JSON is nested too deeply") from None
-    return _Reader(path.parent, path, repository_of(path)).catalog(data)
+    return _Reader(path.parent, path, repository_of(path) if confined else None).catalog(data)
 
 
 def catalog_from_data(data: Any, base: Path, path: Path | None = None) -> Catalog:
@@ -637,7 +642,7 @@ class _Reader:
         self.base = base
         self.path = path
         self.label = str(path) if path else "CA catalog"
-        self.repository = repository  # None: a catalog built in memory (tests)
+        self.repository = repository  # None: pingen's own catalog, or one built in memory
         self.files: list[Path] = []
         self.check = _CatalogChecker(self.fail)
 
