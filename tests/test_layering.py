@@ -209,13 +209,13 @@ def test_the_test_import_check_finds_one() -> None:
         "import tests.test_layering\n"
         "from tests import test_quality\n"
         "from . import test_layering\n"
-        "def helper():\n    from tests.test_schema import x\n"
+        "def helper():\n    from tests.test_example import x\n"
         "from tests.support.paths import REPO\n"
     )
     assert imported_test_modules(source, "tests") == [
         "tests.test_layering",
         "tests.test_quality",
-        "tests.test_schema",
+        "tests.test_example",
     ]
 
 
