@@ -213,9 +213,9 @@ def test_the_test_import_check_finds_one() -> None:
         "from tests.support.paths import REPO\n"
     )
     assert imported_test_modules(source, "tests") == [
+        "tests.test_example",
         "tests.test_layering",
         "tests.test_quality",
-        "tests.test_example",
     ]
 
 
