@@ -187,13 +187,32 @@ def _nested_too_deeply(text: str, path: Path, offset: int) -> None:
     )
 
 
-def _compose(text: str, path: Path) -> yaml.Node:
+# libyaml's composer is ten times faster and keeps positions just the same.
+_LIBYAML: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    # libyaml's composer is ten times faster and keeps positions just the same.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _Loader(_LIBYAML):  # type: ignore[valid-type,misc]  # libyaml if present, else PyYAML
+    """The safe loader, with each scalar's implicit tag resolved once per document: the
+    composer asks for every scalar, and a 500-domain pins.yaml repeats its few distinct
+    values (pins, labels, `true`, addresses) thousands of times. The tag depends on the
+    kind, the text and how it was quoted only (the safe loader has no path resolvers)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.implicit_tags: dict[tuple[Any, ...], str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = self.implicit_tags.get(key)
+        if tag is None:
+            tag = self.implicit_tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+def _compose(text: str, path: Path) -> yaml.Node:
     _refuse_deep_nesting(text, path)
     try:
-        node = yaml.compose(text, Loader=loader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
@@ -204,7 +223,7 @@ def _compose(text: str, path: Path) -> yaml.Node:
         data = text.encode()
         offset = (
             error.position
-            if loader is not yaml.SafeLoader
+            if _LIBYAML is not yaml.SafeLoader
             else len(text[: error.position].encode())
         )
         raise ConfigError(

@@ -395,3 +395,21 @@ def test_level_given_overrides_inferred(tmp_path: Path) -> None:
     )
     (domain,) = load_config(write_project(tmp_path, text), today=TODAY).domains
     assert domain.pins[0].level is Level.ROOT
+
+
+def test_a_repeated_value_is_read_as_each_place_quotes_it(tmp_path: Path) -> None:
+    # The loader resolves a scalar's tag once per text, kind and quoting: `true` read
+    # first as a boolean must not make a later quoted "true" one (nor the reverse).
+    second = VALID_CONFIG.split("domains:\n")[1].split("outputs:")[0]
+    text = VALID_CONFIG.replace(
+        "outputs:",
+        second.replace("api.example.com", "www.example.com").replace(
+            "backup: true", 'backup: "true"'
+        )
+        + "outputs:",
+    )
+    with pytest.raises((ConfigError, ConfigErrors)) as raised:
+        load_config(write_project(tmp_path, text), today=TODAY)
+    assert str(raised.value).endswith("pins.yaml:16:17: `backup` must be true or false, not 'true'")
+    config = load_config(write_project(tmp_path, text.replace('"true"', "true")), today=TODAY)
+    assert [p.backup for d in config.domains for p in d.pins] == [False, True, False, True]
