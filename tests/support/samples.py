@@ -10,6 +10,11 @@ PIN_D = "YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="
 # The day the loader tests load as (never the real today).
 TODAY = dt.date(2026, 11, 27)
 
+# An `expires` for configs that a command loads as of the real today (the loader refuses
+# a past date): two years on from whenever the tests run, so no test expires. A test
+# whose output shows the date reads it from here.
+LATER = (dt.date.today() + dt.timedelta(days=730)).isoformat()
+
 # A pins.yaml every rule accepts: one domain, a pin and a backup, one template output.
 VALID_CONFIG = f"""\
 version: 1
