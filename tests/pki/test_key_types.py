@@ -3,7 +3,6 @@ source tells (`file:`, `root:`, `intermediate:`), and `key:` states it for a sha
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,7 @@ from pingen.config.load import load_config
 from pingen.errors import ConfigError, ConfigErrors
 from pingen.render.pipeline import domain_context
 from pingen.spki import KeyType, key_type_of, pin_of_public_key
-from tests.support.samples import PIN_A, PIN_B
-
-TODAY = dt.date(2026, 11, 27)
+from tests.support.samples import PIN_A, PIN_B, TODAY
 
 
 def config_with(folder: Path, first_pin: str, second_pin: str = f"sha256: {PIN_B}") -> Path:

@@ -13,7 +13,7 @@ from pingen.model import Level
 from pingen.render import platforms
 from pingen.render.platforms import Entry, Position, effective
 from tests.support.models import output, pin
-from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
+from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D, TODAY
 
 A = pin(PIN_A, "A", Level.ROOT)
 B = pin(PIN_B, "B", Level.ROOT)
@@ -180,8 +180,9 @@ outputs:
 
 
 def build(tmp_path: Path, outputs: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Build CASE + `outputs` as of the fixed TODAY (CASE's `expires` are fixed days)."""
     (tmp_path / "pins.yaml").write_text(CASE + outputs)
-    code = main(["build", "-c", str(tmp_path / "pins.yaml")])
+    code = main(["build", "--at", TODAY.isoformat(), "-c", str(tmp_path / "pins.yaml")])
     return code, capsys.readouterr().err
 
 
@@ -224,7 +225,7 @@ def test_okhttp_fallback_after_the_child_expires_is_a_warning(
     (tmp_path / "pins.yaml").write_text(
         text + "  - type: okhttp\n    path: P.kt\n    package: a.b\n"
     )
-    assert main(["build", "-c", str(tmp_path / "pins.yaml")]) == 0
+    assert main(["build", "--at", TODAY.isoformat(), "-c", str(tmp_path / "pins.yaml")]) == 0
     err = capsys.readouterr().err
     assert "still pins api.example.com from 2029-01-01" in err
 

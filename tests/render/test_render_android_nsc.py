@@ -17,6 +17,7 @@ from pingen.render.pipeline import render_output
 from tests.support.android_nsc_rules import assert_valid, parse, problems
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.rendering import Rendered, render
+from tests.support.samples import TODAY
 
 A, B, C = fake_pin("a"), fake_pin("b"), fake_pin("c")
 EXPIRES = dt.date(2027, 6, 30)
@@ -314,7 +315,7 @@ outputs:
     trustkit: true
     debug_overrides: true
 """)
-    loaded = load_config(tmp_path / "pins.yaml")
+    loaded = load_config(tmp_path / "pins.yaml", today=TODAY)
     rendered = render_output(loaded, loaded.outputs[0])
     assert_valid(rendered.content)
     assert len(rendered.warnings) == 1

@@ -16,6 +16,7 @@ from pingen.render import json_output
 from pingen.render.pipeline import render_output
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.rendering import Rendered, render
+from tests.support.samples import TODAY
 
 A, B, C = fake_pin("a"), fake_pin("b"), fake_pin("c")
 EXPIRES = dt.date(2027, 6, 30)
@@ -129,7 +130,7 @@ outputs:
   - type: json
     path: pins.json
 """)
-    loaded = load_config(tmp_path / "pins.yaml")
+    loaded = load_config(tmp_path / "pins.yaml", today=TODAY)
     rendered = render_output(loaded, loaded.outputs[0])
     assert json.loads(rendered.content) == {
         "api.example.com": {

@@ -44,6 +44,7 @@ from tests.support.docs import docs_text
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.offline_verify import chain_problems
 from tests.support.pki import CA, pem_of, write_pem
+from tests.support.samples import TODAY
 from tests.support.swift import parse, source_bytes, source_of, swift_string, walk
 
 A, B, C, D = fake_pin("a"), fake_pin("b"), fake_pin("c"), fake_pin("d")
@@ -785,7 +786,7 @@ outputs:
 
 def test_build_writes_both_files(workdir: Path, run_pingen: CliRunner) -> None:
     (workdir / "pins.yaml").write_text(PINS_YAML)
-    result = run_pingen("build")
+    result = run_pingen("build", "--at", TODAY.isoformat())
     assert result.exit_code == 0, result.stderr
     plain = (workdir / "ios/PinnedTrust.swift").read_text()
     with_af = (workdir / "ios/PinnedTrustAlamofire.swift").read_text()
@@ -795,7 +796,7 @@ def test_build_writes_both_files(workdir: Path, run_pingen: CliRunner) -> None:
 
 def test_build_refuses_a_bad_minimum_ios_where_it_is(workdir: Path, run_pingen: CliRunner) -> None:
     (workdir / "pins.yaml").write_text(PINS_YAML.replace("minimum_ios: 15", "minimum_ios: 11"))
-    result = run_pingen("build")
+    result = run_pingen("build", "--at", TODAY.isoformat())
     assert result.exit_code == 2
     assert "pins.yaml:19:5:" in result.stderr and "at least 12" in result.stderr
     assert "Traceback" not in result.stderr and not (workdir / "ios").exists()
@@ -863,7 +864,8 @@ def test_pingen_explain_says_what_the_built_file_does(
     host: str, at: str | None, workdir: Path, run_pingen: CliRunner
 ) -> None:
     (workdir / "pins.yaml").write_text(EXPLAIN_YAML)
-    assert run_pingen("build").exit_code == 0
+    # Built as of a fixed day: api.example.com's `expires` must be after it.
+    assert run_pingen("build", "--at", TODAY.isoformat()).exit_code == 0
     table = policy_table((workdir / "Pins.swift").read_text())
     from_file = [
         domain(

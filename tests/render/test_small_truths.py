@@ -20,11 +20,10 @@ from tests.support import kotlin
 from tests.support.android_nsc_rules import assert_valid, parse
 from tests.support.models import config, domain, fake_pin, output, pin
 from tests.support.rendering import render
-from tests.support.samples import PIN_A, PIN_B
+from tests.support.samples import PIN_A, PIN_B, TODAY
 
 A, B = fake_pin("a"), fake_pin("b")
 EXPIRES = dt.date(2027, 6, 30)
-TODAY = dt.date(2026, 11, 27)
 
 # -- IDNA2003 (OkHttp 4.12) against UTS-46 (pingen) ---------------------------------------
 
@@ -188,7 +187,7 @@ def test_default_report_uri_without_trustkit_warns(run_pingen: CliRunner, workdi
         f"    pins:\n      - sha256: {PIN_A}\n      - sha256: {PIN_B}\n        backup: true\n"
         "outputs:\n  - type: android-nsc\n    path: n.xml\n    default_report_uri: true\n"
     )
-    result = run_pingen("build")
+    result = run_pingen("build", "--at", TODAY.isoformat())
     assert result.exit_code == 0
     assert "`default_report_uri: true` does nothing without `trustkit: true`" in result.stderr
     assert b"trustkit-config" not in (workdir / "n.xml").read_bytes()

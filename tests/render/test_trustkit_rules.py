@@ -28,7 +28,7 @@ from pingen.spki import KeyType, key_type_of, pin_of_der_spki, pin_of_public_key
 from tests.conftest import CliRunner
 from tests.support.offline_verify import chain_problems
 from tests.support.pki import CA, pem_of, write_pem
-from tests.support.samples import PIN_A, PIN_B
+from tests.support.samples import PIN_A, PIN_B, TODAY
 
 
 def data(name: str) -> dict[str, list[str]]:
@@ -297,6 +297,8 @@ def project(folder: Path, host: str, outputs: str, pins: str | None = None) -> N
     )
 
 
+# `project` writes a fixed `expires`: every build judges it as of the fixed TODAY.
+AT = ("--at", TODAY.isoformat())
 TRUSTKIT = "  - type: trustkit\n    path: ios/TrustKitConfig.swift\n"
 JSON = "  - type: json\n    path: pins.json\n"
 NSC_TRUSTKIT = "  - type: android-nsc\n    path: nsc.xml\n    trustkit: true\n"
@@ -311,7 +313,7 @@ def test_trustkit_and_json_refuse_what_trustkit_refuses_at_launch(
     run_pingen: CliRunner, workdir: Path, host: str, outputs: str
 ) -> None:
     project(workdir, host, outputs)
-    result = run_pingen("build")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 2
     assert "pins.yaml:5:3: " in result.stderr and f"TrustKit refuses {host}" in result.stderr
     assert "invalid domain" in result.stderr and "Traceback" not in result.stderr
@@ -320,20 +322,20 @@ def test_trustkit_and_json_refuse_what_trustkit_refuses_at_launch(
 
 def test_the_same_hosts_build_for_android(run_pingen: CliRunner, workdir: Path) -> None:
     project(workdir, "sts.amazonaws.com", NSC_TRUSTKIT)
-    assert run_pingen("build").exit_code == 0
+    assert run_pingen("build", *AT).exit_code == 0
 
 
 def test_trustkit_android_refuses_a_top_level_domain_newer_than_2016(
     run_pingen: CliRunner, workdir: Path
 ) -> None:
     project(workdir, "api.mystore.shop", NSC_TRUSTKIT)
-    result = run_pingen("build")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 2 and "pins.yaml:5:3: " in result.stderr
     assert "TrustKit-Android refuses api.mystore.shop" in result.stderr
     assert "`.shop` is not among them" in result.stderr
     assert not (workdir / "nsc.xml").exists()
     project(workdir, "api.mystore.shop", NSC + TRUSTKIT)  # the OS and TrustKit iOS know .shop
-    assert run_pingen("build").exit_code == 0
+    assert run_pingen("build", *AT).exit_code == 0
 
 
 def public_key_file(folder: Path, name: str, key: PublicKeyTypes) -> str:
@@ -358,14 +360,14 @@ def test_a_pin_trustkit_cannot_hash_is_an_error_at_the_pin(
         f"      - sha256: {PIN_B}\n        key: ed25519\n"
     )
     project(workdir, "api.example.com", outputs, pins)
-    result = run_pingen("build")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 2
     assert "pins.yaml:9:9: " in result.stderr
     assert "the pin `p521.pem` of api.example.com can never match on iOS" in result.stderr
     assert "TrustKit cannot hash EC P-521 keys" in result.stderr
     assert "pins.yaml:11:9: " in result.stderr and "cannot hash Ed25519 keys" in result.stderr
     project(workdir, "api.example.com", NSC, pins)  # Android hashes any key
-    assert run_pingen("build").exit_code == 0
+    assert run_pingen("build", *AT).exit_code == 0
 
 
 @pytest.mark.parametrize("outputs", [TRUSTKIT, JSON])
@@ -378,11 +380,11 @@ def test_a_sha256_pin_without_key_is_a_warning(
         outputs,
         f"      - sha256: {PIN_A}\n      - sha256: {PIN_B}\n        backup: true\n",
     )
-    result = run_pingen("build")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 0
     assert "api.example.com: sha256 pins without `key:`" in result.stderr
     project(workdir, "api.example.com", outputs)  # with key: no such warning
-    result = run_pingen("build")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 0 and "without `key:`" not in result.stderr
 
 
@@ -404,7 +406,7 @@ def test_the_trustkit_header_names_the_version_its_pins_need(
         for line, key in zip(lines, keys, strict=True)
     )
     project(workdir, "api.example.com", TRUSTKIT, pins)
-    assert run_pingen("build").exit_code == 0
+    assert run_pingen("build", *AT).exit_code == 0
     assert header in (workdir / "ios" / "TrustKitConfig.swift").read_text()
 
 
@@ -498,13 +500,13 @@ def test_an_rsa_key_with_another_exponent_is_an_error_at_its_pin(
         f"      - file: {odd}\n        backup: true\n"
     )
     project(workdir, "api.example.com", TRUSTKIT, pins)
-    result = run_pingen("build")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 2 and "pins.yaml:9:9: " in result.stderr
     assert "RSA-2048 (exponent 3) keys under a fixed header written for the exponent 65537" in (
         result.stderr
     )
     project(workdir, "api.example.com", TRUSTKIT, pins.replace(odd, usual))
-    assert run_pingen("build").exit_code == 0
+    assert run_pingen("build", *AT).exit_code == 0
 
 
 def test_verify_judges_trustkit_for_a_target_s_outputs_too(
@@ -537,11 +539,11 @@ def test_build_warns_when_pins_yaml_leaves_swizzling_unset(
         "        backup: true\n"
     )  # keys no catalog knows: no catalog warnings
     project(workdir, "api.example.com", TRUSTKIT, pins)
-    result = run_pingen("build", "--at", "2026-12-04")
+    result = run_pingen("build", *AT)
     assert result.exit_code == 0, result.stderr
     assert "`swizzle_network_delegates` is not set, so it is false" in result.stderr
-    assert run_pingen("build", "--strict", "--check", "--at", "2026-12-04").exit_code == 1
+    assert run_pingen("build", "--strict", "--check", *AT).exit_code == 1
     project(workdir, "api.example.com", TRUSTKIT + "    swizzle_network_delegates: false\n", pins)
-    result = run_pingen("build", "--strict", "--at", "2026-12-04")
+    result = run_pingen("build", "--strict", *AT)
     assert result.exit_code == 0, result.stderr
     assert "swizzle_network_delegates" not in result.stderr
