@@ -4,6 +4,7 @@ with `pingen build --target NAME --into DIR`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,13 +12,13 @@ import pytest
 
 from tests.conftest import CliRunner
 from tests.support.git import git
-from tests.support.samples import PIN_A, PIN_B
+from tests.support.samples import LATER, PIN_A, PIN_B
 
 PINS = f"""\
 # The security team's pins: one file, every app.
 version: 1
 defaults:
-  expires: 2030-06-30
+  expires: {LATER}
 domains:
   api.example.com:
     pins:
@@ -110,7 +111,8 @@ def test_a_change_makes_only_the_affected_targets_stale(run_pingen: CliRunner, o
     build(run_pingen, org, "ios")
     assert f"Pins revision: {new_revision}." in (org / "ios" / IOS_FILE).read_text()
     # A domain change reaches every app.
-    pins.write_text(pins.read_text().replace("2030-06-30", "2030-12-31"))
+    later_still = (dt.date.fromisoformat(LATER) + dt.timedelta(days=184)).isoformat()
+    pins.write_text(pins.read_text().replace(LATER, later_still))
     commit(org / "pins", "expiry")
     for target in ("ios", "android"):
         assert build(run_pingen, org, target, "--check")[0] == 1
@@ -296,7 +298,7 @@ def test_explain_shows_every_target_s_outputs(run_pingen: CliRunner, org: Path) 
     assert result.exit_code == 0, result.stderr
     assert (
         "  target ios: App/Pinning/TrustKitConfig.swift (trustkit): TrustKit (iOS)\n"
-        "    pinned, enforced, until 2030-06-30" in result.stdout
+        f"    pinned, enforced, until {LATER}" in result.stdout
     )
     assert (
         "  target android: app/src/main/java/com/example/net/CertificatePins.kt "

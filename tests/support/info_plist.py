@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from pingen.cli import main
-from tests.support.samples import PIN_A, PIN_B
+from tests.support.samples import LATER, PIN_A, PIN_B
 
 
 def config_text(*hosts: str, include: bool = False, level: str = "leaf") -> str:
     """pins.yaml pinning `hosts` (two pins at `level`) into one ios-plist output, Info.plist."""
-    lines = ["version: 1", "defaults:", "  expires: 2030-06-30", "domains:"]
+    # `build` loads it as of the real today: an expiry that is always ahead of it.
+    lines = ["version: 1", "defaults:", f"  expires: {LATER}", "domains:"]
     for host in hosts:
         lines += [f"  {host}:"]
         if include:

@@ -33,8 +33,9 @@ outputs:
 """
 
 
-def two_root_config(expires: str = "2030-06-30") -> str:
-    """A pins.yaml up to its `outputs:` line: one domain, two roots, one a backup."""
+def two_root_config(expires: str = LATER) -> str:
+    """A pins.yaml up to its `outputs:` line: one domain, two roots, one a backup; it
+    expires `LATER` unless told, as commands load it as of the real today."""
     return f"""\
 version: 1
 defaults:
