@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import CliRunner
 from tests.support.action import ACTION, run_action
 from tests.support.git import git
-from tests.support.samples import PIN_A, PIN_B, PIN_C, template_project
+from tests.support.samples import LATER, PIN_A, PIN_B, PIN_C, template_project
 
 CONFIG = template_project("generated/pins.txt")
 TEMPLATE = (
@@ -91,7 +91,7 @@ def test_a_wrong_mode_fails_loudly(workspace: Path) -> None:
 TARGETED = f"""\
 version: 1
 defaults:
-  expires: 2030-06-30
+  expires: {LATER}
 domains:
   api.example.com:
     pins:

@@ -19,13 +19,16 @@ from pingen.report.term import colour_wanted
 from tests.conftest import CliRunner
 from tests.support.git import git
 from tests.support.pki import CA, public_key_pem, write_pem
-from tests.support.samples import PIN_A, PIN_B, PIN_C, PIN_D
+from tests.support.samples import LATER, PIN_A, PIN_B, PIN_C, PIN_D
 from tests.support.servers import tls_server
+
+# An expiry earlier than LATER but still in the future.
+SOONER = (dt.date.fromisoformat(LATER) - dt.timedelta(days=150)).isoformat()
 
 BASE = f"""\
 version: 1
 defaults:
-  expires: 2027-06-30
+  expires: {LATER}
 domains:
   api.example.com:
     pins:
@@ -96,17 +99,17 @@ def test_settings_changes_and_their_flags(run_pingen: CliRunner, tmp_path: Path)
     new = BASE.replace(
         "  api.example.com:\n",
         "  api.example.com:\n    include_subdomains: true\n    enforce: false\n"
-        "    expires: 2027-01-31\n    provider: letsencrypt-certbot\n",
+        f"    expires: {SOONER}\n    provider: letsencrypt-certbot\n",
     ).replace("  steady.example.com:\n", "  steady.example.com:\n    expires: never\n")
     data = diff_json(run_pingen, tmp_path, BASE, new)
     api, steady = data["domains"]
     assert {s["setting"]: (s["old"], s["new"]) for s in api["settings"]} == {
         "include_subdomains": (False, True),
         "enforce": (True, False),
-        "expires": ("2027-06-30", "2027-01-31"),
+        "expires": (LATER, SOONER),
         "provider": (None, "letsencrypt-certbot"),
     }
-    assert steady["settings"] == [{"setting": "expires", "old": "2027-06-30", "new": "never"}]
+    assert steady["settings"] == [{"setting": "expires", "old": LATER, "new": "never"}]
     assert flag_codes(data) == [
         ("expiry-earlier", "api.example.com"),
         ("enforce-off", "api.example.com"),
@@ -116,12 +119,10 @@ def test_settings_changes_and_their_flags(run_pingen: CliRunner, tmp_path: Path)
 
 
 def test_never_to_a_date_is_an_earlier_expiry(run_pingen: CliRunner, tmp_path: Path) -> None:
-    old = BASE.replace("  expires: 2027-06-30", "  expires: never")
+    old = BASE.replace(f"  expires: {LATER}", "  expires: never")
     data = diff_json(run_pingen, tmp_path, old, BASE)
     assert ("expiry-earlier", "api.example.com") in flag_codes(data)
-    assert data["domains"][0]["settings"] == [
-        {"setting": "expires", "old": "never", "new": "2027-06-30"}
-    ]
+    assert data["domains"][0]["settings"] == [{"setting": "expires", "old": "never", "new": LATER}]
 
 
 def test_backup_dropped_and_set_replaced(run_pingen: CliRunner, tmp_path: Path) -> None:
@@ -189,7 +190,7 @@ def test_markdown_is_a_pull_request_body_with_inert_labels(
 ) -> None:
     nasty = "a | <img src=x onerror=alert(1)> *b*"
     new = BASE.replace("label: offline backup", f'label: "{nasty}"')
-    new = new.replace("  expires: 2027-06-30", "  expires: 2027-01-01")
+    new = new.replace(f"  expires: {LATER}", f"  expires: {SOONER}")
     new = new.replace(
         "        level: root\n",
         f'        level: root\n      - sha256: {PIN_C}\n        label: "{nasty}"\n',
@@ -210,7 +211,7 @@ def test_markdown_is_a_pull_request_body_with_inert_labels(
     # Elsewhere user text only ever appears in a code span, which Markdown shows as is.
     assert body.count("<img") == body.count(f"`{nasty}`") == 1
     assert "- label:" not in body and f"label: `offline backup` → `{nasty}`" in body
-    assert "- expires: `2027-06-30` → `2027-01-01`" in body
+    assert f"- expires: `{LATER}` → `{SOONER}`" in body
     assert "\x1b[" not in body
 
 
@@ -315,7 +316,7 @@ def test_base_revision_with_its_own_key_files(
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "first")
     (app / "keys" / "backup.pub.pem").write_bytes(public_key_pem(new_key_))
-    (app / "pins.yaml").write_text(config.replace("2027-06-30", "2027-05-31"))
+    (app / "pins.yaml").write_text(config.replace(LATER, SOONER))
     git(repo, "commit", "-q", "-am", "rotate the backup key")
 
     elsewhere = tmp_path_factory.mktemp("elsewhere")
@@ -353,7 +354,7 @@ def test_base_where_pins_yaml_did_not_exist_yet(run_pingen: CliRunner, repo: Pat
 
 def test_base_with_a_past_expiry_still_loads(run_pingen: CliRunner, repo: Path) -> None:
     """The old version's dates are history, not judged against today."""
-    (repo / "pins.yaml").write_text(BASE.replace("2027-06-30", "2020-01-01"))
+    (repo / "pins.yaml").write_text(BASE.replace(LATER, "2020-01-01"))
     git(repo, "add", "pins.yaml")
     git(repo, "commit", "-q", "-m", "old")
     (repo / "pins.yaml").write_text(BASE)
@@ -363,7 +364,7 @@ def test_base_with_a_past_expiry_still_loads(run_pingen: CliRunner, repo: Path) 
 
 
 def test_bad_base_revision_and_broken_old_version(run_pingen: CliRunner, repo: Path) -> None:
-    (repo / "pins.yaml").write_text(BASE.replace("expires: 2027", "expires: soon 2027"))
+    (repo / "pins.yaml").write_text(BASE.replace(f"expires: {LATER}", f"expires: soon {LATER}"))
     git(repo, "add", "pins.yaml")
     git(repo, "commit", "-q", "-m", "broken")
     (repo / "pins.yaml").write_text(BASE)
@@ -391,7 +392,7 @@ version: 1
 trust:
   ca_file: roots.pem
 defaults:
-  expires: 2027-06-30
+  expires: {LATER}
 domains:
   api.example.test:
     connect: {host}:{port}

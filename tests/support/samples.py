@@ -54,5 +54,6 @@ outputs:
 
 def template_project(output_path: str) -> str:
     """A pins.yaml whose one output is the template `pins.txt.j2` written to
-    `output_path`: what the pre-commit and Action tests run pingen on."""
-    return two_root_config() + f"  - template: pins.txt.j2\n    path: {output_path}\n"
+    `output_path`: what the pre-commit and Action tests run pingen on (as of the real
+    today, so it expires LATER)."""
+    return two_root_config(LATER) + f"  - template: pins.txt.j2\n    path: {output_path}\n"
