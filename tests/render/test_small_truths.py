@@ -55,7 +55,9 @@ def okhttp_hosts(tmp_path: Path, *hosts: str) -> list[str | None]:
 
 
 def test_okhttp_maps_hosts_as_the_warning_says(tmp_path: Path) -> None:
-    """The rule is checked against OkHttp 4.12 itself, on both sides."""
+    """The rule is checked against OkHttp 4.12 itself, on both sides: a URL host becomes
+    `IDN.toASCII(host).lowercase(Locale.US)` (square/okhttp@parent-4.12.0:okhttp/src/main/
+    kotlin/okhttp3/internal/hostnames.kt, toCanonicalHost), which is IDNA2003."""
     assert okhttp_hosts(tmp_path, "straße.de", "bücher.de", "aͱ.de") == [
         "strasse.de",
         "xn--bcher-kva.de",
